@@ -1,0 +1,377 @@
+/*
+ * libeventlog: an incremental, allocation-light decoder for GHC RTS eventlogs.
+ *
+ * Model (llhttp-style):
+ *   - The caller owns an elog_decoder (it may live on the stack) and an
+ *     elog_settings struct of callbacks, zeroed by elog_settings_init().
+ *   - elog_execute() accepts any number of bytes (1 .. the whole file) and calls
+ *     the callbacks for every complete item; the callbacks seen are identical for
+ *     every way of chunking the same stream.
+ *   - elog_finish() says how the stream ended (clean, truncated, ...).
+ *   - Errors are sticky: after one, elog_execute() keeps returning it; the
+ *     reason and the absolute byte offset are available.
+ *
+ * Memory: the decoder allocates the header's event-type table once, and a
+ * carry buffer of at most one maximal record (12 + 65535 bytes) the first time
+ * a record straddles two chunks. Nothing is allocated per event.
+ *
+ * Strings and payloads reach callbacks as elog_slice {ptr, len}: views into the
+ * caller's buffer or into the carry buffer, valid only during the callback.
+ *
+ * Thread safety: a decoder is used by one thread at a time; distinct decoders
+ * are independent. The catalogue functions are pure and thread-safe.
+ */
+#ifndef ELOG_EVENTLOG_H
+#define ELOG_EVENTLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ELOG_VERSION_STRING "0.1.0"
+
+/* A capability of ELOG_NO_CAP means "no capability" (global buffer, or outside
+ * any block). Declared size ELOG_VARIABLE_SIZE means a variable-size type. */
+#define ELOG_NO_CAP 0xffffu
+#define ELOG_VARIABLE_SIZE 0xffffu
+/* The largest record: 2 id + 8 time + 2 length + 65535 payload bytes. */
+#define ELOG_MAX_RECORD_SIZE (12u + 65535u)
+
+/* A view of bytes owned by someone else (see each use for the owner). */
+typedef struct elog_slice {
+    const uint8_t *ptr;
+    size_t len;
+} elog_slice;
+
+/* `count` big-endian u32 values at `ptr` (unaligned); read them with
+ * elog_u32_array_get(). Used for cost-centre stacks, innermost first. */
+typedef struct elog_u32_array {
+    const uint8_t *ptr;
+    uint32_t count;
+} elog_u32_array;
+
+static inline uint32_t elog_u32_array_get(elog_u32_array a, uint32_t i)
+{
+    const uint8_t *p = a.ptr + 4u * (size_t)i;
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* ---------------------------------------------------------------------------
+ * The event catalogue (generated from libeventlog/catalogue.txt): the typed
+ * field structs, ELOG_EV_* ids and the introspection tables below.
+ * ------------------------------------------------------------------------- */
+
+typedef enum elog_field_kind {
+    ELOG_FIELD_U8,
+    ELOG_FIELD_U16,
+    ELOG_FIELD_U32,
+    ELOG_FIELD_U64,
+    ELOG_FIELD_CSTR,   /* elog_slice without the NUL */
+    ELOG_FIELD_TEXT,   /* elog_slice, UTF-8 by convention (not validated) */
+    ELOG_FIELD_LATIN1, /* elog_slice, one byte per character */
+    ELOG_FIELD_BYTES,  /* elog_slice, arbitrary bytes */
+    ELOG_FIELD_STRVEC, /* elog_slice of NUL-separated strings: elog_strvec_next() */
+    ELOG_FIELD_STACK   /* elog_u32_array */
+} elog_field_kind;
+
+/* One typed field of a layout: where it lives inside the event's `as` union. */
+typedef struct elog_field_info {
+    const char *name;
+    elog_field_kind kind;
+    uint16_t offset;       /* offsetof within the layout's struct in `as` */
+    bool optional;         /* present only if payload bytes remained */
+    bool derived;          /* computed, not read from the payload */
+    uint16_t has_offset;   /* optional fields: offset of their `has_` flag (bool) */
+} elog_field_info;
+
+/* One layout of an event type. An id has several layouts when GHC changed its
+ * size (GC_STATS_GHC 50/58, NONMOVING_HEAP_CENSUS 13/14): `variant` counts
+ * them from 0, smallest first. */
+typedef struct elog_layout_info {
+    uint16_t id;
+    uint16_t size;         /* payload size, or ELOG_VARIABLE_SIZE */
+    uint8_t variant;
+    uint8_t n_fields;
+    uint16_t index;        /* position in elog_catalogue() */
+    const char *name;      /* e.g. "CREATE_THREAD" */
+    const elog_field_info *fields;
+} elog_layout_info;
+
+#include "eventlog/catalogue.h"
+
+/* Every layout libeventlog knows, ordered by (id, size). Never fails. */
+const elog_layout_info *elog_catalogue(size_t *count);
+
+/* The layout an event of `id` declared with `declared_size` bytes (or
+ * ELOG_VARIABLE_SIZE) is decoded with: the largest fixed layout whose size is
+ * <= declared_size, or the variable layout for a variable declaration. NULL
+ * when libeventlog has none (the event is then delivered raw). */
+const elog_layout_info *elog_catalogue_find(uint16_t id, uint16_t declared_size);
+
+/* ---------------------------------------------------------------------------
+ * Header and events
+ * ------------------------------------------------------------------------- */
+
+/* One record of the header's event-type table. Owned by the decoder; valid
+ * until elog_decoder_reset() or elog_decoder_free(). */
+typedef struct elog_event_type {
+    uint16_t id;
+    uint16_t size;                  /* declared payload size or ELOG_VARIABLE_SIZE */
+    uint32_t header_index;          /* position in the header, from 0 */
+    uint64_t offset;                /* byte offset of its ET_BEGIN marker */
+    elog_slice description;         /* raw bytes, not validated as UTF-8 */
+    const elog_layout_info *layout; /* NULL: no typed layout fits; delivered raw */
+} elog_event_type;
+
+/* The header, complete when on_header runs. Owned by the decoder, valid until
+ * elog_decoder_reset()/elog_decoder_free(). Duplicate ids are kept in `types`
+ * (header order); elog_header_lookup() returns the last one, as ghc-events. */
+typedef struct elog_header {
+    const elog_event_type *types;
+    size_t n_types;
+    uint64_t data_offset;           /* offset of the first event record */
+    /* private: id -> index into types (+1), 0 = undeclared */
+    const uint32_t *by_id_;
+    uint32_t by_id_len_;
+} elog_header;
+
+/* The declaration of `id`, or NULL if the header does not declare it. */
+const elog_event_type *elog_header_lookup(const elog_header *h, uint16_t id);
+
+typedef struct elog_event {
+    uint16_t id;
+    uint16_t cap;                   /* from the enclosing block marker, or ELOG_NO_CAP */
+    uint32_t size;                  /* whole record in bytes: 10 + size or 12 + L */
+    uint64_t time;                  /* ns since RTS start */
+    uint64_t offset;                /* absolute byte offset of the record's id */
+    elog_slice payload;             /* raw payload, including bytes beyond the known fields */
+    const elog_event_type *type;    /* its header declaration */
+    const elog_layout_info *layout; /* NULL: unknown to libeventlog, use `payload` */
+    elog_fields as;                 /* typed fields of `layout` (ELOG_EV_* / as.<name>) */
+} elog_event;
+
+/* Iterates NUL-separated strings (PROGRAM_ARGS, PROGRAM_ENV) the way ghc-events
+ * splits them: trailing NULs are dropped, then the area is split on NUL (an
+ * empty area yields one empty string). Start with *pos = 0; returns false when
+ * done. Pure; may be called from callbacks. */
+bool elog_strvec_next(elog_slice vec, size_t *pos, elog_slice *item);
+
+/* true if `s` is well-formed UTF-8. Pure. */
+bool elog_utf8_valid(elog_slice s);
+
+/* ---------------------------------------------------------------------------
+ * Status codes and how a stream ended
+ * ------------------------------------------------------------------------- */
+
+typedef enum elog_status {
+    ELOG_OK = 0,            /* all bytes consumed; feed more or finish */
+    ELOG_PAUSED,            /* a callback paused: call elog_resume(), feed the rest */
+    ELOG_NEED_MORE,         /* elog_decode_record(): the record is incomplete */
+    ELOG_E_NOT_EVENTLOG,    /* the stream does not start with "hdrb" */
+    ELOG_E_BAD_HEADER,      /* a header section tag or record is malformed */
+    ELOG_E_LIMIT,           /* the header exceeds a limit (see reason) */
+    ELOG_E_UNDECLARED,      /* an event id the header does not declare */
+    ELOG_E_BAD_EVENT,       /* an event's fields overrun its length */
+    ELOG_E_BAD_BLOCK,       /* a block marker disagrees with the events it holds */
+    ELOG_E_CALLBACK,        /* a callback returned ELOG_CB_ABORT */
+    ELOG_E_NOMEM,           /* the allocator failed */
+    ELOG_E_USAGE            /* API misuse: execute after finish, from a callback, ... */
+} elog_status;
+
+/* A static English name for a status ("ELOG_E_UNDECLARED"). Never NULL. */
+const char *elog_status_name(elog_status s);
+
+typedef enum elog_end_kind {
+    ELOG_END_CLEAN,                  /* the end-of-data marker was seen */
+    ELOG_END_TRUNCATED_BETWEEN_EVENTS, /* data ended on a record boundary, no end marker */
+    ELOG_END_TRUNCATED_IN_EVENT,     /* data ended inside a record */
+    ELOG_END_TRUNCATED_IN_HEADER,    /* data ended before the data section began */
+    ELOG_END_EMPTY,                  /* no bytes at all */
+    ELOG_END_ERROR                   /* decoding stopped at an error (see status) */
+} elog_end_kind;
+
+const char *elog_end_kind_name(elog_end_kind k); /* e.g. "truncated-in-event" */
+
+typedef struct elog_end {
+    elog_end_kind kind;
+    elog_status status;      /* ELOG_OK, or the sticky error for ELOG_END_ERROR */
+    uint64_t offset;         /* CLEAN: offset of the end marker; IN_EVENT/IN_HEADER:
+                                start of the incomplete item; ERROR: error offset;
+                                otherwise total bytes */
+    uint64_t total_bytes;    /* bytes fed in all */
+    bool id_known;           /* IN_EVENT: the event id was read */
+    uint16_t event_id;       /* IN_EVENT: that id */
+    uint32_t bytes_missing;  /* IN_EVENT/IN_HEADER: bytes still needed for the item
+                                (a lower bound when its length was not yet read) */
+    uint64_t trailing_bytes; /* CLEAN: bytes that followed the end marker */
+    uint64_t events;         /* events delivered (block markers included) */
+} elog_end;
+
+/* ---------------------------------------------------------------------------
+ * The decoder
+ * ------------------------------------------------------------------------- */
+
+typedef struct elog_decoder elog_decoder;
+
+/* Callback results. Any other value is treated as ELOG_CB_ABORT. */
+enum { ELOG_CB_CONTINUE = 0, ELOG_CB_PAUSE = 1, ELOG_CB_ABORT = -1 };
+
+typedef int (*elog_header_cb)(elog_decoder *d, const elog_header *h);
+typedef int (*elog_event_cb)(elog_decoder *d, const elog_event *ev);
+/* `offset` is the position of the 0xffff end-of-data marker. */
+typedef int (*elog_data_end_cb)(elog_decoder *d, uint64_t offset);
+
+/* Replaceable allocation (tests inject failures). Every function receives
+ * `ctx`; `size` on free is the size allocated. */
+typedef struct elog_allocator {
+    void *(*alloc)(void *ctx, size_t size);
+    void (*free)(void *ctx, void *ptr, size_t size);
+    void *ctx;
+} elog_allocator;
+
+enum {
+    /* Keep decoding events after the end-of-data marker, as ghc-events does.
+     * Default: bytes after it are counted (elog_end.trailing_bytes), not decoded. */
+    ELOG_OPT_CONTINUE_AFTER_END = 1u << 0,
+    /* Accept blocks whose declared size disagrees with their events, attributing
+     * capabilities by byte count exactly as ghc-events does. Default: such a
+     * block is an ELOG_E_BAD_BLOCK error. */
+    ELOG_OPT_LENIENT_BLOCKS = 1u << 1
+};
+
+typedef struct elog_settings {
+    elog_header_cb on_header;     /* once, when the whole header was read */
+    elog_event_cb on_event;       /* every event; block markers too unless on_block is set */
+    elog_event_cb on_block;       /* block markers (id 18), if set */
+    elog_data_end_cb on_data_end; /* the 0xffff end-of-data marker */
+    unsigned options;             /* ELOG_OPT_* */
+    const elog_allocator *allocator; /* NULL: malloc/free */
+} elog_settings;
+
+/* Zeroes `s` (no callbacks, default options, malloc). */
+void elog_settings_init(elog_settings *s);
+
+/* The decoder's state. Allocate it anywhere (stack is fine); touch only
+ * `data`, and only through the functions below for the rest. */
+struct elog_decoder {
+    void *data;                     /* yours: for the callbacks */
+
+    /* private */
+    const elog_settings *settings_;
+    uint64_t offset_;               /* absolute offset of the next byte */
+    uint64_t events_;
+    uint64_t item_offset_;          /* start of the item being assembled */
+    uint64_t end_offset_;           /* first end-of-data marker, or UINT64_MAX */
+    uint64_t error_offset_;
+    uint64_t block_offset_;         /* offset of the current block marker */
+    int64_t block_remaining_;
+    uint32_t state_;
+    uint32_t need_;                 /* bytes of the current item still to read */
+    uint32_t have_;                 /* bytes of the current item already read */
+    uint32_t item_total_;           /* total size of the record, once known */
+    uint32_t dlen_, xlen_;
+    uint16_t block_cap_;
+    uint16_t ev_id_;
+    uint8_t flags_;
+    elog_status error_;
+    uint8_t small_[16];
+    uint8_t *carry_;
+    elog_event_type *types_;
+    size_t n_types_, cap_types_;
+    uint8_t *descs_;
+    size_t descs_len_, descs_cap_;
+    uint32_t *by_id_;
+    uint32_t by_id_len_;
+    elog_header header_;
+    char reason_[200];
+};
+
+/* Prepares `d` to decode a new stream. `settings` must outlive the decoder
+ * (it is not copied); `data` is stored in d->data. Never fails, allocates
+ * nothing. Not from a callback. */
+void elog_decoder_init(elog_decoder *d, const elog_settings *settings, void *data);
+
+/* Releases what the decoder allocated. `d` can be init'ed again afterwards.
+ * Not from a callback. */
+void elog_decoder_free(elog_decoder *d);
+
+/* Forgets the current stream (header, errors, position) and keeps settings,
+ * data and the carry buffer: use it for a new connection. Not from a callback. */
+void elog_decoder_reset(elog_decoder *d);
+
+/* The result of elog_execute(), libcbor-style. */
+typedef struct elog_result {
+    size_t read;          /* bytes of `buf` consumed */
+    elog_status status;   /* ELOG_OK (read == len), ELOG_PAUSED, or an error */
+    size_t required;      /* ELOG_OK: bytes still needed to complete the current
+                             item (0 at an item boundary; a lower bound) */
+} elog_result;
+
+/* Decodes `len` bytes of `buf` (the caller keeps ownership; nothing is kept
+ * after return except bytes of an incomplete record, copied to the carry
+ * buffer). Calls the callbacks for each complete item.
+ * Returns ELOG_OK with read == len; ELOG_PAUSED with read = bytes up to and
+ * including the item whose callback paused; or an error (sticky: later calls
+ * return it again with read = 0). Calling it from a callback, while paused, or
+ * after elog_finish() returns ELOG_E_USAGE / ELOG_PAUSED without consuming. */
+elog_result elog_execute(elog_decoder *d, const void *buf, size_t len);
+
+/* Clears a pause so elog_execute() continues. Safe from a callback (the
+ * callback's own return value still decides). */
+void elog_resume(elog_decoder *d);
+
+/* Classifies the end of the input. Call once, after the last elog_execute();
+ * the decoder then refuses more input until elog_decoder_reset(). Never
+ * allocates; not from a callback. */
+elog_end elog_finish(elog_decoder *d);
+
+/* The sticky error (ELOG_OK if none), its reason (a sentence naming what was
+ * expected and found, never NULL, "" without error) and absolute byte offset.
+ * Valid until the next reset. Safe from callbacks. */
+elog_status elog_get_error(const elog_decoder *d);
+const char *elog_get_error_reason(const elog_decoder *d);
+uint64_t elog_get_error_offset(const elog_decoder *d);
+
+/* Total bytes consumed so far. Safe from callbacks. */
+uint64_t elog_get_offset(const elog_decoder *d);
+
+/* The header once on_header has run (NULL before). Safe from callbacks. */
+const elog_header *elog_get_header(const elog_decoder *d);
+
+/* ---------------------------------------------------------------------------
+ * Random access: decode one record at a known position (for indexers and
+ * the sorted `show`, which re-reads records by offset).
+ * ------------------------------------------------------------------------- */
+
+/* Decodes the record at `p` (`avail` bytes available) with the types of `h`.
+ * `ev->cap` is set to ELOG_NO_CAP (apply an elog_block_state for it).
+ * Returns ELOG_OK and the record size in *record_size; ELOG_NEED_MORE with the
+ * size needed so far in *record_size; ELOG_E_UNDECLARED or ELOG_E_BAD_EVENT for
+ * corrupt records (id 0xffff, the end marker, is ELOG_E_UNDECLARED). Slices in
+ * `ev` point into `p`. Pure; safe from callbacks. */
+elog_status elog_decode_record(const elog_header *h, const uint8_t *p, size_t avail,
+                               uint64_t offset, elog_event *ev, size_t *record_size);
+
+/* Capability attribution by block markers (FORMAT.md §5.3). */
+typedef struct elog_block_state {
+    int64_t remaining;  /* bytes of the current block still to come */
+    uint16_t cap;       /* ELOG_NO_CAP outside blocks */
+} elog_block_state;
+
+#define ELOG_BLOCK_STATE_INIT {0, ELOG_NO_CAP}
+
+/* Sets ev->cap from `bs` and advances `bs` past `ev`. With `strict`, returns
+ * ELOG_E_BAD_BLOCK when a record crosses the end of its block or a new block
+ * begins before the previous one ended; the state still advances as ghc-events
+ * would. Returns ELOG_OK otherwise. */
+elog_status elog_block_state_apply(elog_block_state *bs, elog_event *ev, bool strict);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ELOG_EVENTLOG_H */

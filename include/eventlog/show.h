@@ -1,0 +1,62 @@
+/*
+ * The text of `ghc-events show` (ghc-events 0.21), byte for byte
+ * (shared/spec/SHOW-FORMAT.md).
+ *
+ * Output goes through an elog_writer: a buffer the caller owns plus a flush
+ * function that empties it. Formatting allocates nothing.
+ */
+#ifndef ELOG_SHOW_H
+#define ELOG_SHOW_H
+
+#include "../eventlog.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct elog_writer elog_writer;
+
+struct elog_writer {
+    char *buf;          /* caller-owned, `cap` bytes, cap >= ELOG_WRITER_MIN_CAP */
+    size_t len;         /* bytes pending in buf */
+    size_t cap;
+    /* Called when buf is full: write out buf[0..len) and set len = 0 (or make
+     * room some other way). Return 0, or -1 to stop (sets `failed`, later output
+     * is dropped). NULL: excess output is dropped and counted in `dropped`. */
+    int (*flush)(elog_writer *w);
+    void *ctx;          /* yours */
+    bool failed;
+    uint64_t dropped;   /* bytes dropped for lack of room (flush == NULL) */
+};
+
+#define ELOG_WRITER_MIN_CAP 64u
+
+/* Sets up `w` over `buf`. */
+void elog_writer_init(elog_writer *w, char *buf, size_t cap,
+                      int (*flush)(elog_writer *w), void *ctx);
+
+/* Appends bytes; calls flush as needed. */
+void elog_writer_put(elog_writer *w, const void *p, size_t n);
+
+/* Flushes what is pending (flush must be set). Returns 0 or -1. */
+int elog_writer_flush(elog_writer *w);
+
+/* "Event Types:\n", one line per header record, "\n", "Events:\n". */
+void elog_show_header(elog_writer *w, const elog_header *h);
+
+/* One event line, with its trailing "\n": "{time}: [cap N: ]{text}\n".
+ * Pure apart from `w`; safe from callbacks. */
+void elog_show_event(elog_writer *w, const elog_event *ev);
+
+/* The event's {text} only (no time, cap or newline). */
+void elog_show_event_text(elog_writer *w, const elog_event *ev);
+
+/* snprintf-style: writes at most `cap` bytes of the event line (no NUL
+ * added) and returns the full length it needs. */
+size_t elog_show_event_to(char *buf, size_t cap, const elog_event *ev);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ELOG_SHOW_H */

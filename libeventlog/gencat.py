@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""Generates the C side of the event catalogue from libeventlog/catalogue.txt.
+
+    gencat.py CATALOGUE (header|decode|show) OUT
+
+header   eventlog/catalogue.h: ELOG_EV_* ids, one struct per event type
+         (the union of its layouts' fields), the elog_fields union.
+decode   the layout/field introspection tables and one field reader per
+         layout (bounds-checked for variable layouts).
+show     one `ghc-events show` text writer per layout.
+
+Python standard library only, deterministic output (reproducible builds).
+"""
+import re
+import sys
+
+INT_SIZES = {"u8": 1, "u16": 2, "u32": 4, "u64": 8}
+STR_KINDS = {"cstr", "text", "latin1", "bytes", "strvec"}
+REST_KINDS = {"text", "latin1", "bytes", "strvec"}
+ALL_KINDS = set(INT_SIZES) | STR_KINDS | {"stack"}
+C_INT = {"u8": "uint8_t", "u16": "uint16_t", "u32": "uint32_t", "u64": "uint64_t"}
+FIELD_KIND = {
+    "u8": "ELOG_FIELD_U8", "u16": "ELOG_FIELD_U16", "u32": "ELOG_FIELD_U32",
+    "u64": "ELOG_FIELD_U64", "cstr": "ELOG_FIELD_CSTR", "text": "ELOG_FIELD_TEXT",
+    "latin1": "ELOG_FIELD_LATIN1", "bytes": "ELOG_FIELD_BYTES",
+    "strvec": "ELOG_FIELD_STRVEC", "stack": "ELOG_FIELD_STACK",
+}
+# show formats: which field kinds accept them, and the C call they become.
+INT_FMTS = {
+    "": "elog__put_dec(w, {v});",
+    "hex": "elog__put_hex(w, {v});",
+    "lo16": "elog__put_dec(w, (uint64_t)({v} & 0xffffu));",
+    "plus1": "elog__put_dec(w, (uint64_t)({v}) + 1u);",
+    "caf": "if ({v} & 1u) elog__put_lit(w, \" CAF\", 4);",
+    "stop_status": "elog__put_stop_status(w, {v}, ev->as.{ev}.info);",
+    "capset_type": "elog__put_capset_type(w, {v});",
+    "breakdown": "elog__put_breakdown(w, {v});",
+    "eden_tag": "elog__put_eden_tag(w, {v});",
+}
+STR_FMTS = {
+    "": "elog_writer_put(w, {v}.ptr, {v}.len);",
+    "latin1": "elog__put_latin1(w, {v});",
+    "hs_list": "elog__put_hs_list(w, {v});",
+    "bin": "elog__put_bin(w, {v});",
+    "leading_num": "elog__put_leading_num(w, {v});",
+}
+STACK_FMTS = {"stack": "elog__put_stack(w, {v});"}
+HOOKS = {"heap_filters": "elog__put_heap_filters(w, &ev->as.{ev});"}
+
+
+class CatalogueError(Exception):
+    pass
+
+
+class Field:
+    def __init__(self, spec, where):
+        m = re.fullmatch(r"(\?)?([a-z_][a-z0-9_]*):([a-z0-9]+)(?:=pow2\(([a-z_][a-z0-9_]*)\))?", spec)
+        if not m:
+            raise CatalogueError(f"{where}: bad field {spec!r}")
+        self.optional = bool(m.group(1))
+        self.name, self.kind, self.pow2_of = m.group(2), m.group(3), m.group(4)
+        if self.kind not in ALL_KINDS:
+            raise CatalogueError(f"{where}: unknown field type {self.kind!r}")
+        if self.pow2_of and self.kind not in INT_SIZES:
+            raise CatalogueError(f"{where}: derived field {self.name} must be an integer")
+
+    @property
+    def derived(self):
+        return self.pow2_of is not None
+
+    def c_type(self):
+        if self.kind in INT_SIZES:
+            return C_INT[self.kind]
+        if self.kind == "stack":
+            return "elog_u32_array"
+        return "elog_slice"
+
+
+class Layout:
+    def __init__(self, lineno, ev_id, name, size, fields, show):
+        self.lineno, self.id, self.name, self.size = lineno, ev_id, name, size
+        self.fields, self.show = fields, show
+        self.variant = 0
+        self.index = 0
+        self.where = f"catalogue.txt:{lineno}"
+
+    @property
+    def variable(self):
+        return self.size is None
+
+    @property
+    def lname(self):
+        return self.name.lower()
+
+
+def parse(path):
+    layouts = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if "|" not in line:
+                raise CatalogueError(f"catalogue.txt:{lineno}: missing '| show template'")
+            left, show = line.split("|", 1)
+            show = show.strip()
+            words = left.split()
+            if len(words) < 3:
+                raise CatalogueError(f"catalogue.txt:{lineno}: need ID NAME SIZE")
+            ev_id, name, size = int(words[0]), words[1], words[2]
+            if not (0 <= ev_id < 0xffff):
+                raise CatalogueError(f"catalogue.txt:{lineno}: id out of range")
+            size = None if size == "var" else int(size)
+            where = f"catalogue.txt:{lineno}"
+            fields = [Field(w, where) for w in words[3:]]
+            layouts.append(Layout(lineno, ev_id, name, size, fields, show))
+    check(layouts)
+    return layouts
+
+
+def payload_fields(lay):
+    return [f for f in lay.fields if not f.derived]
+
+
+def check(layouts):
+    by_id = {}
+    for lay in layouts:
+        by_id.setdefault(lay.id, []).append(lay)
+        names = [f.name for f in lay.fields]
+        if len(set(names)) != len(names):
+            raise CatalogueError(f"{lay.where}: duplicate field name")
+        pf = payload_fields(lay)
+        if not lay.variable:
+            if any(f.kind not in INT_SIZES or f.optional for f in pf):
+                raise CatalogueError(f"{lay.where}: fixed layouts hold integers only")
+            used = sum(INT_SIZES[f.kind] for f in pf)
+            if used != lay.size:
+                raise CatalogueError(f"{lay.where}: fields use {used} bytes, size says {lay.size}")
+        rest = [i for i, f in enumerate(pf) if f.kind in REST_KINDS]
+        if len(rest) > 1:
+            raise CatalogueError(f"{lay.where}: at most one rest-of-payload field")
+        if rest and any(f.kind not in INT_SIZES or f.optional for f in pf[rest[0] + 1:]):
+            raise CatalogueError(f"{lay.where}: only fixed integers may follow a rest field")
+        seen_opt = False
+        for f in pf:
+            if seen_opt and not f.optional:
+                raise CatalogueError(f"{lay.where}: a required field follows an optional one")
+            seen_opt = seen_opt or f.optional
+        for f in lay.fields:
+            if f.derived and f.pow2_of not in names:
+                raise CatalogueError(f"{lay.where}: pow2 of unknown field {f.pow2_of}")
+    for ev_id, lays in by_id.items():
+        if len({l.name for l in lays}) != 1:
+            raise CatalogueError(f"id {ev_id}: variants must share one name")
+        if len(lays) > 1 and any(l.variable for l in lays):
+            raise CatalogueError(f"id {ev_id}: only fixed layouts can have size variants")
+        lays.sort(key=lambda l: l.size)
+        for v, lay in enumerate(lays):
+            lay.variant = v
+        # One struct serves all variants: a name must keep its type.
+        types = {}
+        for lay in lays:
+            for f in lay.fields:
+                if types.setdefault(f.name, f.kind) != f.kind:
+                    raise CatalogueError(f"id {ev_id}: field {f.name} changes type across sizes")
+    layouts.sort(key=lambda l: (l.id, l.size if l.size is not None else -1))
+    for i, lay in enumerate(layouts):
+        lay.index = i
+        parse_show(lay)
+
+
+def parse_show(lay):
+    """Splits a template into ('lit', text) / ('field', Field, fmt) / ('hook', name)."""
+    names = {f.name: f for f in lay.fields}
+    parts, pos, t = [], 0, lay.show
+    for m in re.finditer(r"\{([^{}]*)\}", t):
+        if m.start() > pos:
+            parts.append(("lit", t[pos:m.start()]))
+        inner = m.group(1)
+        if inner.startswith("="):
+            if inner[1:] not in HOOKS:
+                raise CatalogueError(f"{lay.where}: unknown hook {inner}")
+            parts.append(("hook", inner[1:]))
+        else:
+            fname, _, fmt = inner.partition(":")
+            if fname not in names:
+                raise CatalogueError(f"{lay.where}: template names unknown field {fname}")
+            f = names[fname]
+            table = INT_FMTS if f.kind in INT_SIZES else STACK_FMTS if f.kind == "stack" else STR_FMTS
+            if fmt not in table:
+                raise CatalogueError(f"{lay.where}: format {fmt!r} does not apply to {f.kind} field {fname}")
+            parts.append(("field", f, fmt))
+        pos = m.end()
+    if pos < len(t):
+        parts.append(("lit", t[pos:]))
+    for p in parts:
+        if p[0] == "lit" and ("{" in p[1] or "}" in p[1]):
+            raise CatalogueError(f"{lay.where}: stray brace in template")
+    lay.show_parts = parts
+
+
+def c_string(s):
+    out = []
+    for ch in s.encode("utf-8"):
+        c = chr(ch)
+        if c in '"\\':
+            out.append("\\" + c)
+        elif 0x20 <= ch < 0x7f:
+            out.append(c)
+        else:
+            out.append("\\%03o" % ch)
+    return '"' + "".join(out) + '"'
+
+
+def event_types(layouts):
+    """One entry per id: (name, merged field list)."""
+    out = {}
+    for lay in layouts:
+        name, fields = out.setdefault(lay.id, (lay.name, []))
+        known = {f.name for f in fields}
+        fields.extend(f for f in lay.fields if f.name not in known)
+    return out
+
+
+def gen_header(layouts):
+    evs = event_types(layouts)
+    o = ["/* Generated by libeventlog/gencat.py from catalogue.txt. Do not edit. */",
+         "#ifndef ELOG_CATALOGUE_H", "#define ELOG_CATALOGUE_H", "",
+         "/* Included by eventlog.h; include that instead. */", "",
+         "/* Event type ids known to libeventlog. */", "enum elog_event_id {"]
+    for ev_id, (name, _) in sorted(evs.items()):
+        o.append(f"    ELOG_EV_{name} = {ev_id},")
+    o += ["};", "", f"#define ELOG_CATALOGUE_LAYOUTS {len(layouts)}", ""]
+    for ev_id, (name, fields) in sorted(evs.items()):
+        o.append(f"/* id {ev_id} */")
+        o.append(f"typedef struct elog_ev_{name.lower()} {{")
+        if not fields:
+            o.append("    char unused_; /* no fields */")
+        for f in fields:
+            o.append(f"    {f.c_type()} {f.name};")
+        for f in fields:
+            if f.optional:
+                o.append(f"    bool has_{f.name};")
+        o.append(f"}} elog_ev_{name.lower()};")
+        o.append("")
+    o.append("/* The typed fields of an event, by its layout name (ev->as.create_thread). */")
+    o.append("typedef union elog_fields {")
+    for ev_id, (name, _) in sorted(evs.items()):
+        o.append(f"    elog_ev_{name.lower()} {name.lower()};")
+    o += ["} elog_fields;", "", "#endif", ""]
+    return "\n".join(o)
+
+
+def rd(kind, expr):
+    return {"u8": f"{expr}[0]", "u16": f"elog__rd16({expr})",
+            "u32": f"elog__rd32({expr})", "u64": f"elog__rd64({expr})"}[kind]
+
+
+def gen_decoder(lay):
+    s = f"out->{lay.lname}"
+    o = [f"static int decode_{lay.lname}_{lay.variant}(const uint8_t *p, size_t len, elog_fields *out)", "{"]
+    pf = payload_fields(lay)
+    if not lay.fields:
+        o.append("    (void)p;")
+        o.append("    (void)out;")
+    if not lay.variable:
+        o.append("    (void)len;")
+        off = 0
+        for f in pf:
+            o.append(f"    {s}.{f.name} = {rd(f.kind, f'(p + {off})')};")
+            off += INT_SIZES[f.kind]
+    else:
+        o.append("    size_t pos = 0;")
+        o.append("    (void)pos;")
+        for i, f in enumerate(pf):
+            bad = f"return {i + 1};"
+            if f.optional:
+                o.append(f"    {s}.has_{f.name} = pos < len;")
+                o.append(f"    if (pos < len) {{")
+                ind = "        "
+            else:
+                ind = "    "
+            if f.kind in INT_SIZES:
+                n = INT_SIZES[f.kind]
+                o.append(f"{ind}if (len - pos < {n}) {bad}")
+                o.append(f"{ind}{s}.{f.name} = {rd(f.kind, '(p + pos)')};")
+                o.append(f"{ind}pos += {n};")
+            elif f.kind == "cstr":
+                o.append(f"{ind}{{")
+                o.append(f"{ind}    const uint8_t *nul = memchr(p + pos, 0, len - pos);")
+                o.append(f"{ind}    if (!nul) {bad}")
+                o.append(f"{ind}    {s}.{f.name}.ptr = p + pos;")
+                o.append(f"{ind}    {s}.{f.name}.len = (size_t)(nul - (p + pos));")
+                o.append(f"{ind}    pos += {s}.{f.name}.len + 1;")
+                o.append(f"{ind}}}")
+            elif f.kind == "stack":
+                o.append(f"{ind}if (len - pos < 1) {bad}")
+                o.append(f"{ind}{s}.{f.name}.count = p[pos];")
+                o.append(f"{ind}if (len - pos - 1 < 4u * (size_t)p[pos]) {bad}")
+                o.append(f"{ind}{s}.{f.name}.ptr = p + pos + 1;")
+                o.append(f"{ind}pos += 1 + 4u * (size_t)p[pos];")
+            else:  # rest of payload, minus the fixed integers after it
+                tail = sum(INT_SIZES[g.kind] for g in pf[i + 1:])
+                if tail:
+                    o.append(f"{ind}if (len - pos < {tail}) {bad}")
+                o.append(f"{ind}{s}.{f.name}.ptr = p + pos;")
+                o.append(f"{ind}{s}.{f.name}.len = len - pos - {tail};")
+                o.append(f"{ind}pos = len - {tail};")
+            if f.optional:
+                o.append("    } else {")
+                if f.kind in INT_SIZES:
+                    o.append(f"        {s}.{f.name} = 0;")
+                else:
+                    o.append(f"        {s}.{f.name}.ptr = NULL;")
+                    o.append(f"        {s}.{f.name}.len = 0;")
+                o.append("    }")
+    for f in lay.fields:
+        if f.derived:
+            o.append(f"    {s}.{f.name} = {s}.{f.pow2_of} >= 16 ? 0 : (uint16_t)(1u << {s}.{f.pow2_of});")
+    o += ["    return 0;", "}", ""]
+    return o
+
+
+def gen_decode_c(layouts):
+    o = ["/* Generated by libeventlog/gencat.py from catalogue.txt. Do not edit. */",
+         "#include <stddef.h>", "#include <string.h>", '#include "catalogue_internal.h"', ""]
+    for lay in layouts:
+        o.append(f"static const elog_field_info fields_{lay.index}[] = {{")
+        st = f"elog_ev_{lay.lname}"
+        for f in lay.fields:
+            has = f"offsetof({st}, has_{f.name})" if f.optional else "0"
+            o.append(f"    {{{c_string(f.name)}, {FIELD_KIND[f.kind]}, offsetof({st}, {f.name}), "
+                     f"{'true' if f.optional else 'false'}, {'true' if f.derived else 'false'}, {has}}},")
+        if not lay.fields:
+            o.append("    {NULL, ELOG_FIELD_U8, 0, false, false, 0}")
+        o.append("};")
+    o.append("")
+    o.append("const elog_layout_info elog__layouts[ELOG_CATALOGUE_LAYOUTS] = {")
+    for lay in layouts:
+        size = "ELOG_VARIABLE_SIZE" if lay.variable else str(lay.size)
+        o.append(f"    {{{lay.id}, {size}, {lay.variant}, {len(lay.fields)}, {lay.index}, "
+                 f"{c_string(lay.name)}, fields_{lay.index}}},")
+    o += ["};", ""]
+    for lay in layouts:
+        o += gen_decoder(lay)
+    o.append("const elog__decode_fn elog__decoders[ELOG_CATALOGUE_LAYOUTS] = {")
+    for lay in layouts:
+        o.append(f"    decode_{lay.lname}_{lay.variant},")
+    o += ["};", ""]
+    return "\n".join(o)
+
+
+def gen_show_c(layouts):
+    o = ["/* Generated by libeventlog/gencat.py from catalogue.txt. Do not edit. */",
+         '#include "show_internal.h"', ""]
+    for lay in layouts:
+        o.append(f"static void show_{lay.lname}_{lay.variant}(elog_writer *w, const elog_event *ev)")
+        o.append("{")
+        used_ev = False
+        for part in lay.show_parts:
+            if part[0] == "lit":
+                text = part[1].replace("\\n", "\n")
+                o.append(f"    elog__put_lit(w, {c_string(text)}, {len(text.encode('utf-8'))});")
+            elif part[0] == "hook":
+                o.append("    " + HOOKS[part[1]].format(ev=lay.lname))
+                used_ev = True
+            else:
+                _, f, fmt = part
+                v = f"ev->as.{lay.lname}.{f.name}"
+                table = INT_FMTS if f.kind in INT_SIZES else STACK_FMTS if f.kind == "stack" else STR_FMTS
+                o.append("    " + table[fmt].format(v=v, ev=lay.lname))
+                used_ev = True
+        if not used_ev:
+            o.append("    (void)ev;")
+        o += ["}", ""]
+    o.append("const elog__show_fn elog__show_fns[ELOG_CATALOGUE_LAYOUTS] = {")
+    for lay in layouts:
+        o.append(f"    show_{lay.lname}_{lay.variant},")
+    o += ["};", ""]
+    return "\n".join(o)
+
+
+GENERATORS = {"header": gen_header, "decode": gen_decode_c, "show": gen_show_c}
+
+
+def main(argv):
+    if len(argv) != 4 or argv[2] not in GENERATORS:
+        sys.stderr.write(__doc__)
+        return 2
+    try:
+        layouts = parse(argv[1])
+    except CatalogueError as e:
+        sys.stderr.write(f"gencat: {e}\n")
+        return 1
+    with open(argv[3], "w", encoding="utf-8", newline="\n") as f:
+        f.write(GENERATORS[argv[2]](layouts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
