@@ -441,7 +441,8 @@ static elog_status header_bytes(elog_decoder *d, const uint8_t **pp, const uint8
         size_t want = d->need_ - d->have_;
         size_t n = avail < want ? avail : want;
         if (d->state_ == S_ET_DESC) {
-            memcpy(d->descs_ + d->descs_len_, p, n);
+            if (n) /* descs_ is NULL while every description so far is empty */
+                memcpy(d->descs_ + d->descs_len_, p, n);
             d->descs_len_ += n;
         } else if (d->state_ != S_ET_EXTRA) {
             memcpy(d->small_ + d->have_, p, n);

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks (when run as root), then
+# configures and builds libeventlog in ./build. Safe to re-run: it installs
+# nothing that is already there and rebuilds incrementally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the build and the test suite need.
+PACKAGES=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev zlib1g-dev
+          libcmocka-dev python3 valgrind gzip)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup: missing Debian packages: ${missing[*]}" >&2
+        echo "setup: run as root, or: sudo apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "setup: installing ${missing[*]}"
+    # apt-get update once per machine: a fresh image has no package lists.
+    if [ ! -e /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists/*_Packages 2>/dev/null | head -1)" ]; then
+        apt-get update -q
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
+        || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; }
+fi
+
+# CI builds with -Werror; a developer build keeps warnings as warnings.
+werror=false
+[ "${CI:-}" = "true" ] && werror=true
+
+if [ ! -f build/build.ninja ]; then
+    meson setup build -Dwerror=$werror
+else
+    meson configure build -Dwerror=$werror >/dev/null
+fi
+ninja -C build

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test: the meson suite (unit, conformance, fuzz replay), the same
+# C tests again under ASan+UBSan, and under valgrind memcheck.
+# Expects scripts/setup.sh to have built ./build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== meson test (build)"
+meson test -C build --print-errorlogs
+
+echo "== ASan + UBSan (build-asan)"
+if [ ! -f build-asan/build.ninja ]; then
+    meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dc_args=-fno-sanitize-recover=all -Dbuildtype=debug -Dwerror=true >/dev/null
+fi
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    meson test -C build-asan --print-errorlogs
+
+echo "== valgrind memcheck (build, C unit tests)"
+meson test -C build --suite unit --print-errorlogs --timeout-multiplier 10 \
+    --wrap 'valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all --show-leak-kinds=all'
