@@ -449,8 +449,10 @@ static elog_status header_bytes(elog_decoder *d, const uint8_t **pp, const uint8
             if (d->state_ == S_MAGIC && memcmp(d->small_, "hdrb", d->have_ + n) != 0) {
                 /* Say so as soon as the first byte is wrong, not after four. */
                 char hex[12] = "";
+                size_t at = 0;
                 for (size_t i = 0; i < d->have_ + n; i++)
-                    snprintf(hex + 3 * i, sizeof hex - 3 * i, i ? " %02x" : "%02x", d->small_[i]);
+                    at += (size_t)snprintf(hex + at, sizeof hex - at, i ? " %02x" : "%02x",
+                                           d->small_[i]);
                 st = fail(d, ELOG_E_NOT_EVENTLOG, 0,
                           "not a GHC eventlog: it must start with \"hdrb\" (68 64 72 62), "
                           "found bytes %s", hex);
