@@ -176,7 +176,13 @@ typedef enum elog_status {
     ELOG_E_LIMIT,           /* the header exceeds a limit (see reason) */
     ELOG_E_UNDECLARED,      /* an event id the header does not declare */
     ELOG_E_BAD_EVENT,       /* an event's fields overrun its length */
-    ELOG_E_BAD_BLOCK,       /* a block marker disagrees with the events it holds */
+    ELOG_E_BAD_BLOCK,       /* a block marker disagrees with the events it holds: a
+                               record crosses the block's end, a block begins before
+                               the previous one ended, a marker declares fewer than its
+                               own 24 bytes, or the end-of-data marker comes while the
+                               block declares more than its 2 bytes (GHC >= 9 counts the
+                               end marker in the last block). Not raised with
+                               ELOG_OPT_LENIENT_BLOCKS. */
     ELOG_E_CALLBACK,        /* a callback returned ELOG_CB_ABORT */
     ELOG_E_NOMEM,           /* the allocator failed */
     ELOG_E_USAGE            /* API misuse: execute after finish, from a callback, ... */

@@ -613,9 +613,13 @@ static elog_status data_end(elog_decoder *d, uint64_t offset)
                     "the end-of-data marker comes inside the block at offset %" PRIu64
                     ", which declares %" PRId64 " more bytes",
                     d->block_offset_, d->block_remaining_);
-    d->block_remaining_ -= 2;
-    if (d->block_remaining_ <= 0)
-        d->block_cap_ = ELOG_NO_CAP;
+    /* ghc-events leaves attribution untouched by the end marker (FORMAT.md
+     * §5.3); lenient mode reproduces that exactly. */
+    if (!lenient && d->block_remaining_ > 0) {
+        d->block_remaining_ -= 2;
+        if (d->block_remaining_ <= 0)
+            d->block_cap_ = ELOG_NO_CAP;
+    }
     if (!(s && (s->options & ELOG_OPT_CONTINUE_AFTER_END)))
         d->state_ = S_TRAILING;
     if (s && s->on_data_end) {

@@ -1,0 +1,221 @@
+/*
+ * The file reader: feeds an elog_decoder from a path, an open file
+ * descriptor or stdin, transparently inflating gzip input, optionally
+ * following a file that a running program is still writing (tail -f).
+ *
+ *   elog_reader *r;
+ *   if (elog_reader_open(&r, path, NULL) != ELOG_READER_OK) {   // "-" = stdin
+ *       fprintf(stderr, "%s\n", elog_reader_error(r));          // r may be NULL
+ *       elog_reader_close(r);
+ *       return 1;
+ *   }
+ *   elog_end end;
+ *   elog_reader_status st = elog_reader_run(r, &dec, &end);     // dec: yours
+ *   if (st != ELOG_READER_OK)
+ *       fprintf(stderr, "%s\n", elog_reader_error(r));          // path + offset
+ *   elog_reader_close(r);
+ *
+ * Input: gzip is recognised by its magic bytes (1f 8b), not by the file name,
+ * and inflated incrementally; concatenated gzip members are one stream. Any
+ * other input is passed through unchanged (the decoder judges it).
+ *
+ * Memory: one read buffer (default 1 MiB) and, for gzip, one output buffer
+ * (default 1 MiB) plus zlib's state (~7 KiB + a 32 KiB window), allocated
+ * once. Plain input is handed to the decoder straight from the read buffer.
+ * Nothing is allocated per chunk.
+ *
+ * Errors are sticky: once a function returned an error, later calls return it
+ * again. elog_reader_error() gives a message naming the input and, where one
+ * applies, the byte offset.
+ *
+ * Thread safety: a reader is used by one thread at a time, except
+ * elog_reader_stop(), which any thread or a signal handler may call.
+ */
+#ifndef ELOG_READER_H
+#define ELOG_READER_H
+
+#include "../eventlog.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* elog_status has no room for I/O or compression failures, hence this. */
+typedef enum elog_reader_status {
+    ELOG_READER_OK = 0,       /* run: the input ended and *end was filled;
+                                 read: a chunk, or the end of input (*n == 0) */
+    ELOG_READER_PAUSED,       /* run: a decoder callback paused; call run again */
+    ELOG_READER_E_DECODE,     /* the decoder stopped at an error (elog_get_error()) */
+    ELOG_READER_E_IO,         /* open/stat/read failed, or a followed file shrank */
+    ELOG_READER_E_GZIP,       /* the compressed data are corrupt */
+    ELOG_READER_E_NOMEM,      /* the allocator failed */
+    ELOG_READER_E_USAGE       /* API misuse (see elog_reader_error()) */
+} elog_reader_status;
+
+/* A static name ("ELOG_READER_E_GZIP"). Never NULL. */
+const char *elog_reader_status_name(elog_reader_status s);
+
+typedef enum elog_reader_compression {
+    ELOG_READER_AUTO = 0,     /* gzip if the input starts with 1f 8b, else plain */
+    ELOG_READER_PLAIN,        /* never inflate */
+    ELOG_READER_GZIP          /* always inflate (non-gzip input is ELOG_READER_E_GZIP) */
+} elog_reader_compression;
+
+/* Called after reads with the number of bytes read from the input so far
+ * (compressed bytes for gzip input) and the input's size when known (a
+ * regular file that is not followed), else 0. Called each time another
+ * `progress_every` bytes have been read, and once more when the input ends.
+ * It may call elog_reader_error(), elog_reader_get_info() and
+ * elog_reader_stop(), nothing else of the reader. */
+typedef void (*elog_reader_progress_cb)(void *ctx, uint64_t bytes_read, uint64_t total_or_0);
+
+typedef struct elog_reader_options {
+    size_t read_buffer_size;        /* 0: 1 MiB; at least 16 */
+    size_t output_buffer_size;      /* gzip output buffer; 0: 1 MiB; at least 16 */
+    elog_reader_compression compression;
+
+    /* Follow mode (tail -f). At the end of a regular file, wait for it to
+     * grow instead of stopping (re-checking every poll_interval_ms) until
+     *   - elog_reader_run() sees its decoder pass the end-of-data marker
+     *     (reading then stops at the file's current end), or
+     *   - nothing new arrived for idle_timeout_ms (0: no limit), or
+     *   - elog_reader_stop() is called.
+     * Pipes, FIFOs and sockets are read until their writer closes them, as
+     * without follow, but waited on with poll(2) in poll_interval_ms slices:
+     * idle_timeout_ms bounds the wait for data, elog_reader_stop() is noticed,
+     * and once the end marker was seen they are not read again (a writer that
+     * keeps them open cannot block the reader). A followed file that shrinks
+     * is an error. gzip input can be followed too, if the compressed file
+     * only grows by appending (as a streaming compressor writes it).
+     * With elog_reader_read() the reader does not see the end marker: see
+     * there. */
+    bool follow;
+    unsigned poll_interval_ms;      /* 0: 25 ms */
+    unsigned idle_timeout_ms;       /* 0: wait for the end marker indefinitely */
+
+    elog_reader_progress_cb progress; /* NULL: none */
+    void *progress_ctx;
+    uint64_t progress_every;        /* bytes between progress calls; 0: 4 MiB */
+
+    const elog_allocator *allocator; /* NULL: malloc/free; must outlive the reader */
+} elog_reader_options;
+
+/* Fills `o` with the defaults (all zero: 1 MiB buffers, auto-detected gzip,
+ * no follow, no progress, malloc). */
+void elog_reader_options_init(elog_reader_options *o);
+
+typedef struct elog_reader elog_reader;
+
+/* Opens `path` for reading; "-" means stdin (which is then not closed by
+ * elog_reader_close()). `opts` may be NULL (defaults); it is copied. Nothing
+ * is read yet: gzip detection happens on the first run/read, so opening a
+ * followed file that is still empty works. Opening a FIFO blocks until a
+ * writer opens it, as open(2) does. Not from a decoder callback.
+ * Always sets *out: to the new reader, or on failure to a reader holding
+ * the error (elog_reader_error(): "PATH: cannot open: <strerror>"), or to
+ * NULL if even that could not be allocated (ELOG_READER_E_NOMEM). The caller
+ * owns *out and calls elog_reader_close() on it in every case.
+ * Returns ELOG_READER_OK, ELOG_READER_E_IO (cannot open or stat, or a
+ * directory), ELOG_READER_E_NOMEM or ELOG_READER_E_USAGE (NULL path). */
+elog_reader_status elog_reader_open(elog_reader **out, const char *path,
+                                    const elog_reader_options *opts);
+
+/* The same for an already-open descriptor `fd`, which stays the caller's:
+ * elog_reader_close() does not close it. `name` is used in messages (copied;
+ * NULL: "fd N"). A descriptor opened with O_NONBLOCK is waited on with
+ * poll(2). */
+elog_reader_status elog_reader_open_fd(elog_reader **out, int fd, const char *name,
+                                       const elog_reader_options *opts);
+
+/* Releases the reader, its buffers and (for elog_reader_open() of a path)
+ * the descriptor. NULL is fine. The decoder given to elog_reader_run() is
+ * not touched. Not from a decoder callback or the progress hook. */
+void elog_reader_close(elog_reader *r);
+
+/* Reads the input and feeds it to `d` (yours, set up with
+ * elog_decoder_init(); the reader never frees or resets it) until:
+ *   - the input ends: calls elog_finish(d), stores the result in *end (if not
+ *     NULL) and returns ELOG_READER_OK;
+ *   - a callback pauses: returns ELOG_READER_PAUSED, *end untouched. Calling
+ *     elog_reader_run() again calls elog_resume(d) and feeds the bytes the
+ *     decoder did not consume before reading more; elog_reader_read() would
+ *     return those bytes instead;
+ *   - the decoder fails: finishes it and returns ELOG_READER_E_DECODE, with
+ *     *end of kind ELOG_END_ERROR; the message has the path and the offset;
+ *   - reading or inflating fails: finishes the decoder (so *end classifies
+ *     what was decoded, typically as truncated) and returns ELOG_READER_E_IO,
+ *     _E_GZIP or _E_NOMEM.
+ * After any return but PAUSED the run is over: later calls return the same
+ * status and the same *end without touching `d`. Bytes the caller already
+ * took with elog_reader_read() are not fed. Offsets the decoder reports are
+ * offsets in the decompressed stream, counted from the reader's first byte.
+ * Returns ELOG_READER_E_USAGE, consuming nothing, if the decoder refuses
+ * input (called from one of its callbacks, or after elog_finish()), or if
+ * `r` or `d` is NULL.
+ * Not from a decoder callback or the progress hook. */
+elog_reader_status elog_reader_run(elog_reader *r, elog_decoder *d, elog_end *end);
+
+/* Pull interface, for callers that want the (decompressed) bytes themselves:
+ * sets *p and *n to the next chunk, owned by the reader and valid until the
+ * next call to elog_reader_read(), elog_reader_run() or elog_reader_close().
+ * At the end of input returns ELOG_READER_OK with *n == 0 (and *p NULL).
+ * In follow mode the reader cannot see the end marker in bytes it only hands
+ * out: call elog_reader_stop() when your decoder reaches it (on_data_end), or
+ * rely on idle_timeout_ms. Returns ELOG_READER_E_IO, _E_GZIP or _E_NOMEM on
+ * failure (*n == 0), ELOG_READER_E_USAGE for a NULL reader. Not from a decoder callback or the progress hook. */
+elog_reader_status elog_reader_read(elog_reader *r, const uint8_t **p, size_t *n);
+
+/* Ends the input early: from now on the reader does not wait any more. A
+ * regular file is still read up to its current end; a pipe, FIFO or socket
+ * is not read again. Without follow mode, a reader blocked in read(2) on a
+ * pipe only notices when a signal interrupts that read (a handler installed
+ * without SA_RESTART); in follow mode it notices within poll_interval_ms.
+ * The input then ends with ELOG_READER_EOF_STOPPED (a regular file without
+ * follow: ELOG_READER_EOF_END). Async-signal-safe and thread-safe; may be
+ * called from decoder callbacks and the progress hook. */
+void elog_reader_stop(elog_reader *r);
+
+/* The last error: a sentence naming the input, e.g.
+ * "x.eventlog.gz: corrupt gzip data at compressed byte 5123 (member 2):
+ * invalid block type", or "" if there was none. Owned by the reader, valid
+ * until the next call that fails or elog_reader_close(). NULL is accepted
+ * (returns the message for a failed allocation of the reader). Safe from
+ * callbacks. */
+const char *elog_reader_error(const elog_reader *r);
+
+typedef enum elog_reader_eof {
+    ELOG_READER_EOF_NONE = 0,  /* the input has not ended yet */
+    ELOG_READER_EOF_END,       /* end of input: end of the file, or the writer of a
+                                  pipe/FIFO closed it */
+    ELOG_READER_EOF_DATA_END,  /* follow: stopped after the end-of-data marker */
+    ELOG_READER_EOF_IDLE,      /* follow: no new data for idle_timeout_ms */
+    ELOG_READER_EOF_STOPPED    /* elog_reader_stop() was called */
+} elog_reader_eof;
+
+const char *elog_reader_eof_name(elog_reader_eof e); /* e.g. "idle-timeout" */
+
+typedef struct elog_reader_info {
+    const char *name;          /* the path, "<stdin>" or the fd's name; owned by the reader */
+    int fd;                    /* the descriptor read from */
+    bool regular;              /* a regular file */
+    bool gzip;                 /* the input is gzip (known after the first chunk) */
+    bool gzip_truncated;       /* the compressed data ended inside a gzip member */
+    uint32_t gzip_members;     /* gzip members begun */
+    uint64_t start;            /* file position of the input's first byte (stdin may
+                                  not start at 0); plain regular input: decoder offset
+                                  + start = file offset */
+    uint64_t size;             /* regular file: its size at open, minus `start`; else 0 */
+    uint64_t bytes_read;       /* bytes read from the input (compressed for gzip) */
+    uint64_t bytes_out;        /* bytes delivered to the decoder or elog_reader_read() */
+    elog_reader_eof eof;
+} elog_reader_info;
+
+/* A snapshot of the reader's state (all zero for a NULL reader). Safe from
+ * callbacks. */
+void elog_reader_get_info(const elog_reader *r, elog_reader_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ELOG_READER_H */

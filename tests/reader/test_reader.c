@@ -1,0 +1,1348 @@
+/*
+ * The file reader (include/eventlog/reader.h) on the real corpus: plain and
+ * gzip files, concatenated/corrupt/truncated gzip, stdin and descriptors,
+ * follow mode on a growing file and on FIFOs, pause/resume, progress,
+ * errors, allocation failures.
+ *
+ * "The same callbacks" is checked with a digest: every callback with all its
+ * arguments (record offset, id, cap, time, size, payload bytes; header
+ * types; end-marker offset) is hashed in order, and compared against the
+ * same file decoded from memory in one elog_execute() call.
+ *
+ * Every wait is bounded: writers run in threads that give up after a few
+ * seconds, and followed reads always have an idle timeout.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "eventlog.h"
+#include "eventlog/reader.h"
+
+/* ---------------------------------------------------------------------------
+ * Fixtures: corpus files, a temporary directory
+ * ------------------------------------------------------------------------- */
+
+static char corpus_dir[1024];
+static char tmp_dir[1024];
+
+typedef struct blob {
+    uint8_t *p;
+    size_t n;
+} blob;
+
+static void path_in(char *out, size_t cap, const char *dir, const char *name)
+{
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+    assert_true(n > 0 && (size_t)n < cap);
+}
+
+static blob load(const char *path)
+{
+    blob b = {NULL, 0};
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s: %s", path, strerror(errno));
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b.n = (size_t)len;
+    b.p = malloc(b.n ? b.n : 1);
+    assert_non_null(b.p);
+    assert_int_equal(fread(b.p, 1, b.n, f), b.n);
+    fclose(f);
+    return b;
+}
+
+static blob load_corpus(const char *name)
+{
+    char path[2048];
+    path_in(path, sizeof path, corpus_dir, name);
+    return load(path);
+}
+
+static void save(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void tmp_path(char *out, size_t cap, const char *name)
+{
+    path_in(out, cap, tmp_dir, name);
+}
+
+/* Appends one gzip member holding p[0..n) to `path` (mode "wb" or "ab"). */
+static void gz_member(const char *path, const char *mode, const void *p, size_t n)
+{
+    gzFile g = gzopen(path, mode);
+    assert_non_null(g);
+    if (n)
+        assert_int_equal(gzwrite(g, p, (unsigned)n), (int)n);
+    assert_int_equal(gzclose(g), Z_OK);
+}
+
+static int setup_group(void **state)
+{
+    (void)state;
+    const char *c = getenv("ELOG_CORPUS_DIR");
+    snprintf(corpus_dir, sizeof corpus_dir, "%s", c ? c : "corpus/conformance");
+    const char *t = getenv("TMPDIR");
+    snprintf(tmp_dir, sizeof tmp_dir, "%s/elog-reader-XXXXXX", t ? t : "/tmp");
+    if (!mkdtemp(tmp_dir))
+        return -1;
+    return 0;
+}
+
+static int teardown_group(void **state)
+{
+    (void)state;
+    DIR *dir = opendir(tmp_dir);
+    if (dir) {
+        struct dirent *e;
+        while ((e = readdir(dir))) {
+            if (e->d_name[0] == '.')
+                continue;
+            char p[2048];
+            snprintf(p, sizeof p, "%s/%s", tmp_dir, e->d_name);
+            unlink(p);
+        }
+        closedir(dir);
+    }
+    rmdir(tmp_dir);
+    return 0;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * The digest of a decode
+ * ------------------------------------------------------------------------- */
+
+typedef struct rec {
+    uint64_t hash;
+    uint64_t events, headers, data_ends;
+    unsigned pause_every;   /* pause after every Nth event (0: never) */
+    uint64_t pauses;
+    elog_reader *nested;    /* on_header runs elog_reader_run(nested) once */
+    elog_reader_status nested_status;
+} rec;
+
+static void mix(rec *r, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint64_t h = r->hash;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    r->hash = h;
+}
+
+static void mix64(rec *r, uint64_t v)
+{
+    mix(r, &v, sizeof v);
+}
+
+static int on_header(elog_decoder *d, const elog_header *h)
+{
+    rec *r = d->data;
+    r->headers++;
+    mix64(r, 0x4844);
+    mix64(r, h->n_types);
+    mix64(r, h->data_offset);
+    for (size_t i = 0; i < h->n_types; i++) {
+        mix64(r, h->types[i].id);
+        mix64(r, h->types[i].size);
+        mix(r, h->types[i].description.ptr, h->types[i].description.len);
+    }
+    if (r->nested) {
+        elog_end e;
+        r->nested_status = elog_reader_run(r->nested, d, &e);
+        r->nested = NULL;
+    }
+    return ELOG_CB_CONTINUE;
+}
+
+static int on_event(elog_decoder *d, const elog_event *ev)
+{
+    rec *r = d->data;
+    r->events++;
+    mix64(r, ev->offset);
+    mix64(r, ev->id);
+    mix64(r, ev->cap);
+    mix64(r, ev->time);
+    mix64(r, ev->size);
+    mix(r, ev->payload.ptr, ev->payload.len);
+    if (r->pause_every && r->events % r->pause_every == 0) {
+        r->pauses++;
+        return ELOG_CB_PAUSE;
+    }
+    return ELOG_CB_CONTINUE;
+}
+
+static int on_data_end(elog_decoder *d, uint64_t offset)
+{
+    rec *r = d->data;
+    r->data_ends++;
+    mix64(r, 0xffff);
+    mix64(r, offset);
+    return ELOG_CB_CONTINUE;
+}
+
+static elog_settings settings;
+
+static void init_settings(void)
+{
+    elog_settings_init(&settings);
+    settings.on_header = on_header;
+    settings.on_event = on_event;
+    settings.on_data_end = on_data_end;
+}
+
+typedef struct outcome {
+    rec rec;
+    elog_end end;
+    elog_reader_status status;
+    elog_reader_info info;
+    char error[700];
+    char name[256];         /* a copy of info.name (info.name is NULLed) */
+    uint64_t ms;
+} outcome;
+
+/* The reference: p[0..n) decoded from memory in one call. */
+static outcome decode_memory(const uint8_t *p, size_t n)
+{
+    outcome o;
+    memset(&o, 0, sizeof o);
+    init_settings();
+    elog_decoder d;
+    elog_decoder_init(&d, &settings, &o.rec);
+    elog_execute(&d, p, n);
+    o.end = elog_finish(&d);
+    elog_decoder_free(&d);
+    return o;
+}
+
+/* Runs an open reader to completion (through any pauses). */
+static outcome run_reader(elog_reader *r, unsigned pause_every)
+{
+    outcome o;
+    memset(&o, 0, sizeof o);
+    o.rec.pause_every = pause_every;
+    init_settings();
+    elog_decoder d;
+    elog_decoder_init(&d, &settings, &o.rec);
+    uint64_t t0 = now_ms();
+    do {
+        o.status = elog_reader_run(r, &d, &o.end);
+    } while (o.status == ELOG_READER_PAUSED);
+    o.ms = now_ms() - t0;
+    elog_reader_get_info(r, &o.info);
+    snprintf(o.name, sizeof o.name, "%s", o.info.name);
+    o.info.name = NULL;
+    snprintf(o.error, sizeof o.error, "%s", elog_reader_error(r));
+    elog_decoder_free(&d);
+    return o;
+}
+
+static outcome read_path(const char *path, const elog_reader_options *opts)
+{
+    elog_reader *r;
+    elog_reader_status st = elog_reader_open(&r, path, opts);
+    assert_non_null(r);
+    if (st != ELOG_READER_OK)
+        fail_msg("open %s: %s", path, elog_reader_error(r));
+    outcome o = run_reader(r, 0);
+    elog_reader_close(r);
+    return o;
+}
+
+static void assert_same_end(const elog_end *a, const elog_end *b)
+{
+    assert_int_equal(a->kind, b->kind);
+    assert_int_equal(a->status, b->status);
+    assert_int_equal(a->offset, b->offset);
+    assert_int_equal(a->total_bytes, b->total_bytes);
+    assert_int_equal(a->id_known, b->id_known);
+    assert_int_equal(a->event_id, b->event_id);
+    assert_int_equal(a->bytes_missing, b->bytes_missing);
+    assert_int_equal(a->trailing_bytes, b->trailing_bytes);
+    assert_int_equal(a->events, b->events);
+}
+
+static void assert_same(const outcome *want, const outcome *got)
+{
+    if (got->status != ELOG_READER_OK)
+        fail_msg("reader: %s: %s", elog_reader_status_name(got->status), got->error);
+    assert_same_end(&want->end, &got->end);
+    assert_int_equal(want->rec.events, got->rec.events);
+    assert_int_equal(want->rec.headers, got->rec.headers);
+    assert_int_equal(want->rec.data_ends, got->rec.data_ends);
+    assert_int_equal(want->rec.hash, got->rec.hash);
+}
+
+/* Every *.eventlog of the corpus, in directory order; returns the count. */
+static size_t corpus_files(char names[][256], size_t cap)
+{
+    DIR *dir = opendir(corpus_dir);
+    if (!dir)
+        fail_msg("cannot open the corpus directory %s (set ELOG_CORPUS_DIR)", corpus_dir);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) && n < cap) {
+        size_t len = strlen(e->d_name);
+        if (len > 9 && strcmp(e->d_name + len - 9, ".eventlog") == 0)
+            snprintf(names[n++], 256, "%s", e->d_name);
+    }
+    closedir(dir);
+    return n;
+}
+
+/* ---------------------------------------------------------------------------
+ * Plain and gzip files
+ * ------------------------------------------------------------------------- */
+
+static void test_plain_matches_memory(void **state)
+{
+    (void)state;
+    char names[64][256];
+    size_t n = corpus_files(names, 64);
+    assert_true(n >= 10);
+    for (size_t i = 0; i < n; i++) {
+        char path[2048];
+        path_in(path, sizeof path, corpus_dir, names[i]);
+        blob b = load(path);
+        outcome want = decode_memory(b.p, b.n);
+
+        outcome got = read_path(path, NULL);
+        assert_same(&want, &got);
+        assert_false(got.info.gzip);
+        assert_true(got.info.regular);
+        assert_int_equal(got.info.size, b.n);
+        assert_int_equal(got.info.bytes_read, b.n);
+        assert_int_equal(got.info.bytes_out, b.n);
+        assert_int_equal(got.info.eof, ELOG_READER_EOF_END);
+
+        /* Small read buffers put chunk boundaries everywhere. */
+        size_t sizes[] = {16, 4093};
+        for (size_t k = 0; k < 2; k++) {
+            if (sizes[k] < 64 && b.n > 100000)
+                continue;
+            elog_reader_options o;
+            elog_reader_options_init(&o);
+            o.read_buffer_size = sizes[k];
+            got = read_path(path, &o);
+            assert_same(&want, &got);
+        }
+        free(b.p);
+    }
+}
+
+static void test_gzip_matches_memory(void **state)
+{
+    (void)state;
+    char names[64][256];
+    size_t n = corpus_files(names, 64);
+    for (size_t i = 0; i < n; i++) {
+        char path[2048], gz[2048];
+        path_in(path, sizeof path, corpus_dir, names[i]);
+        /* No ".gz" in the name: detection is by content. */
+        tmp_path(gz, sizeof gz, "compressed.eventlog");
+        blob b = load(path);
+        gz_member(gz, "wb", b.p, b.n);
+        struct stat st;
+        assert_int_equal(stat(gz, &st), 0);
+        outcome want = decode_memory(b.p, b.n);
+
+        outcome got = read_path(gz, NULL);
+        assert_same(&want, &got);
+        assert_true(got.info.gzip);
+        assert_false(got.info.gzip_truncated);
+        assert_int_equal(got.info.gzip_members, 1);
+        assert_int_equal(got.info.bytes_read, (uint64_t)st.st_size);
+        assert_int_equal(got.info.bytes_out, b.n);
+        assert_int_equal(got.info.eof, ELOG_READER_EOF_END);
+
+        if (b.n < 100000) {
+            elog_reader_options o;
+            elog_reader_options_init(&o);
+            o.read_buffer_size = 16;
+            o.output_buffer_size = 16;
+            got = read_path(gz, &o);
+            assert_same(&want, &got);
+            o.read_buffer_size = 1000;
+            o.output_buffer_size = 777;
+            got = read_path(gz, &o);
+            assert_same(&want, &got);
+        }
+        free(b.p);
+    }
+}
+
+static void test_gzip_concatenated_members(void **state)
+{
+    (void)state;
+    const char *files[] = {"parallelTest.eventlog", "stop.hT.eventlog"};
+    for (size_t f = 0; f < 2; f++) {
+        blob b = load_corpus(files[f]);
+        char gz[2048];
+        tmp_path(gz, sizeof gz, "members.eventlog.gz");
+        size_t a = b.n / 3 + 1, c = 2 * b.n / 3 + 7;
+        gz_member(gz, "wb", b.p, a);
+        gz_member(gz, "ab", b.p + a, c - a);
+        gz_member(gz, "ab", NULL, 0); /* an empty member */
+        gz_member(gz, "ab", b.p + c, b.n - c);
+        outcome want = decode_memory(b.p, b.n);
+        outcome got = read_path(gz, NULL);
+        assert_same(&want, &got);
+        assert_int_equal(got.info.gzip_members, 4);
+        assert_false(got.info.gzip_truncated);
+
+        elog_reader_options o;
+        elog_reader_options_init(&o);
+        o.read_buffer_size = 100;
+        o.output_buffer_size = 4096;
+        got = read_path(gz, &o);
+        assert_same(&want, &got);
+        free(b.p);
+    }
+}
+
+/* The offset N in "... at compressed byte N ...". */
+static uint64_t compressed_offset(const char *msg)
+{
+    const char *p = strstr(msg, "compressed byte ");
+    if (!p)
+        fail_msg("no offset in \"%s\"", msg);
+    return strtoull(p + 16, NULL, 10);
+}
+
+static void test_gzip_corrupt(void **state)
+{
+    (void)state;
+    blob b = load_corpus("parallelTest.eventlog");
+    char gz[2048];
+    tmp_path(gz, sizeof gz, "corrupt.gz");
+    size_t half = b.n / 2;
+    gz_member(gz, "wb", b.p, half);
+    struct stat st;
+    assert_int_equal(stat(gz, &st), 0);
+    size_t first = (size_t)st.st_size;
+    gz_member(gz, "ab", b.p + half, b.n - half);
+    blob z = load(gz);
+
+    /* An invalid block type (BTYPE 11) in the second member's first block,
+     * right after its 10-byte header. */
+    uint8_t orig = z.p[first + 10];
+    z.p[first + 10] |= 0x06;
+    save(gz, z.p, z.n);
+    outcome got = read_path(gz, NULL);
+    assert_int_equal(got.status, ELOG_READER_E_GZIP);
+    assert_non_null(strstr(got.error, gz));
+    assert_non_null(strstr(got.error, "member 2"));
+    assert_non_null(strstr(got.error, "invalid block type"));
+    uint64_t at = compressed_offset(got.error);
+    assert_true(at >= first + 10 && at <= first + 11);
+    /* The first member was decoded; the decoder was finished on it. */
+    assert_true(got.end.kind == ELOG_END_TRUNCATED_IN_EVENT ||
+                got.end.kind == ELOG_END_TRUNCATED_BETWEEN_EVENTS);
+    assert_int_equal(got.end.total_bytes, half);
+
+    /* A wrong CRC in the first member's trailer. */
+    z.p[first + 10] = orig;
+    z.p[first - 8] ^= 0xff;
+    save(gz, z.p, z.n);
+    got = read_path(gz, NULL);
+    assert_int_equal(got.status, ELOG_READER_E_GZIP);
+    assert_non_null(strstr(got.error, "incorrect data check"));
+    assert_non_null(strstr(got.error, "member 1"));
+    assert_true(compressed_offset(got.error) <= first);
+
+    /* Garbage after the last member. */
+    z.p[first - 8] ^= 0xff;
+    uint8_t *g = realloc(z.p, z.n + 7);
+    assert_non_null(g);
+    z.p = g;
+    memcpy(z.p + z.n, "garbage", 7);
+    save(gz, z.p, z.n + 7);
+    got = read_path(gz, NULL);
+    assert_int_equal(got.status, ELOG_READER_E_GZIP);
+    assert_non_null(strstr(got.error, "unexpected bytes 67 61"));
+    assert_int_equal(compressed_offset(got.error), z.n);
+    assert_int_equal(got.end.kind, ELOG_END_CLEAN); /* all the data were there */
+
+    /* Forced gzip on plain input; forced plain on gzip input. */
+    elog_reader_options o;
+    elog_reader_options_init(&o);
+    o.compression = ELOG_READER_GZIP;
+    char plain[2048];
+    path_in(plain, sizeof plain, corpus_dir, "parallelTest.eventlog");
+    got = read_path(plain, &o);
+    assert_int_equal(got.status, ELOG_READER_E_GZIP);
+    assert_non_null(strstr(got.error, "incorrect header check"));
+    o.compression = ELOG_READER_PLAIN;
+    got = read_path(gz, &o);
+    assert_int_equal(got.status, ELOG_READER_E_DECODE);
+    assert_non_null(strstr(got.error, "not a GHC eventlog"));
+    free(b.p);
+    free(z.p);
+}
+
+static void test_gzip_truncated(void **state)
+{
+    (void)state;
+    blob b = load_corpus("stop.hT.eventlog");
+    char gz[2048];
+    tmp_path(gz, sizeof gz, "truncated.gz");
+    gz_member(gz, "wb", b.p, b.n);
+    blob z = load(gz);
+    size_t cuts[] = {z.n * 6 / 10, z.n - 5, 11, 3};
+    for (size_t i = 0; i < 4; i++) {
+        save(gz, z.p, cuts[i]);
+        outcome got = read_path(gz, NULL);
+        assert_int_equal(got.status, ELOG_READER_OK);
+        assert_true(got.info.gzip_truncated);
+        assert_int_equal(got.info.eof, ELOG_READER_EOF_END);
+        if (i == 0 || i == 2) /* mid-stream; 11 bytes: the header and one more */
+            assert_true(got.end.kind == ELOG_END_TRUNCATED_IN_EVENT ||
+                        got.end.kind == ELOG_END_TRUNCATED_BETWEEN_EVENTS ||
+                        got.end.kind == ELOG_END_TRUNCATED_IN_HEADER ||
+                        got.end.kind == ELOG_END_EMPTY);
+        if (i == 0)
+            assert_true(got.end.total_bytes < b.n);
+        if (i == 1) /* only the trailer is cut: all data are there */
+            assert_int_equal(got.end.kind, ELOG_END_CLEAN);
+        if (i == 3) /* inside the gzip header */
+            assert_int_equal(got.end.kind, ELOG_END_EMPTY);
+        /* Exactly what a decode of the bytes that were inflated gives. */
+        outcome want = decode_memory(b.p, (size_t)got.end.total_bytes);
+        assert_same(&want, &got);
+    }
+
+    /* Complete data, then one byte of a new member. */
+    uint8_t *g = realloc(z.p, z.n + 1);
+    assert_non_null(g);
+    z.p = g;
+    z.p[z.n] = 0x1f;
+    save(gz, z.p, z.n + 1);
+    outcome got = read_path(gz, NULL);
+    assert_int_equal(got.status, ELOG_READER_OK);
+    assert_int_equal(got.end.kind, ELOG_END_CLEAN);
+    assert_true(got.info.gzip_truncated);
+    assert_int_equal(got.info.gzip_members, 2);
+    free(b.p);
+    free(z.p);
+}
+
+/* ---------------------------------------------------------------------------
+ * stdin, descriptors, pipes
+ * ------------------------------------------------------------------------- */
+
+static void test_stdin(void **state)
+{
+    (void)state;
+    const char *files[] = {"hello-ghc-8.2.2.eventlog", "stop.hT.eventlog"};
+    for (size_t f = 0; f < 2; f++) {
+        blob b = load_corpus(files[f]);
+        outcome want = decode_memory(b.p, b.n);
+        char path[2048];
+        path_in(path, sizeof path, corpus_dir, files[f]);
+        int saved = dup(STDIN_FILENO);
+        int fd = open(path, O_RDONLY);
+        assert_true(saved >= 0 && fd >= 0);
+        assert_int_equal(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+        close(fd);
+
+        outcome got = read_path("-", NULL);
+        assert_true(fcntl(STDIN_FILENO, F_GETFD) >= 0); /* not closed */
+        assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+        close(saved);
+        assert_same(&want, &got);
+        assert_int_equal(got.info.size, b.n);
+        free(b.p);
+    }
+
+    /* stdin positioned after a prefix: offsets count from there. */
+    blob b = load_corpus("parallelTest.eventlog");
+    char path[2048];
+    tmp_path(path, sizeof path, "prefixed");
+    uint8_t *both = malloc(b.n + 5);
+    assert_non_null(both);
+    memcpy(both, "junk!", 5);
+    memcpy(both + 5, b.p, b.n);
+    save(path, both, b.n + 5);
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(lseek(fd, 5, SEEK_SET), 5);
+    elog_reader *r;
+    assert_int_equal(elog_reader_open_fd(&r, fd, NULL, NULL), ELOG_READER_OK);
+    outcome got = run_reader(r, 0);
+    elog_reader_close(r);
+    assert_true(fcntl(fd, F_GETFD) >= 0); /* still open */
+    close(fd);
+    outcome want = decode_memory(b.p, b.n);
+    assert_same(&want, &got);
+    assert_int_equal(got.info.start, 5);
+    assert_int_equal(got.info.size, b.n);
+    char fdname[32];
+    snprintf(fdname, sizeof fdname, "fd %d", fd);
+    assert_string_equal(got.name, fdname);
+    free(both);
+    free(b.p);
+}
+
+/* A writer thread: writes `data` to `fd` (or opens `path` for writing) in
+ * chunks of `chunk` bytes, `gap_ms` apart, writing only the first `limit`
+ * bytes; then, if `hold_ms`, keeps the descriptor open until `release` or
+ * hold_ms passed; closes it if it opened it. */
+typedef struct writer {
+    const char *path;
+    int fd;
+    int open_flags;
+    const uint8_t *data;
+    size_t limit, chunk;
+    unsigned gap_ms, hold_ms, delay_ms;
+    bool close_fd;          /* close `fd` when done (a pipe's write end) */
+    volatile int release;
+    int failed;
+    pthread_t thread;
+} writer;
+
+static void *writer_main(void *arg)
+{
+    writer *w = arg;
+    int fd = w->fd;
+    if (w->delay_ms)
+        sleep_ms(w->delay_ms);
+    if (w->path) {
+        /* A FIFO: O_NONBLOCK open fails with ENXIO until the reader opened
+         * it; retry for at most 5 s rather than block forever. */
+        uint64_t t0 = now_ms();
+        for (;;) {
+            fd = open(w->path, w->open_flags | O_NONBLOCK);
+            if (fd >= 0 || errno != ENXIO || now_ms() - t0 > 5000)
+                break;
+            sleep_ms(2);
+        }
+        if (fd < 0) {
+            w->failed = 1;
+            return NULL;
+        }
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    }
+    for (size_t off = 0; off < w->limit;) {
+        size_t n = w->limit - off < w->chunk ? w->limit - off : w->chunk;
+        ssize_t k = write(fd, w->data + off, n);
+        if (k <= 0) {
+            w->failed = 1;
+            break;
+        }
+        off += (size_t)k;
+        if (w->gap_ms)
+            sleep_ms(w->gap_ms);
+    }
+    uint64_t t0 = now_ms();
+    while (w->hold_ms && !w->release && now_ms() - t0 < w->hold_ms)
+        sleep_ms(2);
+    if (w->path || w->close_fd)
+        close(fd);
+    return NULL;
+}
+
+static void writer_start(writer *w)
+{
+    assert_int_equal(pthread_create(&w->thread, NULL, writer_main, w), 0);
+}
+
+static void writer_join(writer *w)
+{
+    w->release = 1;
+    pthread_join(w->thread, NULL);
+    assert_int_equal(w->failed, 0);
+}
+
+static void test_pipe_fd(void **state)
+{
+    (void)state;
+    blob b = load_corpus("stop.hT.eventlog");
+    outcome want = decode_memory(b.p, b.n);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    writer w = {.fd = fds[1], .data = b.p, .limit = b.n, .chunk = 100003, .close_fd = true};
+    writer_start(&w);
+    elog_reader *r;
+    assert_int_equal(elog_reader_open_fd(&r, fds[0], "the pipe", NULL), ELOG_READER_OK);
+    outcome got = run_reader(r, 0);
+    elog_reader_close(r);
+    writer_join(&w);
+    close(fds[0]);
+    assert_same(&want, &got);
+    assert_false(got.info.regular);
+    assert_int_equal(got.info.size, 0);
+    assert_string_equal(got.name, "the pipe");
+    assert_int_equal(got.info.eof, ELOG_READER_EOF_END);
+    free(b.p);
+}
+
+/* ---------------------------------------------------------------------------
+ * Follow mode
+ * ------------------------------------------------------------------------- */
+
+static elog_reader_options follow_options(unsigned idle_ms)
+{
+    elog_reader_options o;
+    elog_reader_options_init(&o);
+    o.follow = true;
+    o.poll_interval_ms = 5;
+    o.idle_timeout_ms = idle_ms;
+    return o;
+}
+
+/* A regular file grown by a writer in chunks, read while it grows. */
+static outcome follow_growing(const char *name, const uint8_t *data, size_t limit, size_t chunk,
+                              unsigned idle_ms)
+{
+    char path[2048];
+    tmp_path(path, sizeof path, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    writer w = {.fd = fd, .data = data, .limit = limit, .chunk = chunk, .gap_ms = 3,
+                .delay_ms = 20, .close_fd = true};
+    writer_start(&w);
+    elog_reader_options o = follow_options(idle_ms);
+    outcome got = read_path(path, &o);
+    writer_join(&w);
+    return got;
+}
+
+static void test_follow_to_end_marker(void **state)
+{
+    (void)state;
+    blob b = load_corpus("parallelTest.eventlog");
+    outcome want = decode_memory(b.p, b.n);
+    /* The file starts empty: even the header arrives in pieces. */
+    outcome got = follow_growing("growing", b.p, b.n, 777, 5000);
+    assert_same(&want, &got);
+    assert_int_equal(got.end.kind, ELOG_END_CLEAN);
+    assert_int_equal(got.info.eof, ELOG_READER_EOF_DATA_END);
+    assert_true(got.ms < 4000);
+    free(b.p);
+}
+
+static void test_follow_idle_timeout(void **state)
+{
+    (void)state;
+    blob b = load_corpus("parallelTest.eventlog");
+    size_t part = b.n * 6 / 10 + 3;
+    outcome got = follow_growing("growing-truncated", b.p, part, 500, 500);
+    assert_int_equal(got.status, ELOG_READER_OK);
+    assert_int_equal(got.info.eof, ELOG_READER_EOF_IDLE);
+    assert_int_equal(got.end.total_bytes, part);
+    assert_true(got.end.kind == ELOG_END_TRUNCATED_IN_EVENT ||
+                got.end.kind == ELOG_END_TRUNCATED_BETWEEN_EVENTS);
+    outcome want = decode_memory(b.p, part);
+    assert_same(&want, &got);
+    assert_true(got.ms >= 500 && got.ms < 4000);
+    free(b.p);
+}
+
+/* gzip written while it is read (follow works on the compressed file). */
+static void test_follow_gzip(void **state)
+{
+    (void)state;
+    blob b = load_corpus("ghc-9.2-events.eventlog");
+    char gz[2048];
+    tmp_path(gz, sizeof gz, "follow.gz");
+    gz_member(gz, "wb", b.p, b.n);
+    blob z = load(gz);
+    outcome want = decode_memory(b.p, b.n);
+    outcome got = follow_growing("follow-growing.gz", z.p, z.n, 300, 5000);
+    assert_same(&want, &got);
+    assert_true(got.info.gzip);
+    assert_int_equal(got.info.eof, ELOG_READER_EOF_DATA_END);
+    free(b.p);
+    free(z.p);
+}
+
+typedef struct stopper {
+    elog_reader *r;
+    unsigned after_ms;
+    pthread_t thread;
+} stopper;
+
+static void *stopper_main(void *arg)
+{
+    stopper *s = arg;
+    sleep_ms(s->after_ms);
+    elog_reader_stop(s->r);
+    return NULL;
+}
+
+static void test_follow_stop(void **state)
+{
+    (void)state;
+    blob b = load_corpus("parallelTest.eventlog");
+    char path[2048];
+    tmp_path(path, sizeof path, "stopped");
+    save(path, b.p, b.n / 2);
+    /* Idle timeout 5 s only as a safety net: stop() ends it after 100 ms. */
+    elog_reader_options o = follow_options(5000);
+    elog_reader *r;
+    assert_int_equal(elog_reader_open(&r, path, &o), ELOG_READER_OK);
+    stopper s = {r, 100, 0};
+    assert_int_equal(pthread_create(&s.thread, NULL, stopper_main, &s), 0);
+    outcome got = run_reader(r, 0);
+    pthread_join(s.thread, NULL);
+    elog_reader_close(r);
+    assert_int_equal(got.status, ELOG_READER_OK);
+    assert_int_equal(got.info.eof, ELOG_READER_EOF_STOPPED);
+    assert_int_equal(got.end.total_bytes, b.n / 2);
+    assert_true(got.ms >= 90 && got.ms < 4000);
+    free(b.p);
+}
+
+static int pause_first(elog_decoder *d, const elog_event *ev)
+{
+    (void)ev;
+    uint64_t *n = d->data;
+    return (*n)++ == 0 ? ELOG_CB_PAUSE : ELOG_CB_CONTINUE;
+}
+
+/* A followed file that shrinks is an error, not a silent restart. */
+static void test_follow_shrink(void **state)
+{
+    (void)state;
+    blob b = load_corpus("parallelTest.eventlog");
+    char path[2048];
+    tmp_path(path, sizeof path, "shrinking");
+    save(path, b.p, b.n / 2);
+    elog_reader_options o = follow_options(5000);
+    elog_reader *r;
+    assert_int_equal(elog_reader_open(&r, path, &o), ELOG_READER_OK);
+    elog_settings s;
+    elog_settings_init(&s);
+    s.on_event = pause_first;
+    uint64_t count = 0;
+    elog_decoder d;
+    elog_decoder_init(&d, &s, &count);
+    elog_end end;
+    assert_int_equal(elog_reader_run(r, &d, &end), ELOG_READER_PAUSED);
+    assert_int_equal(truncate(path, 100), 0);
+    assert_int_equal(elog_reader_run(r, &d, &end), ELOG_READER_E_IO);
+    assert_non_null(strstr(elog_reader_error(r), "shrank to 100 bytes"));
+    assert_non_null(strstr(elog_reader_error(r), path));
+    assert_int_equal(end.total_bytes, b.n / 2);
+    elog_decoder_free(&d);
+    elog_reader_close(r);
+    free(b.p);
+}
+
+/* ---------------------------------------------------------------------------
+ * FIFOs
+ * ------------------------------------------------------------------------- */
+
+static void make_fifo(char *path, size_t cap, const char *name)
+{
+    tmp_path(path, cap, name);
+    unlink(path);
+    assert_int_equal(mkfifo(path, 0600), 0);
+}
+
+static void test_fifo(void **state)
+{
+    (void)state;
+    blob b = load_corpus("stop.hT.eventlog");
+    outcome want = decode_memory(b.p, b.n);
+    char path[2048];
+    make_fifo(path, sizeof path, "fifo");
+    writer w = {.path = path, .open_flags = O_WRONLY, .data = b.p, .limit = b.n,
+                .chunk = 65536};
+    writer_start(&w);
+    outcome got = read_path(path, NULL); /* open blocks until the writer opens */
+    writer_join(&w);
+    assert_same(&want, &got);
+    assert_false(got.info.regular);
+    assert_int_equal(got.info.eof, ELOG_READER_EOF_END);
+    unlink(path);
+    free(b.p);
+}
+
+/* In follow mode a FIFO whose writer keeps it open after the end marker
+ * does not block the reader. */
+static void test_fifo_follow_data_end(void **state)
+{
+    (void)state;
+    blob b = load_corpus("parallelTest.eventlog");
+    outcome want = decode_memory(b.p, b.n);
+    char path[2048];
+    make_fifo(path, sizeof path, "fifo-held");
+    writer w = {.path = path, .open_flags = O_WRONLY, .data = b.p, .limit = b.n,
+                .chunk = 1000, .gap_ms = 2, .hold_ms = 5000};
+    writer_start(&w);
+    elog_reader_options o = follow_options(5000);
+    outcome got = read_path(path, &o);
+    uint64_t t = now_ms();
+    writer_join(&w);
+    assert_same(&want, &got);
+    assert_int_equal(got.info.eof, ELOG_READER_EOF_DATA_END);
+    assert_true(got.ms < 4000);
+    assert_true(now_ms() - t < 1000); /* the writer was still holding it */
+    unlink(path);
+    free(b.p);
+}
+
+static void test_fifo_follow_idle(void **state)
+{
+    (void)state;
+    blob b = load_corpus("parallelTest.eventlog");
+    char path[2048];
+    make_fifo(path, sizeof path, "fifo-idle");
+    size_t part = b.n / 2 + 1;
+    writer w = {.path = path, .open_flags = O_WRONLY, .data = b.p, .limit = part,
+                .chunk = 1000, .gap_ms = 2, .hold_ms = 5000};
+    writer_start(&w);
+    elog_reader_options o = follow_options(500);
+    outcome got = read_path(path, &o);
+    writer_join(&w);
+    assert_int_equal(got.status, ELOG_READER_OK);
+    assert_int_equal(got.info.eof, ELOG_READER_EOF_IDLE);
+    assert_int_equal(got.end.total_bytes, part);
+    outcome want = decode_memory(b.p, part);
+    assert_same(&want, &got);
+    assert_true(got.ms >= 500 && got.ms < 4000);
+    unlink(path);
+    free(b.p);
+}
+
+/* ---------------------------------------------------------------------------
+ * Pause/resume, pull, progress
+ * ------------------------------------------------------------------------- */
+
+static void test_pause_resume(void **state)
+{
+    (void)state;
+    const char *files[] = {"stop.hT.eventlog", "parallelTest.eventlog"};
+    for (size_t f = 0; f < 2; f++) {
+        blob b = load_corpus(files[f]);
+        outcome want = decode_memory(b.p, b.n);
+        char gz[2048];
+        tmp_path(gz, sizeof gz, "pause.gz");
+        gz_member(gz, "wb", b.p, b.n);
+        char path[2048];
+        path_in(path, sizeof path, corpus_dir, files[f]);
+        const char *inputs[] = {path, gz};
+        for (size_t i = 0; i < 2; i++) {
+            elog_reader_options o;
+            elog_reader_options_init(&o);
+            o.read_buffer_size = 8192;
+            elog_reader *r;
+            assert_int_equal(elog_reader_open(&r, inputs[i], &o), ELOG_READER_OK);
+            outcome got = run_reader(r, 97);
+            elog_reader_close(r);
+            assert_same(&want, &got);
+            assert_int_equal(got.rec.pauses, want.rec.events / 97);
+            assert_true(got.rec.pauses > 0);
+        }
+        free(b.p);
+    }
+}
+
+/* After a pause, elog_reader_read() hands out exactly the bytes the decoder
+ * did not consume, then the rest of the input. */
+static void test_pause_then_pull(void **state)
+{
+    (void)state;
+    blob b = load_corpus("stop.hT.eventlog");
+    char path[2048];
+    path_in(path, sizeof path, corpus_dir, "stop.hT.eventlog");
+    elog_reader_options o;
+    elog_reader_options_init(&o);
+    o.read_buffer_size = 65536;
+    elog_reader *r;
+    assert_int_equal(elog_reader_open(&r, path, &o), ELOG_READER_OK);
+    elog_settings s;
+    elog_settings_init(&s);
+    s.on_event = pause_first;
+    uint64_t count = 0;
+    elog_decoder d;
+    elog_decoder_init(&d, &s, &count);
+    elog_end end;
+    assert_int_equal(elog_reader_run(r, &d, &end), ELOG_READER_PAUSED);
+    uint64_t at = elog_get_offset(&d);
+    assert_true(at > 0 && at < 65536);
+    const uint8_t *p;
+    size_t n;
+    uint64_t pos = at;
+    for (;;) {
+        assert_int_equal(elog_reader_read(r, &p, &n), ELOG_READER_OK);
+        if (!n)
+            break;
+        assert_true(pos + n <= b.n);
+        assert_memory_equal(p, b.p + pos, n);
+        pos += n;
+    }
+    assert_int_equal(pos, b.n);
+    assert_null(p);
+    /* The run sees the end of input. */
+    assert_int_equal(elog_reader_run(r, &d, &end), ELOG_READER_OK);
+    assert_int_equal(end.total_bytes, at);
+    elog_decoder_free(&d);
+    elog_reader_close(r);
+    free(b.p);
+}
+
+static void pull_all(const char *path, const blob *want, size_t in, size_t out)
+{
+    elog_reader_options o;
+    elog_reader_options_init(&o);
+    o.read_buffer_size = in;
+    o.output_buffer_size = out;
+    elog_reader *r;
+    assert_int_equal(elog_reader_open(&r, path, &o), ELOG_READER_OK);
+    const uint8_t *p;
+    size_t n, pos = 0;
+    for (;;) {
+        assert_int_equal(elog_reader_read(r, &p, &n), ELOG_READER_OK);
+        if (!n)
+            break;
+        assert_true(pos + n <= want->n);
+        assert_memory_equal(p, want->p + pos, n);
+        pos += n;
+    }
+    assert_int_equal(pos, want->n);
+    /* The end is sticky. */
+    assert_int_equal(elog_reader_read(r, &p, &n), ELOG_READER_OK);
+    assert_int_equal(n, 0);
+    elog_reader_info info;
+    elog_reader_get_info(r, &info);
+    assert_int_equal(info.bytes_out, want->n);
+    assert_int_equal(info.eof, ELOG_READER_EOF_END);
+    elog_reader_close(r);
+}
+
+static void test_pull(void **state)
+{
+    (void)state;
+    blob b = load_corpus("stop.hT.eventlog");
+    char path[2048], gz[2048];
+    path_in(path, sizeof path, corpus_dir, "stop.hT.eventlog");
+    tmp_path(gz, sizeof gz, "pull.gz");
+    gz_member(gz, "wb", b.p, b.n / 2);
+    gz_member(gz, "ab", b.p + b.n / 2, b.n - b.n / 2);
+    pull_all(path, &b, 0, 0);
+    pull_all(path, &b, 1000, 0);
+    pull_all(gz, &b, 0, 0);
+    pull_all(gz, &b, 333, 1001);
+    free(b.p);
+}
+
+typedef struct progress_log {
+    uint64_t calls, last, total;
+    bool increasing, same_total;
+} progress_log;
+
+static void on_progress(void *ctx, uint64_t bytes, uint64_t total)
+{
+    progress_log *l = ctx;
+    if (l->calls && bytes <= l->last)
+        l->increasing = false;
+    if (l->calls && total != l->total)
+        l->same_total = false;
+    l->calls++;
+    l->last = bytes;
+    l->total = total;
+}
+
+static progress_log progress_of(const char *path, bool follow)
+{
+    progress_log l = {0, 0, 0, true, true};
+    elog_reader_options o;
+    elog_reader_options_init(&o);
+    o.read_buffer_size = 4096;
+    o.progress = on_progress;
+    o.progress_ctx = &l;
+    o.progress_every = 64 * 1024;
+    o.follow = follow;
+    o.idle_timeout_ms = 1000;
+    outcome got = read_path(path, &o);
+    assert_int_equal(got.status, ELOG_READER_OK);
+    return l;
+}
+
+static void test_progress(void **state)
+{
+    (void)state;
+    blob b = load_corpus("stop.hT.eventlog");
+    char path[2048], gz[2048];
+    path_in(path, sizeof path, corpus_dir, "stop.hT.eventlog");
+    progress_log l = progress_of(path, false);
+    assert_true(l.increasing);
+    assert_true(l.same_total);
+    assert_int_equal(l.last, b.n);
+    assert_int_equal(l.total, b.n);
+    /* Every 64 KiB plus the final call. */
+    assert_int_equal(l.calls, b.n / 65536 + 1);
+
+    tmp_path(gz, sizeof gz, "progress.gz");
+    gz_member(gz, "wb", b.p, b.n);
+    struct stat st;
+    assert_int_equal(stat(gz, &st), 0);
+    l = progress_of(gz, false);
+    assert_true(l.increasing);
+    assert_int_equal(l.last, (uint64_t)st.st_size); /* compressed bytes */
+    assert_int_equal(l.total, (uint64_t)st.st_size);
+
+    l = progress_of(path, true); /* follow: the size is not final */
+    assert_true(l.increasing);
+    assert_int_equal(l.last, b.n);
+    assert_int_equal(l.total, 0);
+    free(b.p);
+}
+
+/* ---------------------------------------------------------------------------
+ * Errors, sticky results, misuse, allocation
+ * ------------------------------------------------------------------------- */
+
+static void test_open_errors(void **state)
+{
+    (void)state;
+    char path[2048];
+    tmp_path(path, sizeof path, "does-not-exist.eventlog");
+    elog_reader *r;
+    assert_int_equal(elog_reader_open(&r, path, NULL), ELOG_READER_E_IO);
+    assert_non_null(r);
+    char want[2200];
+    snprintf(want, sizeof want, "%s: cannot open: %s", path, strerror(ENOENT));
+    assert_string_equal(elog_reader_error(r), want);
+    /* Running a failed reader finishes the decoder and repeats the error. */
+    init_settings();
+    rec rc;
+    memset(&rc, 0, sizeof rc);
+    elog_decoder d;
+    elog_decoder_init(&d, &settings, &rc);
+    elog_end end;
+    assert_int_equal(elog_reader_run(r, &d, &end), ELOG_READER_E_IO);
+    assert_int_equal(end.kind, ELOG_END_EMPTY);
+    const uint8_t *p;
+    size_t n;
+    assert_int_equal(elog_reader_read(r, &p, &n), ELOG_READER_E_IO);
+    assert_int_equal(n, 0);
+    elog_decoder_free(&d);
+    elog_reader_close(r);
+
+    assert_int_equal(elog_reader_open(&r, tmp_dir, NULL), ELOG_READER_E_IO);
+    snprintf(want, sizeof want, "%s: is a directory", tmp_dir);
+    assert_string_equal(elog_reader_error(r), want);
+    elog_reader_close(r);
+
+    assert_int_equal(elog_reader_open(&r, NULL, NULL), ELOG_READER_E_USAGE);
+    elog_reader_close(r);
+    assert_int_equal(elog_reader_open_fd(&r, -1, NULL, NULL), ELOG_READER_E_USAGE);
+    elog_reader_close(r);
+    elog_reader_close(NULL);
+    assert_string_equal(elog_reader_status_name(ELOG_READER_E_GZIP), "ELOG_READER_E_GZIP");
+    assert_string_equal(elog_reader_eof_name(ELOG_READER_EOF_IDLE), "idle-timeout");
+}
+
+static void test_decode_error(void **state)
+{
+    (void)state;
+    char path[2048], gz[2048];
+    tmp_path(path, sizeof path, "hello.txt");
+    save(path, "hello, world\n", 13);
+    outcome got = read_path(path, NULL);
+    assert_int_equal(got.status, ELOG_READER_E_DECODE);
+    assert_int_equal(got.end.kind, ELOG_END_ERROR);
+    assert_int_equal(got.end.status, ELOG_E_NOT_EVENTLOG);
+    char want[2200];
+    snprintf(want, sizeof want, "%s: at byte 0: not a GHC eventlog", path);
+    assert_memory_equal(got.error, want, strlen(want));
+
+    /* Corrupt data inside the events of a gzip file: decompressed offset. */
+    blob b = load_corpus("parallelTest.eventlog");
+    outcome ref = decode_memory(b.p, b.n);
+    assert_int_equal(ref.end.kind, ELOG_END_CLEAN);
+    size_t at = (size_t)ref.end.offset; /* the end marker: make it undeclared */
+    b.p[at] = 0x7f;
+    tmp_path(gz, sizeof gz, "bad-event.gz");
+    gz_member(gz, "wb", b.p, b.n);
+    got = read_path(gz, NULL);
+    assert_int_equal(got.status, ELOG_READER_E_DECODE);
+    assert_int_equal(got.end.status, ELOG_E_UNDECLARED);
+    snprintf(want, sizeof want, "%s: at byte %zu of the decompressed data: event id", gz, at);
+    assert_memory_equal(got.error, want, strlen(want));
+    free(b.p);
+}
+
+static void test_sticky_and_usage(void **state)
+{
+    (void)state;
+    char path[2048];
+    path_in(path, sizeof path, corpus_dir, "parallelTest.eventlog");
+    elog_reader *r, *r2;
+    assert_int_equal(elog_reader_open(&r, path, NULL), ELOG_READER_OK);
+    assert_int_equal(elog_reader_open(&r2, path, NULL), ELOG_READER_OK);
+    init_settings();
+    rec rc;
+    memset(&rc, 0, sizeof rc);
+    rc.nested = r2; /* on_header tries to run r2 on the same decoder */
+    elog_decoder d;
+    elog_decoder_init(&d, &settings, &rc);
+    elog_end end, again;
+    assert_int_equal(elog_reader_run(r, &d, &end), ELOG_READER_OK);
+    assert_int_equal(end.kind, ELOG_END_CLEAN);
+    assert_int_equal(rc.nested_status, ELOG_READER_E_USAGE);
+    assert_non_null(strstr(elog_reader_error(r2), "refused input"));
+    uint64_t events = rc.events;
+    memset(&again, 0, sizeof again);
+    assert_int_equal(elog_reader_run(r, &d, &again), ELOG_READER_OK);
+    assert_same_end(&end, &again);
+    assert_int_equal(rc.events, events);
+    assert_int_equal(elog_reader_run(r, NULL, NULL), ELOG_READER_OK);
+
+    /* r2 kept the bytes it read: a fresh decoder gets the whole log. */
+    elog_decoder d2;
+    elog_decoder_init(&d2, &settings, &rc);
+    rc.events = 0;
+    assert_int_equal(elog_reader_run(r2, &d2, &end), ELOG_READER_OK);
+    assert_int_equal(end.kind, ELOG_END_CLEAN);
+    assert_int_equal(rc.events, events);
+    /* A finished decoder refuses input. */
+    elog_reader *r3;
+    assert_int_equal(elog_reader_open(&r3, path, NULL), ELOG_READER_OK);
+    assert_int_equal(elog_reader_run(r3, &d2, &end), ELOG_READER_E_USAGE);
+    elog_reader_close(r3);
+    elog_decoder_free(&d);
+    elog_decoder_free(&d2);
+    elog_reader_close(r);
+    elog_reader_close(r2);
+}
+
+typedef struct counting {
+    long live;          /* blocks allocated and not freed */
+    size_t bytes;       /* bytes allocated and not freed */
+    long fail_at;       /* fail the Nth allocation (0-based); -1 never */
+    long count;
+} counting;
+
+static void *c_alloc(void *ctx, size_t size)
+{
+    counting *c = ctx;
+    if (c->fail_at >= 0 && c->count++ == c->fail_at)
+        return NULL;
+    void *p = malloc(size);
+    if (p) {
+        c->live++;
+        c->bytes += size;
+    }
+    return p;
+}
+
+static void c_free(void *ctx, void *p, size_t size)
+{
+    counting *c = ctx;
+    c->live--;
+    c->bytes -= size;
+    free(p);
+}
+
+static void test_allocator(void **state)
+{
+    (void)state;
+    blob b = load_corpus("parallelTest.eventlog");
+    outcome want = decode_memory(b.p, b.n);
+    char path[2048], gz[2048];
+    path_in(path, sizeof path, corpus_dir, "parallelTest.eventlog");
+    tmp_path(gz, sizeof gz, "alloc.gz");
+    gz_member(gz, "wb", b.p, b.n);
+    const char *inputs[] = {path, gz};
+    for (size_t i = 0; i < 2; i++) {
+        bool succeeded = false;
+        for (long k = -1; k < 20 && !succeeded; k++) {
+            counting c = {0, 0, k, 0};
+            elog_allocator a = {c_alloc, c_free, &c};
+            elog_reader_options o;
+            elog_reader_options_init(&o);
+            o.allocator = &a;
+            o.read_buffer_size = 4096;
+            elog_reader *r;
+            elog_reader_status st = elog_reader_open(&r, inputs[i], &o);
+            if (st == ELOG_READER_OK) {
+                outcome got = run_reader(r, 0);
+                if (k < 0 || got.status == ELOG_READER_OK) {
+                    assert_same(&want, &got);
+                    succeeded = k >= 0;
+                } else {
+                    assert_int_equal(got.status, ELOG_READER_E_NOMEM);
+                    assert_non_null(strstr(got.error, "out of memory"));
+                }
+            } else {
+                assert_int_equal(st, ELOG_READER_E_NOMEM);
+                assert_non_null(strstr(elog_reader_error(r), "out of memory"));
+            }
+            elog_reader_close(r);
+            assert_int_equal(c.live, 0);
+            assert_int_equal(c.bytes, 0);
+        }
+        assert_true(succeeded);
+    }
+    free(b.p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plain_matches_memory),
+        cmocka_unit_test(test_gzip_matches_memory),
+        cmocka_unit_test(test_gzip_concatenated_members),
+        cmocka_unit_test(test_gzip_corrupt),
+        cmocka_unit_test(test_gzip_truncated),
+        cmocka_unit_test(test_stdin),
+        cmocka_unit_test(test_pipe_fd),
+        cmocka_unit_test(test_follow_to_end_marker),
+        cmocka_unit_test(test_follow_idle_timeout),
+        cmocka_unit_test(test_follow_gzip),
+        cmocka_unit_test(test_follow_stop),
+        cmocka_unit_test(test_follow_shrink),
+        cmocka_unit_test(test_fifo),
+        cmocka_unit_test(test_fifo_follow_data_end),
+        cmocka_unit_test(test_fifo_follow_idle),
+        cmocka_unit_test(test_pause_resume),
+        cmocka_unit_test(test_pause_then_pull),
+        cmocka_unit_test(test_pull),
+        cmocka_unit_test(test_progress),
+        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_decode_error),
+        cmocka_unit_test(test_sticky_and_usage),
+        cmocka_unit_test(test_allocator),
+    };
+    return cmocka_run_group_tests_name("reader", tests, setup_group, teardown_group);
+}
