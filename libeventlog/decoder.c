@@ -484,7 +484,9 @@ static elog_status header_bytes(elog_decoder *d, const uint8_t **pp, const uint8
  * Events
  * ------------------------------------------------------------------------- */
 
-elog_status elog_block_state_apply(elog_block_state *bs, elog_event *ev, bool strict)
+/* The attribution step, inlined into the decoder's hot loop; the public
+ * elog_block_state_apply() wraps it. */
+static inline elog_status block_apply(elog_block_state *bs, elog_event *ev, bool strict)
 {
     elog_status st = ELOG_OK;
     if (ev->id == ELOG_EV_BLOCK_MARKER && ev->layout) {
@@ -509,8 +511,13 @@ elog_status elog_block_state_apply(elog_block_state *bs, elog_event *ev, bool st
     return st;
 }
 
+elog_status elog_block_state_apply(elog_block_state *bs, elog_event *ev, bool strict)
+{
+    return block_apply(bs, ev, strict);
+}
+
 /* Fills everything but `cap` from a complete record. */
-static elog_status decode_record(const elog_event_type *t, const uint8_t *p, uint32_t total,
+static inline elog_status decode_record(const elog_event_type *t, const uint8_t *p, uint32_t total,
                                  uint64_t offset, elog_event *ev, int *bad_field)
 {
     uint32_t head = t->size == ELOG_VARIABLE_SIZE ? 12 : 10;
@@ -567,8 +574,9 @@ static elog_status bad_block(elog_decoder *d, const elog_event *ev, int64_t rema
                 ev->id, ev->size, d->block_offset_, remaining_before);
 }
 
-/* Decodes, attributes and delivers one complete record. */
-static elog_status deliver(elog_decoder *d, const elog_event_type *t, const uint8_t *p,
+/* Decodes, attributes and delivers one complete record. Inlined into the
+ * in-place loop, the decoder's hot path. */
+static inline __attribute__((always_inline)) elog_status deliver(elog_decoder *d, const elog_event_type *t, const uint8_t *p,
                            uint32_t total, uint64_t offset)
 {
     elog_event ev;
@@ -579,7 +587,7 @@ static elog_status deliver(elog_decoder *d, const elog_event_type *t, const uint
     const elog_settings *s = d->settings_;
     elog_block_state bs = {d->block_remaining_, d->block_cap_};
     bool strict = !(s && (s->options & ELOG_OPT_LENIENT_BLOCKS));
-    if (elog_block_state_apply(&bs, &ev, strict))
+    if (block_apply(&bs, &ev, strict))
         return bad_block(d, &ev, d->block_remaining_);
     if (ev.id == ELOG_EV_BLOCK_MARKER && ev.layout)
         d->block_offset_ = offset;
