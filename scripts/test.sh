@@ -18,5 +18,5 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
     meson test -C build-asan --print-errorlogs
 
 echo "== valgrind memcheck (build, C unit tests)"
-meson test -C build --suite unit --print-errorlogs --timeout-multiplier 10 \
+ELOG_TEST_FILES_MAX=4 meson test -C build --suite unit --print-errorlogs --timeout-multiplier 10 \
     --wrap 'valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all --show-leak-kinds=all'

@@ -165,10 +165,16 @@ int main(int argc, char **argv)
     enum { N = sizeof files / sizeof *files };
     struct CMUnitTest tests[N];
     memset(tests, 0, sizeof tests);
-    for (size_t i = 0; i < N; i++) {
+    /* Under valgrind (scripts/test.sh) the first four files, one per GHC
+     * generation, keep the run short; ASan and the plain build check all. */
+    size_t n = N;
+    const char *max = getenv("ELOG_TEST_FILES_MAX");
+    if (max && strtoul(max, NULL, 10) > 0 && strtoul(max, NULL, 10) < N)
+        n = strtoul(max, NULL, 10);
+    for (size_t i = 0; i < n; i++) {
         tests[i].name = files[i];
         tests[i].test_func = test_file;
         tests[i].initial_state = (void *)(uintptr_t)files[i];
     }
-    return _cmocka_run_group_tests("truncation", tests, N, NULL, NULL);
+    return _cmocka_run_group_tests("truncation", tests, n, NULL, NULL);
 }
