@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the build and the test suite need.
 PACKAGES=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev zlib1g-dev
-          libcmocka-dev python3 valgrind gzip)
+          libcmocka-dev python3 valgrind gzip
+          python3-cffi python3-pytest python3-setuptools python3-dev python3-numpy python3-venv python3-pip)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the meson suite (unit, conformance, fuzz replay), the same
-# C tests again under ASan+UBSan, and under valgrind memcheck.
+# C tests again under ASan+UBSan and under valgrind memcheck, and the Python
+# binding's pytest suite.
 # Expects scripts/setup.sh to have built ./build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,3 +21,6 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "== valgrind memcheck (build, C unit tests)"
 ELOG_TEST_FILES_MAX=4 meson test -C build --suite unit --print-errorlogs --timeout-multiplier 10 \
     --wrap 'valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all --show-leak-kinds=all'
+
+echo "== Python binding (pytest)"
+bindings/python/run_tests.sh

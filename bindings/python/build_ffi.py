@@ -1,0 +1,341 @@
+"""Builds libeventlog._native, the cffi (API mode, out-of-line) extension.
+
+Where the C library comes from, first match wins:
+
+  LIBEVENTLOG_BUILD=DIR   a meson build directory of libeventlog (headers from its
+                          source tree's include/ and DIR/include, library from
+                          DIR/libeventlog, rpath to it)
+  ../../build             the default meson build directory of this repository
+  pkg-config libeventlog  an installed libeventlog
+
+Build in place (what build_inplace.sh does):
+
+    LIBEVENTLOG_BUILD=build /usr/bin/python3 bindings/python/build_ffi.py
+
+or install (offline, with Debian's python3-cffi and python3-setuptools):
+
+    pip install --no-build-isolation ./bindings/python
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import cffi
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+CDEF = r"""
+typedef struct elog_slice { const uint8_t *ptr; size_t len; } elog_slice;
+
+typedef enum elog_field_kind {
+    ELOG_FIELD_U8, ELOG_FIELD_U16, ELOG_FIELD_U32, ELOG_FIELD_U64,
+    ELOG_FIELD_CSTR, ELOG_FIELD_TEXT, ELOG_FIELD_LATIN1, ELOG_FIELD_BYTES,
+    ELOG_FIELD_STRVEC, ELOG_FIELD_STACK, ...
+} elog_field_kind;
+
+typedef struct elog_field_info {
+    const char *name;
+    elog_field_kind kind;
+    uint16_t offset;
+    bool optional;
+    bool derived;
+    uint16_t has_offset;
+} elog_field_info;
+
+typedef struct elog_layout_info {
+    uint16_t id;
+    uint16_t size;
+    uint8_t variant;
+    uint8_t n_fields;
+    uint16_t index;
+    const char *name;
+    const elog_field_info *fields;
+} elog_layout_info;
+
+const elog_layout_info *elog_catalogue(size_t *count);
+const elog_layout_info *elog_catalogue_find(uint16_t id, uint16_t declared_size);
+
+typedef struct elog_event_type {
+    uint16_t id;
+    uint16_t size;
+    uint32_t header_index;
+    uint64_t offset;
+    elog_slice description;
+    const elog_layout_info *layout;
+} elog_event_type;
+
+typedef struct elog_header {
+    const elog_event_type *types;
+    size_t n_types;
+    uint64_t data_offset;
+    ...;
+} elog_header;
+
+bool elog_strvec_next(elog_slice vec, size_t *pos, elog_slice *item);
+bool elog_utf8_valid(elog_slice s);
+
+typedef enum elog_status {
+    ELOG_OK, ELOG_PAUSED, ELOG_NEED_MORE, ELOG_E_NOT_EVENTLOG, ELOG_E_BAD_HEADER,
+    ELOG_E_LIMIT, ELOG_E_UNDECLARED, ELOG_E_BAD_EVENT, ELOG_E_BAD_BLOCK,
+    ELOG_E_CALLBACK, ELOG_E_NOMEM, ELOG_E_USAGE, ...
+} elog_status;
+const char *elog_status_name(elog_status s);
+
+typedef enum elog_end_kind {
+    ELOG_END_CLEAN, ELOG_END_TRUNCATED_BETWEEN_EVENTS, ELOG_END_TRUNCATED_IN_EVENT,
+    ELOG_END_TRUNCATED_IN_HEADER, ELOG_END_EMPTY, ELOG_END_ERROR, ...
+} elog_end_kind;
+const char *elog_end_kind_name(elog_end_kind k);
+
+typedef struct elog_end {
+    elog_end_kind kind;
+    elog_status status;
+    uint64_t offset;
+    uint64_t total_bytes;
+    bool id_known;
+    uint16_t event_id;
+    uint32_t bytes_missing;
+    uint64_t trailing_bytes;
+    uint64_t events;
+} elog_end;
+
+typedef struct elog_decoder { void *data; ...; } elog_decoder;
+
+enum { ELOG_CB_CONTINUE, ELOG_CB_PAUSE, ELOG_CB_ABORT, ... };
+enum { ELOG_OPT_CONTINUE_AFTER_END, ELOG_OPT_LENIENT_BLOCKS, ... };
+#define ELOG_NO_CAP ...
+#define ELOG_VARIABLE_SIZE ...
+#define ELOG_CATALOGUE_LAYOUTS ...
+static const char *const ELOG_VERSION_STRING;
+
+typedef struct elog_result { size_t read; elog_status status; size_t required; } elog_result;
+
+elog_result elog_execute(elog_decoder *d, const void *buf, size_t len);
+void elog_resume(elog_decoder *d);
+elog_end elog_finish(elog_decoder *d);
+elog_status elog_get_error(const elog_decoder *d);
+const char *elog_get_error_reason(const elog_decoder *d);
+uint64_t elog_get_error_offset(const elog_decoder *d);
+uint64_t elog_get_offset(const elog_decoder *d);
+const elog_header *elog_get_header(const elog_decoder *d);
+
+/* native/elogpy.c */
+#define ELOGPY_RECORDS ...
+#define ELOGPY_COLUMNS ...
+#define ELOGPY_RECORD_HEAD ...
+
+typedef struct elogpy_state {
+    int header_ready;
+    int data_end_seen;
+    uint64_t data_end_offset;
+    int nomem;
+    int mode;
+    size_t n;
+    size_t limit;
+    uint64_t seen;
+    uint8_t *arena;
+    size_t arena_len;
+    uint32_t *rec_pos;
+    uint32_t *rec_kind;
+    const uint8_t *keep;
+    uint16_t *c_type;
+    uint64_t *c_time;
+    uint16_t *c_cap;
+    uint64_t *c_offset;
+    uint64_t **c_fields;
+    size_t n_fields;
+    const int16_t *field_map;
+    uint64_t fill;
+    void *handle;
+    ...;
+} elogpy_state;
+
+int elogpy_init(elogpy_state *s, int mode, unsigned options, size_t limit, void *handle);
+void elogpy_free(elogpy_state *s);
+elog_decoder *elogpy_decoder(elogpy_state *s);
+void elogpy_clear(elogpy_state *s);
+void elogpy_reset(elogpy_state *s);
+long elogpy_show(uint16_t id, uint16_t size, const uint8_t *desc, size_t desc_len,
+                 uint64_t time, uint16_t cap, uint64_t offset, const uint8_t *payload,
+                 size_t plen, int text_only, char *out, size_t out_cap);
+size_t elogpy_show_header(const elog_header *h, char *out, size_t out_cap);
+
+extern "Python" int elogpy_py_header(elog_decoder *d, const elog_header *h);
+"""
+
+
+# The C file reader (include/eventlog/reader.h): gzip and follow mode in C.
+# Declared only when the header and the library both have it; the Python side
+# falls back to its own reading (gzip module, polling) otherwise.
+READER_CDEF = r"""
+typedef enum elog_reader_status {
+    ELOG_READER_OK, ELOG_READER_PAUSED, ELOG_READER_E_DECODE, ELOG_READER_E_IO,
+    ELOG_READER_E_GZIP, ELOG_READER_E_NOMEM, ELOG_READER_E_USAGE, ...
+} elog_reader_status;
+const char *elog_reader_status_name(elog_reader_status s);
+
+typedef enum elog_reader_compression {
+    ELOG_READER_AUTO, ELOG_READER_PLAIN, ELOG_READER_GZIP, ...
+} elog_reader_compression;
+
+typedef struct elog_reader_options {
+    size_t read_buffer_size;
+    size_t output_buffer_size;
+    elog_reader_compression compression;
+    bool follow;
+    unsigned poll_interval_ms;
+    unsigned idle_timeout_ms;
+    ...;
+} elog_reader_options;
+void elog_reader_options_init(elog_reader_options *o);
+
+typedef struct elog_reader elog_reader;
+elog_reader_status elog_reader_open(elog_reader **out, const char *path,
+                                    const elog_reader_options *opts);
+elog_reader_status elog_reader_open_fd(elog_reader **out, int fd, const char *name,
+                                       const elog_reader_options *opts);
+void elog_reader_close(elog_reader *r);
+elog_reader_status elog_reader_run(elog_reader *r, elog_decoder *d, elog_end *end);
+void elog_reader_stop(elog_reader *r);
+const char *elog_reader_error(const elog_reader *r);
+
+typedef enum elog_reader_eof {
+    ELOG_READER_EOF_NONE, ELOG_READER_EOF_END, ELOG_READER_EOF_DATA_END,
+    ELOG_READER_EOF_IDLE, ELOG_READER_EOF_STOPPED, ...
+} elog_reader_eof;
+const char *elog_reader_eof_name(elog_reader_eof e);
+
+typedef struct elog_reader_info {
+    const char *name;
+    int fd;
+    bool regular;
+    bool gzip;
+    bool gzip_truncated;
+    uint32_t gzip_members;
+    uint64_t start;
+    uint64_t size;
+    uint64_t bytes_read;
+    uint64_t bytes_out;
+    elog_reader_eof eof;
+} elog_reader_info;
+void elog_reader_get_info(const elog_reader *r, elog_reader_info *info);
+"""
+
+
+def _library_has(libdirs: list[str], symbol: str) -> bool:
+    import ctypes
+    import ctypes.util
+    candidates = [os.path.join(d, "libeventlog.so") for d in libdirs]
+    found = ctypes.util.find_library("eventlog")
+    if found:
+        candidates.append(found)
+    for path in candidates:
+        try:
+            return hasattr(ctypes.CDLL(path), symbol)
+        except OSError:
+            continue
+    return False
+
+
+def has_reader(cfg: dict[str, list[str]]) -> bool:
+    """Whether to bind the C reader: LIBEVENTLOG_NO_READER=1 turns it off."""
+    if os.environ.get("LIBEVENTLOG_NO_READER"):
+        return False
+    header = any(os.path.exists(os.path.join(d, "eventlog", "reader.h"))
+                 for d in cfg["include_dirs"])
+    return header and _library_has(cfg["library_dirs"], "elog_reader_open")
+
+
+def _pkg_config(*args: str) -> list[str] | None:
+    exe = shutil.which("pkg-config")
+    if not exe:
+        return None
+    try:
+        r = subprocess.run([exe, *args, "libeventlog"], capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    if r.returncode != 0:
+        return None
+    return r.stdout.split()
+
+
+def _source_dir(build: str) -> str:
+    """The source tree a meson build directory was configured from (this
+    repository unless the package was copied elsewhere)."""
+    try:
+        with open(os.path.join(build, "meson-info", "meson-info.json"), encoding="utf-8") as f:
+            return str(json.load(f)["directories"]["source"])
+    except (OSError, ValueError, KeyError):
+        return REPO
+
+
+def library_config() -> dict[str, list[str]]:
+    """include_dirs, library_dirs, runtime_library_dirs for the C library."""
+    build = os.environ.get("LIBEVENTLOG_BUILD")
+    if not build and os.path.exists(os.path.join(REPO, "build", "libeventlog", "libeventlog.so")):
+        build = os.path.join(REPO, "build")
+    if not build:
+        cflags = _pkg_config("--cflags")
+        libs = _pkg_config("--libs-only-L")
+        if cflags is not None and libs is not None:
+            incs = [f[2:] for f in cflags if f.startswith("-I")]
+            libdirs = [f[2:] for f in libs if f.startswith("-L")]
+            return {"include_dirs": incs, "library_dirs": libdirs, "runtime_library_dirs": libdirs}
+        raise SystemExit(
+            "build_ffi: libeventlog not found: build it (meson setup build && ninja -C build) "
+            "and set LIBEVENTLOG_BUILD to the meson build directory, or install it (pkg-config)")
+    build = os.path.abspath(build)
+    libdir = os.path.join(build, "libeventlog")
+    if not os.path.exists(os.path.join(libdir, "libeventlog.so")):
+        raise SystemExit(
+            f"build_ffi: {libdir}/libeventlog.so not found: build the C library first "
+            f"(ninja -C {build}), or point LIBEVENTLOG_BUILD at the meson build directory")
+    return {
+        "include_dirs": [os.path.join(_source_dir(build), "include"),
+                         os.path.join(build, "include")],
+        "library_dirs": [libdir],
+        "runtime_library_dirs": [libdir],
+    }
+
+
+def _source() -> str:
+    with open(os.path.join(HERE, "native", "elogpy.c"), encoding="utf-8") as f:
+        return f.read()
+
+
+ffibuilder = cffi.FFI()
+_cfg = library_config()
+HAVE_READER = has_reader(_cfg)
+ffibuilder.cdef(CDEF + (READER_CDEF if HAVE_READER else ""))
+ffibuilder.set_source(
+    "libeventlog._native",
+    ("#include <eventlog/reader.h>\n" if HAVE_READER else "") + _source(),
+    libraries=["eventlog"],
+    include_dirs=_cfg["include_dirs"],
+    library_dirs=_cfg["library_dirs"],
+    runtime_library_dirs=_cfg["runtime_library_dirs"],
+    extra_compile_args=["-O2", "-std=gnu11", "-Wno-unused-function"],
+)
+
+
+def main() -> int:
+    """Builds the extension next to the package (an in-place build)."""
+    tmp = os.path.join(HERE, "build", "cffi")
+    os.makedirs(tmp, exist_ok=True)
+    so = ffibuilder.compile(tmpdir=tmp, verbose="-v" in sys.argv)
+    dest = os.path.join(HERE, "libeventlog", os.path.basename(so))
+    shutil.copyfile(so, dest + ".tmp")
+    os.replace(dest + ".tmp", dest)
+    reader = "with" if HAVE_READER else "without"
+    print(f"built {os.path.relpath(dest)} against {_cfg['library_dirs'][0]} "
+          f"({reader} the C reader)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Python bindings for libeventlog, a decoder for GHC RTS eventlogs.
+
+    import libeventlog
+
+    with libeventlog.open("prog.eventlog") as log:      # plain or .gz
+        for ev in log:                                   # typed, immutable events
+            if ev.type == libeventlog.EventType.STOP_THREAD:
+                print(ev.timestamp, ev.cap, ev.thread, ev.status)
+        print(log.end)                                   # clean / truncated-...
+
+    cols = libeventlog.read_columns("prog.eventlog", types=["HEAP_LIVE"],
+                                    fields=["live_bytes"])   # fast path, no per-event Python
+
+    dec = libeventlog.Decoder()                          # push decoder
+    events = dec.feed(chunk); end = dec.finish()
+
+The event types, their classes (libeventlog.events) and fields are generated at
+import time from the C library's catalogue.
+"""
+from __future__ import annotations
+
+from ._catalogue import (LAYOUTS, NO_CAP, VARIABLE_SIZE, VERSION, Event, EventType, FieldInfo,
+                         FieldKind, LayoutInfo, UnknownEvent, event_class)
+from ._columns import Columns, read_columns
+from ._decoder import Decoder, End, EndKind, EventTypeInfo, Header, decode
+from ._errors import EventlogError, TruncatedEventlog
+from ._reader import EventlogReader, open
+from . import events
+
+__version__ = VERSION
+
+__all__ = [
+    "Decoder", "Header", "EventTypeInfo", "End", "EndKind", "decode",
+    "open", "EventlogReader", "read_columns", "Columns",
+    "Event", "UnknownEvent", "EventType", "FieldKind", "FieldInfo", "LayoutInfo",
+    "LAYOUTS", "NO_CAP", "VARIABLE_SIZE", "event_class", "events",
+    "EventlogError", "TruncatedEventlog",
+]

@@ -1,0 +1,427 @@
+/*
+ * The C half of the Python binding (compiled into libeventlog._native by
+ * build_ffi.py, cffi API mode). It runs the decoder callbacks in C so that no
+ * Python code runs per event:
+ *
+ *   - records mode: every event is appended to a byte arena as one record
+ *       u64 time, u64 offset, u16 cap, u32 payload_len   (native endianness, packed)
+ *       the layout's fields, in catalogue order, native endianness, packed:
+ *         u8/u16/u32/u64         the value
+ *         cstr/text/latin1/bytes/strvec   u32 arena offset, u32 length
+ *         stack                  u32 arena offset (big-endian u32s), u32 count
+ *         optional fields        are preceded by a u8 "present" flag
+ *       the payload bytes
+ *     and its arena position and header type index go to two u32 arrays. The
+ *     Python side turns a batch into objects with struct.unpack_from.
+ *   - columns mode: id / time / cap / offset and selected integer fields go
+ *     into caller-owned (Python-allocated) arrays of `limit` entries.
+ *
+ * Both modes pause the decoder (ELOG_CB_PAUSE) when a batch is full, so the
+ * memory used is bounded whatever the size of the chunk fed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <eventlog.h>
+#include <eventlog/show.h>
+
+#define ELOGPY_RECORDS 0
+#define ELOGPY_COLUMNS 1
+#define ELOGPY_RECORD_HEAD 22u
+
+typedef struct elogpy_state {
+    /* set by the callbacks */
+    int header_ready;
+    int data_end_seen;
+    uint64_t data_end_offset;
+    int nomem;                  /* a callback could not allocate: aborted */
+    /* the current batch */
+    int mode;
+    size_t n;                   /* events in the batch */
+    size_t limit;               /* pause when n reaches it */
+    uint64_t seen;              /* events delivered by the decoder (columns: before filtering) */
+    /* records mode */
+    uint8_t *arena;
+    size_t arena_len, arena_cap, arena_limit;
+    uint32_t *rec_pos;          /* [limit] */
+    uint32_t *rec_kind;         /* [limit]: the event type's header_index */
+    /* columns mode: arrays owned by the caller, `limit` entries each */
+    const uint8_t *keep;        /* [65536] or NULL: keep[id] != 0 keeps the event */
+    uint16_t *c_type;
+    uint64_t *c_time;
+    uint16_t *c_cap;
+    uint64_t *c_offset;
+    uint64_t **c_fields;        /* [n_fields][limit] */
+    size_t n_fields;
+    const int16_t *field_map;   /* [n_layouts][n_fields]: index into layout->fields or -1 */
+    uint64_t fill;              /* value of a field the event does not have */
+    /* Python */
+    void *handle;               /* ffi.new_handle() of the Decoder, or NULL */
+    elog_settings settings;
+    elog_decoder dec;
+} elogpy_state;
+
+/* Implemented in Python (@ffi.def_extern): builds the Python view of the header. */
+static int elogpy_py_header(elog_decoder *d, const elog_header *h);
+
+static int elogpy_on_header(elog_decoder *d, const elog_header *h)
+{
+    elogpy_state *s = d->data;
+    s->header_ready = 1;
+    if (s->handle)
+        return elogpy_py_header(d, h);
+    return ELOG_CB_CONTINUE;
+}
+
+static int elogpy_on_data_end(elog_decoder *d, uint64_t offset)
+{
+    elogpy_state *s = d->data;
+    if (!s->data_end_seen) {
+        s->data_end_seen = 1;
+        s->data_end_offset = offset;
+    }
+    return ELOG_CB_CONTINUE;
+}
+
+static int elogpy_grow(elogpy_state *s, size_t need)
+{
+    size_t cap = s->arena_cap ? s->arena_cap : 64u << 10;
+    while (cap - s->arena_len < need)
+        cap *= 2;
+    uint8_t *p = realloc(s->arena, cap);
+    if (!p)
+        return -1;
+    s->arena = p;
+    s->arena_cap = cap;
+    return 0;
+}
+
+static inline uint8_t *elogpy_put(uint8_t *w, const void *src, size_t n)
+{
+    memcpy(w, src, n);
+    return w + n;
+}
+
+/* Arena position and length of a view of `len` bytes into the payload (a
+ * decoded string or stack); the decoder's views always lie inside the payload,
+ * anything else becomes an empty view rather than a read out of bounds. */
+static inline void elogpy_view(const elog_event *ev, const uint8_t *ptr, size_t len, size_t pay,
+                               uint32_t out[2])
+{
+    const uint8_t *p0 = ev->payload.ptr;
+    size_t plen = ev->payload.len;
+    out[0] = (uint32_t)pay;
+    out[1] = 0;
+    if (!ptr || !p0 || ptr < p0 || (size_t)(ptr - p0) > plen || len > plen - (size_t)(ptr - p0))
+        return;
+    out[0] = (uint32_t)(pay + (size_t)(ptr - p0));
+    out[1] = (uint32_t)len;
+}
+
+static inline bool elogpy_is_int(elog_field_kind k)
+{
+    return k == ELOG_FIELD_U8 || k == ELOG_FIELD_U16 || k == ELOG_FIELD_U32 || k == ELOG_FIELD_U64;
+}
+
+static inline size_t elogpy_int_width(elog_field_kind k)
+{
+    return k == ELOG_FIELD_U8 ? 1 : k == ELOG_FIELD_U16 ? 2 : k == ELOG_FIELD_U32 ? 4 : 8;
+}
+
+/* Bytes the record's field area takes for layout `l`. */
+static size_t elogpy_fields_size(const elog_layout_info *l)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < l->n_fields; i++) {
+        const elog_field_info *f = &l->fields[i];
+        n += f->optional ? 1 : 0;
+        n += elogpy_is_int(f->kind) ? elogpy_int_width(f->kind) : 8;
+    }
+    return n;
+}
+
+static int elogpy_record_event(elog_decoder *d, const elog_event *ev)
+{
+    elogpy_state *s = d->data;
+    const elog_layout_info *l = ev->layout;
+    size_t plen = ev->payload.len;
+    size_t fsz = l ? elogpy_fields_size(l) : 0;
+    size_t need = ELOGPY_RECORD_HEAD + fsz + plen;
+    if (s->arena_cap - s->arena_len < need && elogpy_grow(s, need)) {
+        s->nomem = 1;
+        return ELOG_CB_ABORT;
+    }
+    size_t pos = s->arena_len;
+    size_t pay = pos + ELOGPY_RECORD_HEAD + fsz; /* where the payload goes */
+    uint8_t *w = s->arena + pos;
+    uint32_t plen32 = (uint32_t)plen;
+    w = elogpy_put(w, &ev->time, 8);
+    w = elogpy_put(w, &ev->offset, 8);
+    w = elogpy_put(w, &ev->cap, 2);
+    w = elogpy_put(w, &plen32, 4);
+    if (l) {
+        const char *base = (const char *)&ev->as;
+        for (unsigned i = 0; i < l->n_fields; i++) {
+            const elog_field_info *f = &l->fields[i];
+            const char *src = base + f->offset;
+            uint8_t has = 1;
+            if (f->optional) {
+                has = *(const bool *)(base + f->has_offset) ? 1 : 0;
+                *w++ = has;
+            }
+            if (elogpy_is_int(f->kind)) {
+                size_t width = elogpy_int_width(f->kind);
+                if (has)
+                    w = elogpy_put(w, src, width);
+                else
+                    memset(w, 0, width), w += width;
+            } else if (f->kind == ELOG_FIELD_STACK) {
+                elog_u32_array a;
+                memcpy(&a, src, sizeof a);
+                uint32_t v[2] = {(uint32_t)pay, 0};
+                if (has) {
+                    elogpy_view(ev, a.ptr, 4u * (size_t)a.count, pay, v);
+                    v[1] /= 4u; /* the count */
+                }
+                w = elogpy_put(w, v, sizeof v);
+            } else {
+                elog_slice sl;
+                memcpy(&sl, src, sizeof sl);
+                uint32_t v[2] = {(uint32_t)pay, 0};
+                if (has)
+                    elogpy_view(ev, sl.ptr, sl.len, pay, v);
+                w = elogpy_put(w, v, sizeof v);
+            }
+        }
+    }
+    if (plen)
+        w = elogpy_put(w, ev->payload.ptr, plen);
+    s->arena_len = (size_t)(w - s->arena);
+    s->rec_pos[s->n] = (uint32_t)pos;
+    s->rec_kind[s->n] = ev->type ? ev->type->header_index : 0;
+    s->n++;
+    s->seen++;
+    if (s->n >= s->limit || s->arena_len >= s->arena_limit)
+        return ELOG_CB_PAUSE;
+    return ELOG_CB_CONTINUE;
+}
+
+static inline uint64_t elogpy_field_u64(const elog_event *ev, const elog_field_info *f,
+                                        uint64_t fill)
+{
+    const char *base = (const char *)&ev->as;
+    const char *src = base + f->offset;
+    if (f->optional && !*(const bool *)(base + f->has_offset))
+        return fill;
+    switch (f->kind) {
+    case ELOG_FIELD_U8:
+        return *(const uint8_t *)src;
+    case ELOG_FIELD_U16: {
+        uint16_t v;
+        memcpy(&v, src, 2);
+        return v;
+    }
+    case ELOG_FIELD_U32: {
+        uint32_t v;
+        memcpy(&v, src, 4);
+        return v;
+    }
+    case ELOG_FIELD_U64: {
+        uint64_t v;
+        memcpy(&v, src, 8);
+        return v;
+    }
+    default:
+        return fill;
+    }
+}
+
+static int elogpy_column_event(elog_decoder *d, const elog_event *ev)
+{
+    elogpy_state *s = d->data;
+    s->seen++;
+    if (s->keep && !s->keep[ev->id])
+        return ELOG_CB_CONTINUE;
+    size_t i = s->n;
+    s->c_type[i] = ev->id;
+    s->c_time[i] = ev->time;
+    s->c_cap[i] = ev->cap;
+    s->c_offset[i] = ev->offset;
+    if (s->n_fields) {
+        const elog_layout_info *l = ev->layout;
+        const int16_t *map = l ? s->field_map + (size_t)l->index * s->n_fields : NULL;
+        for (size_t j = 0; j < s->n_fields; j++) {
+            int16_t fi = map ? map[j] : -1;
+            s->c_fields[j][i] = fi >= 0 ? elogpy_field_u64(ev, &l->fields[fi], s->fill) : s->fill;
+        }
+    }
+    if (++s->n >= s->limit)
+        return ELOG_CB_PAUSE;
+    return ELOG_CB_CONTINUE;
+}
+
+/* Sets up a state (zeroed by ffi.new). Records mode allocates its index arrays
+ * of `limit` entries; returns -1 if that fails. */
+static int elogpy_init(elogpy_state *s, int mode, unsigned options, size_t limit, void *handle)
+{
+    s->mode = mode;
+    s->limit = limit ? limit : 1;
+    s->handle = handle;
+    s->arena_limit = 4u << 20;
+    if (mode == ELOGPY_RECORDS) {
+        s->rec_pos = malloc(s->limit * sizeof *s->rec_pos);
+        s->rec_kind = malloc(s->limit * sizeof *s->rec_kind);
+        if (!s->rec_pos || !s->rec_kind) {
+            free(s->rec_pos);
+            free(s->rec_kind);
+            s->rec_pos = s->rec_kind = NULL;
+            return -1;
+        }
+    }
+    elog_settings_init(&s->settings);
+    s->settings.on_header = elogpy_on_header;
+    s->settings.on_data_end = elogpy_on_data_end;
+    s->settings.on_event = mode == ELOGPY_RECORDS ? elogpy_record_event : elogpy_column_event;
+    s->settings.options = options;
+    elog_decoder_init(&s->dec, &s->settings, s);
+    return 0;
+}
+
+/* The destructor (ffi.gc): releases the decoder and the buffers. Idempotent. */
+static void elogpy_free(elogpy_state *s)
+{
+    if (s->settings.on_event)
+        elog_decoder_free(&s->dec);
+    s->settings.on_event = NULL;
+    free(s->arena);
+    free(s->rec_pos);
+    free(s->rec_kind);
+    s->arena = NULL;
+    s->rec_pos = s->rec_kind = NULL;
+    s->arena_len = s->arena_cap = 0;
+    s->n = 0;
+}
+
+static elog_decoder *elogpy_decoder(elogpy_state *s)
+{
+    return &s->dec;
+}
+
+/* Empties the batch (after Python copied it out). Keeps the arena allocated
+ * unless it grew past twice its limit because of a burst of large records. */
+static void elogpy_clear(elogpy_state *s)
+{
+    s->n = 0;
+    s->arena_len = 0;
+    if (s->arena_cap > 2 * s->arena_limit) {
+        free(s->arena);
+        s->arena = NULL;
+        s->arena_cap = 0;
+    }
+}
+
+static void elogpy_reset(elogpy_state *s)
+{
+    elog_decoder_reset(&s->dec);
+    elogpy_clear(s);
+    s->header_ready = 0;
+    s->data_end_seen = 0;
+    s->data_end_offset = 0;
+    s->nomem = 0;
+    s->seen = 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * show: the ghc-events text of one event, from its type declaration and raw
+ * record fields. A one-type stream is synthesised and decoded, so the text
+ * comes from exactly the code path `eventlog show` uses.
+ * ------------------------------------------------------------------------- */
+
+typedef struct elogpy_show_ctx {
+    char *out;
+    size_t cap;
+    size_t need;
+    uint16_t cap_no;
+    uint64_t offset;
+    int text_only;
+    int done;
+} elogpy_show_ctx;
+
+static int elogpy_show_cb(elog_decoder *d, const elog_event *ev)
+{
+    elogpy_show_ctx *c = d->data;
+    elog_event e = *ev;
+    e.cap = c->cap_no;
+    e.offset = c->offset;
+    if (c->text_only) {
+        elog_writer w;
+        elog_writer_init(&w, c->out, c->cap, NULL, NULL);
+        elog_show_event_text(&w, &e);
+        c->need = w.len + (size_t)w.dropped;
+    } else {
+        c->need = elog_show_event_to(c->out, c->cap, &e);
+    }
+    c->done = 1;
+    return ELOG_CB_PAUSE;
+}
+
+static uint8_t *elogpy_be(uint8_t *w, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--)
+        *w++ = (uint8_t)(v >> (8 * i));
+    return w;
+}
+
+/* Writes at most `out_cap` bytes of the event's show line (with its "\n"), or
+ * of its text only, and returns the length needed; -1 if the event cannot be
+ * decoded with that declaration, -2 when out of memory. */
+static long elogpy_show(uint16_t id, uint16_t size, const uint8_t *desc, size_t desc_len,
+                        uint64_t time, uint16_t cap, uint64_t offset, const uint8_t *payload,
+                        size_t plen, int text_only, char *out, size_t out_cap)
+{
+    if (size != ELOG_VARIABLE_SIZE && plen != size)
+        return -1;
+    if (plen > 65535 || desc_len > 0xffffffffu)
+        return -1;
+    size_t total = 8 + 20 + desc_len + 12 + 12 + plen;
+    uint8_t *buf = malloc(total);
+    if (!buf)
+        return -2;
+    uint8_t *w = buf;
+    w = elogpy_put(w, "hdrbhetbetb", 12); /* "hdrb" "hetb" "etb\0" */
+    w = elogpy_be(w, id, 2);
+    w = elogpy_be(w, size, 2);
+    w = elogpy_be(w, desc_len, 4);
+    if (desc_len)
+        w = elogpy_put(w, desc, desc_len);
+    w = elogpy_be(w, 0, 4);
+    w = elogpy_put(w, "ete\0hetehdredatb", 16);
+    w = elogpy_be(w, id, 2);
+    w = elogpy_be(w, time, 8);
+    if (size == ELOG_VARIABLE_SIZE)
+        w = elogpy_be(w, plen, 2);
+    if (plen)
+        w = elogpy_put(w, payload, plen);
+
+    elogpy_show_ctx ctx = {out, out_cap, 0, cap, offset, text_only, 0};
+    elog_settings st;
+    elog_settings_init(&st);
+    st.on_event = elogpy_show_cb;
+    st.options = ELOG_OPT_LENIENT_BLOCKS;
+    elog_decoder dec;
+    elog_decoder_init(&dec, &st, &ctx);
+    elog_execute(&dec, buf, (size_t)(w - buf));
+    elog_decoder_free(&dec);
+    free(buf);
+    return ctx.done ? (long)ctx.need : -1;
+}
+
+/* The header's show text ("Event Types:" ... "Events:\n"); returns the length
+ * needed, writing at most out_cap bytes. */
+static size_t elogpy_show_header(const elog_header *h, char *out, size_t out_cap)
+{
+    elog_writer w;
+    elog_writer_init(&w, out, out_cap, NULL, NULL);
+    elog_show_header(&w, h);
+    return w.len + (size_t)w.dropped;
+}
