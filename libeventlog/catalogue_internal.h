@@ -25,6 +25,5 @@ static inline uint64_t elog__rd64(const uint8_t *p)
 typedef int (*elog__decode_fn)(const uint8_t *p, size_t len, elog_fields *out);
 
 extern const elog_layout_info elog__layouts[ELOG_CATALOGUE_LAYOUTS];
-extern const elog__decode_fn elog__decoders[ELOG_CATALOGUE_LAYOUTS];
 
 #endif

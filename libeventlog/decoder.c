@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "catalogue_internal.h"
+#include "decode_gen.h"
 
 /* Header section tags (FORMAT.md §2.1), as big-endian u32. */
 #define TAG_HEADER_BEGIN 0x68647262u /* hdrb */
@@ -531,7 +532,7 @@ static inline elog_status decode_record(const elog_event_type *t, const uint8_t 
     ev->type = t;
     ev->layout = t->layout;
     if (t->layout) {
-        int rc = elog__decoders[t->layout->index](ev->payload.ptr, ev->payload.len, &ev->as);
+        int rc = elog__decode_fields(t->layout->index, ev->payload.ptr, ev->payload.len, &ev->as);
         if (rc) {
             *bad_field = rc - 1;
             return ELOG_E_BAD_EVENT;
@@ -648,42 +649,103 @@ static const elog_event_type *lookup(const elog_decoder *d, uint16_t id)
 }
 
 /* Records that are whole inside [p, end): decoded in place. Stops at a
- * partial record, leaving it to the carry path. */
+ * partial record, leaving it to the carry path.
+ *
+ * This is the decoder's hot loop, so it keeps the per-stream state (block
+ * attribution, counters) in locals and writes it back only where it can be
+ * observed: before the end-marker handler and on exit. Callbacks see
+ * elog_get_offset() up to date. */
 static elog_status events_in_place(elog_decoder *d, const uint8_t **pp, const uint8_t *end)
 {
     const uint8_t *p = *pp;
+    const elog_settings *s = d->settings_;
+    elog_event_cb on_event = s ? s->on_event : NULL;
+    elog_event_cb on_block = (s && s->on_block) ? s->on_block : on_event;
+    const bool strict = !(s && (s->options & ELOG_OPT_LENIENT_BLOCKS));
+    const uint32_t *by_id = d->by_id_;
+    const uint32_t n_ids = d->by_id_len_;
+    const elog_event_type *types = d->types_;
+    elog_block_state bs = {d->block_remaining_, d->block_cap_};
+    uint64_t offset = d->offset_;
+    uint64_t events = d->events_;
     elog_status st = ELOG_OK;
-    while (d->state_ == S_EVENT && end - p >= 2) {
-        uint64_t offset = d->offset_;
+    elog_event ev;
+
+    while (end - p >= 2) {
         uint16_t id = elog__rd16(p);
-        if (id == ID_DATA_END) {
+        uint32_t ti = id < n_ids ? by_id[id] : 0;
+        if (__builtin_expect(ti == 0, 0)) {
+            if (id != ID_DATA_END) {
+                st = undeclared(d, id, offset);
+                break;
+            }
+            d->block_remaining_ = bs.remaining, d->block_cap_ = bs.cap;
+            d->events_ = events;
             p += 2;
-            if ((st = data_end(d, offset)))
+            st = data_end(d, offset);
+            bs.remaining = d->block_remaining_, bs.cap = d->block_cap_;
+            offset = d->offset_;
+            if (st || d->state_ != S_EVENT)
                 break;
             continue;
         }
-        const elog_event_type *t = lookup(d, id);
-        if (!t) {
-            st = undeclared(d, id, offset);
-            break;
-        }
+        const elog_event_type *t = &types[ti - 1];
         size_t avail = (size_t)(end - p);
-        uint32_t total;
+        uint32_t head = 10, total;
         if (t->size == ELOG_VARIABLE_SIZE) {
             if (avail < 12)
                 break;
+            head = 12;
             total = 12u + elog__rd16(p + 10);
         } else {
             total = 10u + t->size;
         }
         if (avail < total)
             break;
-        st = deliver(d, t, p, total, offset);
-        if (st == ELOG_OK || st == ELOG_PAUSED)
-            p += total;
-        if (st)
+
+        ev.id = id;
+        ev.size = total;
+        ev.time = elog__rd64(p + 2);
+        ev.offset = offset;
+        ev.payload.ptr = p + head;
+        ev.payload.len = total - head;
+        ev.type = t;
+        ev.layout = t->layout;
+        if (ev.layout) {
+            int rc = elog__decode_fields(ev.layout->index, ev.payload.ptr, ev.payload.len, &ev.as);
+            if (__builtin_expect(rc != 0, 0)) {
+                st = bad_event(d, &ev, rc - 1);
+                break;
+            }
+        }
+        int64_t remaining_before = bs.remaining;
+        if (__builtin_expect(block_apply(&bs, &ev, strict) != ELOG_OK, 0)) {
+            d->block_remaining_ = remaining_before;
+            st = bad_block(d, &ev, remaining_before);
             break;
+        }
+        bool marker = id == ELOG_EV_BLOCK_MARKER && ev.layout;
+        if (marker)
+            d->block_offset_ = offset;
+        events++;
+        offset += total;
+        p += total;
+        d->offset_ = offset;
+        elog_event_cb cb = marker ? on_block : on_event;
+        if (cb) {
+            d->flags_ |= F_IN_CALLBACK;
+            int rc = cb(d, &ev);
+            d->flags_ &= (uint8_t)~F_IN_CALLBACK;
+            if (__builtin_expect(rc != ELOG_CB_CONTINUE, 0)) {
+                st = callback_result(d, rc, ev.offset);
+                break;
+            }
+        }
     }
+    d->block_remaining_ = bs.remaining;
+    d->block_cap_ = bs.cap;
+    d->events_ = events;
+    d->offset_ = offset;
     *pp = p;
     return st;
 }

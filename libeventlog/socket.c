@@ -350,6 +350,18 @@ static void report_skipped(elog_socket *s, uint64_t n)
     }
 }
 
+/* Hands bytes about to be decoded to on_data. Returns false if the callback
+ * closed the client: the bytes are then not decoded. */
+static bool tap(elog_socket *s, const uint8_t *p, size_t n)
+{
+    if (n == 0 || s->opt.on_data == NULL)
+        return true;
+    s->busy++;
+    s->opt.on_data(s, &s->session, p, n);
+    s->busy--;
+    return !s->close_requested;
+}
+
 /* Ends the session: callbacks, then a new connect cycle or CLOSED. */
 static void end_session(elog_socket *s, int err)
 {
@@ -358,8 +370,10 @@ static void end_session(elog_socket *s, int err)
         report_skipped(s, s->session.skipped);
         /* The stream ended inside what may be "hdrb": the decoder calls it a
          * header cut short. */
-        if (s->magic_have > 0)
+        if (s->magic_have > 0) {
+            (void)tap(s, header_magic, s->magic_have);   /* decoded even if closed */
             (void)elog_execute(&s->dec, header_magic, s->magic_have);
+        }
         s->magic_have = 0;
     }
     elog_end end = elog_finish(&s->dec);
@@ -668,6 +682,8 @@ static elog_socket_status feed(elog_socket *s, size_t len)
         s->seeking = false;
         report_skipped(s, ss->skipped);
         /* The held bytes equal the start of "hdrb": feed them from there. */
+        if (!tap(s, header_magic, s->magic_have))
+            return ELOG_SOCKET_OK;   /* closed: after_feed() ends the session */
         s->busy++;
         elog_result r = elog_execute(&s->dec, header_magic, s->magic_have);
         s->busy--;
@@ -677,7 +693,7 @@ static elog_socket_status feed(elog_socket *s, size_t len)
         if (s->close_requested)
             return ELOG_SOCKET_OK;
     }
-    if (i == len)
+    if (i == len || !tap(s, s->buf + i, len - i))
         return ELOG_SOCKET_OK;
     return execute(s, i, len);
 }
