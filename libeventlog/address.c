@@ -78,6 +78,10 @@ static elog_socket_status set_host(elog_socket_addr *a, const char *what, const 
                     ELOG_SOCKET_HOST_MAX);
     if (memchr(host, '\0', n) != NULL)
         return fail(err, errcap, "%s: the host contains a NUL byte", what);
+    /* No host name or address contains brackets; accepting one here would
+     * make the formatted address unparseable. */
+    if (memchr(host, '[', n) != NULL || memchr(host, ']', n) != NULL)
+        return fail(err, errcap, "%s: the host '%.*s' contains a bracket", what, (int)n, host);
     memcpy(a->host, host, n);
     a->host[n] = '\0';
     return ELOG_SOCKET_OK;
