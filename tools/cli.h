@@ -1,9 +1,10 @@
 /*
  * Internal interfaces shared by the files of the `eventlog` command-line tool.
  *
- * It exists so that each concern of the CLI lives in its own file (input,
- * output, diagnostics, and one file per subcommand) while they agree on a few
- * small types: the input source, the stdout writer and the exit codes.
+ * It exists so that each concern of the CLI lives in its own file (sources,
+ * the random-access store, output, progress, diagnostics, and one file per
+ * subcommand) while they agree on a few small types: the input source, the
+ * stdout writer, the options and the exit codes.
  */
 #ifndef ELOG_TOOLS_CLI_H
 #define ELOG_TOOLS_CLI_H
@@ -14,7 +15,9 @@
 #include <sys/types.h>
 
 #include "eventlog.h"
+#include "eventlog/reader.h"
 #include "eventlog/show.h"
+#include "eventlog/socket.h"
 
 #define CLI_NAME "eventlog"
 #define CLI_VERSION "0.1.0"
@@ -27,50 +30,145 @@ enum {
     CLI_EXIT_TRUNCATED = 3   /* truncated input with --strict */
 };
 
-/* Size of the buffer used to read input sequentially. */
-#define CLI_READ_BUF (1u << 20)
+/* Decoder options of every command: ghc-events compatibility (decode after
+ * the end marker, lenient block sizes), so all commands see the same events. */
+#define CLI_DECODER_OPTIONS (ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS)
 
 /* ------------------------------------------------------------------------
- * input.c: where bytes come from (a path or `-` for stdin).
+ * Options of all subcommands (parsed in eventlog.c; each command uses its own).
  * ---------------------------------------------------------------------- */
 
-typedef struct cli_input {
-    int fd;
-    const char *name;   /* for messages: the path, or "<stdin>" */
-    bool is_stdin;
-    bool seekable;      /* a regular file: pread() works */
-    uint64_t base;      /* file position of stream offset 0 (stdin may not be at 0) */
-    uint64_t size;      /* regular files: size at open time (bytes after `base`) */
-    /* Spool for non-seekable input (see cli_input_spool_begin). */
-    int spool_fd;
-    uint64_t spooled;
-} cli_input;
+typedef struct cli_options {
+    bool strict;                 /* truncated input: exit 3 */
+    bool stream;                 /* show: file order, incremental */
+    bool json;                   /* info: one JSON object */
+    bool follow;                 /* files: wait for growth until the end marker */
+    unsigned idle_timeout_ms;    /* follow: give up after this long without data */
+    bool reconnect;              /* sockets: a new session after each one ends */
+    unsigned connect_timeout_ms; /* sockets: how long to keep trying to connect */
+    const char *output;          /* record: -o FILE */
+    long read_ms;                /* control: --read MS, -1 if not given */
+} cli_options;
 
-/* Opens `path` ("-" = stdin). Returns 0, or -1 after printing an error. */
-int cli_input_open(cli_input *in, const char *path);
-void cli_input_close(cli_input *in);
+#define CLI_DEFAULT_IDLE_TIMEOUT_MS 2000u
+#define CLI_DEFAULT_CONNECT_TIMEOUT_MS 10000u
 
-/* read(2) with EINTR handling: bytes read, 0 at end of input, -1 on error
- * (an error message naming the input was printed). */
-ssize_t cli_input_read(cli_input *in, void *buf, size_t cap);
+/* ------------------------------------------------------------------------
+ * source.c: where the eventlog comes from, for every command.
+ *
+ * A SOURCE is a path, `-` (stdin), `unix:PATH` or `tcp:HOST:PORT`. Files
+ * and pipes are read with elog_reader (gzip detected by its magic, follow
+ * mode), sockets with elog_socket (sessions, reconnect). Either way the
+ * source feeds a decoder set up with the command's callbacks and hands the
+ * command the raw (decompressed) bytes first, so that `show` can spool them
+ * and `record` can save them.
+ *
+ * The decoder's d->data is the cli_source: a command's callbacks get their
+ * own context with cli_source_ctx(d).
+ * ---------------------------------------------------------------------- */
 
-/* true if a read would not block (always true for regular files). Used to
- * flush output before waiting on a pipe or FIFO. */
-bool cli_input_ready(cli_input *in);
+typedef struct cli_source cli_source;
 
-/* Random access for a second pass: the input itself when seekable, else a
- * spool file holding a copy of every byte read so far.
- * cli_input_spool_begin() creates the spool (an unlinked mkstemp() file in
- * $TMPDIR or /tmp) if the input is not seekable; cli_input_spool() appends
- * bytes just read (no-op for seekable input). Both return 0 or -1 (message
- * printed). */
-int cli_input_spool_begin(cli_input *in);
-int cli_input_spool(cli_input *in, const void *buf, size_t len);
+/* How one stream ended: the whole input of a file or pipe, or one socket
+ * session. */
+typedef struct cli_stream_end {
+    const elog_end *end;
+    const char *label;        /* for messages: the file name, the socket address,
+                                 or "ADDRESS, session N" when reconnecting */
+    unsigned session;         /* sockets: 1, 2, ...; files: 0 */
+    int error;                /* sockets: errno that ended the session, else 0 */
+    bool stopped;             /* we ended it (signal, deadline), not the source */
+} cli_stream_end;
 
-/* Reads exactly `len` bytes at stream offset `off` from the seekable input or
- * its spool. Returns 0, or -1 after printing an error (also when the data is
- * shorter than expected). */
-int cli_input_pread(cli_input *in, void *buf, size_t len, uint64_t off);
+typedef struct cli_source_hooks {
+    /* Raw bytes of the stream, before the decoder sees them. Returns 0, or
+     * -1 to stop everything (after printing why). */
+    int (*on_bytes)(cli_source *src, const uint8_t *p, size_t n);
+    /* A chunk of input was decoded and the next read may wait: output
+     * produced so far should reach its reader now. */
+    void (*on_flush)(cli_source *src);
+    /* A socket session began (the decoder was reset for it). */
+    void (*on_session)(cli_source *src, unsigned number);
+    /* A stream ended (files: once; sockets: every session, except, with
+     * reconnect, sessions that sent nothing, which are only noted). */
+    void (*on_end)(cli_source *src, const cli_stream_end *e);
+} cli_source_hooks;
+
+typedef struct cli_source_config {
+    const elog_settings *settings; /* the command's decoder callbacks (copied) */
+    cli_source_hooks hooks;
+    void *ctx;                     /* the command's, see cli_source_ctx() */
+    bool follow;
+    unsigned idle_timeout_ms;
+    bool reconnect;
+    unsigned connect_timeout_ms;   /* 0: CLI_DEFAULT_CONNECT_TIMEOUT_MS */
+    bool progress;                 /* progress on stderr if it is a TTY (files) */
+    bool copy_all;                 /* files: keep reading after a decode error */
+    bool interruptible;            /* SIGINT/SIGTERM end the input as if it ended
+                                      there (a second one kills) */
+} cli_source_config;
+
+/* true if `text` names a socket ("unix:..." or "tcp:..."). */
+bool cli_source_is_socket(const char *text);
+
+/* Checks a SOURCE argument without opening anything: a malformed socket
+ * address is a usage error. Returns 0, or -1 with the reason in err. */
+int cli_source_check(const char *text, char *err, size_t cap);
+
+/* Opens the source (files: opens them; sockets: nothing yet, connecting
+ * happens in run). Returns the source, or NULL after printing an error. */
+cli_source *cli_source_open(const char *text, const cli_source_config *cfg);
+
+/* Reads the input to its end, feeding the decoder and calling the hooks
+ * (on_end tells how each stream ended). Returns 0, or -1 after printing an
+ * error (cannot read or connect, gzip corrupt, a hook failed); on_end is
+ * then not called for the stream that failed. */
+int cli_source_run(cli_source *src);
+
+/* Ends the input `ms` milliseconds from now (sockets), as if the stream had
+ * stopped there (cli_stream_end.stopped). */
+void cli_source_set_deadline(cli_source *src, unsigned ms);
+
+void cli_source_close(cli_source *src);
+
+const char *cli_source_name(const cli_source *src);
+void *cli_source_ctx_of(const cli_source *src);
+/* The decoder in use (for the error reason, the header). */
+elog_decoder *cli_source_decoder(cli_source *src);
+/* The client, for sockets (NULL otherwise): to send control commands. */
+elog_socket *cli_source_client(cli_source *src);
+/* For a plain (uncompressed) regular file, its descriptor and the file
+ * position of stream offset 0: it can be pread() instead of spooled. */
+bool cli_source_seekable(const cli_source *src, int *fd, uint64_t *base);
+
+static inline void *cli_source_ctx(elog_decoder *d)
+{
+    return cli_source_ctx_of((const cli_source *)d->data);
+}
+
+/* ------------------------------------------------------------------------
+ * store.c: random access to the stream for the second pass of `show`: the
+ * file itself when it is plain and seekable, else an unlinked temporary
+ * spool file that pass 1 fills with the decompressed stream.
+ * ---------------------------------------------------------------------- */
+
+typedef struct cli_store {
+    const char *name;   /* for messages */
+    int fd;             /* -1 until begun */
+    bool spool;         /* fd is our spool file */
+    uint64_t base;      /* file position of stream offset 0 */
+    uint64_t len;       /* spool: bytes written */
+} cli_store;
+
+void cli_store_init(cli_store *st, const char *name);
+/* Chooses pread on the source or a spool (in $TMPDIR or /tmp). Call at the
+ * first bytes (gzip is known then). Returns 0, or -1 (message printed). */
+int cli_store_begin(cli_store *st, const cli_source *src);
+/* Appends bytes to the spool (nothing when reading the file directly). */
+int cli_store_append(cli_store *st, const void *p, size_t n);
+/* Reads exactly `len` bytes at stream offset `off`. 0, or -1 (message). */
+int cli_store_pread(cli_store *st, void *buf, size_t len, uint64_t off);
+void cli_store_close(cli_store *st);
 
 /* ------------------------------------------------------------------------
  * output.c: stdout through an elog_writer flushed with write(2).
@@ -99,36 +197,87 @@ void cli_printf(elog_writer *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* ------------------------------------------------------------------------
+ * progress.c: "\r  37% (123.4 MB)" on stderr while long work reads its
+ * input, only if stderr is a terminal.
+ * ---------------------------------------------------------------------- */
+
+typedef struct cli_progress {
+    bool enabled;
+    uint64_t start_ns, last_ns;
+} cli_progress;
+
+void cli_progress_init(cli_progress *p);
+/* An elog_reader_progress_cb; ctx is the cli_progress. */
+void cli_progress_update(void *ctx, uint64_t bytes, uint64_t total_or_0);
+/* Erases the progress line if one is shown (diag.c calls it before every
+ * message). */
+void cli_progress_clear(void);
+
+/* ------------------------------------------------------------------------
  * diag.c: messages on stderr.
  * ---------------------------------------------------------------------- */
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An informational line, "# ..." (socket sessions, record summaries). */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Reports how decoding ended and returns the exit code:
  *  - clean: nothing, CLI_EXIT_OK;
  *  - truncated between events / inside an event: a warning, CLI_EXIT_OK
  *    (CLI_EXIT_TRUNCATED if `strict`);
  *  - truncated header, empty input, decode error: an error, CLI_EXIT_BAD_INPUT.
- * `h` (may be NULL) refines the "bytes missing" wording. */
-int cli_report_end(const cli_input *in, const elog_decoder *d, const elog_end *end,
+ * `name` labels the input; `d` (may be NULL) gives the error reason; `h` (may
+ * be NULL) refines the "bytes missing" wording. */
+int cli_report_end(const char *name, const elog_decoder *d, const elog_end *end,
                    const elog_header *h, bool strict);
+
+/* A short description of how a stream ended, for summaries:
+ * "clean (end marker at offset N)", "truncated-in-event at offset N (...)",
+ * "error at offset N: reason". */
+void cli_describe_end(char *buf, size_t cap, const elog_end *end, const elog_decoder *d);
 
 /* true for end kinds after which the decoded events are usable. */
 bool cli_end_usable(const elog_end *end);
+
+/* The worse of two exit codes (1 over 3 over 0). */
+int cli_worse(int a, int b);
 
 /* ------------------------------------------------------------------------
  * Subcommands.
  * ---------------------------------------------------------------------- */
 
-typedef struct cli_options {
-    bool strict;
-    bool stream;
-    bool json;
-} cli_options;
+int cli_show_sorted(const char *source, const cli_options *opt);   /* show_sorted.c */
+int cli_show_stream(const char *source, const cli_options *opt);   /* show_stream.c */
+int cli_info(const char *source, const cli_options *opt);          /* info.c */
+int cli_record(const char *source, const cli_options *opt);        /* record.c */
+int cli_control(const char *source, const char *command,
+                const cli_options *opt);                           /* control.c */
 
-int cli_show_sorted(const char *path, const cli_options *opt);   /* show_sorted.c */
-int cli_show_stream(const char *path, const cli_options *opt);   /* show_stream.c */
-int cli_info(const char *path, const cli_options *opt);          /* info.c */
+/* Validates `eventlog record -o` (a %d pattern, or `-` without --reconnect).
+ * Returns 0, or -1 with the reason in err (a usage error). */
+int cli_record_check_output(const char *pattern, bool reconnect, char *err, size_t cap);
+/* Validates a control COMMAND. Returns 0, or -1 with the reason in err. */
+int cli_control_check_command(const char *command, char *err, size_t cap);
+
+/* ------------------------------------------------------------------------
+ * show_stream.c: the `show --stream` printer, also used by `control --read`.
+ * ---------------------------------------------------------------------- */
+
+typedef struct cli_stream_printer {
+    cli_output *out;
+    bool header_done;        /* the header listing was printed (first session) */
+    bool last_usable;        /* the last stream ended with usable events */
+    int rc;                  /* worst exit code of the streams reported so far */
+    bool strict;
+    bool quiet_stopped;      /* no truncation warning when we stopped the input */
+} cli_stream_printer;
+
+/* Fills settings/hooks for printing: decoder callbacks in `settings`, and
+ * on_flush/on_end in `hooks`. The source's ctx must be the printer. */
+void cli_stream_printer_setup(cli_stream_printer *p, cli_output *out, bool strict,
+                              elog_settings *settings, cli_source_hooks *hooks);
+/* After the run: the trailing blank line, flush, and the exit code. */
+int cli_stream_printer_finish(cli_stream_printer *p, int run_rc);
 
 #endif

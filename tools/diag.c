@@ -15,6 +15,7 @@ static void vmessage(const char *prefix, const char *fmt, va_list ap)
 
 static void vmessage(const char *prefix, const char *fmt, va_list ap)
 {
+    cli_progress_clear();
     /* Locked so that the pieces of one message stay together. */
     flockfile(stderr);
     fputs(CLI_NAME ": ", stderr);
@@ -38,6 +39,28 @@ void cli_warning(const char *fmt, ...)
     va_start(ap, fmt);
     vmessage("warning: ", fmt, ap);
     va_end(ap);
+}
+
+void cli_note(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cli_progress_clear();
+    flockfile(stderr);
+    fputs("# ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    funlockfile(stderr);
+    va_end(ap);
+}
+
+int cli_worse(int a, int b)
+{
+    /* An error outranks a truncation under --strict, which outranks success. */
+    static const int rank[] = { [CLI_EXIT_OK] = 0, [CLI_EXIT_BAD_INPUT] = 3,
+                                [CLI_EXIT_USAGE] = 2, [CLI_EXIT_TRUNCATED] = 1 };
+    int ra = a >= 0 && a <= 3 ? rank[a] : 3, rb = b >= 0 && b <= 3 ? rank[b] : 3;
+    return ra >= rb ? a : b;
 }
 
 bool cli_end_usable(const elog_end *end)
@@ -72,7 +95,7 @@ static bool missing_is_exact(const elog_end *end, const elog_header *h)
     return end->total_bytes >= end->offset + 12;
 }
 
-int cli_report_end(const cli_input *in, const elog_decoder *d, const elog_end *end,
+int cli_report_end(const char *name, const elog_decoder *d, const elog_end *end,
                    const elog_header *h, bool strict)
 {
     unsigned long long off = (unsigned long long)end->offset;
@@ -85,31 +108,31 @@ int cli_report_end(const cli_input *in, const elog_decoder *d, const elog_end *e
 
     case ELOG_END_TRUNCATED_BETWEEN_EVENTS:
         cli_warning("%s: truncated between events at offset %llu (no end-of-data marker)",
-                    in->name, off);
+                    name, off);
         return trunc_code;
 
     case ELOG_END_TRUNCATED_IN_EVENT:
         if (!end->id_known)
             cli_warning("%s: truncated inside an event at offset %llu "
                         "(event id incomplete, at least %llu byte%s missing)",
-                        in->name, off, miss, plural(miss));
+                        name, off, miss, plural(miss));
         else if (missing_is_exact(end, h))
             cli_warning("%s: truncated inside an event at offset %llu "
                         "(event id %u, %llu byte%s missing)",
-                        in->name, off, (unsigned)end->event_id, miss, plural(miss));
+                        name, off, (unsigned)end->event_id, miss, plural(miss));
         else
             cli_warning("%s: truncated inside an event at offset %llu "
                         "(event id %u, at least %llu byte%s missing)",
-                        in->name, off, (unsigned)end->event_id, miss, plural(miss));
+                        name, off, (unsigned)end->event_id, miss, plural(miss));
         return trunc_code;
 
     case ELOG_END_TRUNCATED_IN_HEADER:
         cli_error("%s: truncated inside the header, at least %llu byte%s missing "
-                  "(at byte offset %llu)", in->name, miss, plural(miss), off);
+                  "(at byte offset %llu)", name, miss, plural(miss), off);
         return CLI_EXIT_BAD_INPUT;
 
     case ELOG_END_EMPTY:
-        cli_error("%s: empty input, not an eventlog (at byte offset 0)", in->name);
+        cli_error("%s: empty input, not an eventlog (at byte offset 0)", name);
         return CLI_EXIT_BAD_INPUT;
 
     case ELOG_END_ERROR:
@@ -119,9 +142,38 @@ int cli_report_end(const cli_input *in, const elog_decoder *d, const elog_end *e
                             ? elog_get_error_offset(d) : end->offset;
         if (reason == NULL || *reason == '\0')
             reason = elog_status_name(end->status);
-        cli_error("%s: %s (at byte offset %llu)", in->name, reason,
+        cli_error("%s: %s (at byte offset %llu)", name, reason,
                   (unsigned long long)eoff);
         return CLI_EXIT_BAD_INPUT;
     }
+    }
+}
+
+void cli_describe_end(char *buf, size_t cap, const elog_end *end, const elog_decoder *d)
+{
+    unsigned long long off = (unsigned long long)end->offset;
+    const char *kind = elog_end_kind_name(end->kind);
+    switch (end->kind) {
+    case ELOG_END_CLEAN:
+        snprintf(buf, cap, "%s (end marker at offset %llu)", kind, off);
+        break;
+    case ELOG_END_TRUNCATED_IN_EVENT:
+        if (end->id_known)
+            /* bytes_missing is exact or a lower bound: "at least" is true of both. */
+            snprintf(buf, cap, "%s at offset %llu (event id %u, at least %u bytes missing)",
+                     kind, off, (unsigned)end->event_id, (unsigned)end->bytes_missing);
+        else
+            snprintf(buf, cap, "%s at offset %llu", kind, off);
+        break;
+    case ELOG_END_ERROR: {
+        const char *reason = d != NULL ? elog_get_error_reason(d) : "";
+        if (reason == NULL || *reason == '\0')
+            reason = elog_status_name(end->status);
+        snprintf(buf, cap, "%s at offset %llu: %s", kind, off, reason);
+        break;
+    }
+    default:
+        snprintf(buf, cap, "%s at offset %llu", kind, off);
+        break;
     }
 }

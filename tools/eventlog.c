@@ -1,42 +1,78 @@
 /*
  * The `eventlog` command: argument parsing (getopt_long), usage text and
  * dispatch to the subcommands, which live in their own files (show_sorted.c,
- * show_stream.c, info.c). Nothing here touches eventlog data.
+ * show_stream.c, info.c, record.c, control.c, replay.c). Nothing here
+ * touches eventlog data.
  */
 #include "cli.h"
+#include "replay.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *f)
 {
     fputs(
-        "Usage: " CLI_NAME " COMMAND [OPTIONS] FILE\n"
+        "Usage: " CLI_NAME " COMMAND [OPTIONS] SOURCE ...\n"
         "\n"
-        "Decode GHC RTS eventlogs with libeventlog. FILE may be '-' for standard input.\n"
+        "Decode GHC RTS eventlogs with libeventlog. A SOURCE is a file (plain or\n"
+        "gzip-compressed, recognised by its content), '-' for standard input, a FIFO,\n"
+        "or the socket of a program instrumented with eventlog-socket: unix:PATH or\n"
+        "tcp:HOST:PORT (tcp:[::1]:PORT for IPv6). Write ./unix:x for a file named so.\n"
         "\n"
         "Commands:\n"
-        "  show FILE           Print the eventlog exactly as 'ghc-events show' does: the\n"
+        "  show SOURCE         Print the eventlog exactly as 'ghc-events show' does: the\n"
         "                      event types, then every event sorted by timestamp.\n"
-        "                      Memory use does not grow with the file (pipes are\n"
-        "                      spooled to a temporary file in $TMPDIR or /tmp).\n"
-        "  show --stream FILE  The same lines, but in file order, printed as they are\n"
-        "                      decoded, in constant memory; works on a live FIFO.\n"
-        "  info FILE           Summary: RTS identifier, program arguments, GHC version,\n"
+        "                      Memory use does not grow with the input (compressed\n"
+        "                      input, pipes and sockets are spooled to a temporary file\n"
+        "                      in $TMPDIR or /tmp).\n"
+        "  show --stream SOURCE  The same lines, but in input order, printed as they are\n"
+        "                      decoded, in constant memory: for live eventlogs.\n"
+        "  info SOURCE         Summary: RTS identifier, program arguments, GHC version,\n"
         "                      event counts per type, time span, capabilities, how the\n"
         "                      log ended, and the decode throughput.\n"
+        "  record SOURCE -o FILE  Save the eventlog, bytes exactly as received\n"
+        "                      (decompressed), e.g. from a socket or a growing file.\n"
+        "  control SOURCE COMMAND  Send a control command to an eventlog-socket program:\n"
+        "                      start-profiling, stop-profiling, start-heap-profiling,\n"
+        "                      stop-heap-profiling, request-heap-census (or camelCase),\n"
+        "                      or NAMESPACE:ID.\n"
+        "  replay [OPTIONS] FILE LISTEN  Serve FILE on a socket as an eventlog-socket\n"
+        "                      program would ('" CLI_NAME " replay --help').\n"
         "  help                Print this help.\n"
         "\n"
         "Options:\n"
-        "  --stream            (show) file order, incremental output.\n"
+        "  --stream            (show) input order, incremental output.\n"
         "  --strict            Exit with status 3 if the input is truncated (it is\n"
         "                      otherwise only a warning).\n"
         "  --json              (info) Print the summary as one JSON object.\n"
+        "  --follow            (files, pipes) A program is still writing the file: wait\n"
+        "                      for more until the end-of-data marker arrives.\n"
+        "  --idle-timeout MS   With --follow, stop after MS milliseconds without new\n"
+        "                      data (default 2000; 0 waits for ever).\n"
+        "  --reconnect         (show --stream, record; sockets) When a session ends,\n"
+        "                      connect again: every connection is a new eventlog.\n"
+        "                      'show --stream' prints the header of the first session\n"
+        "                      only and announces later ones on stderr ('# session N:');\n"
+        "                      'record' writes FILE, FILE.1, FILE.2, ... (or FILE with\n"
+        "                      %d replaced by the session number).\n"
+        "  --connect-timeout MS  (sockets) Keep trying to connect for MS milliseconds\n"
+        "                      (default 10000); with --reconnect, stop when no\n"
+        "                      server accepts for that long.\n"
+        "  -o, --output FILE   (record) Where to save; '-' for standard output.\n"
+        "  --read MS           (control) Print the session as 'show --stream' does until\n"
+        "                      MS milliseconds after the command was sent.\n"
         "  -h, --help          Print this help and exit.\n"
         "  -V, --version       Print the version and exit.\n"
+        "\n"
+        "SIGINT or SIGTERM end a live 'show --stream', 'record' or 'control --read'\n"
+        "as if the input ended there. Progress of 'show' and 'info' is shown on stderr\n"
+        "when it is a terminal.\n"
         "\n"
         "Exit status: 0 success, 1 corrupt or unreadable input (or output error),\n"
         "2 usage error, 3 truncated input with --strict.\n",
@@ -56,16 +92,100 @@ static int usage_error(const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
-enum { OPT_STRICT = 256, OPT_STREAM, OPT_JSON };
+/* A number of milliseconds, 0 .. one day. */
+static bool parse_ms(const char *s, unsigned *out)
+{
+    if (*s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > 86400000ul)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+enum {
+    OPT_STRICT = 256, OPT_STREAM, OPT_JSON, OPT_FOLLOW, OPT_IDLE, OPT_RECONNECT,
+    OPT_CONNECT_TIMEOUT, OPT_READ
+};
+
+/* Which options a command accepts (bit per option). */
+enum {
+    A_STREAM = 1 << 0, A_STRICT = 1 << 1, A_JSON = 1 << 2, A_FOLLOW = 1 << 3,
+    A_RECONNECT = 1 << 4, A_CONNECT = 1 << 5, A_OUTPUT = 1 << 6, A_READ = 1 << 7
+};
+
+typedef struct seen {
+    unsigned mask;        /* A_* of the options given */
+    bool idle;            /* --idle-timeout given */
+} seen;
+
+static const char *option_name(unsigned bit)
+{
+    switch (bit) {
+    case A_STREAM: return "--stream";
+    case A_STRICT: return "--strict";
+    case A_JSON: return "--json";
+    case A_FOLLOW: return "--follow";
+    case A_RECONNECT: return "--reconnect";
+    case A_CONNECT: return "--connect-timeout";
+    case A_OUTPUT: return "--output";
+    case A_READ: return "--read";
+    default: return "?";
+    }
+}
+
+/* Checks the options against the command and its SOURCE. Returns 0 or a
+ * usage error's exit code. */
+static int check_options(const char *cmd, unsigned allowed, const seen *sn,
+                         const cli_options *opt, const char *source)
+{
+    for (unsigned bit = 1; bit <= A_READ; bit <<= 1)
+        if ((sn->mask & bit) && !(allowed & bit))
+            return usage_error("option '%s' does not apply to '%s'", option_name(bit), cmd);
+    if (sn->idle && !(allowed & A_FOLLOW))
+        return usage_error("option '--idle-timeout' does not apply to '%s'", cmd);
+    if (sn->idle && !opt->follow)
+        return usage_error("option '--idle-timeout' applies with '--follow'");
+    if (opt->reconnect && strcmp(cmd, "show") == 0 && !opt->stream)
+        return usage_error("option '--reconnect' applies to 'show --stream' (a sorted 'show' "
+                           "reads one eventlog)");
+    bool socket = cli_source_is_socket(source);
+    if (opt->follow && socket)
+        return usage_error("option '--follow' applies to files and pipes; "
+                           "use '--reconnect' with a socket");
+    if (opt->reconnect && !socket)
+        return usage_error("option '--reconnect' applies to sockets (unix:PATH, tcp:HOST:PORT); "
+                           "use '--follow' with a file");
+    if ((sn->mask & A_CONNECT) && !socket)
+        return usage_error("option '--connect-timeout' applies to sockets (unix:PATH, "
+                           "tcp:HOST:PORT)");
+    char err[ELOG_SOCKET_ERRLEN];
+    if (cli_source_check(source, err, sizeof err) != 0)
+        return usage_error("%s", err);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
+    /* `replay` has options of its own: it parses its whole command line. */
+    if (argc >= 2 && strcmp(argv[1], "replay") == 0)
+        return cmd_replay(argc - 1, argv + 1);
+
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { "strict", no_argument, NULL, OPT_STRICT },
         { "stream", no_argument, NULL, OPT_STREAM },
         { "json", no_argument, NULL, OPT_JSON },
+        { "follow", no_argument, NULL, OPT_FOLLOW },
+        { "idle-timeout", required_argument, NULL, OPT_IDLE },
+        { "reconnect", no_argument, NULL, OPT_RECONNECT },
+        { "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+        { "output", required_argument, NULL, 'o' },
+        { "read", required_argument, NULL, OPT_READ },
         { NULL, 0, NULL, 0 },
     };
 
@@ -73,10 +193,16 @@ int main(int argc, char **argv)
      * one place (output.c) instead of killing the process mid-write. */
     signal(SIGPIPE, SIG_IGN);
 
-    cli_options opt = { false, false, false };
+    cli_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.idle_timeout_ms = CLI_DEFAULT_IDLE_TIMEOUT_MS;
+    opt.connect_timeout_ms = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
+    opt.read_ms = -1;
+    seen sn = { 0, false };
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hVo:", longopts, NULL)) != -1) {
+        unsigned ms;
         switch (c) {
         case 'h':
             usage(stdout);
@@ -86,19 +212,58 @@ int main(int argc, char **argv)
             return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
         case OPT_STRICT:
             opt.strict = true;
+            sn.mask |= A_STRICT;
             break;
         case OPT_STREAM:
             opt.stream = true;
+            sn.mask |= A_STREAM;
             break;
         case OPT_JSON:
             opt.json = true;
+            sn.mask |= A_JSON;
+            break;
+        case OPT_FOLLOW:
+            opt.follow = true;
+            sn.mask |= A_FOLLOW;
+            break;
+        case OPT_IDLE:
+            if (!parse_ms(optarg, &ms))
+                return usage_error("--idle-timeout: '%s' is not a number of milliseconds",
+                                   optarg);
+            opt.idle_timeout_ms = ms;
+            sn.idle = true;
+            break;
+        case OPT_RECONNECT:
+            opt.reconnect = true;
+            sn.mask |= A_RECONNECT;
+            break;
+        case OPT_CONNECT_TIMEOUT:
+            if (!parse_ms(optarg, &ms) || ms == 0)
+                return usage_error("--connect-timeout: '%s' is not a positive number of "
+                                   "milliseconds", optarg);
+            opt.connect_timeout_ms = ms;
+            sn.mask |= A_CONNECT;
+            break;
+        case 'o':
+            opt.output = optarg;
+            sn.mask |= A_OUTPUT;
+            break;
+        case OPT_READ:
+            if (!parse_ms(optarg, &ms))
+                return usage_error("--read: '%s' is not a number of milliseconds", optarg);
+            opt.read_ms = (long)ms;
+            sn.mask |= A_READ;
             break;
         default: {
+            if (optopt == 'o')
+                return usage_error("option '-o' needs a FILE");
             if (optopt != 0 && optopt < 256) {
                 char s[3] = { '-', (char)optopt, 0 };
                 return usage_error("unknown option '%s'", s);
             }
             const char *bad = argv[optind - 1];
+            if (optopt != 0)
+                return usage_error("option '%s' needs an argument", bad);
             if (strchr(bad, '=') != NULL)
                 return usage_error("option '%s' does not take an argument", bad);
             return usage_error("unknown option '%s'", bad);
@@ -107,29 +272,68 @@ int main(int argc, char **argv)
     }
 
     if (optind >= argc)
-        return usage_error("missing command%s", " (show, info or help)");
+        return usage_error("missing command (show, info, record, control, replay or help)");
     const char *cmd = argv[optind++];
     int nargs = argc - optind;
+    char **args = argv + optind;
 
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
     }
-    bool is_show = strcmp(cmd, "show") == 0;
-    bool is_info = strcmp(cmd, "info") == 0;
-    if (!is_show && !is_info)
-        return usage_error("unknown command '%s'", cmd);
-    if (opt.stream && !is_show)
-        return usage_error("option '--stream' applies to 'show', not '%s'", cmd);
-    if (opt.json && !is_info)
-        return usage_error("option '--json' applies to 'info', not '%s'", cmd);
-    if (nargs == 0)
-        return usage_error("%s: missing FILE (use '-' for standard input)", cmd);
-    if (nargs > 1)
-        return usage_error("%s: too many arguments (one FILE expected)", cmd);
+    if (strcmp(cmd, "replay") == 0)
+        return usage_error("'replay' takes its options after it: "
+                           CLI_NAME " replay [OPTIONS] FILE LISTEN");
 
-    const char *path = argv[optind];
-    if (is_info)
-        return cli_info(path, &opt);
-    return opt.stream ? cli_show_stream(path, &opt) : cli_show_sorted(path, &opt);
+    unsigned allowed;
+    int want_args;
+    if (strcmp(cmd, "show") == 0) {
+        allowed = A_STREAM | A_STRICT | A_FOLLOW | A_RECONNECT | A_CONNECT;
+        want_args = 1;
+    } else if (strcmp(cmd, "info") == 0) {
+        allowed = A_STRICT | A_JSON | A_FOLLOW | A_CONNECT;
+        want_args = 1;
+    } else if (strcmp(cmd, "record") == 0) {
+        allowed = A_STRICT | A_FOLLOW | A_RECONNECT | A_CONNECT | A_OUTPUT;
+        want_args = 1;
+    } else if (strcmp(cmd, "control") == 0) {
+        allowed = A_CONNECT | A_READ;
+        want_args = 2;
+    } else {
+        return usage_error("unknown command '%s'", cmd);
+    }
+
+    if (nargs == 0)
+        return usage_error("%s: missing SOURCE (a file, '-', unix:PATH or tcp:HOST:PORT)", cmd);
+    if (nargs < want_args)
+        return usage_error("%s: missing COMMAND (a built-in name or NAMESPACE:ID)", cmd);
+    if (nargs > want_args)
+        return usage_error("%s: too many arguments (%s expected)", cmd,
+                           want_args == 1 ? "one SOURCE" : "SOURCE COMMAND");
+    const char *source = args[0];
+    int rc = check_options(cmd, allowed, &sn, &opt, source);
+    if (rc != 0)
+        return rc;
+
+    if (strcmp(cmd, "record") == 0) {
+        if (opt.output == NULL)
+            return usage_error("record: missing -o FILE (where to save the eventlog)");
+        char err[512];
+        if (cli_record_check_output(opt.output, opt.reconnect, err, sizeof err) != 0)
+            return usage_error("%s", err);
+        return cli_record(source, &opt);
+    }
+    if (strcmp(cmd, "control") == 0) {
+        /* Validated before anything is opened: a typo never reaches the program. */
+        char err[512];
+        if (cli_control_check_command(args[1], err, sizeof err) != 0)
+            return usage_error("%s", err);
+        if (!cli_source_is_socket(source))
+            return usage_error("control: '%s' is not a socket (unix:PATH or tcp:HOST:PORT)",
+                               source);
+        return cli_control(source, args[1], &opt);
+    }
+    if (strcmp(cmd, "info") == 0)
+        return cli_info(source, &opt);
+    return opt.stream ? cli_show_stream(source, &opt) : cli_show_sorted(source, &opt);
 }

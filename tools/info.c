@@ -1,5 +1,5 @@
 /*
- * `eventlog info FILE|-`: a summary of an eventlog (RTS, program, event
+ * `eventlog info SOURCE`: a summary of an eventlog (RTS, program, event
  * counts per type, time span, capabilities, how the stream ended) and the
  * decode throughput. Every event's typed fields are read, so the timing is
  * that of a real consumer of the library, not of a skipper.
@@ -24,6 +24,8 @@ typedef struct info_ctx {
     uint8_t *args;     size_t args_len;    bool has_args;
     uint8_t *version;  size_t version_len; bool has_version;
     bool oom;
+    elog_end end;                /* how the input ended */
+    bool have_end;
 } info_ctx;
 
 /* Written once at the end so the field accesses cannot be optimised out. */
@@ -103,7 +105,7 @@ static bool keep_copy(info_ctx *c, elog_slice s, uint8_t **dst, size_t *len, boo
 
 static int on_event(elog_decoder *d, const elog_event *ev)
 {
-    info_ctx *c = d->data;
+    info_ctx *c = cli_source_ctx(d);
     c->counts[ev->id]++;
     if (c->events == 0 || ev->time < c->min_time)
         c->min_time = ev->time;
@@ -305,11 +307,11 @@ static unsigned count_caps(const info_ctx *c)
 /* ------------------------------------------------------------ reports */
 
 typedef struct info_run {
-    const cli_input *in;
+    const char *name;
     const elog_decoder *dec;
     const elog_header *h;
     const elog_end *end;
-    uint64_t bytes;              /* bytes read from the input */
+    uint64_t bytes;              /* bytes of the eventlog (decompressed) */
     const char **names;          /* from catalogue_names() */
     double wall;
 } info_run;
@@ -317,7 +319,7 @@ typedef struct info_run {
 static void print_text(elog_writer *w, const info_ctx *c, const info_run *r)
 {
     const elog_end *end = r->end;
-    cli_printf(w, "File:             %s\n", r->in->name);
+    cli_printf(w, "File:             %s\n", r->name);
     cli_printf(w, "Bytes:            %llu\n", (unsigned long long)r->bytes);
 
     put_cstr(w, "RTS identifier:   ");
@@ -403,7 +405,7 @@ static void print_json(elog_writer *w, const info_ctx *c, const info_run *r)
 {
     const elog_end *end = r->end;
     put_cstr(w, "{\"file\":");
-    put_json_str(w, (const uint8_t *)r->in->name, strlen(r->in->name), false);
+    put_json_str(w, (const uint8_t *)r->name, strlen(r->name), false);
     cli_printf(w, ",\"bytes\":%llu", (unsigned long long)r->bytes);
 
     put_cstr(w, ",\"rts_identifier\":");
@@ -505,70 +507,70 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int cli_info(const char *path, const cli_options *opt)
+static void on_end(cli_source *src, const cli_stream_end *e)
 {
-    cli_input in;
-    if (cli_input_open(&in, path) != 0)
-        return CLI_EXIT_BAD_INPUT;
+    info_ctx *c = cli_source_ctx_of(src);
+    c->end = *e->end;
+    c->have_end = true;
+}
 
+int cli_info(const char *source, const cli_options *opt)
+{
     static cli_output out;
     cli_output_init(&out, 1);
 
     static info_ctx ctx; /* the caps bitmap makes it a bit large for the stack */
     memset(&ctx, 0, sizeof ctx);
     ctx.counts = calloc(N_IDS, sizeof *ctx.counts);
-    unsigned char *buf = malloc(CLI_READ_BUF);
     const char **names = catalogue_names();
-    if (ctx.counts == NULL || buf == NULL || names == NULL) {
-        cli_error("%s: out of memory", in.name);
+    if (ctx.counts == NULL || names == NULL) {
+        cli_error("%s: out of memory", source);
         free(ctx.counts);
-        free(buf);
         free(names);
-        cli_input_close(&in);
         return CLI_EXIT_BAD_INPUT;
     }
 
     elog_settings settings;
     elog_settings_init(&settings);
     settings.on_event = on_event;
-    settings.options = ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS;
-    elog_decoder dec;
-    elog_decoder_init(&dec, &settings, &ctx);
-
-    bool read_failed = false;
-    uint64_t bytes = 0;
-    double t0 = now_seconds();
-    for (;;) {
-        ssize_t n = cli_input_read(&in, buf, CLI_READ_BUF);
-        if (n < 0) {
-            read_failed = true;
-            break;
-        }
-        if (n == 0)
-            break;
-        bytes += (uint64_t)n;
-        elog_result r = elog_execute(&dec, buf, (size_t)n);
-        if (r.status != ELOG_OK)
-            break;
+    settings.options = CLI_DECODER_OPTIONS;
+    cli_source_config cfg = {
+        .settings = &settings,
+        .hooks = { .on_end = on_end },
+        .ctx = &ctx,
+        .follow = opt->follow,
+        .idle_timeout_ms = opt->idle_timeout_ms,
+        .connect_timeout_ms = opt->connect_timeout_ms,
+        .progress = true,
+    };
+    cli_source *src = cli_source_open(source, &cfg);
+    if (src == NULL) {
+        free(ctx.counts);
+        free(names);
+        return CLI_EXIT_BAD_INPUT;
     }
-    elog_end end = elog_finish(&dec);
+    const char *name = cli_source_name(src);
+
+    double t0 = now_seconds();
+    int run = cli_source_run(src);
     double wall = now_seconds() - t0;
     info_sink = ctx.acc;
 
     int rc;
-    const elog_header *h = elog_get_header(&dec);
-    if (read_failed) {
+    elog_decoder *dec = cli_source_decoder(src);
+    const elog_header *h = elog_get_header(dec);
+    if (run != 0 || !ctx.have_end) {
         rc = CLI_EXIT_BAD_INPUT;
     } else if (ctx.oom) {
-        cli_error("%s: out of memory", in.name);
+        cli_error("%s: out of memory", name);
         rc = CLI_EXIT_BAD_INPUT;
     } else if (h == NULL) {
-        rc = cli_report_end(&in, &dec, &end, NULL, opt->strict);
+        rc = cli_report_end(name, dec, &ctx.end, NULL, opt->strict);
         if (rc == CLI_EXIT_OK) /* cannot happen: no header means no usable end */
             rc = CLI_EXIT_BAD_INPUT;
     } else {
-        info_run r = { .in = &in, .dec = &dec, .h = h, .end = &end, .bytes = bytes,
-                        .names = names, .wall = wall };
+        info_run r = { .name = name, .dec = dec, .h = h, .end = &ctx.end,
+                        .bytes = ctx.end.total_bytes, .names = names, .wall = wall };
         if (opt->json)
             print_json(&out.w, &ctx, &r);
         else
@@ -576,16 +578,14 @@ int cli_info(const char *path, const cli_options *opt)
         if (cli_output_flush(&out) != 0)
             rc = cli_output_report(&out);
         else
-            rc = cli_report_end(&in, &dec, &end, h, opt->strict);
+            rc = cli_report_end(name, dec, &ctx.end, h, opt->strict);
     }
 
-    elog_decoder_free(&dec);
     free(ctx.counts);
     free(ctx.ident);
     free(ctx.args);
     free(ctx.version);
     free(names);
-    free(buf);
-    cli_input_close(&in);
+    cli_source_close(src);
     return rc;
 }

@@ -109,7 +109,7 @@ static void usage(FILE *f)
 {
     fputs("Usage: " CLI_NAME " replay [OPTIONS] FILE LISTEN\n"
           "\n"
-          "Serve FILE (an eventlog, '-' for standard input) on LISTEN the way a program\n"
+          "Serve FILE (an eventlog, '-' for standard input; gzip is decompressed) on LISTEN the way a program\n"
           "instrumented with eventlog-socket does: one client at a time, each a fresh\n"
           "copy from the header; clients that connect meanwhile wait. LISTEN is\n"
           "unix:PATH or tcp:HOST:PORT (tcp:[::1]:PORT for IPv6; port 0 picks a free one).\n"
@@ -204,41 +204,54 @@ static int parse_listen(elog_socket_addr *a, const char *text)
  * The eventlog file, and its --realtime schedule
  * ------------------------------------------------------------------------- */
 
+/* Reads the whole log into memory (decompressed if it is gzip): every
+ * client gets it from the start, at its own pace. */
 static int load(replay *r, const char *path)
 {
-    cli_input in;
-    if (cli_input_open(&in, path) != 0)
+    elog_reader *rd;
+    if (elog_reader_open(&rd, path, NULL) != ELOG_READER_OK) {
+        cli_error("replay: %s", elog_reader_error(rd));
+        elog_reader_close(rd);
         return -1;
-    size_t cap = in.seekable && in.size > 0 ? (size_t)in.size : 1u << 20;
+    }
+    elog_reader_info info;
+    elog_reader_get_info(rd, &info);
+    size_t cap = info.regular && info.size > 0 ? (size_t)info.size : 1u << 20;
     uint8_t *buf = malloc(cap);
     size_t len = 0;
     int rc = 0;
     for (;;) {
+        const uint8_t *p;
+        size_t n;
         if (buf == NULL) {
-            cli_error("replay: %s: out of memory", in.name);
+            cli_error("replay: %s: out of memory", path);
             rc = -1;
             break;
         }
-        if (len == cap) {
-            uint8_t *nb = realloc(buf, cap * 2);
+        if (elog_reader_read(rd, &p, &n) != ELOG_READER_OK) {
+            cli_error("replay: %s", elog_reader_error(rd));
+            rc = -1;
+            break;
+        }
+        if (n == 0)
+            break;
+        if (n > cap - len) {
+            size_t ncap = cap;
+            while (n > ncap - len)
+                ncap *= 2;
+            uint8_t *nb = realloc(buf, ncap);
             if (nb == NULL) {
                 free(buf);
                 buf = NULL;
                 continue;
             }
             buf = nb;
-            cap *= 2;
+            cap = ncap;
         }
-        ssize_t n = cli_input_read(&in, buf + len, cap - len);
-        if (n < 0) {
-            rc = -1;
-            break;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
+        memcpy(buf + len, p, n);
+        len += n;
     }
-    cli_input_close(&in);
+    elog_reader_close(rd);
     if (rc != 0) {
         free(buf);
         return -1;

@@ -1,5 +1,5 @@
 /*
- * `eventlog show FILE|-`: byte-identical to `ghc-events show` (events stably
+ * `eventlog show SOURCE`: byte-identical to `ghc-events show` (events stably
  * sorted by timestamp), in memory that does not grow with the number of
  * events.
  *
@@ -10,8 +10,10 @@
  *   pass 1  decodes the whole input once and splits the events, in file order,
  *           into maximal runs of non-decreasing timestamps; a run is a
  *           contiguous byte range and is recorded as (start, end, first time,
- *           count, block state at its start). A pipe is spooled to an
- *           unlinked temporary file meanwhile, so that pass 2 can pread it.
+ *           count, block state at its start). A plain file is re-read in
+ *           place; gzip, pipes and sockets are spooled (decompressed) to an
+ *           unlinked temporary file meanwhile, so that pass 2 can pread it
+ *           (store.c). Progress is shown on a terminal.
  *   pass 2  merges the runs with a binary heap keyed by (time, run index),
  *           re-reading each run sequentially through its own small buffer and
  *           decoding records with elog_decode_record() and capabilities with
@@ -53,7 +55,11 @@ typedef struct run {
 } run;
 
 typedef struct sorter {
-    cli_input *in;
+    const char *name;       /* of the source, for messages */
+    cli_store store;
+    bool store_begun;
+    elog_end end;           /* how the input ended */
+    bool have_end;
     const elog_header *h;
     cli_output *out;
     /* pass 1 */
@@ -73,7 +79,7 @@ typedef struct sorter {
 
 static int p1_on_event(elog_decoder *d, const elog_event *ev)
 {
-    sorter *s = d->data;
+    sorter *s = cli_source_ctx(d);
     run *cur = s->n_runs > 0 ? &s->runs[s->n_runs - 1] : NULL;
     if (cur == NULL || ev->time < cur->last_time || ev->offset != cur->end) {
         if (s->n_runs == s->cap_runs) {
@@ -108,52 +114,44 @@ static int p1_on_event(elog_decoder *d, const elog_event *ev)
     return ELOG_CB_CONTINUE;
 }
 
-/* Decodes the whole input, recording runs. Returns an exit code, or -1 to
- * go on with pass 2 (*end then tells how the input ended). */
-static int pass1(sorter *s, elog_decoder *dec, elog_end *end)
+/* Pass 1 sees every byte before the decoder: keep it for pass 2. */
+static int p1_on_bytes(cli_source *src, const uint8_t *p, size_t n)
 {
-    unsigned char *buf = malloc(CLI_READ_BUF);
-    if (buf == NULL) {
-        cli_error("%s: out of memory", s->in->name);
+    sorter *s = cli_source_ctx_of(src);
+    if (!s->store_begun) {
+        if (cli_store_begin(&s->store, src) != 0)
+            return -1;
+        s->store_begun = true;
+    }
+    return cli_store_append(&s->store, p, n);
+}
+
+static void p1_on_end(cli_source *src, const cli_stream_end *e)
+{
+    sorter *s = cli_source_ctx_of(src);
+    s->end = *e->end;
+    s->have_end = true;
+}
+
+/* Decodes the whole input, recording runs. Returns an exit code, or -1 to
+ * go on with pass 2 (s->end then tells how the input ended). */
+static int pass1(sorter *s, cli_source *src)
+{
+    if (cli_source_run(src) != 0 || !s->have_end)
         return CLI_EXIT_BAD_INPUT;
-    }
-    if (cli_input_spool_begin(s->in) != 0) {
-        free(buf);
-        return CLI_EXIT_BAD_INPUT;
-    }
-    int rc = -1;
-    for (;;) {
-        ssize_t n = cli_input_read(s->in, buf, CLI_READ_BUF);
-        if (n < 0) {
-            rc = CLI_EXIT_BAD_INPUT;
-            break;
-        }
-        if (n == 0)
-            break;
-        if (cli_input_spool(s->in, buf, (size_t)n) != 0) {
-            rc = CLI_EXIT_BAD_INPUT;
-            break;
-        }
-        elog_result r = elog_execute(dec, buf, (size_t)n);
-        if (r.status != ELOG_OK)
-            break;
-    }
-    free(buf);
-    *end = elog_finish(dec);
-    if (rc != -1)
-        return rc;
     if (s->oom) {
-        cli_error("%s: out of memory recording %zu sorted runs", s->in->name, s->n_runs);
+        cli_error("%s: out of memory recording %zu sorted runs", s->name, s->n_runs);
         return CLI_EXIT_BAD_INPUT;
     }
     if (s->cap_mismatch) {
         cli_error("%s: internal error: capability attribution of elog_block_state_apply() "
                   "differs from the decoder's (at byte offset %llu)",
-                  s->in->name, (unsigned long long)s->mismatch_offset);
+                  s->name, (unsigned long long)s->mismatch_offset);
         return CLI_EXIT_BAD_INPUT;
     }
-    if (!cli_end_usable(end))
-        return cli_report_end(s->in, dec, end, elog_get_header(dec), false);
+    elog_decoder *dec = cli_source_decoder(src);
+    if (!cli_end_usable(&s->end))
+        return cli_report_end(s->name, dec, &s->end, elog_get_header(dec), false);
     return -1;
 }
 
@@ -181,7 +179,7 @@ static int run_fill(sorter *s, run *r)
         want = r->end - r->next;
     if (want == 0)
         return 0;
-    if (cli_input_pread(s->in, r->buf + r->len, (size_t)want, r->next) != 0)
+    if (cli_store_pread(&s->store, r->buf + r->len, (size_t)want, r->next) != 0)
         return -1;
     r->len += (uint32_t)want;
     r->next += want;
@@ -191,7 +189,7 @@ static int run_fill(sorter *s, run *r)
 static int changed(sorter *s, uint64_t off, const char *what)
 {
     cli_error("%s: input changed between passes: %s (at byte offset %llu)",
-              s->in->name, what, (unsigned long long)off);
+              s->name, what, (unsigned long long)off);
     return -1;
 }
 
@@ -248,7 +246,7 @@ static int run_decode(sorter *s, run *r, elog_event *ev)
             return changed(s, off, elog_status_name(st));
         if (need <= have || need > ELOG_MAX_RECORD_SIZE || off + need > r->end)
             return changed(s, off, "inconsistent record size");
-        if (cli_input_pread(s->in, s->scratch + have, need - have, off + have) != 0)
+        if (cli_store_pread(&s->store, s->scratch + have, need - have, off + have) != 0)
             return -1;
         have = need;
     }
@@ -283,7 +281,7 @@ static int pass2(sorter *s)
 {
     size_t n = s->n_runs;
     if (n > UINT32_MAX) {
-        cli_error("%s: too many sorted runs (%zu)", s->in->name, n);
+        cli_error("%s: too many sorted runs (%zu)", s->name, n);
         return -1;
     }
     elog_show_header(&s->out->w, s->h);
@@ -307,7 +305,7 @@ static int pass2(sorter *s)
     s->scratch = malloc(ELOG_MAX_RECORD_SIZE);
     if (arena == NULL || s->heap == NULL || s->scratch == NULL) {
         free(arena);
-        cli_error("%s: out of memory merging %zu sorted runs", s->in->name, n);
+        cli_error("%s: out of memory merging %zu sorted runs", s->name, n);
         return -1;
     }
     uint8_t *p = arena;
@@ -355,34 +353,41 @@ static int pass2(sorter *s)
 
 /* ---------------------------------------------------------------- command */
 
-int cli_show_sorted(const char *path, const cli_options *opt)
+int cli_show_sorted(const char *source, const cli_options *opt)
 {
-    cli_input in;
-    if (cli_input_open(&in, path) != 0)
-        return CLI_EXIT_BAD_INPUT;
-
     static cli_output out;
     cli_output_init(&out, 1);
 
     sorter s;
     memset(&s, 0, sizeof s);
-    s.in = &in;
     s.out = &out;
     s.bs = (elog_block_state)ELOG_BLOCK_STATE_INIT;
 
     elog_settings settings;
     elog_settings_init(&settings);
     settings.on_event = p1_on_event;
-    settings.options = ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS;
-    elog_decoder dec;
-    elog_decoder_init(&dec, &settings, &s);
+    settings.options = CLI_DECODER_OPTIONS;
+    cli_source_config cfg = {
+        .settings = &settings,
+        .hooks = { .on_bytes = p1_on_bytes, .on_end = p1_on_end },
+        .ctx = &s,
+        .follow = opt->follow,
+        .idle_timeout_ms = opt->idle_timeout_ms,
+        .connect_timeout_ms = opt->connect_timeout_ms,
+        .progress = true,
+    };
+    cli_source *src = cli_source_open(source, &cfg);
+    if (src == NULL)
+        return CLI_EXIT_BAD_INPUT;
+    s.name = cli_source_name(src);
+    cli_store_init(&s.store, s.name);
 
-    elog_end end;
-    int rc = pass1(&s, &dec, &end);
+    int rc = pass1(&s, src);
     if (rc == -1) {
-        s.h = elog_get_header(&dec);
+        elog_decoder *dec = cli_source_decoder(src);
+        s.h = elog_get_header(dec);
         if (s.h == NULL) {
-            cli_error("%s: internal error: no header after decoding", in.name);
+            cli_error("%s: internal error: no header after decoding", s.name);
             rc = CLI_EXIT_BAD_INPUT;
         } else if (pass2(&s) != 0) {
             (void)cli_output_flush(&out);
@@ -394,14 +399,14 @@ int cli_show_sorted(const char *path, const cli_options *opt)
             if (cli_output_flush(&out) != 0)
                 rc = cli_output_report(&out);
             else
-                rc = cli_report_end(&in, &dec, &end, s.h, opt->strict);
+                rc = cli_report_end(s.name, dec, &s.end, s.h, opt->strict);
         }
     }
 
-    elog_decoder_free(&dec);
     free(s.runs);
     free(s.heap);
     free(s.scratch);
-    cli_input_close(&in);
+    cli_store_close(&s.store);
+    cli_source_close(src);
     return rc;
 }

@@ -1,95 +1,114 @@
 /*
  * `eventlog show --stream SOURCE`: the `ghc-events show` line format, but in
- * file order and incrementally, in constant memory. Output is flushed before
- * every read that would block, so following a live eventlog through a FIFO
- * shows events as soon as the RTS writes them.
+ * file order and incrementally, in constant memory. Output is flushed after
+ * every chunk of input, so following a live eventlog (a FIFO, a growing file
+ * with --follow, a socket) shows events as soon as they arrive.
+ *
+ * Sockets with --reconnect: every session is a new eventlog with its own
+ * header. The header listing is printed once, for the first session; the
+ * events of later sessions follow on stdout, and each new session is
+ * announced on stderr ("# session N: reconnected to ADDR", with the gap in
+ * eventlog time), so stdout stays one `show` listing.
+ *
+ * The printer is shared with `control --read`.
  */
 #include "cli.h"
 
-#include <stdlib.h>
-
-typedef struct stream_ctx {
-    cli_output *out;
-    bool header_done;
-} stream_ctx;
-
 static int on_header(elog_decoder *d, const elog_header *h)
 {
-    stream_ctx *c = d->data;
-    elog_show_header(&c->out->w, h);
-    c->header_done = true;
-    return cli_output_failed(c->out) ? ELOG_CB_ABORT : ELOG_CB_CONTINUE;
+    cli_stream_printer *p = cli_source_ctx(d);
+    if (!p->header_done) {
+        elog_show_header(&p->out->w, h);
+        p->header_done = true;
+    }
+    return cli_output_failed(p->out) ? ELOG_CB_ABORT : ELOG_CB_CONTINUE;
 }
 
 static int on_event(elog_decoder *d, const elog_event *ev)
 {
-    stream_ctx *c = d->data;
-    elog_show_event(&c->out->w, ev);
-    return cli_output_failed(c->out) ? ELOG_CB_ABORT : ELOG_CB_CONTINUE;
+    cli_stream_printer *p = cli_source_ctx(d);
+    elog_show_event(&p->out->w, ev);
+    return cli_output_failed(p->out) ? ELOG_CB_ABORT : ELOG_CB_CONTINUE;
 }
 
-int cli_show_stream(const char *path, const cli_options *opt)
+static void on_flush(cli_source *src)
 {
-    cli_input in;
-    if (cli_input_open(&in, path) != 0)
-        return CLI_EXIT_BAD_INPUT;
+    cli_stream_printer *p = cli_source_ctx_of(src);
+    (void)cli_output_flush(p->out); /* a failure is noticed by the callbacks */
+}
 
+static void on_end(cli_source *src, const cli_stream_end *e)
+{
+    cli_stream_printer *p = cli_source_ctx_of(src);
+    p->last_usable = cli_end_usable(e->end);
+    if (cli_output_failed(p->out))
+        return;
+    /* The events before the message about their end. */
+    (void)cli_output_flush(p->out);
+    if (e->stopped && p->quiet_stopped && p->last_usable)
+        return;
+    elog_decoder *d = cli_source_decoder(src);
+    int rc = cli_report_end(e->label, d, e->end, elog_get_header(d), p->strict);
+    p->rc = cli_worse(p->rc, rc);
+}
+
+void cli_stream_printer_setup(cli_stream_printer *p, cli_output *out, bool strict,
+                              elog_settings *settings, cli_source_hooks *hooks)
+{
+    p->out = out;
+    p->header_done = false;
+    p->last_usable = false;
+    p->rc = CLI_EXIT_OK;
+    p->strict = strict;
+    p->quiet_stopped = false;
+    elog_settings_init(settings);
+    settings->on_header = on_header;
+    settings->on_event = on_event;
+    settings->options = CLI_DECODER_OPTIONS;
+    hooks->on_bytes = NULL;
+    hooks->on_flush = on_flush;
+    hooks->on_session = NULL;
+    hooks->on_end = on_end;
+}
+
+int cli_stream_printer_finish(cli_stream_printer *p, int run_rc)
+{
+    if (cli_output_failed(p->out))
+        return cli_output_report(p->out);
+    if (run_rc != 0) {
+        (void)cli_output_flush(p->out);
+        return CLI_EXIT_BAD_INPUT;
+    }
+    /* ghc-events ends its listing with a blank line. */
+    if (p->header_done && p->last_usable)
+        elog_writer_put(&p->out->w, "\n", 1);
+    if (cli_output_flush(p->out) != 0)
+        return cli_output_report(p->out);
+    return p->rc;
+}
+
+int cli_show_stream(const char *source, const cli_options *opt)
+{
     static cli_output out;
     cli_output_init(&out, 1);
 
-    /* Smaller reads than the batch commands: on a live source each read
-     * returns what is there anyway, and on a file this is plenty. */
-    size_t bufcap = 256u * 1024u;
-    unsigned char *buf = malloc(bufcap);
-    if (buf == NULL) {
-        cli_error("%s: out of memory", in.name);
-        cli_input_close(&in);
-        return CLI_EXIT_BAD_INPUT;
-    }
-
-    stream_ctx ctx = { .out = &out, .header_done = false };
+    cli_stream_printer printer;
     elog_settings settings;
-    elog_settings_init(&settings);
-    settings.on_header = on_header;
-    settings.on_event = on_event;
-    settings.options = ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS;
-    elog_decoder dec;
-    elog_decoder_init(&dec, &settings, &ctx);
+    cli_source_config cfg = {
+        .settings = &settings,
+        .ctx = &printer,
+        .follow = opt->follow,
+        .idle_timeout_ms = opt->idle_timeout_ms,
+        .reconnect = opt->reconnect,
+        .connect_timeout_ms = opt->connect_timeout_ms,
+        .interruptible = true,
+    };
+    cli_stream_printer_setup(&printer, &out, opt->strict, &settings, &cfg.hooks);
 
-    bool read_failed = false;
-    for (;;) {
-        if (!cli_input_ready(&in) && cli_output_flush(&out) != 0)
-            break;
-        ssize_t n = cli_input_read(&in, buf, bufcap);
-        if (n < 0) {
-            read_failed = true;
-            break;
-        }
-        if (n == 0)
-            break;
-        elog_result r = elog_execute(&dec, buf, (size_t)n);
-        if (r.status != ELOG_OK)
-            break;
-    }
-    elog_end end = elog_finish(&dec);
-
-    int rc;
-    if (cli_output_failed(&out)) {
-        rc = cli_output_report(&out);
-    } else if (read_failed) {
-        (void)cli_output_flush(&out);
-        rc = CLI_EXIT_BAD_INPUT;
-    } else {
-        if (cli_end_usable(&end) && ctx.header_done)
-            elog_writer_put(&out.w, "\n", 1);
-        if (cli_output_flush(&out) != 0)
-            rc = cli_output_report(&out);
-        else
-            rc = cli_report_end(&in, &dec, &end, elog_get_header(&dec), opt->strict);
-    }
-
-    elog_decoder_free(&dec);
-    free(buf);
-    cli_input_close(&in);
+    cli_source *src = cli_source_open(source, &cfg);
+    if (src == NULL)
+        return CLI_EXIT_BAD_INPUT;
+    int rc = cli_stream_printer_finish(&printer, cli_source_run(src));
+    cli_source_close(src);
     return rc;
 }

@@ -296,6 +296,10 @@ typedef void (*elog_socket_end_cb)(elog_socket *s, const elog_socket_session *ss
                                    const elog_end *end);
 typedef void (*elog_socket_gap_cb)(elog_socket *s, const elog_socket_gap *gap);
 typedef void (*elog_socket_retry_cb)(elog_socket *s, const elog_socket_retry *r);
+/* `len` raw bytes of the session's stream (see on_data), valid during the
+ * callback only. */
+typedef void (*elog_socket_data_cb)(elog_socket *s, const elog_socket_session *ss,
+                                    const void *buf, size_t len);
 
 typedef struct elog_socket_options {
     /* Connecting. A connect cycle (the first connection, and each reconnect)
@@ -341,6 +345,13 @@ typedef struct elog_socket_options {
                                                counted from "hdrb" */
     elog_socket_gap_cb on_gap;              /* see elog_socket_gap */
     elog_socket_retry_cb on_retry;          /* a connect attempt failed */
+    /* The session's stream, raw: every byte the decoder is fed, in order,
+     * each exactly once, just before the decoder sees it. That is the
+     * eventlog from its "hdrb" on, as received (the bytes skipped before it
+     * are not passed; past max_skip they are, since the decoder gets them).
+     * For recording a session losslessly or spooling it. If it calls
+     * elog_socket_close(), these bytes are not decoded. */
+    elog_socket_data_cb on_data;
 } elog_socket_options;
 
 /* Fills `o` with the defaults above (no callbacks). */

@@ -645,6 +645,76 @@ static void test_stale_block(void **state)
     direct_free(&want);
 }
 
+/* on_data: exactly the bytes from "hdrb" on, each once, before decoding;
+ * the stale marker is not among them, even when "hdrb" arrives in pieces. */
+typedef struct tapped {
+    uint8_t *buf;
+    size_t len, cap;
+    uint64_t events_at_first_call;   /* events decoded before the first tap */
+    unsigned calls;
+    rec *r;
+} tapped;
+
+static tapped *tap_target;
+
+static void tap_data(elog_socket *s, const elog_socket_session *ss, const void *buf, size_t len)
+{
+    (void)s;
+    tapped *t = tap_target;
+    assert_int_equal(ss->number, 1);
+    assert_true(len > 0);
+    if (t->calls++ == 0)
+        t->events_at_first_call = t->r->events;
+    if (t->len + len > t->cap) {
+        t->cap = (t->len + len) * 2;
+        t->buf = realloc(t->buf, t->cap);
+        assert_non_null(t->buf);
+    }
+    memcpy(t->buf + t->len, buf, len);
+    t->len += len;
+}
+
+static void test_data_tap(void **state)
+{
+    (void)state;
+    const char *file = corpus_path("sleep.hm.eventlog");
+    FILE *f = fopen(file, "rb");
+    assert_non_null(f);
+    static uint8_t want[1 << 16];
+    size_t want_len = fread(want, 1, sizeof want, f);
+    fclose(f);
+    assert_true(want_len > 0 && want_len < sizeof want);
+
+    char listen[300];
+    snprintf(listen, sizeof listen, "unix:%s", tmp_path("tap.sock"));
+    const char *args[] = {"--quiet", "--clients", "2", "--stale-block", file, listen, NULL};
+    server sv;
+    server_start(&sv, args);
+    for (int round = 0; round < 2; round++) {
+        rec r;
+        client c;
+        client_opts(&c, &r);
+        c.opt.on_data = tap_data;
+        if (round == 1)
+            c.opt.read_size = 64;   /* the marker and the magic arrive in pieces */
+        tapped t = {NULL, 0, 0, 0, 0, &r};
+        tap_target = &t;
+        client_new(&c, &r, listen);
+        elog_socket_status st = elog_socket_run(c.s, NULL, RUN_TIMEOUT_MS);
+        if (st != ELOG_SOCKET_EOF)
+            fail_msg("run: %s: %s", elog_socket_status_name(st), elog_socket_error_message(c.s));
+        assert_int_equal(r.skipped[0], 24);
+        assert_int_equal(r.ends[0].kind, ELOG_END_CLEAN);
+        assert_int_equal(t.len, want_len);
+        assert_memory_equal(t.buf, want, want_len);
+        assert_int_equal(t.events_at_first_call, 0);
+        elog_socket_free(c.s);
+        free(t.buf);
+        tap_target = NULL;
+    }
+    assert_int_equal(server_wait(&sv, 5000), 0);
+}
+
 /* A consumer slower than the server, driven through the event-loop API
  * (fd, events, timeout, pump) with pauses: nothing is lost. */
 static void test_slow_consumer(void **state)
@@ -1158,6 +1228,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tcp, kill_servers),
         cmocka_unit_test_teardown(test_cut_and_restart, kill_servers),
         cmocka_unit_test_teardown(test_stale_block, kill_servers),
+        cmocka_unit_test_teardown(test_data_tap, kill_servers),
         cmocka_unit_test_teardown(test_slow_consumer, kill_servers),
         cmocka_unit_test_teardown(test_pacing, kill_servers),
         cmocka_unit_test_teardown(test_connect_nothing, kill_servers),

@@ -1,0 +1,621 @@
+#!/usr/bin/python3
+"""End-to-end tests of the `eventlog` command's sources and commands.
+
+    cli_test.py EVENTLOG_EXE CORPUS_DIR CASE
+
+Each CASE is one meson test (tests/cli/meson.build). Every child process runs
+under a timeout and every wait is bounded; servers are started with
+`eventlog replay` and killed (by pid) at the end of their case.
+
+Cases:
+  gzip-stdin     every conformance file, gzip-compressed and piped through
+                 stdin, gives `show` output byte-identical to the plain file's
+                 (and to the ghc-events reference); the same for `show --stream`
+                 and for .gz given by name
+  info-gz        `info` (text and --json) on .gz equals `info` on the plain file,
+                 but for the file name and the timing
+  socket-stream  `show --stream` (and `show`) on unix: and tcp: against
+                 `eventlog replay` equal the same on the file
+  control        every command frame as `eventlog replay --control-log` receives
+                 it; invalid commands exit 2 without connecting
+  record         `record` from a socket (with a stale block marker before the
+                 header) equals the served file byte for byte; from .gz and
+                 stdin it is the decompressed file; `-o -`; SIGINT/SIGTERM end
+                 a live record / show --stream cleanly
+  record-reconnect  --reconnect across a --cut-after server: two files, FILE
+                 and FILE.1 (and with a %d pattern), each the cut prefix
+  follow         `show --stream --follow` and `record --follow` on a file grown
+                 by a background writer end at the end marker; a growing .gz
+  progress       progress on stderr only when it is a terminal (a pty)
+  usage          usage errors exit 2 with a message
+"""
+
+import gzip
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+EXE = None
+CORPUS = None
+TMP = None
+RUN_TIMEOUT = 15          # seconds, any single command
+SERVERS = []              # replay servers started by this case
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def run(args, stdin=None, input_bytes=None, timeout=RUN_TIMEOUT, env=None):
+    """Runs EXE with args; returns (rc, stdout bytes, stderr text)."""
+    p = subprocess.run([EXE] + args, stdin=stdin, input=input_bytes,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout, env=env)
+    return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
+
+
+def conformance_files():
+    return sorted(os.path.join(CORPUS, f) for f in os.listdir(CORPUS)
+                  if f.endswith(".eventlog"))
+
+
+def reference(path):
+    if os.path.exists(path + ".reference"):
+        with open(path + ".reference", "rb") as f:
+            return f.read()
+    if os.path.exists(path + ".reference.gz"):
+        with gzip.open(path + ".reference.gz", "rb") as f:
+            return f.read()
+    return None
+
+
+def gz_copy(path):
+    out = os.path.join(TMP, os.path.basename(path) + ".gz")
+    with open(path, "rb") as f, gzip.open(out, "wb") as g:
+        shutil.copyfileobj(f, g)
+    return out
+
+
+# ------------------------------------------------------------------ servers
+
+class Server:
+    """`eventlog replay [OPTIONS] FILE LISTEN`, up once it printed its address."""
+
+    def __init__(self, args):
+        self.stderr_path = os.path.join(TMP, "replay-%d.err" % len(SERVERS))
+        self.err = open(self.stderr_path, "wb")
+        self.p = subprocess.Popen([EXE, "replay"] + args, stdout=subprocess.PIPE,
+                                  stderr=self.err)
+        SERVERS.append(self)
+        line = b""
+        deadline = time.monotonic() + 5
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            check(left > 0, "replay server: no 'listening on' line within 5 s")
+            r, _, _ = select.select([self.p.stdout], [], [], left)
+            if r:
+                b = os.read(self.p.stdout.fileno(), 256)
+                check(b, "replay server exited before listening: %s" % self.stderr())
+                line += b
+        m = re.match(rb"listening on (\S+)\n", line)
+        check(m is not None, "replay server said %r" % line)
+        self.addr = m.group(1).decode()
+
+    def wait(self, timeout=5):
+        try:
+            return self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stderr(self):
+        if not self.err.closed:
+            self.err.flush()
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait(timeout=5)
+        self.p.stdout.close()
+        self.err.close()
+
+
+def unix_listen(name):
+    return "unix:" + os.path.join(TMP, name)
+
+
+# ------------------------------------------------------------------ cases
+
+def case_gzip_stdin():
+    checked = 0
+    for path in conformance_files():
+        name = os.path.basename(path)
+        rc0, plain, err0 = run(["show", path])
+        ref = reference(path)
+        if ref is not None:
+            check(rc0 == 0 and plain == ref, "%s: plain show differs from the reference" % name)
+        gz = gz_copy(path)
+        with open(gz, "rb") as f:
+            rc1, piped, err1 = run(["show", "-"], stdin=f)
+        check(rc1 == rc0, "%s: gzip via stdin exits %d, plain %d (%s)" % (name, rc1, rc0, err1))
+        check(piped == plain, "%s: gzip via stdin: output differs from the plain file's" % name)
+        rc2, named, _ = run(["show", gz])
+        check(rc2 == rc0 and named == plain, "%s: show FILE.gz differs" % name)
+        rc3, s_plain, _ = run(["show", "--stream", path])
+        with open(gz, "rb") as f:
+            rc4, s_piped, _ = run(["show", "--stream", "-"], stdin=f)
+        check(rc3 == rc4 and s_plain == s_piped, "%s: show --stream of gzip stdin differs" % name)
+        # Messages name the input and keep byte offsets (stderr of a truncated log).
+        if err0:
+            check(err1.replace("<stdin>", path) == err0,
+                  "%s: messages differ:\n%s\n%s" % (name, err0, err1))
+        checked += 1
+    check(checked >= 10, "only %d conformance files" % checked)
+    print("gzip-stdin: %d files" % checked)
+
+
+def strip_info_text(out):
+    return [l for l in out.decode().splitlines()
+            if not l.startswith("File:") and not l.startswith("Decode:")]
+
+
+def strip_info_json(out):
+    d = json.loads(out)
+    del d["file"]
+    del d["decode"]
+    return d
+
+
+def case_info_gz():
+    for path in conformance_files():
+        name = os.path.basename(path)
+        gz = gz_copy(path)
+        rc0, a, _ = run(["info", path])
+        rc1, b, _ = run(["info", gz])
+        check(rc0 == rc1, "%s: info exit %d vs %d on .gz" % (name, rc0, rc1))
+        if rc0 == 0:
+            check(strip_info_text(a) == strip_info_text(b), "%s: info on .gz differs" % name)
+            check(("File:             %s" % gz) in b.decode(), "%s: info names the .gz" % name)
+        rc0, a, _ = run(["info", "--json", path])
+        with open(gz, "rb") as f:
+            rc1, b, _ = run(["info", "--json", "-"], stdin=f)
+        check(rc0 == rc1, "%s: info --json exit differs" % name)
+        if rc0 == 0:
+            check(strip_info_json(a) == strip_info_json(b), "%s: info --json on .gz differs" % name)
+    print("info-gz: ok")
+
+
+def case_socket_stream():
+    files = [p for p in conformance_files() if reference(p) is not None][:6]
+    files.append(os.path.join(CORPUS, "testlog-part.eventlog"))   # truncated log
+    for listen in (unix_listen("stream.sock"), "tcp:127.0.0.1:0"):
+        for path in files:
+            name = os.path.basename(path)
+            sv = Server(["--quiet", "--clients", "2", path, listen])
+            rc0, want, err0 = run(["show", "--stream", path])
+            rc1, got, err1 = run(["show", "--stream", sv.addr])
+            check(rc1 == rc0, "%s over %s: exit %d, file %d: %s" % (name, sv.addr, rc1, rc0, err1))
+            check(got == want, "%s over %s: show --stream differs from the file's" % (name, sv.addr))
+            rc0, want, _ = run(["show", path])
+            rc1, got, err1 = run(["show", sv.addr])
+            check(rc1 == rc0 and got == want,
+                  "%s over %s: sorted show differs (%d, %s)" % (name, sv.addr, rc1, err1))
+            check(sv.wait() == 0, "server did not exit after its clients")
+            sv.kill()
+    print("socket-stream: %d files over unix: and tcp:" % len(files))
+
+
+BUILTINS = [("start-profiling", 1), ("stop-profiling", 2), ("start-heap-profiling", 3),
+            ("stop-heap-profiling", 4), ("request-heap-census", 5),
+            ("startProfiling", 1), ("stopProfiling", 2), ("startHeapProfiling", 3),
+            ("stopHeapProfiling", 4), ("requestHeapCensus", 5)]
+
+
+def case_control():
+    path = os.path.join(CORPUS, "hello-ghc-8.2.2.eventlog")
+    for listen in (unix_listen("control.sock"), "tcp:127.0.0.1:0"):
+        log = os.path.join(TMP, "control.log")
+        commands = BUILTINS + [("my-app:42", None), ("a:b:255", None)]
+        sv = Server(["--quiet", "--hold", "--clients", str(len(commands)),
+                     "--control-log", log, path, listen])
+        want = []
+        for i, (cmd, ident) in enumerate(commands, 1):
+            rc, out, err = run(["control", sv.addr, cmd])
+            check(rc == 0, "control %s %s: exit %d: %s" % (sv.addr, cmd, rc, err))
+            check(out == b"", "control without --read prints nothing")
+            if ident is not None:
+                want.append("client=%d namespace=eventlog-socket id=%d" % (i, ident))
+            else:
+                ns, _, num = cmd.rpartition(":")
+                want.append("client=%d namespace=%s id=%s" % (i, ns, num))
+        check(sv.wait() == 0, "server did not exit after its clients")
+        sv.kill()
+        with open(log) as f:
+            got = f.read().splitlines()
+        check(got == want, "control log over %s:\n%s\nwanted:\n%s" % (listen, got, want))
+
+    # --read: the session as show --stream prints it (the whole log: the
+    # server closes after sending it, before the time is up).
+    sv = Server(["--quiet", "--clients", "1", "--control-log", log, path, unix_listen("c2.sock")])
+    rc, out, err = run(["control", "--read", "3000", sv.addr, "request-heap-census"])
+    _, want_out, _ = run(["show", "--stream", path])
+    check(rc == 0 and out == want_out, "control --read: exit %d, output differs: %s" % (rc, err))
+    sv.wait()
+    sv.kill()
+    # --read with a server that holds the connection: stops after MS, no warning.
+    sv = Server(["--quiet", "--hold", "--clients", "1", path, unix_listen("c3.sock")])
+    t0 = time.monotonic()
+    rc, out, err = run(["control", "--read", "300", sv.addr, "stop-profiling"])
+    dt = time.monotonic() - t0
+    check(rc == 0 and out.startswith(b"Event Types:") and err == "",
+          "control --read on a held session: exit %d, stderr %r" % (rc, err))
+    check(dt < 5, "control --read 300 took %.1f s" % dt)
+    sv.kill()
+
+    # Invalid commands: exit 2, and the server sees no connection.
+    sv = Server(["--control-log", log, path, unix_listen("c4.sock")])
+    for bad in ["bogus", "startprofiling", "ns:0", "ns:256", "ns:", ":5", "ns:x",
+                "x" * 256 + ":1", ""]:
+        rc, out, err = run(["control", sv.addr, bad])
+        check(rc == 2, "control %r: exit %d, wanted 2" % (bad, rc))
+        check("eventlog: control: " in err and "Try 'eventlog --help'" in err,
+              "control %r: message %r" % (bad, err))
+    # Not a socket, and a bad address: usage errors too.
+    rc, _, err = run(["control", path, "start-profiling"])
+    check(rc == 2 and "not a socket" in err, "control on a file: %d %r" % (rc, err))
+    rc, _, err = run(["control", "tcp:localhost", "start-profiling"])
+    check(rc == 2 and "port" in err, "control on a bad address: %d %r" % (rc, err))
+    time.sleep(0.2)
+    sv.p.send_signal(signal.SIGTERM)
+    check(sv.wait() == 0, "server did not stop on SIGTERM")
+    check("connected" not in sv.stderr(), "a client connected: %s" % sv.stderr())
+    sv.kill()
+    with open(log) as f:
+        check(f.read() == "", "the server received bytes")
+    # Nothing listening: a clear error within the connect timeout, exit 1.
+    t0 = time.monotonic()
+    rc, _, err = run(["control", "--connect-timeout", "300", unix_listen("none.sock"),
+                      "start-profiling"])
+    check(rc == 1 and "could not connect" in err and time.monotonic() - t0 < 5,
+          "control to nothing: %d %r" % (rc, err))
+    print("control: ok")
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def case_record():
+    path = os.path.join(CORPUS, "parallelTest.eventlog")
+    data = read(path)
+    for listen in (unix_listen("rec.sock"), "tcp:127.0.0.1:0"):
+        sv = Server(["--quiet", "--clients", "2", "--stale-block", path, listen])
+        out = os.path.join(TMP, "rec.eventlog")
+        rc, so, err = run(["record", sv.addr, "-o", out])
+        check(rc == 0, "record %s: exit %d: %s" % (sv.addr, rc, err))
+        check(read(out) == data, "record over %s: file differs from the served one" % sv.addr)
+        check(re.search(r"^# session 1: .*rec\.eventlog: %d bytes, clean" % len(data), err, re.M),
+              "record summary: %r" % err)
+        rc, so, err = run(["record", sv.addr, "-o", "-"])
+        check(rc == 0 and so == data, "record -o - over %s differs" % sv.addr)
+        check(sv.wait() == 0, "server did not exit")
+        sv.kill()
+    # Files: .gz by name and through stdin give the decompressed bytes.
+    gz = gz_copy(path)
+    out = os.path.join(TMP, "fromgz.eventlog")
+    rc, _, err = run(["record", gz, "-o", out])
+    check(rc == 0 and read(out) == data, "record FILE.gz: %d %s" % (rc, err))
+    with open(gz, "rb") as f:
+        rc, so, err = run(["record", "-", "-o", "-"], stdin=f)
+    check(rc == 0 and so == data, "record - -o - from gzip stdin")
+    # A truncated log is recorded as it is; --strict says so.
+    cut = os.path.join(CORPUS, "testlog-part.eventlog")
+    rc, _, err = run(["record", cut, "-o", out])
+    check(rc == 0 and read(out) == read(cut) and "truncated" in err, "record truncated: %s" % err)
+    rc, _, err = run(["record", "--strict", cut, "-o", out])
+    check(rc == 3, "record --strict truncated: exit %d" % rc)
+    # SIGINT ends a live record cleanly: what arrived is saved and reported.
+    sv = Server(["--quiet", "--rate", "4k", "--clients", "2", path, unix_listen("slow.sock")])
+    out = os.path.join(TMP, "interrupted.eventlog")
+    for cmd, sig in ((["record", sv.addr, "-o", out], signal.SIGINT),
+                     (["show", "--stream", sv.addr], signal.SIGTERM)):
+        p = subprocess.Popen([EXE] + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.8)
+        p.send_signal(sig)
+        so, se = p.communicate(timeout=RUN_TIMEOUT)
+        se = se.decode()
+        check(p.returncode == 0 and "truncated" in se,
+              "%s stopped by signal %d: exit %d, %r" % (cmd[0], sig, p.returncode, se))
+        if cmd[0] == "record":
+            got = read(out)
+            check(0 < len(got) < len(data) and data.startswith(got),
+                  "interrupted record is not a prefix (%d bytes)" % len(got))
+        else:
+            check(so.startswith(b"Event Types:") and so.endswith(b"\n\n"),
+                  "interrupted show --stream output")
+    sv.kill()
+    # Never overwrite the input.
+    copy = os.path.join(TMP, "self.eventlog")
+    shutil.copy(path, copy)
+    rc, _, err = run(["record", copy, "-o", copy])
+    check(rc == 1 and read(copy) == data and "is the input" in err, "record onto itself: %s" % err)
+    print("record: ok")
+
+
+def case_record_reconnect():
+    path = os.path.join(CORPUS, "parallelTest.eventlog")
+    data = read(path)
+    cut = 5000
+    for pattern, names in (("cut.eventlog", ["cut.eventlog", "cut.eventlog.1"]),
+                           ("cut-%d.eventlog", ["cut-1.eventlog", "cut-2.eventlog"])):
+        sv = Server(["--quiet", "--clients", "2", "--cut-after", str(cut), "--stale-block",
+                     path, unix_listen("cut.sock")])
+        t0 = time.monotonic()
+        rc, _, err = run(["record", "--reconnect", "--connect-timeout", "1000", sv.addr,
+                          "-o", os.path.join(TMP, pattern)])
+        dt = time.monotonic() - t0
+        check(rc == 0, "record --reconnect: exit %d: %s" % (rc, err))
+        check(dt < 10, "record --reconnect took %.1f s" % dt)
+        for n in names:
+            check(read(os.path.join(TMP, n)) == data[:cut], "%s is not the cut prefix" % n)
+        check(not os.path.exists(os.path.join(TMP, pattern.replace("%d", "3") + ".2")),
+              "a third file")
+        sessions = re.findall(r"^# session (\d): .*: %d bytes, truncated-in-event" % cut, err, re.M)
+        check(sessions == ["1", "2"], "session reports: %r" % err)
+        check("# session 2: reconnected to " in err, "no reconnect note: %r" % err)
+        check(sv.wait() == 0, "server did not exit")
+        sv.kill()
+        rc, _, _ = run(["record", "--strict", "--reconnect", "--connect-timeout", "300",
+                        unix_listen("nothing.sock"), "-o", os.path.join(TMP, "x")])
+        check(rc == 1, "record from nothing: exit %d" % rc)
+
+    # show --stream --reconnect: one header listing, the events of both
+    # sessions on stdout, the sessions announced on stderr.
+    full = os.path.join(CORPUS, "hello-ghc-8.2.2.eventlog")
+    _, one, _ = run(["show", "--stream", full])
+    head, _, events = one.partition(b"\nEvents:\n")
+    sv = Server(["--quiet", "--clients", "2", "--stale-block", full, unix_listen("sr.sock")])
+    rc, out, err = run(["show", "--stream", "--reconnect", "--connect-timeout", "500", sv.addr])
+    check(rc == 0, "show --stream --reconnect: exit %d: %s" % (rc, err))
+    check(out == head + b"\nEvents:\n" + events[:-1] + events, "two sessions' listing differs")
+    check(out.count(b"Event Types:") == 1, "the header listing is printed once")
+    check(re.search(r"^# session 2: reconnected to unix:", err, re.M)
+          and re.search(r"^# session 2: skipped 24 bytes", err, re.M)
+          and "# no more sessions: could not connect" in err, "session notes: %r" % err)
+    check(sv.wait() == 0, "server did not exit")
+    sv.kill()
+    print("record-reconnect: ok")
+
+
+def grow(path, data, chunk, delay, compress=False):
+    """Writes data to path in chunks with pauses, in a thread (bounded: the
+    data are finite)."""
+    def writer():
+        if compress:
+            with open(path, "wb") as raw:
+                z = gzip.GzipFile(fileobj=raw, mode="wb")
+                for i in range(0, len(data), chunk):
+                    z.write(data[i:i + chunk])
+                    z.flush()
+                    raw.flush()
+                    time.sleep(delay)
+                z.close()
+        else:
+            with open(path, "wb") as f:
+                for i in range(0, len(data), chunk):
+                    f.write(data[i:i + chunk])
+                    f.flush()
+                    time.sleep(delay)
+    t = threading.Thread(target=writer)
+    t.start()
+    return t
+
+
+def case_follow():
+    src = os.path.join(CORPUS, "parallelTest.eventlog")
+    data = read(src)
+    _, want_stream, _ = run(["show", "--stream", src])
+    # The file appears only after the reader started (--follow waits for it).
+    target = os.path.join(TMP, "growing.eventlog")
+    def delayed():
+        time.sleep(0.3)
+        return grow(target, data, 700, 0.04)
+    holder = []
+    starter = threading.Thread(target=lambda: holder.append(delayed()))
+    starter.start()
+    t0 = time.monotonic()
+    rc, out, err = run(["show", "--stream", "--follow", target])
+    dt = time.monotonic() - t0
+    starter.join()
+    holder[0].join()
+    check(rc == 0 and err == "", "follow: exit %d: %s" % (rc, err))
+    check(out == want_stream, "show --stream --follow differs from show --stream")
+    check(dt > 0.5, "follow returned before the writer finished (%.2f s)" % dt)
+
+    # record --follow: a copy of the growing file, and the sorted show too.
+    target2 = os.path.join(TMP, "growing2.eventlog")
+    t = grow(target2, data, 1500, 0.05)
+    out2 = os.path.join(TMP, "copy.eventlog")
+    rc, _, err = run(["record", "--follow", target2, "-o", out2])
+    t.join()
+    check(rc == 0 and read(out2) == data, "record --follow: %d %s" % (rc, err))
+    target3 = os.path.join(TMP, "growing3.eventlog")
+    t = grow(target3, data, 2000, 0.05)
+    rc, out, err = run(["show", "--follow", target3])
+    t.join()
+    check(rc == 0 and out == reference(src), "show --follow (sorted) differs: %s" % err)
+
+    # A growing gzip file (a streaming compressor): record decompresses it.
+    target4 = os.path.join(TMP, "growing4.eventlog.gz")
+    t = grow(target4, data, 1500, 0.05, compress=True)
+    out4 = os.path.join(TMP, "copy4.eventlog")
+    rc, _, err = run(["record", "--follow", target4, "-o", out4])
+    t.join()
+    check(rc == 0 and read(out4) == data, "record --follow of gzip: %d %s" % (rc, err))
+
+    # A writer that stops before the end marker: the idle timeout ends it.
+    target5 = os.path.join(TMP, "stalled.eventlog")
+    t = grow(target5, data[:6000], 2000, 0.05)
+    t0 = time.monotonic()
+    rc, out, err = run(["show", "--stream", "--follow", "--idle-timeout", "400", target5])
+    t.join()
+    check(rc == 0 and "--idle-timeout" in err and "truncated" in err,
+          "idle timeout: %d %r" % (rc, err))
+    check(time.monotonic() - t0 < 5, "idle timeout too slow")
+    print("follow: ok")
+
+
+def case_progress():
+    """Progress shows on a terminal only. The input trickles through a pipe
+    so that the work lasts long enough to be reported."""
+    src = os.path.join(CORPUS, "stop.hT.eventlog")
+    data = read(src)
+
+    def trickle(w):
+        try:
+            for i in range(0, len(data), 64 * 1024):
+                os.write(w, data[i:i + 64 * 1024])
+                time.sleep(0.03)
+        finally:
+            os.close(w)
+
+    for cmd in (["info", "-"], ["show", "-"]):
+        # stderr on a pty.
+        r, w = os.pipe()
+        master, slave = pty.openpty()
+        t = threading.Thread(target=trickle, args=(w,))
+        t.start()
+        p = subprocess.Popen([EXE] + cmd, stdin=r, stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(r)
+        os.close(slave)
+        got = b""
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    b = os.read(master, 4096)
+                except OSError:
+                    b = b""
+                if not b:
+                    break
+                got += b
+            elif p.poll() is not None:
+                break
+        rc = p.wait(timeout=5)
+        t.join()
+        os.close(master)
+        check(rc == 0, "%s: exit %d" % (cmd, rc))
+        check(re.search(rb"\r  \d+\.\d MB", got) is not None, "%s: no progress on a tty: %r"
+              % (cmd, got[:200]))
+        check(got.endswith(b"\r\x1b[K"), "%s: progress line not cleared: %r" % (cmd, got[-40:]))
+        # stderr not a terminal: nothing.
+        r, w = os.pipe()
+        t = threading.Thread(target=trickle, args=(w,))
+        t.start()
+        p = subprocess.run([EXE] + cmd, stdin=r, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, timeout=RUN_TIMEOUT)
+        os.close(r)
+        t.join()
+        check(p.returncode == 0 and p.stderr == b"", "%s: stderr not a tty: %r"
+              % (cmd, p.stderr[:200]))
+    print("progress: ok")
+
+
+def case_usage():
+    f = os.path.join(CORPUS, "hello-ghc-8.2.2.eventlog")
+    bad = [
+        (["show", "--follow", "unix:/tmp/x"], "--follow"),
+        (["show", "--stream", "--reconnect", f], "--reconnect"),
+        (["show", "--reconnect", "unix:/tmp/x"], "show --stream"),
+        (["info", "--reconnect", "unix:/tmp/x"], "--reconnect"),
+        (["show", "--idle-timeout", "100", f], "--follow"),
+        (["show", "--idle-timeout", "x", "--follow", f], "milliseconds"),
+        (["show", "--connect-timeout", "100", f], "sockets"),
+        (["record", f], "-o"),
+        (["record", f, "-o", "a%sb"], "%d"),
+        (["record", f, "-o", "a%d%d"], "at most one"),
+        (["record", "--reconnect", "unix:/tmp/x", "-o", "-"], "own file"),
+        (["show", "tcp:host"], "port"),
+        (["show", "unix:"], "unix:"),
+        (["show", "-o", "x", f], "--output"),
+        (["info", "--read", "5", f], "--read"),
+        (["control", "unix:/tmp/x"], "COMMAND"),
+        (["show", f, f], "too many"),
+        (["frobnicate", f], "unknown command"),
+        (["show", "--bogus", f], "unknown option"),
+        (["show"], "SOURCE"),
+    ]
+    for args, words in bad:
+        rc, out, err = run(args)
+        check(rc == 2, "%s: exit %d, wanted 2 (%r)" % (args, rc, err))
+        check(words in err and out == b"", "%s: message %r lacks %r" % (args, err, words))
+    rc, out, _ = run(["--help"])
+    check(rc == 0 and b"record SOURCE -o FILE" in out and b"control SOURCE COMMAND" in out,
+          "--help")
+    rc, out, _ = run(["replay", "--help"])
+    check(rc == 0 and out.startswith(b"Usage: eventlog replay"), "replay --help")
+    print("usage: ok")
+
+
+CASES = {
+    "gzip-stdin": case_gzip_stdin,
+    "info-gz": case_info_gz,
+    "socket-stream": case_socket_stream,
+    "control": case_control,
+    "record": case_record,
+    "record-reconnect": case_record_reconnect,
+    "follow": case_follow,
+    "progress": case_progress,
+    "usage": case_usage,
+}
+
+
+def main():
+    global EXE, CORPUS, TMP
+    if len(sys.argv) != 4 or sys.argv[3] not in CASES:
+        sys.stderr.write("usage: cli_test.py EVENTLOG_EXE CORPUS_DIR CASE (%s)\n"
+                         % ", ".join(CASES))
+        return 2
+    EXE, CORPUS, case = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
+    # Unix socket paths are short: keep the directory short too.
+    TMP = tempfile.mkdtemp(prefix="elog-cli-")
+    os.environ["LC_ALL"] = "C"
+    try:
+        CASES[case]()
+        return 0
+    except Failure as e:
+        print("FAIL %s: %s" % (case, e))
+        for sv in SERVERS:
+            print("--- replay stderr:\n" + sv.stderr())
+        return 1
+    except subprocess.TimeoutExpired as e:
+        print("FAIL %s: timed out: %s" % (case, e.cmd))
+        return 1
+    finally:
+        for sv in SERVERS:
+            try:
+                sv.kill()
+            except Exception:
+                pass
+        shutil.rmtree(TMP, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,262 @@
+/*
+ * `eventlog record SOURCE -o FILE`: saves the eventlog losslessly, the bytes
+ * exactly as received (decompressed for gzip input; from "hdrb" on for a
+ * socket session), while decoding them on the side only to know how each
+ * stream ended and, with --follow, when it is complete.
+ *
+ * Sockets with --reconnect: every session is its own eventlog, so it gets
+ * its own file: FILE for session 1, then FILE.1, FILE.2, ... ; or, if FILE
+ * contains "%d", the session number replaces it in every name ("%%" is a
+ * literal '%'). A file is created when its session's first byte arrives, so
+ * a session that sends nothing leaves none. Each session's end is reported
+ * on stderr ("# session N: FILE: BYTES bytes, END").
+ *
+ * `-o -` writes to stdout (one stream only, so not with --reconnect).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct recorder {
+    const char *pattern;    /* -o */
+    bool has_number;        /* the pattern has a %d */
+    bool reconnect;
+    bool strict;
+    bool in_known;          /* the input is a file: never truncate it */
+    dev_t in_dev;
+    ino_t in_ino;
+
+    unsigned session;       /* the current one (sockets), 1 for files */
+    char *path;             /* the current output, NULL until its first byte */
+    int fd;
+    uint64_t written;
+    bool epipe;             /* stdout's reader went away: not our error */
+    int rc;                 /* worst exit code so far */
+} recorder;
+
+/* ------------------------------------------------------------- file names */
+
+int cli_record_check_output(const char *pattern, bool reconnect, char *err, size_t cap)
+{
+    if (*pattern == '\0') {
+        snprintf(err, cap, "record: -o: empty file name");
+        return -1;
+    }
+    if (strcmp(pattern, "-") == 0 && reconnect) {
+        snprintf(err, cap, "record: -o -: standard output holds one eventlog; with "
+                 "--reconnect every session needs its own file");
+        return -1;
+    }
+    unsigned numbers = 0;
+    for (const char *p = pattern; *p != '\0'; p++) {
+        if (*p != '%')
+            continue;
+        if (p[1] == '%') {
+            p++;
+        } else if (p[1] == 'd') {
+            numbers++;
+            p++;
+        } else {
+            snprintf(err, cap, "record: -o %s: only %%d (the session number) and %%%% may "
+                     "follow '%%'", pattern);
+            return -1;
+        }
+    }
+    if (numbers > 1) {
+        snprintf(err, cap, "record: -o %s: at most one %%d", pattern);
+        return -1;
+    }
+    return 0;
+}
+
+/* The file of `session`: the %d pattern, or FILE / FILE.N-1 (see above). */
+static char *output_name(const recorder *r, unsigned session)
+{
+    size_t cap = strlen(r->pattern) + 32;
+    char *out = malloc(cap);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    for (const char *p = r->pattern; *p != '\0'; p++) {
+        if (*p == '%' && p[1] == '%') {
+            out[o++] = '%';
+            p++;
+        } else if (*p == '%' && p[1] == 'd') {
+            o += (size_t)snprintf(out + o, cap - o, "%u", session);
+            p++;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    if (!r->has_number && session > 1)
+        snprintf(out + o, cap - o, ".%u", session - 1);
+    return out;
+}
+
+/* ------------------------------------------------------------- writing */
+
+static int open_output(recorder *r)
+{
+    if (strcmp(r->pattern, "-") == 0) {
+        r->path = strdup("<stdout>");
+        r->fd = STDOUT_FILENO;
+        return r->path != NULL ? 0 : -1;
+    }
+    r->path = output_name(r, r->session);
+    if (r->path == NULL) {
+        cli_error("record: out of memory");
+        return -1;
+    }
+    struct stat st;
+    if (r->in_known && stat(r->path, &st) == 0 && st.st_dev == r->in_dev &&
+        st.st_ino == r->in_ino) {
+        cli_error("record: %s: is the input; not overwriting it", r->path);
+        return -1;
+    }
+    do {
+        r->fd = open(r->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    } while (r->fd < 0 && errno == EINTR);
+    if (r->fd < 0) {
+        cli_error("record: %s: cannot create: %s", r->path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Closes the current output. Returns 0, or -1 after printing an error. */
+static int close_output(recorder *r)
+{
+    int rc = 0;
+    if (r->fd >= 0 && r->fd != STDOUT_FILENO && close(r->fd) != 0) {
+        cli_error("record: %s: %s", r->path, strerror(errno));
+        rc = -1;
+    }
+    r->fd = -1;
+    return rc;
+}
+
+static int on_bytes(cli_source *src, const uint8_t *p, size_t n)
+{
+    recorder *r = cli_source_ctx_of(src);
+    if (r->path == NULL && open_output(r) != 0)
+        return -1;
+    while (n > 0) {
+        ssize_t w = write(r->fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EPIPE && r->fd == STDOUT_FILENO)
+                r->epipe = true;
+            else
+                cli_error("record: %s: write error after %llu bytes: %s", r->path,
+                          (unsigned long long)r->written, strerror(errno));
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+        r->written += (uint64_t)w;
+    }
+    return 0;
+}
+
+static void on_session(cli_source *src, unsigned number)
+{
+    recorder *r = cli_source_ctx_of(src);
+    r->session = number;
+    free(r->path);
+    r->path = NULL;
+    r->written = 0;
+}
+
+static void on_end(cli_source *src, const cli_stream_end *e)
+{
+    recorder *r = cli_source_ctx_of(src);
+    elog_decoder *d = cli_source_decoder(src);
+    char how[400];
+    cli_describe_end(how, sizeof how, e->end, d);
+    char prefix[32] = "";
+    if (e->session > 0)
+        snprintf(prefix, sizeof prefix, "session %u: ", e->session);
+    const char *why = e->error != 0 ? strerror(e->error) : NULL;
+
+    if (r->path == NULL) {
+        cli_note("%s%s: no data, no file written (%s)", prefix, e->label, how);
+    } else {
+        if (close_output(r) != 0)
+            r->rc = cli_worse(r->rc, CLI_EXIT_BAD_INPUT);
+        cli_note("%s%s: %llu bytes, %s%s%s%s", prefix, r->path, (unsigned long long)r->written,
+                 how, why != NULL ? " (" : "", why != NULL ? why : "", why != NULL ? ")" : "");
+    }
+    /* The exit code of the stream, as for every command; the note above
+     * already said how it ended, so only errors get a message. */
+    int rc;
+    switch (e->end->kind) {
+    case ELOG_END_CLEAN:
+        rc = CLI_EXIT_OK;
+        break;
+    case ELOG_END_TRUNCATED_BETWEEN_EVENTS:
+    case ELOG_END_TRUNCATED_IN_EVENT:
+        rc = r->strict ? CLI_EXIT_TRUNCATED : CLI_EXIT_OK;
+        break;
+    default:
+        rc = cli_report_end(e->label, d, e->end, elog_get_header(d), r->strict);
+        break;
+    }
+    r->rc = cli_worse(r->rc, rc);
+}
+
+int cli_record(const char *source, const cli_options *opt)
+{
+    recorder r;
+    memset(&r, 0, sizeof r);
+    r.pattern = opt->output;
+    r.has_number = strstr(opt->output, "%d") != NULL;
+    r.reconnect = opt->reconnect;
+    r.strict = opt->strict;
+    r.session = 1;
+    r.fd = -1;
+    r.rc = CLI_EXIT_OK;
+    struct stat st;
+    if (!cli_source_is_socket(source) && strcmp(source, "-") != 0 && stat(source, &st) == 0) {
+        r.in_known = true;
+        r.in_dev = st.st_dev;
+        r.in_ino = st.st_ino;
+    }
+
+    /* Decoded only to classify the end (and stop following at the end
+     * marker): no event callbacks. */
+    elog_settings settings;
+    elog_settings_init(&settings);
+    settings.options = CLI_DECODER_OPTIONS;
+    cli_source_config cfg = {
+        .settings = &settings,
+        .hooks = { .on_bytes = on_bytes, .on_session = on_session, .on_end = on_end },
+        .ctx = &r,
+        .follow = opt->follow,
+        .idle_timeout_ms = opt->idle_timeout_ms,
+        .reconnect = opt->reconnect,
+        .connect_timeout_ms = opt->connect_timeout_ms,
+        .copy_all = true,      /* a record is lossless even past a decode error */
+        .interruptible = true,
+    };
+    cli_source *src = cli_source_open(source, &cfg);
+    if (src == NULL)
+        return CLI_EXIT_BAD_INPUT;
+    int rc;
+    if (cli_source_run(src) != 0)
+        rc = r.epipe ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
+    else
+        rc = r.rc;
+    if (close_output(&r) != 0)
+        rc = CLI_EXIT_BAD_INPUT;
+    free(r.path);
+    cli_source_close(src);
+    return rc;
+}
