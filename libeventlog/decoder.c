@@ -307,11 +307,19 @@ static elog_status reserve_descs(elog_decoder *d, size_t extra)
 /* Builds the id table and points descriptions at their final storage. */
 static elog_status finish_header(elog_decoder *d)
 {
+    /* Id 0xffff is the end-of-data marker: a header may list it, but no
+     * event can have it, so it stays out of the id table (and the hot loop
+     * needs one test for both "undeclared" and "end of data"). */
     uint32_t max_id = 0;
-    for (size_t i = 0; i < d->n_types_; i++)
+    bool any = false;
+    for (size_t i = 0; i < d->n_types_; i++) {
+        if (d->types_[i].id == ID_DATA_END)
+            continue;
+        any = true;
         if (d->types_[i].id > max_id)
             max_id = d->types_[i].id;
-    uint32_t n = d->n_types_ ? max_id + 1 : 0;
+    }
+    uint32_t n = any ? max_id + 1 : 0;
     if (n) {
         d->by_id_ = dalloc(d, (size_t)n * sizeof *d->by_id_);
         if (!d->by_id_)
@@ -325,7 +333,8 @@ static elog_status finish_header(elog_decoder *d)
         elog_event_type *t = &d->types_[i];
         t->description.ptr = d->descs_ ? d->descs_ + pos : NULL;
         pos += t->description.len;
-        d->by_id_[t->id] = (uint32_t)i + 1; /* a later record wins, as in ghc-events */
+        if (t->id != ID_DATA_END)
+            d->by_id_[t->id] = (uint32_t)i + 1; /* a later record wins, as in ghc-events */
     }
     d->header_.types = d->types_;
     d->header_.n_types = d->n_types_;
