@@ -46,7 +46,7 @@ static uint64_t in_offset(const elog_reader *r)
 
 static elog_reader_status gz_init(elog_reader *r)
 {
-    r->out = elog__reader_alloc(r, r->out_cap);
+    r->out = elog__reader_alloc_page(r, r->out_cap, &r->out_raw);
     if (!r->out)
         return elog__reader_fail(r, ELOG_READER_E_NOMEM,
                                  "out of memory for the %zu-byte gzip output buffer", r->out_cap);
@@ -71,8 +71,9 @@ void elog__gzip_free(elog_reader *r)
     if (r->z_ready)
         inflateEnd(&r->zs);
     r->z_ready = false;
-    elog__reader_free(r, r->out, r->out_cap);
+    elog__reader_free_page(r, r->out_raw, r->out_cap);
     r->out = NULL;
+    r->out_raw = NULL;
 }
 
 /* After a member: the input ends, or another member begins. Returns OK with

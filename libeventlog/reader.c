@@ -79,6 +79,22 @@ void elog__reader_free(elog_reader *r, void *p, size_t size)
         r->alloc.free(r->alloc.ctx, p, size);
 }
 
+#define PAGE_ALIGN 4096u
+
+void *elog__reader_alloc_page(elog_reader *r, size_t size, void **raw)
+{
+    *raw = elog__reader_alloc(r, size + PAGE_ALIGN);
+    if (!*raw)
+        return NULL;
+    uintptr_t p = ((uintptr_t)*raw + PAGE_ALIGN - 1) & ~(uintptr_t)(PAGE_ALIGN - 1);
+    return (void *)p;
+}
+
+void elog__reader_free_page(elog_reader *r, void *raw, size_t size)
+{
+    elog__reader_free(r, raw, size + PAGE_ALIGN);
+}
+
 elog_reader_status elog__reader_fail(elog_reader *r, elog_reader_status st, const char *fmt, ...)
 {
     int n = snprintf(r->err, sizeof r->err, "%s: ", r->name ? r->name : "<input>");
@@ -172,7 +188,7 @@ static elog_reader_status setup_fd(elog_reader *r)
         r->size = (uint64_t)st.st_size > r->start ? (uint64_t)st.st_size - r->start : 0;
         (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     }
-    r->in = elog__reader_alloc(r, r->in_cap);
+    r->in = elog__reader_alloc_page(r, r->in_cap, &r->in_raw);
     if (!r->in)
         return elog__reader_fail(r, ELOG_READER_E_NOMEM,
                                  "out of memory for the %zu-byte read buffer", r->in_cap);
@@ -227,7 +243,7 @@ void elog_reader_close(elog_reader *r)
     elog__gzip_free(r);
     if (r->own_fd && r->fd >= 0)
         close(r->fd);
-    elog__reader_free(r, r->in, r->in_cap);
+    elog__reader_free_page(r, r->in_raw, r->in_cap);
     elog__reader_free(r, r->name, r->name_size);
     elog_allocator a = r->alloc;
     a.free(a.ctx, r, sizeof *r);

@@ -1,0 +1,651 @@
+/*
+ * Decode throughput of libeventlog on one real log, for bench/run.sh (not a
+ * test). Every figure decodes all typed fields (the decoder always fills
+ * ev->as) and calls a callback per event.
+ *
+ *   decode_bench bench FILE [ROUNDS]
+ *       mem         the whole file in memory, one elog_execute(); the callback
+ *                   folds id, time, cap and a typed field of the commonest
+ *                   events (what a real consumer touches)
+ *       mem_chunks  the same in 1 MiB elog_execute() calls
+ *       mem_fields  one call; the callback folds every typed field of every
+ *                   event through the catalogue (as `eventlog info` does)
+ *       mem_count   one call; the callback only counts events: the decoder's
+ *                   own cost (it still fills every typed field)
+ *       reader      elog_reader_run() on the path (read(2) of 1 MiB, no
+ *                   memory copy of the file)
+ *       reader_aligned  the same with an allocator that aligns the reader's
+ *                   buffers to a page (malloc puts 1 MiB at page + 16, where
+ *                   read(2) is several times slower on AMD Zen 3)
+ *       byte_sum    the I/O-free floor: summing the bytes of the in-memory
+ *                   file (the loop of byte_loop.c without the read(2))
+ *   decode_bench gz FILE.gz [ROUNDS]
+ *       zlib_inflate  read() + inflate() into a 1 MiB buffer, discarded: the
+ *                     plain zlib floor
+ *       reader_gz     elog_reader_run() on the .gz (inflate + decode)
+ *   decode_bench once FILE
+ *       one `mem` pass in decode_pass(), for valgrind --tool=callgrind
+ *       --toggle-collect=decode_pass (instructions per event)
+ *   decode_bench reader FILE
+ *   decode_bench reader-aligned FILE
+ *       one `reader` (or `reader_aligned`) pass, plain or gzip, to be timed
+ *       from outside like the ghc-events baseline: prints "events=N"
+ *   decode_bench mklog IN OUT BYTES
+ *       writes a valid log of about BYTES bytes (>= 64 KiB) made of IN's
+ *       header, whole blocks of IN's data section (cycled as often as needed;
+ *       the last block cut at an event boundary with its size patched) and an
+ *       end marker, then checks that it decodes clean with strict blocks.
+ *
+ * Timing: each figure is run ROUNDS times (default 5), interleaved; it
+ * reports the best, median and worst of this thread's CPU time (user +
+ * system, less disturbed by other jobs on a shared machine than wall time)
+ * and the best wall time. Output, one line per figure (MB = 10^6 bytes):
+ *
+ *   RESULT <name> bytes=N events=N best=S median=S worst=S wall=S mbps=X evps=X
+ *
+ * then a human-readable table. Peak RSS of the process (it holds the file in
+ * memory) is printed as `RSS kb=N`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "eventlog.h"
+#include "eventlog/reader.h"
+
+#define CHUNK (1u << 20)
+#define MAX_ROUNDS 50
+
+static _Noreturn void die(const char *what, const char *detail)
+{
+    fprintf(stderr, "decode_bench: %s: %s\n", what, detail);
+    exit(1);
+}
+
+/* ------------------------------------------------------------ callbacks */
+
+typedef struct acc {
+    uint64_t events;
+    uint64_t sum;
+} acc;
+
+static int on_event_light(elog_decoder *d, const elog_event *ev)
+{
+    acc *a = d->data;
+    a->events++;
+    uint64_t x = ev->time + ((uint64_t)ev->id << 16) + ev->cap;
+    switch (ev->id) {
+    case ELOG_EV_CREATE_THREAD: x += ev->as.create_thread.thread; break;
+    case ELOG_EV_RUN_THREAD: x += ev->as.run_thread.thread; break;
+    case ELOG_EV_STOP_THREAD: x += ev->as.stop_thread.thread + ev->as.stop_thread.status; break;
+    case ELOG_EV_MIGRATE_THREAD: x += ev->as.migrate_thread.new_cap; break;
+    case ELOG_EV_THREAD_WAKEUP: x += ev->as.thread_wakeup.other_cap; break;
+    case ELOG_EV_USER_MSG: x += ev->as.user_msg.message.len; break;
+    case ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE:
+        x += ev->as.heap_prof_sample_cost_centre.residency +
+             ev->as.heap_prof_sample_cost_centre.stack.count;
+        break;
+    default: break;
+    }
+    a->sum = a->sum * 31 + x;
+    return ELOG_CB_CONTINUE;
+}
+
+/* The least a callback can do: count. Isolates the decoder's own cost. */
+static int on_event_count(elog_decoder *d, const elog_event *ev)
+{
+    (void)ev;
+    ((acc *)d->data)->events++;
+    return ELOG_CB_CONTINUE;
+}
+
+static uint64_t rd_field(const uint8_t *p, elog_field_kind k)
+{
+    switch (k) {
+    case ELOG_FIELD_U8: { uint8_t v; memcpy(&v, p, 1); return v; }
+    case ELOG_FIELD_U16: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case ELOG_FIELD_U32: { uint32_t v; memcpy(&v, p, 4); return v; }
+    case ELOG_FIELD_U64: { uint64_t v; memcpy(&v, p, 8); return v; }
+    case ELOG_FIELD_STACK: {
+        elog_u32_array a;
+        memcpy(&a, p, sizeof a);
+        return a.count + (a.count ? elog_u32_array_get(a, a.count - 1) : 0);
+    }
+    default: {
+        elog_slice s;
+        memcpy(&s, p, sizeof s);
+        return s.len + (s.len ? s.ptr[s.len - 1] : 0);
+    }
+    }
+}
+
+static int on_event_fields(elog_decoder *d, const elog_event *ev)
+{
+    acc *a = d->data;
+    a->events++;
+    uint64_t x = ev->time + ev->cap;
+    const elog_layout_info *l = ev->layout;
+    if (l == NULL) {
+        x += ev->payload.len;
+    } else {
+        const uint8_t *base = (const uint8_t *)&ev->as;
+        for (unsigned i = 0; i < l->n_fields; i++) {
+            const elog_field_info *f = &l->fields[i];
+            if (f->optional) {
+                bool has;
+                memcpy(&has, base + f->has_offset, sizeof has);
+                if (!has)
+                    continue;
+            }
+            x = x * 31 + rd_field(base + f->offset, f->kind);
+        }
+    }
+    a->sum = a->sum * 31 + x;
+    return ELOG_CB_CONTINUE;
+}
+
+/* -------------------------------------------------------------- inputs */
+
+static uint8_t *file_data;
+static size_t file_len;
+static const char *file_path;
+static acc totals;
+static uint64_t expect_events;
+static volatile uint64_t sink;
+
+static void load(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        die(path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        die(path, strerror(errno));
+    file_len = (size_t)st.st_size;
+    file_data = malloc(file_len ? file_len : 1);
+    if (!file_data)
+        die(path, "out of memory");
+    size_t off = 0;
+    while (off < file_len) {
+        ssize_t n = read(fd, file_data + off, file_len - off > CHUNK ? CHUNK : file_len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            die(path, n < 0 ? strerror(errno) : "file shrank");
+        off += (size_t)n;
+    }
+    close(fd);
+    file_path = path;
+}
+
+static void check(elog_end e, const acc *a)
+{
+    if (e.kind != ELOG_END_CLEAN)
+        die(file_path, elog_end_kind_name(e.kind));
+    if (expect_events && a->events != expect_events)
+        die(file_path, "event count differs between figures");
+    expect_events = a->events;
+}
+
+/* ------------------------------------------------------------- figures */
+
+static elog_settings st_light, st_fields, st_count;
+
+/* One in-memory pass; its own function so that callgrind can count it
+ * alone (--toggle-collect=decode_pass). */
+__attribute__((noinline)) uint64_t decode_pass(const uint8_t *p, size_t n);
+__attribute__((noinline)) uint64_t decode_pass(const uint8_t *p, size_t n)
+{
+    acc a = {0, 0};
+    elog_decoder d;
+    elog_decoder_init(&d, &st_light, &a);
+    elog_result r = elog_execute(&d, p, n);
+    if (r.status != ELOG_OK)
+        die(file_path, elog_get_error_reason(&d));
+    check(elog_finish(&d), &a);
+    elog_decoder_free(&d);
+    sink += a.sum;
+    return a.events;
+}
+
+static void fig_mem(void)
+{
+    totals.events = decode_pass(file_data, file_len);
+}
+
+static void fig_mem_chunks(void)
+{
+    acc a = {0, 0};
+    elog_decoder d;
+    elog_decoder_init(&d, &st_light, &a);
+    for (size_t off = 0; off < file_len; off += CHUNK) {
+        size_t n = file_len - off < CHUNK ? file_len - off : CHUNK;
+        if (elog_execute(&d, file_data + off, n).status != ELOG_OK)
+            die(file_path, elog_get_error_reason(&d));
+    }
+    check(elog_finish(&d), &a);
+    elog_decoder_free(&d);
+    sink += a.sum;
+}
+
+static void mem_with(const elog_settings *st)
+{
+    acc a = {0, 0};
+    elog_decoder d;
+    elog_decoder_init(&d, st, &a);
+    if (elog_execute(&d, file_data, file_len).status != ELOG_OK)
+        die(file_path, elog_get_error_reason(&d));
+    check(elog_finish(&d), &a);
+    elog_decoder_free(&d);
+    sink += a.sum;
+}
+
+static void fig_mem_fields(void)
+{
+    mem_with(&st_fields);
+}
+
+static void fig_mem_count(void)
+{
+    mem_with(&st_count);
+}
+
+/* An allocator whose blocks start on a page boundary. glibc's malloc puts a
+ * 1 MiB block 16 bytes past one, where read(2) copies several times slower
+ * on AMD Zen 3 (see byte_loop.c): the `reader_aligned` figures measure what
+ * aligning the reader's buffers would gain. */
+static void *aligned_alloc_cb(void *ctx, size_t size)
+{
+    (void)ctx;
+    return aligned_alloc(4096, (size + 4095) & ~(size_t)4095);
+}
+
+static void aligned_free_cb(void *ctx, void *p, size_t size)
+{
+    (void)ctx;
+    (void)size;
+    free(p);
+}
+
+static const elog_allocator page_allocator = {aligned_alloc_cb, aligned_free_cb, NULL};
+static elog_reader_options aligned_opts;
+
+static void run_reader_with(const char *path, const elog_reader_options *o)
+{
+    acc a = {0, 0};
+    elog_decoder d;
+    elog_decoder_init(&d, &st_light, &a);
+    elog_reader *r;
+    elog_end end;
+    if (elog_reader_open(&r, path, o) != ELOG_READER_OK ||
+        elog_reader_run(r, &d, &end) != ELOG_READER_OK)
+        die(path, elog_reader_error(r));
+    check(end, &a);
+    elog_reader_close(r);
+    elog_decoder_free(&d);
+    sink += a.sum;
+}
+
+static void run_reader(const char *path)
+{
+    run_reader_with(path, NULL);
+}
+
+static void fig_reader(void)
+{
+    run_reader(file_path);
+}
+
+static void fig_reader_aligned(void)
+{
+    run_reader_with(file_path, &aligned_opts);
+}
+
+static void fig_byte_sum(void)
+{
+    uint64_t s = 0;
+    for (size_t i = 0; i < file_len; i++)
+        s += file_data[i];
+    sink += s;
+}
+
+static const char *gz_path;
+static uint64_t gz_plain_len;
+
+static void fig_zlib_inflate(void)
+{
+    /* page-aligned, as in byte_loop.c: the floor is the fast case */
+    static _Alignas(4096) uint8_t in[CHUNK], out[CHUNK];
+    int fd = open(gz_path, O_RDONLY);
+    if (fd < 0)
+        die(gz_path, strerror(errno));
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+        die("zlib", "inflateInit2");
+    uint64_t total = 0;
+    for (;;) {
+        if (zs.avail_in == 0) {
+            ssize_t n = read(fd, in, sizeof in);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                die(gz_path, strerror(errno));
+            if (n == 0)
+                break;
+            zs.next_in = in;
+            zs.avail_in = (uInt)n;
+        }
+        zs.next_out = out;
+        zs.avail_out = sizeof out;
+        int rc = inflate(&zs, Z_NO_FLUSH);
+        total += sizeof out - zs.avail_out;
+        if (rc == Z_STREAM_END) {
+            /* concatenated members, as the reader accepts them */
+            if (zs.avail_in == 0) {
+                ssize_t n = read(fd, in, sizeof in);
+                if (n <= 0)
+                    break;
+                zs.next_in = in;
+                zs.avail_in = (uInt)n;
+            }
+            inflateReset(&zs);
+        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            die(gz_path, "corrupt gzip data");
+        }
+    }
+    inflateEnd(&zs);
+    close(fd);
+    gz_plain_len = total;
+    sink += total;
+}
+
+static void fig_reader_gz(void)
+{
+    run_reader(gz_path);
+}
+
+/* ------------------------------------------------------------- driver */
+
+typedef struct figure {
+    const char *name;
+    const char *what;
+    void (*fn)(void);
+    double cpu[MAX_ROUNDS];
+    double wall[MAX_ROUNDS];
+} figure;
+
+static double clock_s(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void run_figures(figure *figs, size_t n, int rounds, uint64_t bytes)
+{
+    for (int k = 0; k < rounds; k++)
+        for (size_t i = 0; i < n; i++) {
+            double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
+            figs[i].fn();
+            figs[i].wall[k] = clock_s(CLOCK_MONOTONIC) - w0;
+            figs[i].cpu[k] = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+        }
+    for (size_t i = 0; i < n; i++) {
+        figure *f = &figs[i];
+        qsort(f->cpu, (size_t)rounds, sizeof f->cpu[0], cmp_double);
+        qsort(f->wall, (size_t)rounds, sizeof f->wall[0], cmp_double);
+        double best = f->cpu[0] > 1e-9 ? f->cpu[0] : 1e-9;
+        printf("RESULT %s bytes=%llu events=%llu best=%.6f median=%.6f worst=%.6f wall=%.6f "
+               "mbps=%.1f evps=%.0f\n",
+               f->name, (unsigned long long)bytes, (unsigned long long)expect_events, f->cpu[0],
+               f->cpu[rounds / 2], f->cpu[rounds - 1], f->wall[0], (double)bytes / best / 1e6,
+               (double)expect_events / best);
+    }
+    for (size_t i = 0; i < n; i++) {
+        figure *f = &figs[i];
+        double best = f->cpu[0] > 1e-9 ? f->cpu[0] : 1e-9;
+        printf("  %-12s %-52s %9.1f MB/s %7.2f M ev/s  spread %4.1f%%\n", f->name, f->what,
+               (double)bytes / best / 1e6, (double)expect_events / best / 1e6,
+               (f->cpu[rounds - 1] / best - 1) * 100);
+    }
+}
+
+static void print_rss(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("RSS kb=%ld\n", ru.ru_maxrss);
+}
+
+static int parse_rounds(int argc, char **argv, int i)
+{
+    int rounds = argc > i ? atoi(argv[i]) : 5;
+    if (rounds < 1 || rounds > MAX_ROUNDS)
+        die("usage", "ROUNDS must be 1..50");
+    return rounds;
+}
+
+static int cmd_bench(const char *path, int rounds)
+{
+    load(path);
+    static figure figs[] = {
+        {"mem", "in memory, one call, callback reads typed fields", fig_mem, {0}, {0}},
+        {"mem_chunks", "in memory, 1 MiB calls", fig_mem_chunks, {0}, {0}},
+        {"mem_fields", "in memory, callback folds every typed field", fig_mem_fields, {0}, {0}},
+        {"mem_count", "in memory, callback only counts (decoder alone)", fig_mem_count, {0}, {0}},
+        {"reader", "elog_reader_run on the file (1 MiB read(2))", fig_reader, {0}, {0}},
+        {"reader_aligned", "the same, buffers page-aligned (allocator)", fig_reader_aligned, {0}, {0}},
+        {"byte_sum", "sum of the bytes in memory (no decoding)", fig_byte_sum, {0}, {0}},
+    };
+    fig_mem(); /* warm up; fixes the event count */
+    printf("%s: %.1f MB, %llu events, %.1f bytes/event; CPU time, best of %d\n", path,
+           (double)file_len / 1e6, (unsigned long long)expect_events,
+           expect_events ? (double)file_len / (double)expect_events : 0.0, rounds);
+    run_figures(figs, sizeof figs / sizeof figs[0], rounds, file_len);
+    print_rss();
+    return 0;
+}
+
+static int cmd_gz(const char *path, int rounds)
+{
+    gz_path = path;
+    file_path = path;
+    static figure figs[] = {
+        {"zlib_inflate", "read() + inflate() into 1 MiB, discarded", fig_zlib_inflate, {0}, {0}},
+        {"reader_gz", "elog_reader_run on the .gz (inflate + decode)", fig_reader_gz, {0}, {0}},
+    };
+    fig_zlib_inflate();
+    fig_reader_gz();
+    printf("%s: %.1f MB inflated, %llu events; CPU time, best of %d; MB/s of inflated bytes\n",
+           path, (double)gz_plain_len / 1e6, (unsigned long long)expect_events, rounds);
+    run_figures(figs, sizeof figs / sizeof figs[0], rounds, gz_plain_len);
+    print_rss();
+    return 0;
+}
+
+static int cmd_once(const char *path)
+{
+    load(path);
+    uint64_t n = decode_pass(file_data, file_len);
+    printf("events=%llu bytes=%llu\n", (unsigned long long)n, (unsigned long long)file_len);
+    return 0;
+}
+
+static int cmd_reader(const char *path, bool aligned)
+{
+    file_path = path;
+    run_reader_with(path, aligned ? &aligned_opts : NULL);
+    printf("events=%llu\n", (unsigned long long)expect_events);
+    return 0;
+}
+
+/* ---- mklog ---- */
+
+typedef struct block {
+    uint64_t offset;
+    uint32_t size;
+} block;
+
+typedef struct blocks {
+    block *v;
+    size_t n, cap;
+    bool oom;
+} blocks;
+
+static int on_block_collect(elog_decoder *d, const elog_event *ev)
+{
+    blocks *b = d->data;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 256;
+        block *v = realloc(b->v, cap * sizeof *v);
+        if (!v) {
+            b->oom = true;
+            return ELOG_CB_ABORT;
+        }
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v[b->n].offset = ev->offset;
+    b->v[b->n].size = ev->as.block_marker.block_size;
+    b->n++;
+    return ELOG_CB_CONTINUE;
+}
+
+static int on_event_none(elog_decoder *d, const elog_event *ev)
+{
+    (void)d;
+    (void)ev;
+    return ELOG_CB_CONTINUE;
+}
+
+static void put(FILE *f, const char *path, const uint8_t *p, size_t n)
+{
+    if (n && fwrite(p, 1, n, f) != n)
+        die(path, strerror(errno));
+}
+
+static int cmd_mklog(const char *in, const char *out, unsigned long long want)
+{
+    if (want < 65536)
+        die("mklog", "BYTES must be at least 65536");
+    load(in);
+    blocks b = {NULL, 0, 0, false};
+    elog_settings s;
+    elog_settings_init(&s);
+    s.on_event = on_event_none;
+    s.on_block = on_block_collect;
+    elog_decoder d;
+    elog_decoder_init(&d, &s, &b);
+    if (elog_execute(&d, file_data, file_len).status != ELOG_OK)
+        die(in, b.oom ? "out of memory" : elog_get_error_reason(&d));
+    elog_end end = elog_finish(&d);
+    const elog_header *h = elog_get_header(&d);
+    if (end.kind != ELOG_END_CLEAN || h == NULL)
+        die(in, "not a clean eventlog");
+    if (b.n < 2)
+        die(in, "fewer than two blocks: nothing to cycle");
+    /* Cycle over the spans [block i, block i+1) for i < n-1: the last block
+     * may count the end marker (GHC >= 9), so it is left out. */
+    size_t spans = b.n - 1;
+    uint64_t hdr_end = b.v[0].offset; /* header + any events before block 0 */
+    FILE *f = fopen(out, "wb");
+    if (!f)
+        die(out, strerror(errno));
+    put(f, out, file_data, (size_t)hdr_end);
+    uint64_t written = hdr_end;
+    for (size_t i = 0; written + 2 < want; i = (i + 1) % spans) {
+        uint64_t a = b.v[i].offset, z = b.v[i + 1].offset;
+        if (written + (z - a) + 2 <= want) {
+            put(f, out, file_data + a, (size_t)(z - a));
+            written += z - a;
+            continue;
+        }
+        /* The last, partial span: events of block i up to the budget, its
+         * size patched; events between blocks are not needed. */
+        uint64_t p = a, limit = a + b.v[i].size;
+        while (p < limit) {
+            elog_event ev;
+            size_t rs;
+            if (elog_decode_record(h, file_data + p, (size_t)(limit - p), p, &ev, &rs) != ELOG_OK)
+                die(in, "cannot re-read a record of a block");
+            if (p > a && written + (p + rs - a) + 2 > want)
+                break;
+            p += rs;
+        }
+        uint8_t marker[24];
+        memcpy(marker, file_data + a, sizeof marker);
+        uint32_t size = (uint32_t)(p - a);
+        marker[10] = (uint8_t)(size >> 24);
+        marker[11] = (uint8_t)(size >> 16);
+        marker[12] = (uint8_t)(size >> 8);
+        marker[13] = (uint8_t)size;
+        put(f, out, marker, sizeof marker);
+        put(f, out, file_data + a + sizeof marker, (size_t)(p - a - sizeof marker));
+        written += p - a;
+        break;
+    }
+    static const uint8_t end_marker[2] = {0xff, 0xff};
+    put(f, out, end_marker, 2);
+    written += 2;
+    if (fclose(f) != 0)
+        die(out, strerror(errno));
+    elog_decoder_free(&d);
+    free(b.v);
+
+    /* Check it: strict blocks, clean end. */
+    acc a = {0, 0};
+    elog_decoder_init(&d, &st_light, &a);
+    elog_reader *r;
+    if (elog_reader_open(&r, out, NULL) != ELOG_READER_OK ||
+        elog_reader_run(r, &d, &end) != ELOG_READER_OK)
+        die(out, elog_reader_error(r));
+    if (end.kind != ELOG_END_CLEAN)
+        die(out, "the log written does not decode clean");
+    elog_reader_close(r);
+    elog_decoder_free(&d);
+    printf("%s: %llu bytes, %llu events\n", out, (unsigned long long)written,
+           (unsigned long long)a.events);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    elog_settings_init(&st_light);
+    st_light.on_event = on_event_light;
+    elog_settings_init(&st_fields);
+    st_fields.on_event = on_event_fields;
+    elog_settings_init(&st_count);
+    st_count.on_event = on_event_count;
+    elog_reader_options_init(&aligned_opts);
+    aligned_opts.allocator = &page_allocator;
+
+    if (argc >= 3 && strcmp(argv[1], "bench") == 0)
+        return cmd_bench(argv[2], parse_rounds(argc, argv, 3));
+    if (argc >= 3 && strcmp(argv[1], "gz") == 0)
+        return cmd_gz(argv[2], parse_rounds(argc, argv, 3));
+    if (argc == 3 && strcmp(argv[1], "once") == 0)
+        return cmd_once(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "reader") == 0)
+        return cmd_reader(argv[2], false);
+    if (argc == 3 && strcmp(argv[1], "reader-aligned") == 0)
+        return cmd_reader(argv[2], true);
+    if (argc == 5 && strcmp(argv[1], "mklog") == 0)
+        return cmd_mklog(argv[2], argv[3], strtoull(argv[4], NULL, 0));
+    fprintf(stderr, "usage: decode_bench bench FILE [ROUNDS] | gz FILE.gz [ROUNDS] | once FILE |"
+                    " reader[-aligned] FILE | mklog IN OUT BYTES\n");
+    return 2;
+}
