@@ -82,14 +82,29 @@ void elog__put_lit(elog_writer *w, const char *s, size_t n)
 
 #define PUT_STR(w, s) elog__put_lit((w), (s), sizeof(s) - 1)
 
+/* Two digits per division: decimal numbers (timestamps above all) are most
+ * of what `show` prints. */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 void elog__put_dec(elog_writer *w, uint64_t v)
 {
     char tmp[20];
     size_t i = sizeof tmp;
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        tmp[--i] = digit_pairs[2 * r + 1];
+        tmp[--i] = digit_pairs[2 * r];
+    }
+    if (v >= 10) {
+        tmp[--i] = digit_pairs[2 * v + 1];
+        tmp[--i] = digit_pairs[2 * v];
+    } else {
+        tmp[--i] = (char)('0' + v);
+    }
     elog__put_lit(w, tmp + i, sizeof tmp - i);
 }
 
