@@ -100,6 +100,8 @@ def main() -> int:
     ap.add_argument("--copies", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--log", help="an eventlog to use instead of the repeated stop.hT")
+    ap.add_argument("--no-large", action="store_true",
+                    help="ignore corpus/large/ and use the repeated stop.hT")
     ap.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     args = ap.parse_args()
 
@@ -109,7 +111,7 @@ def main() -> int:
     else:
         large = sorted(glob.glob(os.path.join(REPO, "corpus", "large", "*.eventlog")),
                        key=os.path.getsize)
-        if large and os.path.getsize(large[-1]) > 20 << 20:
+        if large and not args.no_large and os.path.getsize(large[-1]) > 20 << 20:
             path = large[-1]
         else:
             fd, tmp = tempfile.mkstemp(suffix=".eventlog")

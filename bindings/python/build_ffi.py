@@ -227,6 +227,108 @@ void elog_reader_get_info(const elog_reader *r, elog_reader_info *info);
 """
 
 
+# The eventlog-socket client (include/eventlog/socket.h) and the glue of
+# native/elogpy_socket.c; bound only when the header and the library have it.
+SOCKET_CDEF = r"""
+typedef enum elog_socket_status {
+    ELOG_SOCKET_OK, ELOG_SOCKET_WOULD_BLOCK, ELOG_SOCKET_EOF, ELOG_SOCKET_PAUSED,
+    ELOG_SOCKET_STOPPED, ELOG_SOCKET_TIMEOUT, ELOG_SOCKET_CLOSED, ELOG_SOCKET_E_ADDRESS,
+    ELOG_SOCKET_E_CONNECT, ELOG_SOCKET_E_IO, ELOG_SOCKET_E_DECODE, ELOG_SOCKET_E_CALLBACK,
+    ELOG_SOCKET_E_ARG, ELOG_SOCKET_E_NOMEM, ELOG_SOCKET_E_USAGE, ...
+} elog_socket_status;
+const char *elog_socket_status_name(elog_socket_status st);
+
+typedef struct elog_socket_addr { ...; } elog_socket_addr;
+#define ELOG_SOCKET_ADDR_STRLEN ...
+#define ELOG_SOCKET_ERRLEN ...
+elog_socket_status elog_socket_addr_parse(elog_socket_addr *addr, const char *text,
+                                          char *err, size_t errcap);
+elog_socket_status elog_socket_addr_from_env(elog_socket_addr *addr, char *err, size_t errcap);
+size_t elog_socket_addr_format(const elog_socket_addr *addr, char *buf, size_t cap);
+
+#define ELOG_CONTROL_FRAME_MAX ...
+typedef enum elog_control_error {
+    ELOG_CONTROL_OK, ELOG_CONTROL_E_EMPTY_NAMESPACE, ELOG_CONTROL_E_LONG_NAMESPACE,
+    ELOG_CONTROL_E_BAD_ID, ELOG_CONTROL_E_NO_ROOM, ELOG_CONTROL_E_UNKNOWN_COMMAND,
+    ELOG_CONTROL_E_SYNTAX, ...
+} elog_control_error;
+const char *elog_control_error_message(elog_control_error e);
+typedef struct elog_control_command { elog_slice ns; unsigned id; } elog_control_command;
+elog_control_error elog_control_validate(const void *ns, size_t ns_len, unsigned id);
+elog_control_error elog_control_build(uint8_t *buf, size_t cap, const void *ns, size_t ns_len,
+                                      unsigned id, size_t *frame_len);
+unsigned elog_control_builtin_id(const char *name);
+const char *elog_control_builtin_name(unsigned id);
+elog_control_error elog_control_parse_command(const char *text, elog_control_command *cmd);
+
+typedef struct elog_socket elog_socket;
+typedef struct elog_socket_session {
+    unsigned number;
+    const char *address;
+    uint64_t bytes;
+    uint64_t skipped;
+    uint64_t events;
+    bool has_time;
+    uint64_t first_time;
+    uint64_t max_time;
+    int error;
+    ...;
+} elog_socket_session;
+typedef struct elog_socket_gap {
+    unsigned prev_session;
+    unsigned session;
+    uint64_t prev_max_time;
+    uint64_t first_time;
+    int64_t gap_ns;
+    uint64_t disconnected_ns;
+    ...;
+} elog_socket_gap;
+typedef struct elog_socket_options {
+    uint32_t initial_delay_ms;
+    uint32_t max_delay_ms;
+    uint32_t max_attempts;
+    uint32_t max_wait_ms;
+    uint32_t connect_timeout_ms;
+    bool reconnect;
+    size_t read_size;
+    size_t pump_budget;
+    uint32_t max_skip;
+    uint32_t send_timeout_ms;
+    ...;
+} elog_socket_options;
+void elog_socket_options_init(elog_socket_options *o);
+void elog_socket_free(elog_socket *s);
+elog_socket_status elog_socket_connect(elog_socket *s);
+elog_socket_status elog_socket_close(elog_socket *s);
+elog_socket_status elog_socket_send_control(elog_socket *s, const void *ns, size_t ns_len,
+                                            unsigned id);
+elog_socket_status elog_socket_send_command(elog_socket *s, const char *text);
+typedef enum elog_socket_state {
+    ELOG_SOCKET_STATE_IDLE, ELOG_SOCKET_STATE_WAITING, ELOG_SOCKET_STATE_CONNECTING,
+    ELOG_SOCKET_STATE_CONNECTED, ELOG_SOCKET_STATE_CLOSED, ...
+} elog_socket_state;
+elog_socket_state elog_socket_get_state(const elog_socket *s);
+const elog_socket_session *elog_socket_get_session(const elog_socket *s);
+elog_decoder *elog_socket_decoder(elog_socket *s);
+const char *elog_socket_error_message(const elog_socket *s);
+int elog_socket_errno(const elog_socket *s);
+
+/* native/elogpy_socket.c */
+typedef struct elogpy_flag { ...; } elogpy_flag;
+elog_socket *elogpy_socket_new(elogpy_state *st, const elog_socket_addr *addr,
+                               elog_socket_options *o);
+void elogpy_flag_set(elogpy_flag *f, int v);
+elog_socket_status elogpy_socket_run(elog_socket *s, elogpy_flag *stop, int timeout_ms);
+
+extern "Python" void elogpy_py_connected(elog_socket *s, const elog_socket_session *ss);
+extern "Python" void elogpy_py_disconnected(elog_socket *s, const elog_socket_session *ss,
+                                            const elog_end *end);
+extern "Python" void elogpy_py_gap(elog_socket *s, const elog_socket_gap *gap);
+extern "Python" void elogpy_py_skipped(elog_socket *s, const elog_socket_session *ss,
+                                       uint64_t bytes);
+"""
+
+
 def _library_has(libdirs: list[str], symbol: str) -> bool:
     import ctypes
     import ctypes.util
@@ -249,6 +351,15 @@ def has_reader(cfg: dict[str, list[str]]) -> bool:
     header = any(os.path.exists(os.path.join(d, "eventlog", "reader.h"))
                  for d in cfg["include_dirs"])
     return header and _library_has(cfg["library_dirs"], "elog_reader_open")
+
+
+def has_socket(cfg: dict[str, list[str]]) -> bool:
+    """Whether to bind the eventlog-socket client: LIBEVENTLOG_NO_SOCKET=1 turns it off."""
+    if os.environ.get("LIBEVENTLOG_NO_SOCKET"):
+        return False
+    header = any(os.path.exists(os.path.join(d, "eventlog", "socket.h"))
+                 for d in cfg["include_dirs"])
+    return header and _library_has(cfg["library_dirs"], "elog_socket_new")
 
 
 def _pkg_config(*args: str) -> list[str] | None:
@@ -303,18 +414,24 @@ def library_config() -> dict[str, list[str]]:
     }
 
 
-def _source() -> str:
+def _source(socket: bool = False) -> str:
     with open(os.path.join(HERE, "native", "elogpy.c"), encoding="utf-8") as f:
-        return f.read()
+        text = f.read()
+    if socket:
+        with open(os.path.join(HERE, "native", "elogpy_socket.c"), encoding="utf-8") as f:
+            text += "\n" + f.read()
+    return text
 
 
 ffibuilder = cffi.FFI()
 _cfg = library_config()
 HAVE_READER = has_reader(_cfg)
-ffibuilder.cdef(CDEF + (READER_CDEF if HAVE_READER else ""))
+HAVE_SOCKET = has_socket(_cfg)
+ffibuilder.cdef(CDEF + (READER_CDEF if HAVE_READER else "")
+                + (SOCKET_CDEF if HAVE_SOCKET else ""))
 ffibuilder.set_source(
     "libeventlog._native",
-    ("#include <eventlog/reader.h>\n" if HAVE_READER else "") + _source(),
+    ("#include <eventlog/reader.h>\n" if HAVE_READER else "") + _source(HAVE_SOCKET),
     libraries=["eventlog"],
     include_dirs=_cfg["include_dirs"],
     library_dirs=_cfg["library_dirs"],
@@ -332,8 +449,9 @@ def main() -> int:
     shutil.copyfile(so, dest + ".tmp")
     os.replace(dest + ".tmp", dest)
     reader = "with" if HAVE_READER else "without"
+    sock = "with" if HAVE_SOCKET else "without"
     print(f"built {os.path.relpath(dest)} against {_cfg['library_dirs'][0]} "
-          f"({reader} the C reader)")
+          f"({reader} the C reader, {sock} the socket client)")
     return 0
 
 

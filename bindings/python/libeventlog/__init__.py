@@ -14,6 +14,10 @@
     dec = libeventlog.Decoder()                          # push decoder
     events = dec.feed(chunk); end = dec.finish()
 
+    with libeventlog.connect("unix:/tmp/ghc.sock") as conn:   # eventlog-socket, live
+        conn.send_command("start-heap-profiling")
+        for ev in conn: ...
+
 The event types, their classes (libeventlog.events) and fields are generated at
 import time from the C library's catalogue.
 """
@@ -25,6 +29,7 @@ from ._columns import Columns, read_columns
 from ._decoder import Decoder, End, EndKind, EventTypeInfo, Header, decode
 from ._errors import EventlogError, TruncatedEventlog
 from ._reader import EventlogReader, open
+from ._socket import (EventlogConnection, Gap, Session, SocketError, connect, control_frame)
 from . import events
 
 __version__ = VERSION
@@ -35,4 +40,5 @@ __all__ = [
     "Event", "UnknownEvent", "EventType", "FieldKind", "FieldInfo", "LayoutInfo",
     "LAYOUTS", "NO_CAP", "VARIABLE_SIZE", "event_class", "events",
     "EventlogError", "TruncatedEventlog",
+    "connect", "EventlogConnection", "Session", "Gap", "SocketError", "control_frame",
 ]

@@ -13,7 +13,7 @@ def test_bench_smoke():
     env = dict(os.environ)
     env["PYTHONPATH"] = PKG + os.pathsep + env.get("PYTHONPATH", "")
     r = subprocess.run([sys.executable, os.path.join(PKG, "bench.py"), "--copies", "1",
-                        "--repeat", "1"], capture_output=True, text=True, env=env,
+                        "--repeat", "1", "--no-large"], capture_output=True, text=True, env=env,
                        check=False, timeout=600)
     assert r.returncode == 0, r.stderr
     assert "batched  read_columns()" in r.stdout
