@@ -16,13 +16,10 @@ case $build in /*) ;; *) build=$root/$build ;; esac
 file=${1:-$root/corpus/conformance/stop.hT.eventlog}
 sessions=${2:-100}
 
-if [ -x "$build/tools/eventlog" ] &&
-    "$build/tools/eventlog" replay --help 2>/dev/null | grep -q '^Usage: eventlog replay'; then
+if [ -x "$build/tools/eventlog" ]; then
     replay=("$build/tools/eventlog" replay)
-elif [ -x "$build/tests/socket/replay_driver" ]; then
-    replay=("$build/tests/socket/replay_driver")
 else
-    echo "socket_bench: no replay server in $build (build it first)" >&2
+    echo "socket_bench: no $build/tools/eventlog (build it first: scripts/setup.sh)" >&2
     exit 1
 fi
 
