@@ -24,6 +24,8 @@ static void usage(FILE *f)
         "gzip-compressed, recognised by its content), '-' for standard input, a FIFO,\n"
         "or the socket of a program instrumented with eventlog-socket: unix:PATH or\n"
         "tcp:HOST:PORT (tcp:[::1]:PORT for IPv6). Write ./unix:x for a file named so.\n"
+        "Without a SOURCE, the program's own variables name the socket:\n"
+        "GHC_EVENTLOG_UNIX_PATH, or GHC_EVENTLOG_INET_HOST and GHC_EVENTLOG_INET_PORT.\n"
         "\n"
         "Commands:\n"
         "  show SOURCE         Print the eventlog exactly as 'ghc-events show' does: the\n"
@@ -90,6 +92,13 @@ static int usage_error(const char *fmt, ...)
     fprintf(stderr, "\nTry '" CLI_NAME " --help' for more information.\n");
     va_end(ap);
     return CLI_EXIT_USAGE;
+}
+
+/* Whether any of eventlog-socket's address variables is set. */
+static bool env_names_socket(void)
+{
+    return getenv("GHC_EVENTLOG_UNIX_PATH") || getenv("GHC_EVENTLOG_INET_HOST") ||
+           getenv("GHC_EVENTLOG_INET_PORT");
 }
 
 /* A number of milliseconds, 0 .. one day. */
@@ -303,8 +312,26 @@ int main(int argc, char **argv)
         return usage_error("unknown command '%s'", cmd);
     }
 
+    /* Without a SOURCE, the eventlog-socket variables that tell a program
+     * where to listen tell us where to connect. */
+    char env_source[ELOG_SOCKET_ADDR_STRLEN];
+    char *env_args[2];
+    if (nargs == want_args - 1 && env_names_socket()) {
+        elog_socket_addr addr;
+        char err[ELOG_SOCKET_ERRLEN];
+        if (elog_socket_addr_from_env(&addr, err, sizeof err) != ELOG_SOCKET_OK)
+            return usage_error("%s: no SOURCE given and %s", cmd, err);
+        if (elog_socket_addr_format(&addr, env_source, sizeof env_source) >= sizeof env_source)
+            return usage_error("%s: the address from the environment is too long", cmd);
+        env_args[0] = env_source;
+        if (nargs == 1)
+            env_args[1] = args[0];
+        args = env_args;
+        nargs++;
+    }
     if (nargs == 0)
-        return usage_error("%s: missing SOURCE (a file, '-', unix:PATH or tcp:HOST:PORT)", cmd);
+        return usage_error("%s: missing SOURCE (a file, '-', unix:PATH or tcp:HOST:PORT, "
+                           "or set GHC_EVENTLOG_UNIX_PATH / GHC_EVENTLOG_INET_HOST+PORT)", cmd);
     if (nargs < want_args)
         return usage_error("%s: missing COMMAND (a built-in name or NAMESPACE:ID)", cmd);
     if (nargs > want_args)

@@ -219,6 +219,32 @@ def case_socket_stream():
             sv.kill()
     print("socket-stream: %d files over unix: and tcp:" % len(files))
 
+    # No SOURCE: the eventlog-socket variables name it, as they do for the program.
+    path = os.path.join(CORPUS, "hello-ghc-8.2.2.eventlog")
+    rc0, want, _ = run(["show", "--stream", path])
+    sock = unix_listen("env.sock")
+    sv = Server(["--quiet", "--clients", "1", path, sock])
+    env = dict(os.environ, GHC_EVENTLOG_UNIX_PATH=sock[len("unix:"):])
+    env.pop("GHC_EVENTLOG_INET_HOST", None)
+    env.pop("GHC_EVENTLOG_INET_PORT", None)
+    rc1, got, err = run(["show", "--stream"], env=env)
+    check(rc1 == rc0 and got == want, "show --stream from GHC_EVENTLOG_UNIX_PATH: %d %s" % (rc1, err))
+    sv.kill()
+    sv = Server(["--quiet", "--clients", "1", path, "tcp:127.0.0.1:0"])
+    host, port = sv.addr[len("tcp:"):].rsplit(":", 1)
+    env = dict(os.environ, GHC_EVENTLOG_INET_HOST=host, GHC_EVENTLOG_INET_PORT=port)
+    env.pop("GHC_EVENTLOG_UNIX_PATH", None)
+    rc1, got, err = run(["show", "--stream"], env=env)
+    check(rc1 == rc0 and got == want, "show --stream from GHC_EVENTLOG_INET_*: %d %s" % (rc1, err))
+    sv.kill()
+    env = dict(os.environ, GHC_EVENTLOG_INET_HOST="127.0.0.1")
+    env.pop("GHC_EVENTLOG_UNIX_PATH", None)
+    env.pop("GHC_EVENTLOG_INET_PORT", None)
+    rc1, _, err = run(["info"], env=env)
+    check(rc1 == 2 and "GHC_EVENTLOG_INET_PORT" in err,
+          "a host without a port is a usage error naming the variable: %d %s" % (rc1, err))
+    print("socket-stream: SOURCE from GHC_EVENTLOG_UNIX_PATH and GHC_EVENTLOG_INET_*")
+
 
 BUILTINS = [("start-profiling", 1), ("stop-profiling", 2), ("start-heap-profiling", 3),
             ("stop-heap-profiling", 4), ("request-heap-census", 5),
