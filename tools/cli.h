@@ -219,6 +219,10 @@ void cli_progress_clear(void);
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "eventlog[ COMMAND]: <message>" plus a pointer to --help, on stderr;
+ * returns CLI_EXIT_USAGE. `command` is NULL for the top level. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* An informational line, "# ..." (socket sessions, record summaries). */
 void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

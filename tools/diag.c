@@ -41,6 +41,22 @@ void cli_warning(const char *fmt, ...)
     va_end(ap);
 }
 
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *sep = command ? " " : "";
+    command = command ? command : "";
+    cli_progress_clear();
+    flockfile(stderr);
+    fprintf(stderr, CLI_NAME "%s%s: ", sep, command);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry '" CLI_NAME "%s%s --help' for more information.\n", sep, command);
+    funlockfile(stderr);
+    va_end(ap);
+    return CLI_EXIT_USAGE;
+}
+
 void cli_note(const char *fmt, ...)
 {
     va_list ap;

@@ -81,19 +81,6 @@ static void usage(FILE *f)
         f);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, CLI_NAME ": ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry '" CLI_NAME " --help' for more information.\n");
-    va_end(ap);
-    return CLI_EXIT_USAGE;
-}
-
 /* Whether any of eventlog-socket's address variables is set. */
 static bool env_names_socket(void)
 {
@@ -153,27 +140,27 @@ static int check_options(const char *cmd, unsigned allowed, const seen *sn,
 {
     for (unsigned bit = 1; bit <= A_READ; bit <<= 1)
         if ((sn->mask & bit) && !(allowed & bit))
-            return usage_error("option '%s' does not apply to '%s'", option_name(bit), cmd);
+            return cli_usage_error(NULL, "option '%s' does not apply to '%s'", option_name(bit), cmd);
     if (sn->idle && !(allowed & A_FOLLOW))
-        return usage_error("option '--idle-timeout' does not apply to '%s'", cmd);
+        return cli_usage_error(NULL, "option '--idle-timeout' does not apply to '%s'", cmd);
     if (sn->idle && !opt->follow)
-        return usage_error("option '--idle-timeout' applies with '--follow'");
+        return cli_usage_error(NULL, "option '--idle-timeout' applies with '--follow'");
     if (opt->reconnect && strcmp(cmd, "show") == 0 && !opt->stream)
-        return usage_error("option '--reconnect' applies to 'show --stream' (a sorted 'show' "
+        return cli_usage_error(NULL, "option '--reconnect' applies to 'show --stream' (a sorted 'show' "
                            "reads one eventlog)");
     bool socket = cli_source_is_socket(source);
     if (opt->follow && socket)
-        return usage_error("option '--follow' applies to files and pipes; "
+        return cli_usage_error(NULL, "option '--follow' applies to files and pipes; "
                            "use '--reconnect' with a socket");
     if (opt->reconnect && !socket)
-        return usage_error("option '--reconnect' applies to sockets (unix:PATH, tcp:HOST:PORT); "
+        return cli_usage_error(NULL, "option '--reconnect' applies to sockets (unix:PATH, tcp:HOST:PORT); "
                            "use '--follow' with a file");
     if ((sn->mask & A_CONNECT) && !socket)
-        return usage_error("option '--connect-timeout' applies to sockets (unix:PATH, "
+        return cli_usage_error(NULL, "option '--connect-timeout' applies to sockets (unix:PATH, "
                            "tcp:HOST:PORT)");
     char err[ELOG_SOCKET_ERRLEN];
     if (cli_source_check(source, err, sizeof err) != 0)
-        return usage_error("%s", err);
+        return cli_usage_error(NULL, "%s", err);
     return 0;
 }
 
@@ -237,7 +224,7 @@ int main(int argc, char **argv)
             break;
         case OPT_IDLE:
             if (!parse_ms(optarg, &ms))
-                return usage_error("--idle-timeout: '%s' is not a number of milliseconds",
+                return cli_usage_error(NULL, "--idle-timeout: '%s' is not a number of milliseconds",
                                    optarg);
             opt.idle_timeout_ms = ms;
             sn.idle = true;
@@ -248,7 +235,7 @@ int main(int argc, char **argv)
             break;
         case OPT_CONNECT_TIMEOUT:
             if (!parse_ms(optarg, &ms) || ms == 0)
-                return usage_error("--connect-timeout: '%s' is not a positive number of "
+                return cli_usage_error(NULL, "--connect-timeout: '%s' is not a positive number of "
                                    "milliseconds", optarg);
             opt.connect_timeout_ms = ms;
             sn.mask |= A_CONNECT;
@@ -259,29 +246,29 @@ int main(int argc, char **argv)
             break;
         case OPT_READ:
             if (!parse_ms(optarg, &ms))
-                return usage_error("--read: '%s' is not a number of milliseconds", optarg);
+                return cli_usage_error(NULL, "--read: '%s' is not a number of milliseconds", optarg);
             opt.read_ms = (long)ms;
             sn.mask |= A_READ;
             break;
         default: {
             if (optopt == 'o')
-                return usage_error("option '-o' needs a FILE");
+                return cli_usage_error(NULL, "option '-o' needs a FILE");
             if (optopt != 0 && optopt < 256) {
                 char s[3] = { '-', (char)optopt, 0 };
-                return usage_error("unknown option '%s'", s);
+                return cli_usage_error(NULL, "unknown option '%s'", s);
             }
             const char *bad = argv[optind - 1];
             if (optopt != 0)
-                return usage_error("option '%s' needs an argument", bad);
+                return cli_usage_error(NULL, "option '%s' needs an argument", bad);
             if (strchr(bad, '=') != NULL)
-                return usage_error("option '%s' does not take an argument", bad);
-            return usage_error("unknown option '%s'", bad);
+                return cli_usage_error(NULL, "option '%s' does not take an argument", bad);
+            return cli_usage_error(NULL, "unknown option '%s'", bad);
         }
         }
     }
 
     if (optind >= argc)
-        return usage_error("missing command (show, info, record, control, replay or help)");
+        return cli_usage_error(NULL, "missing command (show, info, record, control, replay or help)");
     const char *cmd = argv[optind++];
     int nargs = argc - optind;
     char **args = argv + optind;
@@ -291,7 +278,7 @@ int main(int argc, char **argv)
         return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
     }
     if (strcmp(cmd, "replay") == 0)
-        return usage_error("'replay' takes its options after it: "
+        return cli_usage_error(NULL, "'replay' takes its options after it: "
                            CLI_NAME " replay [OPTIONS] FILE LISTEN");
 
     unsigned allowed;
@@ -309,7 +296,7 @@ int main(int argc, char **argv)
         allowed = A_CONNECT | A_READ;
         want_args = 2;
     } else {
-        return usage_error("unknown command '%s'", cmd);
+        return cli_usage_error(NULL, "unknown command '%s'", cmd);
     }
 
     /* Without a SOURCE, the eventlog-socket variables that tell a program
@@ -320,9 +307,9 @@ int main(int argc, char **argv)
         elog_socket_addr addr;
         char err[ELOG_SOCKET_ERRLEN];
         if (elog_socket_addr_from_env(&addr, err, sizeof err) != ELOG_SOCKET_OK)
-            return usage_error("%s: no SOURCE given and %s", cmd, err);
+            return cli_usage_error(NULL, "%s: no SOURCE given and %s", cmd, err);
         if (elog_socket_addr_format(&addr, env_source, sizeof env_source) >= sizeof env_source)
-            return usage_error("%s: the address from the environment is too long", cmd);
+            return cli_usage_error(NULL, "%s: the address from the environment is too long", cmd);
         env_args[0] = env_source;
         if (nargs == 1)
             env_args[1] = args[0];
@@ -330,12 +317,12 @@ int main(int argc, char **argv)
         nargs++;
     }
     if (nargs == 0)
-        return usage_error("%s: missing SOURCE (a file, '-', unix:PATH or tcp:HOST:PORT, "
+        return cli_usage_error(NULL, "%s: missing SOURCE (a file, '-', unix:PATH or tcp:HOST:PORT, "
                            "or set GHC_EVENTLOG_UNIX_PATH / GHC_EVENTLOG_INET_HOST+PORT)", cmd);
     if (nargs < want_args)
-        return usage_error("%s: missing COMMAND (a built-in name or NAMESPACE:ID)", cmd);
+        return cli_usage_error(NULL, "%s: missing COMMAND (a built-in name or NAMESPACE:ID)", cmd);
     if (nargs > want_args)
-        return usage_error("%s: too many arguments (%s expected)", cmd,
+        return cli_usage_error(NULL, "%s: too many arguments (%s expected)", cmd,
                            want_args == 1 ? "one SOURCE" : "SOURCE COMMAND");
     const char *source = args[0];
     int rc = check_options(cmd, allowed, &sn, &opt, source);
@@ -344,19 +331,19 @@ int main(int argc, char **argv)
 
     if (strcmp(cmd, "record") == 0) {
         if (opt.output == NULL)
-            return usage_error("record: missing -o FILE (where to save the eventlog)");
+            return cli_usage_error(NULL, "record: missing -o FILE (where to save the eventlog)");
         char err[512];
         if (cli_record_check_output(opt.output, opt.reconnect, err, sizeof err) != 0)
-            return usage_error("%s", err);
+            return cli_usage_error(NULL, "%s", err);
         return cli_record(source, &opt);
     }
     if (strcmp(cmd, "control") == 0) {
         /* Validated before anything is opened: a typo never reaches the program. */
         char err[512];
         if (cli_control_check_command(args[1], err, sizeof err) != 0)
-            return usage_error("%s", err);
+            return cli_usage_error(NULL, "%s", err);
         if (!cli_source_is_socket(source))
-            return usage_error("control: '%s' is not a socket (unix:PATH or tcp:HOST:PORT)",
+            return cli_usage_error(NULL, "control: '%s' is not a socket (unix:PATH or tcp:HOST:PORT)",
                                source);
         return cli_control(source, args[1], &opt);
     }

@@ -139,19 +139,6 @@ static void usage(FILE *f)
           f);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, CLI_NAME " replay: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry '" CLI_NAME " replay --help' for more information.\n");
-    va_end(ap);
-    return CLI_EXIT_USAGE;
-}
-
 /* A non-negative integer with an optional k/M (1024, 1048576) suffix. */
 static bool parse_count(const char *s, bool suffix, uint64_t *out)
 {
@@ -192,7 +179,7 @@ static int parse_listen(elog_socket_addr *a, const char *text)
     elog_socket_status st = elog_socket_addr_parse(a, any_port ? copy : text, err, sizeof err);
     free(copy);
     if (st != ELOG_SOCKET_OK) {
-        usage_error("%s", err);
+        cli_usage_error("replay", "%s", err);
         return -1;
     }
     if (any_port)
@@ -713,7 +700,7 @@ int cmd_replay(int argc, char **argv)
         switch (ch) {
         case O_RATE:
             if (!parse_count(optarg, true, &r.rate) || r.rate == 0)
-                return usage_error("--rate: '%s' is not a positive number of bytes per second",
+                return cli_usage_error("replay", "--rate: '%s' is not a positive number of bytes per second",
                                    optarg);
             break;
         case O_REALTIME:
@@ -723,19 +710,19 @@ int cmd_replay(int argc, char **argv)
             char *e;
             r.speed = strtod(optarg, &e);
             if (*optarg == '\0' || *e != '\0' || !(r.speed > 0))
-                return usage_error("--speed: '%s' is not a positive factor", optarg);
+                return cli_usage_error("replay", "--speed: '%s' is not a positive factor", optarg);
             break;
         }
         case O_CUT:
             if (!parse_count(optarg, false, &r.cut_after))
-                return usage_error("--cut-after: '%s' is not a number of bytes", optarg);
+                return cli_usage_error("replay", "--cut-after: '%s' is not a number of bytes", optarg);
             break;
         case O_STALE:
             r.stale_block = true;
             break;
         case O_CLIENTS:
             if (!parse_count(optarg, false, &r.max_clients) || r.max_clients == 0)
-                return usage_error("--clients: '%s' is not a positive number", optarg);
+                return cli_usage_error("replay", "--clients: '%s' is not a positive number", optarg);
             break;
         case O_HOLD:
             r.hold = true;
@@ -752,15 +739,15 @@ int cmd_replay(int argc, char **argv)
         default:
             if (optopt != 0 && optopt < 256) {
                 char s[3] = {'-', (char)optopt, 0};
-                return usage_error("unknown option '%s'", s);
+                return cli_usage_error("replay", "unknown option '%s'", s);
             }
             if (optopt >= 256)
-                return usage_error("option '%s' needs an argument", argv[optind - 1]);
-            return usage_error("unknown option '%s'", argv[optind - 1]);
+                return cli_usage_error("replay", "option '%s' needs an argument", argv[optind - 1]);
+            return cli_usage_error("replay", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 2)
-        return usage_error("%s", argc - optind < 2 ? "missing FILE or LISTEN address"
+        return cli_usage_error("replay", "%s", argc - optind < 2 ? "missing FILE or LISTEN address"
                                                    : "too many arguments (FILE LISTEN expected)");
     const char *path = argv[optind], *listen_text = argv[optind + 1];
     if (parse_listen(&r.addr, listen_text) != 0)
