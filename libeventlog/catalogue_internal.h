@@ -19,11 +19,6 @@ static inline uint64_t elog__rd64(const uint8_t *p)
     return ((uint64_t)elog__rd32(p) << 32) | elog__rd32(p + 4);
 }
 
-/* Reads a layout's fields from a payload of `len` bytes (len >= size for
- * fixed layouts). Returns 0, or 1 + the index of the first field that does
- * not fit in the payload. */
-typedef int (*elog__decode_fn)(const uint8_t *p, size_t len, elog_fields *out);
-
 extern const elog_layout_info elog__layouts[ELOG_CATALOGUE_LAYOUTS];
 
 #endif

@@ -527,8 +527,9 @@ elog_status elog_block_state_apply(elog_block_state *bs, elog_event *ev, bool st
 }
 
 /* Fills everything but `cap` from a complete record. */
-static inline elog_status decode_record(const elog_event_type *t, const uint8_t *p, uint32_t total,
-                                 uint64_t offset, elog_event *ev, int *bad_field)
+static inline __attribute__((always_inline)) elog_status
+decode_record(const elog_event_type *t, const uint8_t *p, uint32_t total, uint64_t offset,
+              elog_event *ev, int *bad_field)
 {
     uint32_t head = t->size == ELOG_VARIABLE_SIZE ? 12 : 10;
     ev->id = t->id;
@@ -700,11 +701,10 @@ static elog_status events_in_place(elog_decoder *d, const uint8_t **pp, const ui
         }
         const elog_event_type *t = &types[ti - 1];
         size_t avail = (size_t)(end - p);
-        uint32_t head = 10, total;
+        uint32_t total;
         if (t->size == ELOG_VARIABLE_SIZE) {
             if (avail < 12)
                 break;
-            head = 12;
             total = 12u + elog__rd16(p + 10);
         } else {
             total = 10u + t->size;
@@ -712,20 +712,10 @@ static elog_status events_in_place(elog_decoder *d, const uint8_t **pp, const ui
         if (avail < total)
             break;
 
-        ev.id = id;
-        ev.size = total;
-        ev.time = elog__rd64(p + 2);
-        ev.offset = offset;
-        ev.payload.ptr = p + head;
-        ev.payload.len = total - head;
-        ev.type = t;
-        ev.layout = t->layout;
-        if (ev.layout) {
-            int rc = elog__decode_fields(ev.layout->index, ev.payload.ptr, ev.payload.len, &ev.as);
-            if (__builtin_expect(rc != 0, 0)) {
-                st = bad_event(d, &ev, rc - 1);
-                break;
-            }
+        int bad_field;
+        if (__builtin_expect(decode_record(t, p, total, offset, &ev, &bad_field) != ELOG_OK, 0)) {
+            st = bad_event(d, &ev, bad_field);
+            break;
         }
         int64_t remaining_before = bs.remaining;
         if (__builtin_expect(block_apply(&bs, &ev, strict) != ELOG_OK, 0)) {

@@ -354,7 +354,9 @@ def gen_decode_h(layouts):
     for lay in layouts:
         o += [line.replace("static int", "static inline int", 1) if i == 0 else line
               for i, line in enumerate(gen_decoder(lay))]
-    o.append("/* Reads the fields of layout `index`; see elog__decode_fn. */")
+    o.append("/* Reads the fields of layout `index` from a payload of `len` bytes (len >= size")
+    o.append(" * for fixed layouts). Returns 0, or 1 + the index of the first field that does")
+    o.append(" * not fit in the payload. */")
     o.append("static inline __attribute__((always_inline)) int")
     o.append("elog__decode_fields(uint16_t index, const uint8_t *p, size_t len, elog_fields *out)")
     o.append("{")
