@@ -106,21 +106,22 @@ static int on_event_count(elog_decoder *d, const elog_event *ev)
     return ELOG_CB_CONTINUE;
 }
 
-static uint64_t rd_field(const uint8_t *p, elog_field_kind k)
+/* Every field through the generic accessors; strings and stacks by length and
+ * last element so that their bytes are touched. */
+static uint64_t field_value(const elog_event *ev, const elog_field_info *f)
 {
-    switch (k) {
-    case ELOG_FIELD_U8: { uint8_t v; memcpy(&v, p, 1); return v; }
-    case ELOG_FIELD_U16: { uint16_t v; memcpy(&v, p, 2); return v; }
-    case ELOG_FIELD_U32: { uint32_t v; memcpy(&v, p, 4); return v; }
-    case ELOG_FIELD_U64: { uint64_t v; memcpy(&v, p, 8); return v; }
+    switch (f->kind) {
+    case ELOG_FIELD_U8:
+    case ELOG_FIELD_U16:
+    case ELOG_FIELD_U32:
+    case ELOG_FIELD_U64:
+        return elog_field_uint(ev, f);
     case ELOG_FIELD_STACK: {
-        elog_u32_array a;
-        memcpy(&a, p, sizeof a);
+        elog_u32_array a = elog_field_stack(ev, f);
         return a.count + (a.count ? elog_u32_array_get(a, a.count - 1) : 0);
     }
     default: {
-        elog_slice s;
-        memcpy(&s, p, sizeof s);
+        elog_slice s = elog_field_slice(ev, f);
         return s.len + (s.len ? s.ptr[s.len - 1] : 0);
     }
     }
@@ -135,16 +136,10 @@ static int on_event_fields(elog_decoder *d, const elog_event *ev)
     if (l == NULL) {
         x += ev->payload.len;
     } else {
-        const uint8_t *base = (const uint8_t *)&ev->as;
         for (unsigned i = 0; i < l->n_fields; i++) {
             const elog_field_info *f = &l->fields[i];
-            if (f->optional) {
-                bool has;
-                memcpy(&has, base + f->has_offset, sizeof has);
-                if (!has)
-                    continue;
-            }
-            x = x * 31 + rd_field(base + f->offset, f->kind);
+            if (elog_field_present(ev, f))
+                x = x * 31 + field_value(ev, f);
         }
     }
     a->sum = a->sum * 31 + x;

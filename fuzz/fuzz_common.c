@@ -35,32 +35,27 @@ uint64_t fuzz_hash_bytes(const uint8_t *p, size_t n)
 uint64_t fuzz_hash_fields(const elog_event *ev)
 {
     const elog_layout_info *l = ev->layout;
-    const uint8_t *base = (const uint8_t *)&ev->as;
     uint64_t h = l->index;
     for (unsigned i = 0; i < l->n_fields; i++) {
         const elog_field_info *f = &l->fields[i];
-        const uint8_t *at = base + f->offset;
         uint64_t v = 0;
-        if (f->optional) {
-            bool has;
-            memcpy(&has, base + f->has_offset, sizeof has);
-            h = h * 31 + has;
-        }
+        if (f->optional)
+            h = h * 31 + elog_field_present(ev, f);
         switch (f->kind) {
-        case ELOG_FIELD_U8: v = *at; break;
-        case ELOG_FIELD_U16: { uint16_t x; memcpy(&x, at, 2); v = x; break; }
-        case ELOG_FIELD_U32: { uint32_t x; memcpy(&x, at, 4); v = x; break; }
-        case ELOG_FIELD_U64: memcpy(&v, at, 8); break;
+        case ELOG_FIELD_U8:
+        case ELOG_FIELD_U16:
+        case ELOG_FIELD_U32:
+        case ELOG_FIELD_U64:
+            v = elog_field_uint(ev, f);
+            break;
         case ELOG_FIELD_STACK: {
-            elog_u32_array a;
-            memcpy(&a, at, sizeof a);
+            elog_u32_array a = elog_field_stack(ev, f);
             for (uint32_t k = 0; k < a.count; k++)
                 v = v * 31 + elog_u32_array_get(a, k);
             break;
         }
         default: {
-            elog_slice s;
-            memcpy(&s, at, sizeof s);
+            elog_slice s = elog_field_slice(ev, f);
             v = s.len ? fuzz_hash_bytes(s.ptr, s.len) : 0;
             break;
         }

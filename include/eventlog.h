@@ -154,6 +154,48 @@ typedef struct elog_event {
     elog_fields as;                 /* typed fields of `layout` (ELOG_EV_* / as.<name>) */
 } elog_event;
 
+/* Generic access to a typed field of `ev`, for code that walks
+ * ev->layout->fields instead of naming ev->as.<name>.<field>. `f` must be one
+ * of ev->layout's fields. Inline (callbacks call them per field); pure. */
+
+/* false only for an optional field the payload did not hold. */
+static inline bool elog_field_present(const elog_event *ev, const elog_field_info *f)
+{
+    return !f->optional || *((const bool *)((const uint8_t *)&ev->as + f->has_offset));
+}
+
+/* The value of an integer field (ELOG_FIELD_U8..U64); 0 for other kinds. */
+static inline uint64_t elog_field_uint(const elog_event *ev, const elog_field_info *f)
+{
+    const void *p = (const uint8_t *)&ev->as + f->offset;
+    switch (f->kind) {
+    case ELOG_FIELD_U8: return *(const uint8_t *)p;
+    case ELOG_FIELD_U16: return *(const uint16_t *)p;
+    case ELOG_FIELD_U32: return *(const uint32_t *)p;
+    case ELOG_FIELD_U64: return *(const uint64_t *)p;
+    default: return 0;
+    }
+}
+
+/* A string or byte field (CSTR, TEXT, LATIN1, BYTES, STRVEC); {NULL, 0} for
+ * other kinds. The slice is valid as long as the event's payload. */
+static inline elog_slice elog_field_slice(const elog_event *ev, const elog_field_info *f)
+{
+    elog_slice s = {NULL, 0};
+    if (f->kind >= ELOG_FIELD_CSTR && f->kind <= ELOG_FIELD_STRVEC)
+        s = *(const elog_slice *)((const uint8_t *)&ev->as + f->offset);
+    return s;
+}
+
+/* A STACK field; {NULL, 0} for other kinds. */
+static inline elog_u32_array elog_field_stack(const elog_event *ev, const elog_field_info *f)
+{
+    elog_u32_array a = {NULL, 0};
+    if (f->kind == ELOG_FIELD_STACK)
+        a = *(const elog_u32_array *)((const uint8_t *)&ev->as + f->offset);
+    return a;
+}
+
 /* Iterates NUL-separated strings (PROGRAM_ARGS, PROGRAM_ENV) the way ghc-events
  * splits them: trailing NULs are dropped, then the area is split on NUL (an
  * empty area yields one empty string). Start with *pos = 0; returns false when

@@ -88,3 +88,4 @@ bool elog_utf8_valid(elog_slice s)
     }
     return true;
 }
+

@@ -31,18 +31,6 @@ typedef struct info_ctx {
 /* Written once at the end so the field accesses cannot be optimised out. */
 static volatile uint64_t info_sink;
 
-static uint64_t rd_u(const uint8_t *base, size_t n)
-{
-    uint64_t v = 0;
-    switch (n) {
-    case 1: { uint8_t x; memcpy(&x, base, 1); v = x; break; }
-    case 2: { uint16_t x; memcpy(&x, base, 2); v = x; break; }
-    case 4: { uint32_t x; memcpy(&x, base, 4); v = x; break; }
-    default: { uint64_t x; memcpy(&x, base, 8); v = x; break; }
-    }
-    return v;
-}
-
 /* Reads every typed field of the event through the catalogue's field
  * descriptions and folds them into one number. */
 static uint64_t touch_fields(const elog_event *ev)
@@ -50,36 +38,26 @@ static uint64_t touch_fields(const elog_event *ev)
     const elog_layout_info *l = ev->layout;
     if (l == NULL)
         return ev->payload.len;
-    const uint8_t *base = (const uint8_t *)&ev->as;
     uint64_t acc = l->id;
     for (unsigned i = 0; i < l->n_fields; i++) {
         const elog_field_info *f = &l->fields[i];
-        if (f->optional) {
-            bool has;
-            memcpy(&has, base + f->has_offset, sizeof has);
-            if (!has)
-                continue;
-        }
-        const uint8_t *p = base + f->offset;
+        if (!elog_field_present(ev, f))
+            continue;
         switch (f->kind) {
-        case ELOG_FIELD_U8:  acc = acc * 31 + rd_u(p, 1); break;
-        case ELOG_FIELD_U16: acc = acc * 31 + rd_u(p, 2); break;
-        case ELOG_FIELD_U32: acc = acc * 31 + rd_u(p, 4); break;
-        case ELOG_FIELD_U64: acc = acc * 31 + rd_u(p, 8); break;
-        case ELOG_FIELD_CSTR:
-        case ELOG_FIELD_TEXT:
-        case ELOG_FIELD_LATIN1:
-        case ELOG_FIELD_BYTES:
-        case ELOG_FIELD_STRVEC: {
-            elog_slice sl;
-            memcpy(&sl, p, sizeof sl);
-            acc = acc * 31 + sl.len + (sl.len > 0 ? sl.ptr[sl.len - 1] : 0);
+        case ELOG_FIELD_U8:
+        case ELOG_FIELD_U16:
+        case ELOG_FIELD_U32:
+        case ELOG_FIELD_U64:
+            acc = acc * 31 + elog_field_uint(ev, f);
+            break;
+        case ELOG_FIELD_STACK: {
+            elog_u32_array a = elog_field_stack(ev, f);
+            acc = acc * 31 + a.count + (a.count > 0 ? elog_u32_array_get(a, 0) : 0);
             break;
         }
-        case ELOG_FIELD_STACK: {
-            elog_u32_array a;
-            memcpy(&a, p, sizeof a);
-            acc = acc * 31 + a.count + (a.count > 0 ? elog_u32_array_get(a, 0) : 0);
+        default: {
+            elog_slice sl = elog_field_slice(ev, f);
+            acc = acc * 31 + sl.len + (sl.len > 0 ? sl.ptr[sl.len - 1] : 0);
             break;
         }
         }
