@@ -15,12 +15,25 @@
  * keep it in a header in front of each block. */
 #define ZHDR (_Alignof(max_align_t) > sizeof(size_t) ? _Alignof(max_align_t) : sizeof(size_t))
 
+/* zlib allocates its 32 KiB window on the first inflate that produces
+ * output, which may run on the read-ahead thread; the caller's allocator is
+ * only ever called on the caller's thread, so that block is reserved before
+ * the thread starts. */
+#define WINDOW_RESERVE ((size_t)(1u << MAX_WBITS) + ZHDR)
+
 static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
 {
     elog_reader *r = opaque;
     if (size && items > (SIZE_MAX - ZHDR) / size)
         return Z_NULL;
     size_t n = (size_t)items * size + ZHDR;
+    if (r->ahead) {
+        if (!r->z_reserve || r->z_reserve_used || n > WINDOW_RESERVE)
+            return Z_NULL; /* zlib reports Z_MEM_ERROR */
+        r->z_reserve_used = true;
+        memcpy(r->z_reserve, &n, sizeof n);
+        return (unsigned char *)r->z_reserve + ZHDR;
+    }
     unsigned char *p = elog__reader_alloc(r, n);
     if (!p)
         return Z_NULL;
@@ -32,10 +45,15 @@ static void z_free(voidpf opaque, voidpf ptr)
 {
     if (!ptr)
         return;
+    elog_reader *r = opaque;
     unsigned char *p = (unsigned char *)ptr - ZHDR;
+    if ((void *)p == r->z_reserve) {
+        r->z_reserve_used = false;
+        return;
+    }
     size_t n;
     memcpy(&n, p, sizeof n);
-    elog__reader_free(opaque, p, n);
+    elog__reader_free(r, p, n);
 }
 
 /* Compressed offset of the next unconsumed input byte. */
@@ -44,11 +62,13 @@ static uint64_t in_offset(const elog_reader *r)
     return r->raw_total - r->in_len + r->in_pos;
 }
 
-static elog_reader_status gz_init(elog_reader *r)
+elog_reader_status elog__gzip_init(elog_reader *r)
 {
+    if (r->z_ready)
+        return ELOG_READER_OK;
     r->out = elog__reader_alloc_page(r, r->out_cap, &r->out_raw);
     if (!r->out)
-        return elog__reader_fail(r, ELOG_READER_E_NOMEM,
+        return elog__source_fail(r, ELOG_READER_E_NOMEM,
                                  "out of memory for the %zu-byte gzip output buffer", r->out_cap);
     memset(&r->zs, 0, sizeof r->zs);
     r->zs.zalloc = z_alloc;
@@ -56,9 +76,9 @@ static elog_reader_status gz_init(elog_reader *r)
     r->zs.opaque = r;
     int rc = inflateInit2(&r->zs, 16 + MAX_WBITS); /* gzip wrapper only */
     if (rc == Z_MEM_ERROR)
-        return elog__reader_fail(r, ELOG_READER_E_NOMEM, "out of memory for the gzip decompressor");
+        return elog__source_fail(r, ELOG_READER_E_NOMEM, "out of memory for the gzip decompressor");
     if (rc != Z_OK)
-        return elog__reader_fail(r, ELOG_READER_E_GZIP, "cannot start the gzip decompressor: %s",
+        return elog__source_fail(r, ELOG_READER_E_GZIP, "cannot start the gzip decompressor: %s",
                                  r->zs.msg ? r->zs.msg : zError(rc));
     r->z_ready = true;
     r->members = 1;
@@ -66,11 +86,20 @@ static elog_reader_status gz_init(elog_reader *r)
     return ELOG_READER_OK;
 }
 
+bool elog__gzip_reserve(elog_reader *r)
+{
+    if (!r->z_reserve)
+        r->z_reserve = elog__reader_alloc(r, WINDOW_RESERVE);
+    return r->z_reserve != NULL;
+}
+
 void elog__gzip_free(elog_reader *r)
 {
     if (r->z_ready)
         inflateEnd(&r->zs);
     r->z_ready = false;
+    elog__reader_free(r, r->z_reserve, WINDOW_RESERVE);
+    r->z_reserve = NULL;
     elog__reader_free_page(r, r->out_raw, r->out_cap);
     r->out = NULL;
     r->out_raw = NULL;
@@ -91,7 +120,7 @@ static elog_reader_status next_member(elog_reader *r)
         }
         ssize_t n = elog__reader_fill(r);
         if (n < 0)
-            return r->failed;
+            return r->src_failed;
         if (n == 0)
             break;
     }
@@ -105,7 +134,7 @@ static elog_reader_status next_member(elog_reader *r)
             snprintf(found, sizeof found, "%02x %02x", p[0], p[1]);
         else
             snprintf(found, sizeof found, "%02x", p[0]);
-        return elog__reader_fail(r, ELOG_READER_E_GZIP,
+        return elog__source_fail(r, ELOG_READER_E_GZIP,
                                  "unexpected bytes %s at compressed byte %" PRIu64
                                  ", after gzip member %" PRIu32
                                  ": expected another member (1f 8b) or the end of the input",
@@ -120,7 +149,7 @@ static elog_reader_status next_member(elog_reader *r)
     }
     int rc = inflateReset(&r->zs);
     if (rc != Z_OK)
-        return elog__reader_fail(r, ELOG_READER_E_GZIP, "cannot restart the gzip decompressor: %s",
+        return elog__source_fail(r, ELOG_READER_E_GZIP, "cannot restart the gzip decompressor: %s",
                                  zError(rc));
     r->z_member_done = false;
     r->members++;
@@ -128,12 +157,12 @@ static elog_reader_status next_member(elog_reader *r)
     return ELOG_READER_OK;
 }
 
-elog_reader_status elog__gzip_next(elog_reader *r)
+elog_reader_status elog__gzip_next(elog_reader *r, uint8_t *dst, size_t cap, size_t *len)
 {
     elog_reader_status st;
-    r->cur_len = 0;
-    if (!r->z_ready && (st = gz_init(r)))
-        return st;
+    *len = 0;
+    if (r->src_failed)
+        return r->src_failed;
     for (;;) {
         if (r->z_member_done) {
             if ((st = next_member(r)))
@@ -145,7 +174,7 @@ elog_reader_status elog__gzip_next(elog_reader *r)
             r->in_pos = r->in_len = 0;
             ssize_t n = elog__reader_fill(r);
             if (n < 0)
-                return r->failed;
+                return r->src_failed;
             if (n == 0) {
                 r->gz_truncated = true; /* the input ends inside a member */
                 return ELOG_READER_OK;
@@ -153,11 +182,11 @@ elog_reader_status elog__gzip_next(elog_reader *r)
         }
         r->zs.next_in = r->in + r->in_pos;
         r->zs.avail_in = (uInt)(r->in_len - r->in_pos);
-        r->zs.next_out = r->out;
-        r->zs.avail_out = (uInt)r->out_cap;
+        r->zs.next_out = dst;
+        r->zs.avail_out = (uInt)cap;
         int rc = inflate(&r->zs, Z_NO_FLUSH);
         r->in_pos = r->in_len - r->zs.avail_in;
-        size_t produced = r->out_cap - r->zs.avail_out;
+        size_t produced = cap - r->zs.avail_out;
         r->z_pending = r->zs.avail_out == 0;
         switch (rc) {
         case Z_OK:
@@ -170,19 +199,20 @@ elog_reader_status elog__gzip_next(elog_reader *r)
             r->z_pending = false;
             break;
         case Z_MEM_ERROR:
-            return elog__reader_fail(r, ELOG_READER_E_NOMEM,
+            return elog__source_fail(r, ELOG_READER_E_NOMEM,
                                      "out of memory in the gzip decompressor");
         default:
-            return elog__reader_fail(r, ELOG_READER_E_GZIP,
+            /* What this call inflated is dropped: it is where zlib found the
+             * data corrupt, and the corruption is better reported as such
+             * than as whatever the decoder would make of those bytes. */
+            return elog__source_fail(r, ELOG_READER_E_GZIP,
                                      "corrupt gzip data at compressed byte %" PRIu64
                                      " (member %" PRIu32 ", from byte %" PRIu64 "): %s",
                                      in_offset(r), r->members, r->member_start,
                                      r->zs.msg ? r->zs.msg : zError(rc));
         }
         if (produced) {
-            r->cur = r->out;
-            r->cur_len = produced;
-            r->out_total += produced;
+            *len = produced;
             return ELOG_READER_OK;
         }
     }

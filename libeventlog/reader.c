@@ -108,6 +108,30 @@ elog_reader_status elog__reader_fail(elog_reader *r, elog_reader_status st, cons
     return st;
 }
 
+elog_reader_status elog__source_fail(elog_reader *r, elog_reader_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->src_err, sizeof r->src_err, fmt, ap);
+    va_end(ap);
+    r->src_failed = st;
+    return st;
+}
+
+/* The caller's side reaches a chunk the source failed to produce. */
+static elog_reader_status publish_failure(elog_reader *r, elog_reader_status st)
+{
+    return elog__reader_fail(r, st, "%s", r->src_err);
+}
+
+void elog__reader_view(const elog_reader *r, reader_view *v)
+{
+    v->raw_total = r->raw_total;
+    v->eof = r->eof;
+    v->members = r->members;
+    v->gz_truncated = r->gz_truncated;
+}
+
 const char *elog_reader_error(const elog_reader *r)
 {
     if (!r)
@@ -157,6 +181,7 @@ static elog_reader_status create(elog_reader **out, const char *name,
         r->out_cap = UINT_MAX;
     r->compression = opts->compression;
     r->follow = opts->follow;
+    r->no_read_ahead = opts->no_read_ahead;
     r->poll_ms = opts->poll_interval_ms ? opts->poll_interval_ms : DEFAULT_POLL_MS;
     r->idle_ms = opts->idle_timeout_ms;
     r->progress = opts->progress;
@@ -188,7 +213,8 @@ static elog_reader_status setup_fd(elog_reader *r)
         r->size = (uint64_t)st.st_size > r->start ? (uint64_t)st.st_size - r->start : 0;
         (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     }
-    r->in = elog__reader_alloc_page(r, r->in_cap, &r->in_raw);
+    r->in_alloc = r->in_cap;
+    r->in = elog__reader_alloc_page(r, r->in_alloc, &r->in_raw);
     if (!r->in)
         return elog__reader_fail(r, ELOG_READER_E_NOMEM,
                                  "out of memory for the %zu-byte read buffer", r->in_cap);
@@ -240,10 +266,11 @@ void elog_reader_close(elog_reader *r)
 {
     if (!r)
         return;
+    elog__ahead_stop(r);
     elog__gzip_free(r);
     if (r->own_fd && r->fd >= 0)
         close(r->fd);
-    elog__reader_free_page(r, r->in_raw, r->in_cap);
+    elog__reader_free_page(r, r->in_raw, r->in_alloc);
     elog__reader_free(r, r->name, r->name_size);
     elog_allocator a = r->alloc;
     a.free(a.ctx, r, sizeof *r);
@@ -266,13 +293,14 @@ void elog_reader_get_info(const elog_reader *r, elog_reader_info *info)
     info->fd = r->fd;
     info->regular = r->regular;
     info->gzip = r->mode == MODE_GZIP;
-    info->gzip_truncated = r->gz_truncated;
-    info->gzip_members = r->members;
+    info->gzip_truncated = r->seen.gz_truncated;
+    info->read_ahead = r->ahead != NULL;
+    info->gzip_members = r->seen.members;
     info->start = r->start;
     info->size = r->size;
-    info->bytes_read = r->raw_total;
+    info->bytes_read = r->seen.raw_total;
     info->bytes_out = r->out_total;
-    info->eof = r->eof;
+    info->eof = r->seen.eof;
 }
 
 /* ---------------------------------------------------------------------------
@@ -307,17 +335,16 @@ static void report_progress(elog_reader *r, bool final)
     if (final) {
         r->progress_final = true;
     } else {
-        if (r->raw_total < r->next_progress)
+        if (r->seen.raw_total < r->next_progress)
             return;
-        r->next_progress = (r->raw_total / r->progress_every + 1) * r->progress_every;
+        r->next_progress = (r->seen.raw_total / r->progress_every + 1) * r->progress_every;
     }
-    r->progress(r->progress_ctx, r->raw_total, r->regular && !r->follow ? r->size : 0);
+    r->progress(r->progress_ctx, r->seen.raw_total, r->regular && !r->follow ? r->size : 0);
 }
 
 static ssize_t at_eof(elog_reader *r, elog_reader_eof why)
 {
     r->eof = why;
-    report_progress(r, true);
     return 0;
 }
 
@@ -347,7 +374,7 @@ static int wait_readable(elog_reader *r, int timeout_ms)
     struct pollfd p = {r->fd, POLLIN, 0};
     int rc = poll(&p, 1, timeout_ms);
     if (rc < 0 && errno != EINTR) {
-        elog__reader_fail(r, ELOG_READER_E_IO, "cannot poll: %s", strerror(errno));
+        elog__source_fail(r, ELOG_READER_E_IO, "cannot poll: %s", strerror(errno));
         return -1;
     }
     return rc > 0;
@@ -357,7 +384,7 @@ ssize_t elog__reader_fill(elog_reader *r)
 {
     if (r->eof)
         return 0;
-    if (r->failed)
+    if (r->src_failed)
         return -1;
     for (;;) {
         bool stop = atomic_load_explicit(&r->stop, memory_order_relaxed) != 0;
@@ -383,7 +410,6 @@ ssize_t elog__reader_fill(elog_reader *r)
             r->waiting = false;
             r->in_len += (size_t)n;
             r->raw_total += (uint64_t)n;
-            report_progress(r, false);
             return n;
         }
         if (n < 0) {
@@ -395,7 +421,7 @@ ssize_t elog__reader_fill(elog_reader *r)
                     return -1;
                 continue;
             }
-            elog__reader_fail(r, ELOG_READER_E_IO, "cannot read at byte %" PRIu64 ": %s",
+            elog__source_fail(r, ELOG_READER_E_IO, "cannot read at byte %" PRIu64 ": %s",
                               r->raw_total, strerror(errno));
             return -1;
         }
@@ -409,11 +435,11 @@ ssize_t elog__reader_fill(elog_reader *r)
             return at_eof(r, ELOG_READER_EOF_DATA_END);
         struct stat st;
         if (fstat(r->fd, &st) != 0) {
-            elog__reader_fail(r, ELOG_READER_E_IO, "cannot stat: %s", strerror(errno));
+            elog__source_fail(r, ELOG_READER_E_IO, "cannot stat: %s", strerror(errno));
             return -1;
         }
         if ((uint64_t)st.st_size < r->start + r->raw_total) {
-            elog__reader_fail(r, ELOG_READER_E_IO,
+            elog__source_fail(r, ELOG_READER_E_IO,
                               "the file shrank to %" PRIu64 " bytes while being followed "
                               "(%" PRIu64 " bytes had been read)",
                               (uint64_t)st.st_size, r->start + r->raw_total);
@@ -426,23 +452,72 @@ ssize_t elog__reader_fill(elog_reader *r)
     }
 }
 
-/* Decides plain or gzip from the first two bytes. */
-static elog_reader_status detect(elog_reader *r)
+static void set_mode(elog_reader *r, bool magic)
 {
-    while (r->in_len < 2) {
-        ssize_t n = elog__reader_fill(r);
-        if (n < 0)
-            return r->failed;
-        if (n == 0)
-            break;
-    }
-    bool magic = r->in_len >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b;
-    if (r->compression == ELOG_READER_GZIP ||
-        (r->compression == ELOG_READER_AUTO && magic))
+    if (r->compression == ELOG_READER_GZIP || (r->compression == ELOG_READER_AUTO && magic))
         r->mode = MODE_GZIP;
     else
         r->mode = MODE_PLAIN;
+}
+
+/* Decides plain or gzip from the first two bytes. A regular file that is not
+ * followed is peeked at with pread(2), leaving the read buffer empty for the
+ * read-ahead thread; anything else is read into `in`, where those bytes then
+ * wait to be handed out or inflated. */
+static elog_reader_status detect(elog_reader *r)
+{
+    if (r->regular && !r->follow) {
+        uint8_t m[2];
+        ssize_t n;
+        do {
+            n = pread(r->fd, m, 2, (off_t)r->start);
+        } while (n < 0 && errno == EINTR);
+        if (n >= 0) {
+            set_mode(r, n == 2 && m[0] == 0x1f && m[1] == 0x8b);
+            return ELOG_READER_OK;
+        }
+    }
+    while (r->in_len < 2) {
+        ssize_t n = elog__reader_fill(r);
+        if (n < 0)
+            return r->src_failed;
+        if (n == 0)
+            break;
+    }
+    set_mode(r, r->in_len >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b);
     return ELOG_READER_OK;
+}
+
+/* The source produces the next chunk on this thread. */
+static elog_reader_status produce_here(elog_reader *r, const uint8_t **chunk, size_t *len)
+{
+    if (r->mode == MODE_GZIP) {
+        *chunk = r->out;
+        return elog__gzip_next(r, r->out, r->out_cap, len);
+    }
+    if (r->in_pos == r->in_len) {
+        r->in_pos = r->in_len = 0;
+        ssize_t n = elog__reader_fill(r);
+        if (n < 0)
+            return r->src_failed;
+    }
+    *chunk = r->in + r->in_pos;
+    *len = r->in_len - r->in_pos;
+    r->in_pos = r->in_len;
+    return ELOG_READER_OK;
+}
+
+/* Once the mode is known: gzip's buffers, and the read-ahead thread where it
+ * pays. */
+static elog_reader_status begin(elog_reader *r, const uint8_t **chunk, size_t *len)
+{
+    elog_reader_status st;
+    *len = 0;
+    if (r->mode == MODE_GZIP && (st = elog__gzip_init(r)))
+        return st;
+    if (elog__ahead_eligible(r) && elog__ahead_start(r))
+        return elog__ahead_take(r, chunk, len, &r->seen);
+    return produce_here(r, chunk, len);
 }
 
 /* Makes r->cur/r->cur_len the next unconsumed chunk; cur_len == 0 at the end. */
@@ -452,21 +527,29 @@ static elog_reader_status next_chunk(elog_reader *r)
         return ELOG_READER_OK;
     if (r->failed)
         return r->failed;
+    if (r->seen.eof)
+        return ELOG_READER_OK;
+    const uint8_t *chunk = NULL;
+    size_t len = 0;
     elog_reader_status st;
-    if (r->mode == MODE_UNKNOWN && (st = detect(r)))
-        return st;
-    if (r->mode == MODE_GZIP)
-        return elog__gzip_next(r);
-    if (r->in_pos == r->in_len) {
-        r->in_pos = r->in_len = 0;
-        ssize_t n = elog__reader_fill(r);
-        if (n < 0)
-            return r->failed;
+    if (r->mode == MODE_UNKNOWN) {
+        if ((st = detect(r)) == ELOG_READER_OK)
+            st = begin(r, &chunk, &len);
+    } else if (r->ahead) {
+        st = elog__ahead_take(r, &chunk, &len, &r->seen);
+    } else {
+        st = produce_here(r, &chunk, &len);
     }
-    r->cur = r->in + r->in_pos;
-    r->cur_len = r->in_len - r->in_pos;
-    r->in_pos = r->in_len;
-    r->out_total += r->cur_len;
+    /* With read-ahead, take() copied the slot's figures; the source's own
+     * fields are the thread's. */
+    if (!r->ahead)
+        elog__reader_view(r, &r->seen);
+    if (st)
+        return publish_failure(r, st);
+    r->cur = chunk;
+    r->cur_len = len;
+    r->out_total += len;
+    report_progress(r, r->seen.eof != ELOG_READER_EOF_NONE);
     return ELOG_READER_OK;
 }
 

@@ -24,6 +24,18 @@
  * once. Plain input is handed to the decoder straight from the read buffer.
  * Nothing is allocated per chunk.
  *
+ * Read-ahead: a regular file that is not followed and is larger than a
+ * quarter of the chunk buffer (the read buffer for plain input, the output
+ * buffer for gzip; at least 16 KiB) is read, and inflated, by a second
+ * thread while yours decodes: the chunk buffer is cut into four slots that
+ * it fills ahead of the decoder. It adds no memory, is started by the first
+ * elog_reader_run()/elog_reader_read() and joined by elog_reader_close().
+ * Callbacks, the progress hook and the allocator are only ever called on
+ * your thread; the thread blocks every signal, so your handlers run where
+ * they did. If the thread cannot be started, the reader reads on your thread.
+ * `no_read_ahead` turns it off (for example in a program that must not start
+ * threads).
+ *
  * Errors are sticky: once a function returned an error, later calls return it
  * again. elog_reader_error() gives a message naming the input and, where one
  * applies, the byte offset.
@@ -98,10 +110,12 @@ typedef struct elog_reader_options {
     uint64_t progress_every;        /* bytes between progress calls; 0: 4 MiB */
 
     const elog_allocator *allocator; /* NULL: malloc/free; must outlive the reader */
+
+    bool no_read_ahead;             /* never start the read-ahead thread (above) */
 } elog_reader_options;
 
 /* Fills `o` with the defaults (all zero: 1 MiB buffers, auto-detected gzip,
- * no follow, no progress, malloc). */
+ * no follow, no progress, malloc, read-ahead where it pays). */
 void elog_reader_options_init(elog_reader_options *o);
 
 typedef struct elog_reader elog_reader;
@@ -200,6 +214,7 @@ typedef struct elog_reader_info {
     bool regular;              /* a regular file */
     bool gzip;                 /* the input is gzip (known after the first chunk) */
     bool gzip_truncated;       /* the compressed data ended inside a gzip member */
+    bool read_ahead;           /* a read-ahead thread reads (or read) the input */
     uint32_t gzip_members;     /* gzip members begun */
     uint64_t start;            /* file position of the input's first byte (stdin may
                                   not start at 0); plain regular input: decoder offset

@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,7 +156,37 @@ typedef struct rec {
     uint64_t pauses;
     elog_reader *nested;    /* on_header runs elog_reader_run(nested) once */
     elog_reader_status nested_status;
+    unsigned max_threads;   /* most read-ahead threads seen by on_event */
+    bool off_main;          /* a callback ran on a thread other than main's */
 } rec;
+
+static pthread_t main_thread;
+
+/* Read-ahead threads of this process (named "elog-read-ahead"), from
+ * /proc/self/task. */
+static unsigned thread_count(void)
+{
+    DIR *dir = opendir("/proc/self/task");
+    if (!dir)
+        return 0;
+    unsigned n = 0;
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], comm[32] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (!fgets(comm, sizeof comm, f))
+                comm[0] = 0;
+            fclose(f);
+        }
+        n += strncmp(comm, "elog-read-ahead", 15) == 0;
+    }
+    closedir(dir);
+    return n;
+}
 
 static void mix(rec *r, const void *p, size_t n)
 {
@@ -201,6 +232,13 @@ static int on_event(elog_decoder *d, const elog_event *ev)
     mix64(r, ev->time);
     mix64(r, ev->size);
     mix(r, ev->payload.ptr, ev->payload.len);
+    if (!pthread_equal(pthread_self(), main_thread))
+        r->off_main = true;
+    if (r->events % 512 == 1) {
+        unsigned t = thread_count();
+        if (t > r->max_threads)
+            r->max_threads = t;
+    }
     if (r->pause_every && r->events % r->pause_every == 0) {
         r->pauses++;
         return ELOG_CB_PAUSE;
@@ -631,7 +669,7 @@ typedef struct writer {
     size_t limit, chunk;
     unsigned gap_ms, hold_ms, delay_ms;
     bool close_fd;          /* close `fd` when done (a pipe's write end) */
-    volatile int release;
+    atomic_int release;
     int failed;
     pthread_t thread;
 } writer;
@@ -670,7 +708,7 @@ static void *writer_main(void *arg)
             sleep_ms(w->gap_ms);
     }
     uint64_t t0 = now_ms();
-    while (w->hold_ms && !w->release && now_ms() - t0 < w->hold_ms)
+    while (w->hold_ms && !atomic_load(&w->release) && now_ms() - t0 < w->hold_ms)
         sleep_ms(2);
     if (w->path || w->close_fd)
         close(fd);
@@ -684,7 +722,7 @@ static void writer_start(writer *w)
 
 static void writer_join(writer *w)
 {
-    w->release = 1;
+    atomic_store(&w->release, 1);
     pthread_join(w->thread, NULL);
     assert_int_equal(w->failed, 0);
 }
@@ -1317,8 +1355,264 @@ static void test_allocator(void **state)
     free(b.p);
 }
 
+/* ---------------------------------------------------------------------------
+ * Read-ahead: a second thread reads and inflates; nothing else may change
+ * ------------------------------------------------------------------------- */
+
+static void *main_only_alloc(void *ctx, size_t size)
+{
+    counting *c = ctx;
+    if (!pthread_equal(pthread_self(), main_thread))
+        c->fail_at = -2; /* marks "called off the main thread" */
+    return c_alloc(ctx, size);
+}
+
+static void main_only_free(void *ctx, void *p, size_t size)
+{
+    counting *c = ctx;
+    if (!pthread_equal(pthread_self(), main_thread))
+        c->fail_at = -2;
+    c_free(ctx, p, size);
+}
+
+/* A joined thread leaves /proc/self/task a moment after pthread_join()
+ * returns: wait (bounded) until none is left. */
+static void assert_single_thread(void)
+{
+    for (int i = 0; i < 1000 && thread_count() != 0; i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(thread_count(), 0);
+}
+
+static bool progress_off_main, progress_backwards;
+
+/* The final call may repeat the last count; counts never go back. */
+static void progress_where(void *ctx, uint64_t bytes, uint64_t total)
+{
+    progress_log *l = ctx;
+    if (l->calls && bytes < l->last)
+        progress_backwards = true;
+    on_progress(ctx, bytes, total);
+    if (!pthread_equal(pthread_self(), main_thread))
+        progress_off_main = true;
+}
+
+/* Reads `path` with and without read-ahead, with 16 KiB buffers (4 KiB
+ * slots, so that every corpus file but the smallest is read ahead, with many
+ * hand-overs); both must give what decoding from memory gives, and the same
+ * figures. Returns the outcome with read-ahead. */
+static outcome read_both_ways(const char *path, const outcome *want, unsigned pause_every)
+{
+    outcome got[2];
+    for (int ahead = 0; ahead < 2; ahead++) {
+        counting c = {0, 0, -1, 0};
+        elog_allocator a = {main_only_alloc, main_only_free, &c};
+        progress_log l = {0, 0, 0, true, true};
+        elog_reader_options o;
+        elog_reader_options_init(&o);
+        o.read_buffer_size = 16384;
+        o.output_buffer_size = 16384;
+        o.no_read_ahead = !ahead;
+        o.allocator = &a;
+        o.progress = progress_where;
+        o.progress_ctx = &l;
+        o.progress_every = 8192;
+        progress_off_main = progress_backwards = false;
+        assert_single_thread();
+        elog_reader *r;
+        assert_int_equal(elog_reader_open(&r, path, &o), ELOG_READER_OK);
+        got[ahead] = run_reader(r, pause_every);
+        elog_reader_close(r);
+        assert_int_equal(c.fail_at, -1);   /* the allocator only ever on main */
+        assert_int_equal(c.live, 0);
+        assert_false(got[ahead].rec.off_main);
+        assert_false(progress_off_main);
+        assert_false(progress_backwards);
+        if (got[ahead].status == ELOG_READER_OK) /* the final call */
+            assert_int_equal(l.last, got[ahead].info.bytes_read);
+
+        if (want)
+            assert_same(want, &got[ahead]);
+    }
+    assert_int_equal(got[0].status, got[1].status);
+    assert_string_equal(got[0].error, got[1].error);
+    /* zlib's output in the call that fails is dropped, and read-ahead
+     * inflates in smaller pieces: after a gzip error, the decoder may have
+     * seen more of the data with it. */
+    if (got[0].status != ELOG_READER_E_GZIP) {
+        assert_same_end(&got[0].end, &got[1].end);
+        assert_int_equal(got[0].rec.hash, got[1].rec.hash);
+    } else {
+        assert_true(got[1].end.total_bytes >= got[0].end.total_bytes);
+    }
+    /* After an error, how far the reader got depends on its chunk sizes. */
+    if (got[0].status == ELOG_READER_OK) {
+        assert_int_equal(got[0].info.bytes_read, got[1].info.bytes_read);
+        assert_int_equal(got[0].info.bytes_out, got[1].info.bytes_out);
+        assert_int_equal(got[0].info.gzip_members, got[1].info.gzip_members);
+        assert_int_equal(got[0].info.gzip_truncated, got[1].info.gzip_truncated);
+        assert_int_equal(got[0].info.eof, got[1].info.eof);
+    }
+    /* The thread ran only when allowed to (and was joined by close). */
+    assert_false(got[0].info.read_ahead);
+    if (got[0].rec.events >= 2)
+        assert_int_equal(got[0].rec.max_threads, 0);
+    assert_single_thread();
+    return got[1];
+}
+
+static void test_read_ahead_matches(void **state)
+{
+    (void)state;
+    char names[64][256];
+    size_t n = corpus_files(names, 64);
+    unsigned threaded = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[2048], gz[2048];
+        path_in(path, sizeof path, corpus_dir, names[i]);
+        blob b = load(path);
+        outcome want = decode_memory(b.p, b.n);
+        outcome got = read_both_ways(path, &want, 0);
+        assert_int_equal(got.info.bytes_read, b.n);
+        assert_int_equal(got.info.eof, ELOG_READER_EOF_END);
+        assert_int_equal(got.info.read_ahead, b.n > 4096);
+        threaded += got.info.read_ahead;
+        if (b.n > 100000) /* the thread is still there, ahead of the decoder */
+            assert_int_equal(got.rec.max_threads, 1);
+        /* gzip, in two members, so that a member boundary falls in a slot. */
+        tmp_path(gz, sizeof gz, "ahead.eventlog.gz");
+        gz_member(gz, "wb", b.p, b.n / 3);
+        gz_member(gz, "ab", b.p + b.n / 3, b.n - b.n / 3);
+        got = read_both_ways(gz, &want, 0);
+        assert_true(got.info.gzip);
+        assert_int_equal(got.info.gzip_members, 2);
+        struct stat st;
+        assert_int_equal(stat(gz, &st), 0);
+        assert_int_equal(got.info.read_ahead, st.st_size > 4096);
+        /* Pauses keep a slot held across calls. */
+        if (b.n > 100000) {
+            read_both_ways(path, &want, 1000);
+            read_both_ways(gz, &want, 1000);
+        }
+        free(b.p);
+    }
+    assert_true(threaded >= 12); /* 13 of the 18 conformance files */
+
+    /* The pull API hands out the file's bytes, slot by slot. */
+    blob b = load_corpus("stop.hT.eventlog");
+    char path[2048];
+    path_in(path, sizeof path, corpus_dir, "stop.hT.eventlog");
+    pull_all(path, &b, 16384, 0);
+    free(b.p);
+}
+
+/* A corrupt or cut .gz read ahead fails exactly as it does without: same
+ * status, message (compressed offset), end and callbacks. */
+static void test_read_ahead_gzip_errors(void **state)
+{
+    (void)state;
+    blob b = load_corpus("stop.hT.eventlog");
+    char gz[2048];
+    tmp_path(gz, sizeof gz, "ahead-corrupt.gz");
+    gz_member(gz, "wb", b.p, b.n);
+    blob z = load(gz);
+
+    /* Mid-stream: here the inflated bytes go wrong before zlib notices, so
+     * the decoder stops first (same message, same offset either way). */
+    z.p[z.n / 2] ^= 0x55;
+    save(gz, z.p, z.n);
+    outcome got = read_both_ways(gz, NULL, 0);
+    assert_true(got.status == ELOG_READER_E_GZIP || got.status == ELOG_READER_E_DECODE);
+    assert_non_null(strstr(got.error, gz));
+    assert_int_equal(got.rec.max_threads, 1);
+    z.p[z.n / 2] ^= 0x55;
+
+    /* A wrong CRC: zlib fails on the thread, at the very end. */
+    z.p[z.n - 8] ^= 0xff;
+    save(gz, z.p, z.n);
+    got = read_both_ways(gz, NULL, 0);
+    assert_int_equal(got.status, ELOG_READER_E_GZIP);
+    assert_non_null(strstr(got.error, "incorrect data check"));
+    assert_true(compressed_offset(got.error) >= z.n - 8);
+    outcome part = decode_memory(b.p, (size_t)got.end.total_bytes);
+    assert_int_equal(got.rec.hash, part.rec.hash);
+    assert_true(got.end.total_bytes > b.n / 2);
+    z.p[z.n - 8] ^= 0xff;
+
+    save(gz, z.p, z.n * 7 / 10); /* cut */
+    got = read_both_ways(gz, NULL, 0);
+    assert_int_equal(got.status, ELOG_READER_OK);
+    assert_true(got.info.gzip_truncated);
+    outcome want = decode_memory(b.p, (size_t)got.end.total_bytes);
+    assert_same(&want, &got);
+
+    /* Plain, cut mid-event. */
+    save(gz, b.p, b.n * 2 / 3 + 5);
+    want = decode_memory(b.p, b.n * 2 / 3 + 5);
+    got = read_both_ways(gz, &want, 0);
+    assert_int_equal(got.end.kind, ELOG_END_TRUNCATED_IN_EVENT);
+    free(b.p);
+    free(z.p);
+}
+
+/* Closing a reader whose thread is blocked on a full ring, or busy, joins it
+ * at once; so does a decoder error early in a large file. */
+static void test_read_ahead_close_early(void **state)
+{
+    (void)state;
+    char path[2048], gz[2048];
+    path_in(path, sizeof path, corpus_dir, "stop.hT.eventlog");
+    blob b = load_corpus("stop.hT.eventlog");
+    tmp_path(gz, sizeof gz, "ahead-close.gz");
+    gz_member(gz, "wb", b.p, b.n);
+    const char *inputs[] = {path, gz};
+    for (size_t i = 0; i < 2; i++) {
+        for (int k = 0; k < 20; k++) {
+            elog_reader_options o;
+            elog_reader_options_init(&o);
+            o.read_buffer_size = 16384 << (k % 3);
+            o.output_buffer_size = 16384 << (k % 2);
+            elog_reader *r;
+            assert_int_equal(elog_reader_open(&r, inputs[i], &o), ELOG_READER_OK);
+            rec rc;
+            memset(&rc, 0, sizeof rc);
+            rc.pause_every = 1 + (unsigned)k * 37;
+            init_settings();
+            elog_decoder d;
+            elog_decoder_init(&d, &settings, &rc);
+            elog_end end;
+            assert_int_equal(elog_reader_run(r, &d, &end), ELOG_READER_PAUSED);
+            if (k % 2) { /* let the thread fill the ring and wait */
+                struct timespec ts = {0, 2000000};
+                nanosleep(&ts, NULL);
+            }
+            elog_reader_close(r);
+            elog_decoder_free(&d);
+        }
+    }
+
+    /* A decoder error near the start. */
+    uint8_t *bad = malloc(b.n);
+    assert_non_null(bad);
+    memcpy(bad, b.p, b.n);
+    memset(bad + 4000, 0xee, 64);
+    char cut[2048];
+    tmp_path(cut, sizeof cut, "ahead-bad.eventlog");
+    save(cut, bad, b.n);
+    outcome want = decode_memory(bad, b.n);
+    assert_int_equal(want.end.kind, ELOG_END_ERROR);
+    outcome got = read_both_ways(cut, NULL, 0);
+    assert_int_equal(got.status, ELOG_READER_E_DECODE);
+    assert_same_end(&want.end, &got.end);
+    free(bad);
+    free(b.p);
+}
+
 int main(void)
 {
+    main_thread = pthread_self();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_matches_memory),
         cmocka_unit_test(test_gzip_matches_memory),
@@ -1343,6 +1637,9 @@ int main(void)
         cmocka_unit_test(test_decode_error),
         cmocka_unit_test(test_sticky_and_usage),
         cmocka_unit_test(test_allocator),
+        cmocka_unit_test(test_read_ahead_matches),
+        cmocka_unit_test(test_read_ahead_gzip_errors),
+        cmocka_unit_test(test_read_ahead_close_early),
     };
     return cmocka_run_group_tests_name("reader", tests, setup_group, teardown_group);
 }
