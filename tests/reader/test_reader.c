@@ -1467,7 +1467,11 @@ static void test_read_ahead_matches(void **state)
 {
     (void)state;
     char names[64][256];
-    size_t n = corpus_files(names, 64);
+    size_t n = corpus_files(names, 64), all = n;
+    /* Fewer files under valgrind (scripts/test.sh sets it). */
+    const char *max = getenv("ELOG_TEST_FILES_MAX");
+    if (max && (size_t)atoi(max) < n)
+        n = (size_t)atoi(max);
     unsigned threaded = 0;
     for (size_t i = 0; i < n; i++) {
         char path[2048], gz[2048];
@@ -1498,7 +1502,8 @@ static void test_read_ahead_matches(void **state)
         }
         free(b.p);
     }
-    assert_true(threaded >= 12); /* 13 of the 18 conformance files */
+    if (n == all)
+        assert_true(threaded >= 12); /* 13 of the 18 conformance files */
 
     /* The pull API hands out the file's bytes, slot by slot. */
     blob b = load_corpus("stop.hT.eventlog");
