@@ -1513,8 +1513,8 @@ static void test_read_ahead_matches(void **state)
     free(b.p);
 }
 
-/* A corrupt or cut .gz read ahead fails exactly as it does without: same
- * status, message (compressed offset), end and callbacks. */
+/* A corrupt or cut .gz read ahead fails as it does without: same status and
+ * message (with the compressed offset); see read_both_ways for the end. */
 static void test_read_ahead_gzip_errors(void **state)
 {
     (void)state;
