@@ -8,7 +8,9 @@ header   eventlog/catalogue.h: ELOG_EV_* ids, one struct per event type
 tables   the layout/field introspection tables (C source).
 decode   one field reader per layout, bounds-checked for variable layouts
          (a header of static inline functions, included by decoder.c).
-show     one `ghc-events show` text writer per layout (C source).
+show     the `ghc-events show` text writers per layout (C source): one through
+         the elog_writer, and one writing straight into a buffer with room
+         for its bound (elog_show_event()'s fast path).
 
 Python standard library only, deterministic output (reproducible builds).
 """
@@ -47,6 +49,29 @@ STR_FMTS = {
 }
 STACK_FMTS = {"stack": "elog__put_stack(w, {v});"}
 HOOKS = {"heap_filters": "elog__put_heap_filters(w, &ev->as.{ev});"}
+# The same formats for the fast path (show_internal.h): the pointer code and
+# the most bytes it writes, a constant or (per-unit, expression) for text that
+# grows with a field. Formats missing here send their layouts to the writer
+# path.
+DEC_BOUND = {"u8": 3, "u16": 5, "u32": 10, "u64": 20}
+INT_FAST = {
+    "": ("p = elog__fmt_dec(p, {v});", None),
+    "hex": ("p = elog__fmt_hex(p, {v});", 16),
+    "lo16": ("p = elog__fmt_dec(p, (uint64_t)({v} & 0xffffu));", 5),
+    "plus1": ("p = elog__fmt_dec(p, (uint64_t)({v}) + 1u);", 20),
+    "caf": ("if ({v} & 1u) p = elog__fmt_bytes(p, (elog_slice){{(const uint8_t *)\" CAF\", 4}});", 4),
+    "stop_status": ("p = elog__fmt_stop_status(p, {v}, ev->as.{ev}.info);", 64),
+    "capset_type": ("p = elog__fmt_capset_type(p, {v});", 32),
+    "breakdown": ("p = elog__fmt_breakdown(p, {v});", 32),
+    "eden_tag": ("p = elog__fmt_eden_tag(p, {v});", 16),
+}
+STR_FAST = {
+    "": ("p = elog__fmt_bytes(p, {v});", (1, "{v}.len")),
+    "latin1": ("p = elog__fmt_latin1(p, {v});", (2, "{v}.len")),
+}
+STACK_FAST = {"stack": ("p = elog__fmt_stack(p, {v});", (12, "{v}.count"))}
+# Must not exceed ELOG__SHOW_FAST_BODY (checked by the generated code).
+FAST_UNCHECKED_MAX = 960
 
 
 class CatalogueError(Exception):
@@ -394,7 +419,61 @@ def gen_show_c(layouts):
     for lay in layouts:
         o.append(f"    show_{lay.lname}_{lay.variant},")
     o += ["};", ""]
+    o.append(f"_Static_assert({FAST_UNCHECKED_MAX} <= ELOG__SHOW_FAST_BODY, "
+             f"\"unchecked fast writers must fit\");")
+    o.append("")
+    fast = {}
+    for lay in layouts:
+        code = gen_show_fast(lay)
+        if code:
+            fast[lay.index] = f"fast_{lay.lname}_{lay.variant}"
+            o += code
+    o.append("const elog__show_fast_fn elog__show_fast[ELOG_CATALOGUE_LAYOUTS] = {")
+    for lay in layouts:
+        o.append(f"    {fast.get(lay.index, 'NULL')},")
+    o += ["};", ""]
     return "\n".join(o)
+
+
+def gen_show_fast(lay):
+    """The fast-path writer of a layout, or None if a format has none."""
+    body, const, grows = [], 0, []
+    for part in lay.show_parts:
+        if part[0] == "lit":
+            text = part[1].replace("\\n", "\n")
+            n = len(text.encode("utf-8"))
+            body.append(f"    memcpy(p, {c_string(text)}, {n});")
+            body.append(f"    p += {n};")
+            const += n
+        elif part[0] == "hook":
+            return None
+        else:
+            _, f, fmt = part
+            v = f"ev->as.{lay.lname}.{f.name}"
+            table = INT_FAST if f.kind in INT_SIZES else STACK_FAST if f.kind == "stack" else STR_FAST
+            if fmt not in table:
+                return None
+            code, bound = table[fmt]
+            body.append("    " + code.format(v=v, ev=lay.lname))
+            if bound is None:
+                bound = DEC_BOUND[f.kind]
+            if isinstance(bound, tuple):
+                grows.append(f"{bound[0]}u * (size_t){bound[1].format(v=v)}")
+            else:
+                const += bound
+    o = [f"static char *fast_{lay.lname}_{lay.variant}(char *p, const char *end, const elog_event *ev)",
+         "{"]
+    if grows or const > FAST_UNCHECKED_MAX:
+        need = " + ".join([f"{const}u"] + grows)
+        o.append(f"    if ((size_t)(end - p) < {need})")
+        o.append("        return NULL;")
+    else:
+        o.append("    (void)end;")
+    if not any(p[0] != "lit" for p in lay.show_parts):
+        o.append("    (void)ev;")
+    o += body
+    o += ["    return p;", "}", ""]
+    return o
 
 
 GENERATORS = {"header": gen_header, "tables": gen_tables_c, "decode": gen_decode_h,

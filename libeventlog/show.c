@@ -82,33 +82,104 @@ void elog__put_lit(elog_writer *w, const char *s, size_t n)
 
 #define PUT_STR(w, s) elog__put_lit((w), (s), sizeof(s) - 1)
 
-/* Two digits per division: decimal numbers (timestamps above all) are most
- * of what `show` prints. */
-static const char digit_pairs[201] =
+/* Two digits at a time: decimal numbers (timestamps above all) are most of
+ * what `show` prints. */
+const char elog__digit_pairs[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
-void elog__put_dec(elog_writer *w, uint64_t v)
+/* Digits by fixed-point arithmetic (no division loop): FP(x, k) is x / k in
+ * 32.32 fixed point, rounded up enough that multiplying its fraction by 100
+ * yields the next two digits in the integer part, exactly, as used below:
+ * k = 100 for x < 10^4, 10^4 for x < 10^6, 10^6 for x < 10^8 (each checked
+ * exhaustively against printf). */
+#define FP(x, k) ((((uint64_t)(x) * ((UINT64_C(1) << 48) / (k) + 1u)) >> 16) + 1u)
+#define PAIR(p, y) memcpy((p), elog__digit_pairs + 2 * ((y) >> 32), 2)
+#define NEXT(y) ((y) = (uint64_t)(uint32_t)(y) * 100u)
+
+/* The integer part of y: one digit, or two if `two`. */
+static inline char *lead(char *p, uint64_t y, bool two)
 {
-    char tmp[20];
-    size_t i = sizeof tmp;
-    while (v >= 100) {
-        unsigned r = (unsigned)(v % 100);
-        v /= 100;
-        tmp[--i] = digit_pairs[2 * r + 1];
-        tmp[--i] = digit_pairs[2 * r];
+    if (two) {
+        PAIR(p, y);
+        return p + 2;
     }
-    if (v >= 10) {
-        tmp[--i] = digit_pairs[2 * v + 1];
-        tmp[--i] = digit_pairs[2 * v];
-    } else {
-        tmp[--i] = (char)('0' + v);
-    }
-    elog__put_lit(w, tmp + i, sizeof tmp - i);
+    *p = (char)('0' + (y >> 32));
+    return p + 1;
 }
 
-void elog__put_hex(elog_writer *w, uint64_t v)
+/* x < 1e8, without leading zeros. */
+static inline char *fmt_lt1e8(char *p, uint32_t x)
+{
+    if (x < 100) {
+        memcpy(p, elog__digit_pairs + 2 * x + (x < 10), 2);
+        return p + 1 + (x >= 10);
+    }
+    if (x < 10000) {
+        uint64_t y = FP(x, 100u);
+        p = lead(p, y, x >= 1000);
+        NEXT(y);
+        PAIR(p, y);
+        return p + 2;
+    }
+    if (x < 1000000) {
+        uint64_t y = FP(x, 10000u);
+        p = lead(p, y, x >= 100000);
+        NEXT(y);
+        PAIR(p, y);
+        NEXT(y);
+        PAIR(p + 2, y);
+        return p + 4;
+    }
+    uint64_t y = FP(x, 1000000u);
+    p = lead(p, y, x >= 10000000);
+    NEXT(y);
+    PAIR(p, y);
+    NEXT(y);
+    PAIR(p + 2, y);
+    NEXT(y);
+    PAIR(p + 4, y);
+    return p + 6;
+}
+
+/* x < 1e8 as exactly eight digits. */
+static inline char *fmt8(char *p, uint32_t x)
+{
+    uint64_t y = FP(x, 1000000u);
+    PAIR(p, y);
+    NEXT(y);
+    PAIR(p + 2, y);
+    NEXT(y);
+    PAIR(p + 4, y);
+    NEXT(y);
+    PAIR(p + 6, y);
+    return p + 8;
+}
+
+char *elog__fmt_dec_big(char *p, uint64_t v)
+{
+    if (v < 100000000u)
+        return fmt_lt1e8(p, (uint32_t)v);
+    uint64_t hi = v / 100000000u;
+    uint32_t lo = (uint32_t)(v - hi * 100000000u);
+    if (hi < 100000000u) {
+        p = fmt_lt1e8(p, (uint32_t)hi);
+    } else {
+        uint64_t top = hi / 100000000u; /* <= 1844 */
+        p = fmt_lt1e8(p, (uint32_t)top);
+        p = fmt8(p, (uint32_t)(hi - top * 100000000u));
+    }
+    return fmt8(p, lo);
+}
+
+void elog__put_dec(elog_writer *w, uint64_t v)
+{
+    char tmp[24];
+    elog__put_lit(w, tmp, (size_t)(elog__fmt_dec(tmp, v) - tmp));
+}
+
+char *elog__fmt_hex(char *p, uint64_t v)
 {
     char tmp[16];
     size_t i = sizeof tmp;
@@ -116,7 +187,14 @@ void elog__put_hex(elog_writer *w, uint64_t v)
         tmp[--i] = "0123456789abcdef"[v & 15];
         v >>= 4;
     } while (v);
-    elog__put_lit(w, tmp + i, sizeof tmp - i);
+    memcpy(p, tmp + i, sizeof tmp - i);
+    return p + (sizeof tmp - i);
+}
+
+void elog__put_hex(elog_writer *w, uint64_t v)
+{
+    char tmp[16];
+    elog__put_lit(w, tmp, (size_t)(elog__fmt_hex(tmp, v) - tmp));
 }
 
 static void put_utf8(elog_writer *w, uint32_t cp)
@@ -167,6 +245,20 @@ static size_t utf8_seq(const uint8_t *p, const uint8_t *end, uint32_t *cp)
         return 0;
     *cp = v;
     return n;
+}
+
+char *elog__fmt_latin1(char *p, elog_slice s)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.ptr[i];
+        if (c < 0x80) {
+            *p++ = (char)c;
+        } else {
+            *p++ = (char)(0xc0 | (c >> 6));
+            *p++ = (char)(0x80 | (c & 0x3f));
+        }
+    }
+    return p;
 }
 
 void elog__put_latin1(elog_writer *w, elog_slice s)
@@ -269,6 +361,35 @@ void elog__put_leading_num(elog_writer *w, elog_slice s)
     elog_writer_put(w, s.ptr + z, n - z);
 }
 
+/* ", {v}" for v < 100, padded to four bytes. */
+#define SEP_SMALL(v) {',', ' ', (char)((v) < 10 ? '0' + (v) : '0' + (v) / 10), (char)((v) < 10 ? 0 : '0' + (v) % 10)}
+#define SEP_SMALL10(t)                                                                 \
+    SEP_SMALL(t), SEP_SMALL(t + 1), SEP_SMALL(t + 2), SEP_SMALL(t + 3), SEP_SMALL(t + 4), \
+        SEP_SMALL(t + 5), SEP_SMALL(t + 6), SEP_SMALL(t + 7), SEP_SMALL(t + 8), SEP_SMALL(t + 9)
+static const char sep_small[100][4] = {SEP_SMALL10(0),  SEP_SMALL10(10), SEP_SMALL10(20),
+                                       SEP_SMALL10(30), SEP_SMALL10(40), SEP_SMALL10(50),
+                                       SEP_SMALL10(60), SEP_SMALL10(70), SEP_SMALL10(80),
+                                       SEP_SMALL10(90)};
+
+char *elog__fmt_stack(char *p, elog_u32_array a)
+{
+    if (a.count == 0)
+        return p;
+    p = elog__fmt_dec(p, elog_u32_array_get(a, 0));
+    for (uint32_t i = 1; i < a.count; i++) {
+        uint32_t v = elog_u32_array_get(a, i);
+        if (v < 100) {
+            /* Cost-centre ids are mostly small. */
+            memcpy(p, sep_small[v], 4);
+            p += 3 + (v >= 10);
+        } else {
+            memcpy(p, ", ", 2);
+            p = elog__fmt_dec_big(p + 2, v);
+        }
+    }
+    return p;
+}
+
 void elog__put_stack(elog_writer *w, elog_u32_array a)
 {
     for (uint32_t i = 0; i < a.count; i++) {
@@ -278,75 +399,95 @@ void elog__put_stack(elog_writer *w, elog_u32_array a)
     }
 }
 
-void elog__put_stop_status(elog_writer *w, uint16_t status, uint32_t info)
+/* The fixed-vocabulary formats: one pointer writer each, which the writer
+ * versions format through. */
+#define FMT_STR(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
+
+char *elog__fmt_stop_status(char *p, uint16_t status, uint32_t info)
 {
     switch (status) {
     case 0:
-    case 19: PUT_STR(w, "No stop thread status"); return;
-    case 1: PUT_STR(w, "heap overflow"); return;
-    case 2:
-        PUT_STR(w, "stack overflow, size ");
-        elog__put_dec(w, info);
-        return;
-    case 3: PUT_STR(w, "thread yielding"); return;
-    case 5: PUT_STR(w, "thread finished"); return;
-    case 6: PUT_STR(w, "making a foreign call"); return;
-    case 7: PUT_STR(w, "blocked on an MVar"); return;
-    case 8:
-        PUT_STR(w, "blocked on black hole owned by thread ");
-        elog__put_dec(w, info);
-        return;
-    case 9: PUT_STR(w, "blocked on I/O read"); return;
-    case 10: PUT_STR(w, "blocked on I/O write"); return;
-    case 11: PUT_STR(w, "blocked on threadDelay"); return;
-    case 12: PUT_STR(w, "blocked in STM retry"); return;
-    case 13: PUT_STR(w, "blocked on asyncDoProc"); return;
-    case 18: PUT_STR(w, "blocked in throwTo"); return;
-    case 20: PUT_STR(w, "blocked reading an MVar"); return;
+    case 19: return FMT_STR(p, "No stop thread status");
+    case 1: return FMT_STR(p, "heap overflow");
+    case 2: return elog__fmt_dec(FMT_STR(p, "stack overflow, size "), info);
+    case 3: return FMT_STR(p, "thread yielding");
+    case 5: return FMT_STR(p, "thread finished");
+    case 6: return FMT_STR(p, "making a foreign call");
+    case 7: return FMT_STR(p, "blocked on an MVar");
+    case 8: return elog__fmt_dec(FMT_STR(p, "blocked on black hole owned by thread "), info);
+    case 9: return FMT_STR(p, "blocked on I/O read");
+    case 10: return FMT_STR(p, "blocked on I/O write");
+    case 11: return FMT_STR(p, "blocked on threadDelay");
+    case 12: return FMT_STR(p, "blocked in STM retry");
+    case 13: return FMT_STR(p, "blocked on asyncDoProc");
+    case 18: return FMT_STR(p, "blocked in throwTo");
+    case 20: return FMT_STR(p, "blocked reading an MVar");
     default:
         /* ghc-events aborts (mkStat) on these. */
-        PUT_STR(w, "unknown stop status ");
-        elog__put_dec(w, status);
-        return;
+        return elog__fmt_dec(FMT_STR(p, "unknown stop status "), status);
+    }
+}
+
+void elog__put_stop_status(elog_writer *w, uint16_t status, uint32_t info)
+{
+    char tmp[64];
+    elog__put_lit(w, tmp, (size_t)(elog__fmt_stop_status(tmp, status, info) - tmp));
+}
+
+char *elog__fmt_capset_type(char *p, uint16_t type)
+{
+    switch (type) {
+    case 1: return FMT_STR(p, "CapsetCustom");
+    case 2: return FMT_STR(p, "CapsetOsProcess");
+    case 3: return FMT_STR(p, "CapsetClockDomain");
+    default: return FMT_STR(p, "CapsetUnknown");
     }
 }
 
 void elog__put_capset_type(elog_writer *w, uint16_t type)
 {
-    switch (type) {
-    case 1: PUT_STR(w, "CapsetCustom"); return;
-    case 2: PUT_STR(w, "CapsetOsProcess"); return;
-    case 3: PUT_STR(w, "CapsetClockDomain"); return;
-    default: PUT_STR(w, "CapsetUnknown"); return;
-    }
+    char tmp[32];
+    elog__put_lit(w, tmp, (size_t)(elog__fmt_capset_type(tmp, type) - tmp));
 }
 
-void elog__put_breakdown(elog_writer *w, uint32_t breakdown)
+char *elog__fmt_breakdown(char *p, uint32_t breakdown)
 {
     static const char *const names[] = {NULL,          "cost centre", "module",
                                         "closure description", "type description",
                                         "retainer",    "biography",   "closure type",
                                         "info table",  "era"};
     if (breakdown >= 1 && breakdown <= 9) {
-        elog__put_lit(w, names[breakdown], strlen(names[breakdown]));
-    } else {
-        PUT_STR(w, "unknown breakdown ");
-        elog__put_dec(w, breakdown);
+        size_t n = strlen(names[breakdown]);
+        memcpy(p, names[breakdown], n);
+        return p + n;
     }
+    return elog__fmt_dec(FMT_STR(p, "unknown breakdown "), breakdown);
 }
 
-void elog__put_eden_tag(elog_writer *w, uint8_t tag)
+void elog__put_breakdown(elog_writer *w, uint32_t breakdown)
+{
+    char tmp[32];
+    elog__put_lit(w, tmp, (size_t)(elog__fmt_breakdown(tmp, breakdown) - tmp));
+}
+
+char *elog__fmt_eden_tag(char *p, uint8_t tag)
 {
     static const char *const names[] = {"Ready",   "NewPE",  "PETIDS", "Finish", "FailPE",
                                         "RFork",   "Connect", "DataMes", "Head",  "Constr",
                                         "Part",    "Terminate", "Packet"};
     unsigned i = (uint8_t)(tag - 0x50);
     if (i < sizeof names / sizeof names[0]) {
-        elog__put_lit(w, names[i], strlen(names[i]));
-    } else {
-        PUT_STR(w, "unknown tag ");
-        elog__put_dec(w, tag);
+        size_t n = strlen(names[i]);
+        memcpy(p, names[i], n);
+        return p + n;
     }
+    return elog__fmt_dec(FMT_STR(p, "unknown tag "), tag);
+}
+
+void elog__put_eden_tag(elog_writer *w, uint8_t tag)
+{
+    char tmp[16];
+    elog__put_lit(w, tmp, (size_t)(elog__fmt_eden_tag(tmp, tag) - tmp));
 }
 
 void elog__put_heap_filters(elog_writer *w, const elog_ev_heap_prof_begin *b)
@@ -398,17 +539,40 @@ void elog_show_event_text(elog_writer *w, const elog_event *ev)
         elog_writer_put(w, ev->type->description.ptr, ev->type->description.len);
 }
 
-void elog_show_event(elog_writer *w, const elog_event *ev)
+static inline __attribute__((always_inline)) char *fmt_prefix(char *p, const elog_event *ev)
 {
-    elog__put_dec(w, ev->time);
-    PUT_STR(w, ": ");
+    p = elog__fmt_dec(p, ev->time);
     if (ev->cap != ELOG_NO_CAP) {
-        PUT_STR(w, "cap ");
-        elog__put_dec(w, ev->cap);
-        PUT_STR(w, ": ");
+        p = FMT_STR(p, ": cap ");
+        p = elog__fmt_dec(p, ev->cap);
     }
+    return FMT_STR(p, ": ");
+}
+
+/* The line through the writer's bounds-checked calls. */
+static __attribute__((noinline)) void show_event_slow(elog_writer *w, const elog_event *ev)
+{
+    char tmp[ELOG__SHOW_FAST_PREFIX];
+    elog__put_lit(w, tmp, (size_t)(fmt_prefix(tmp, ev) - tmp));
     elog_show_event_text(w, ev);
     put_byte(w, '\n');
+}
+
+void elog_show_event(elog_writer *w, const elog_event *ev)
+{
+    /* Fast path: the whole line straight into the buffer (show_internal.h). */
+    if (w->cap - w->len >= ELOG__SHOW_FAST_ROOM && ev->layout) {
+        elog__show_fast_fn f = elog__show_fast[ev->layout->index];
+        if (f) {
+            char *p = f(fmt_prefix(w->buf + w->len, ev), w->buf + w->cap - 1, ev);
+            if (p) {
+                *p++ = '\n';
+                w->len = (size_t)(p - w->buf);
+                return;
+            }
+        }
+    }
+    show_event_slow(w, ev);
 }
 
 size_t elog_show_event_to(char *buf, size_t cap, const elog_event *ev)

@@ -2,10 +2,59 @@
 #ifndef ELOG_SHOW_INTERNAL_H
 #define ELOG_SHOW_INTERNAL_H
 
+#include <string.h>
+
 #include "eventlog/show.h"
 
 typedef void (*elog__show_fn)(elog_writer *w, const elog_event *ev);
-extern const elog__show_fn elog__show_fns[ELOG_CATALOGUE_LAYOUTS];
+/* Library-internal data: hidden, so the library reaches it without the GOT. */
+#define ELOG__HIDDEN __attribute__((visibility("hidden")))
+
+extern ELOG__HIDDEN const elog__show_fn elog__show_fns[ELOG_CATALOGUE_LAYOUTS];
+
+/* The fast path of elog_show_event(): when the writer has at least
+ * ELOG__SHOW_FAST_ROOM bytes free, the line is formatted straight into its
+ * buffer by a generated per-layout function that writes through a pointer and
+ * returns the pointer past its text, or NULL (having written nothing that
+ * counts) if the event's text might not fit before `end`. Layouts whose text
+ * has a constant bound of at most ELOG__SHOW_FAST_BODY bytes do not check;
+ * the others compare their bound with end - p first. NULL entries (rare
+ * formats) always take the writer path. */
+#define ELOG__SHOW_FAST_ROOM 1024u
+#define ELOG__SHOW_FAST_PREFIX 40u /* "{time}: cap {cap}: " and the newline */
+#define ELOG__SHOW_FAST_BODY (ELOG__SHOW_FAST_ROOM - ELOG__SHOW_FAST_PREFIX)
+
+typedef char *(*elog__show_fast_fn)(char *p, const char *end, const elog_event *ev);
+extern ELOG__HIDDEN const elog__show_fast_fn elog__show_fast[ELOG_CATALOGUE_LAYOUTS];
+
+/* Pointer formatters of the fast path: each writes at most the bound noted
+ * and returns the end of what it wrote. */
+extern ELOG__HIDDEN const char elog__digit_pairs[201];
+char *elog__fmt_dec_big(char *p, uint64_t v);          /* <= 20 bytes */
+char *elog__fmt_hex(char *p, uint64_t v);              /* <= 16 */
+char *elog__fmt_stop_status(char *p, uint16_t status, uint32_t info); /* <= 64 */
+char *elog__fmt_capset_type(char *p, uint16_t type);   /* <= 32 */
+char *elog__fmt_breakdown(char *p, uint32_t breakdown); /* <= 32 */
+char *elog__fmt_eden_tag(char *p, uint8_t tag);        /* <= 16 */
+char *elog__fmt_latin1(char *p, elog_slice s);          /* <= 2 * s.len */
+char *elog__fmt_stack(char *p, elog_u32_array a);       /* <= 12 * a.count */
+
+static inline char *elog__fmt_dec(char *p, uint64_t v)
+{
+    if (v < 100) {
+        /* Two bytes are always written; the second is kept only for v >= 10. */
+        memcpy(p, elog__digit_pairs + 2 * v + (v < 10), 2);
+        return p + 1 + (v >= 10);
+    }
+    return elog__fmt_dec_big(p, v);
+}
+
+static inline char *elog__fmt_bytes(char *p, elog_slice s)
+{
+    if (s.len)
+        memcpy(p, s.ptr, s.len);
+    return p + s.len;
+}
 
 /* Haskell's isPrint for a code point (unicode_print.c). */
 bool elog__is_print(uint32_t cp);

@@ -682,6 +682,43 @@ static void test_event_lines(void **state)
     assert_int_equal(elog_show_event_to(NULL, 0, e), n);
 }
 
+/* Decimal numbers at every length boundary, through the fast path (a
+ * buffer with room: show_line) and the writer path (a buffer too small for
+ * the fast path), against printf. */
+static void test_decimal_boundaries(void **state)
+{
+    (void)state;
+    uint64_t vals[64 * 3 + 1];
+    size_t n = 0;
+    vals[n++] = 0;
+    for (uint64_t p = 10;; p *= 10) {
+        vals[n++] = p - 1;
+        vals[n++] = p;
+        vals[n++] = p + 1;
+        if (p > UINT64_MAX / 10)
+            break;
+    }
+    vals[n++] = UINT32_MAX;
+    vals[n++] = (uint64_t)UINT32_MAX + 1;
+    vals[n++] = UINT64_MAX - 1;
+    vals[n++] = UINT64_MAX;
+    vals[n++] = 12345678901234567ull;
+    pl_clear();
+    synth_u32(&pl, 5);
+    elog_event *e = (elog_event *)mk_in(&std_hdr, ELOG_EV_CREATE_THREAD, 0);
+    e->cap = 1;
+    for (size_t i = 0; i < n; i++) {
+        char want[128], slow[256];
+        e->time = vals[i];
+        e->as.create_thread.thread = (uint32_t)vals[i];
+        int len = snprintf(want, sizeof want, "%llu: cap 1: creating thread %u\n",
+                           (unsigned long long)vals[i], (unsigned)(uint32_t)vals[i]);
+        assert_string_equal(show_line(e), want);
+        assert_int_equal(elog_show_event_to(slow, sizeof slow, e), (size_t)len);
+        assert_memory_equal(slow, want, (size_t)len);
+    }
+}
+
 static void test_show_header(void **state)
 {
     (void)state;
@@ -799,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_layout_variants),
         cmocka_unit_test(test_unknown_events),
         cmocka_unit_test(test_event_lines),
+        cmocka_unit_test(test_decimal_boundaries),
         cmocka_unit_test(test_show_header),
         cmocka_unit_test(test_writer),
     };

@@ -187,7 +187,10 @@ void cli_output_init(cli_output *o, int fd);
 /* Flushes pending output. Returns 0 or -1 (o->err set). */
 int cli_output_flush(cli_output *o);
 /* true once a write failed; later output is dropped. */
-bool cli_output_failed(const cli_output *o);
+static inline bool cli_output_failed(const cli_output *o)
+{
+    return o->err != 0 || o->w.failed;
+}
 /* Prints a message for a failed write (nothing for EPIPE: the reader went
  * away) and returns the exit code to use. */
 int cli_output_report(const cli_output *o);

@@ -57,11 +57,6 @@ int cli_output_flush(cli_output *o)
     return elog_writer_flush(&o->w);
 }
 
-bool cli_output_failed(const cli_output *o)
-{
-    return o->err != 0 || o->w.failed;
-}
-
 int cli_output_report(const cli_output *o)
 {
     if (o->err == EPIPE)

@@ -13,20 +13,28 @@
  *           count, block state at its start). A plain file is re-read in
  *           place; gzip, pipes and sockets are spooled (decompressed) to an
  *           unlinked temporary file meanwhile, so that pass 2 can pread it
- *           (store.c). Progress is shown on a terminal.
+ *           (store.c). Progress is shown on a terminal. A large plain file is
+ *           decoded as two halves on two threads at once ("split mode").
  *   pass 2  merges the runs with a binary heap keyed by (time, run index),
  *           re-reading each run sequentially through its own small buffer and
  *           decoding records with elog_decode_record() and capabilities with
  *           elog_block_state_apply(). Ties go to the earlier run, i.e. the
- *           earlier event in the file, which is exactly a stable sort.
+ *           earlier event in the file, which is exactly a stable sort. The
+ *           run at the top of the heap goes on until its next time passes the
+ *           best of the others, and the decoded events go in batches to a
+ *           second thread that formats and writes them.
  *
  * Nothing is printed unless pass 1 reached a usable end (like ghc-events,
  * which prints nothing when decoding fails).
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Budget for all run buffers together, and the bounds of one buffer
  * (overridable at compile time to exercise the refill and scratch paths;
@@ -54,6 +62,25 @@ typedef struct run {
     uint64_t next;          /* stream offset of buf[len] */
 } run;
 
+/* Most pointer fields (slices, arrays) a layout may have for the quick
+ * rebase of its copied records; layouts with more take the slow way. */
+#define MAX_PTRS 8u
+
+/* What pass 1 learns from one stretch of the input (the whole input, or
+ * either half of it in split mode). */
+typedef struct p1_state {
+    run *runs;
+    size_t n_runs, cap_runs;
+    elog_event marker;      /* the last block marker (id, size, layout, fields) */
+    bool have_marker;
+    uint64_t since_marker;  /* bytes of the records after it so far */
+    bool oom;
+    bool cap_mismatch;
+    uint64_t mismatch_offset;
+    uint64_t delta;         /* added to the decoder's offsets (split mode's tail) */
+    bool gap;               /* some record did not begin where the previous ended */
+} p1_state;
+
 typedef struct sorter {
     const char *name;       /* of the source, for messages */
     cli_store store;
@@ -63,13 +90,12 @@ typedef struct sorter {
     const elog_header *h;
     cli_output *out;
     /* pass 1 */
-    run *runs;
-    size_t n_runs, cap_runs;
-    elog_block_state bs;
-    bool oom;
-    bool cap_mismatch;
-    uint64_t mismatch_offset;
+    p1_state p1;
     /* pass 2 */
+    run *runs;              /* pass 1's */
+    size_t n_runs;
+    uint8_t n_ptrs[ELOG_CATALOGUE_LAYOUTS];     /* per layout: its slices and arrays */
+    uint16_t ptr_off[ELOG_CATALOGUE_LAYOUTS][MAX_PTRS]; /* their offsets in `as` */
     uint32_t *heap;
     size_t heap_len;
     uint8_t *scratch;       /* ELOG_MAX_RECORD_SIZE bytes */
@@ -77,41 +103,89 @@ typedef struct sorter {
 
 /* ---------------------------------------------------------------- pass 1 */
 
-static int p1_on_event(elog_decoder *d, const elog_event *ev)
+/* The block state before the current record, from the last block marker
+ * seen (if any) and the records since. Only block markers reset the state;
+ * every other record takes its size off the remaining bytes (and the
+ * capability goes once nothing remains), so applying all the records since
+ * the marker is the same as applying one record of their total size. */
+static elog_block_state block_state_now(const p1_state *st)
 {
-    sorter *s = cli_source_ctx(d);
-    run *cur = s->n_runs > 0 ? &s->runs[s->n_runs - 1] : NULL;
-    if (cur == NULL || ev->time < cur->last_time || ev->offset != cur->end) {
-        if (s->n_runs == s->cap_runs) {
-            size_t ncap = s->cap_runs ? 2 * s->cap_runs : 256;
-            run *nr = realloc(s->runs, ncap * sizeof *nr);
+    elog_block_state bs = ELOG_BLOCK_STATE_INIT;
+    if (!st->have_marker)
+        return bs; /* outside blocks: any remaining <= 0 behaves the same */
+    elog_event e = st->marker;
+    elog_block_state_apply(&bs, &e, false);
+    uint64_t gap = st->since_marker;
+    while (gap > 0) {
+        e.id = ELOG_EV_CREATE_THREAD; /* any id but the block marker's */
+        e.layout = NULL;
+        e.size = gap > UINT32_MAX ? UINT32_MAX : (uint32_t)gap;
+        elog_block_state_apply(&bs, &e, false);
+        gap -= e.size;
+    }
+    return bs;
+}
+
+static inline __attribute__((always_inline)) int p1_record(p1_state *st, const elog_event *ev)
+{
+    uint64_t off = ev->offset + st->delta;
+    run *cur = st->n_runs > 0 ? &st->runs[st->n_runs - 1] : NULL;
+    if (__builtin_expect(cur == NULL || ev->time < cur->last_time || off != cur->end, 0)) {
+        if (cur != NULL && off != cur->end)
+            st->gap = true;
+        if (st->n_runs == st->cap_runs) {
+            size_t ncap = st->cap_runs ? 2 * st->cap_runs : 256;
+            run *nr = realloc(st->runs, ncap * sizeof *nr);
             if (nr == NULL) {
-                s->oom = true;
+                st->oom = true;
                 return ELOG_CB_ABORT;
             }
-            s->runs = nr;
-            s->cap_runs = ncap;
+            st->runs = nr;
+            st->cap_runs = ncap;
         }
-        cur = &s->runs[s->n_runs++];
+        cur = &st->runs[st->n_runs++];
         memset(cur, 0, sizeof *cur);
-        cur->start = ev->offset;
+        cur->start = off;
         cur->key = ev->time;
-        cur->bs = s->bs;
+        cur->bs = block_state_now(st);
+        /* Check that pass 2 will attribute the run's first record as the
+         * decoder did. */
+        elog_block_state bs = cur->bs;
+        elog_event tmp;
+        tmp.id = ev->id;
+        tmp.size = ev->size;
+        tmp.layout = ev->layout;
+        if (ev->id == ELOG_EV_BLOCK_MARKER)
+            tmp.as.block_marker = ev->as.block_marker;
+        elog_block_state_apply(&bs, &tmp, false);
+        if (tmp.cap != ev->cap) {
+            st->cap_mismatch = true;
+            st->mismatch_offset = off;
+            return ELOG_CB_ABORT;
+        }
     }
-    cur->end = ev->offset + ev->size;
+    cur->end = off + ev->size;
     cur->last_time = ev->time;
     cur->count++;
 
-    /* Track the block state pass 2 will need, and check it agrees with the
-     * decoder's own attribution. */
-    elog_event tmp = *ev;
-    elog_block_state_apply(&s->bs, &tmp, false);
-    if (tmp.cap != ev->cap) {
-        s->cap_mismatch = true;
-        s->mismatch_offset = ev->offset;
-        return ELOG_CB_ABORT;
+    /* Pass 2 needs the block state at the start of each run: remember the
+     * last block marker. */
+    st->since_marker += ev->size;
+    if (__builtin_expect(ev->id == ELOG_EV_BLOCK_MARKER && ev->layout != NULL, 0)) {
+        st->marker.id = ev->id;
+        st->marker.size = ev->size;
+        st->marker.layout = ev->layout;
+        st->marker.as.block_marker = ev->as.block_marker;
+        st->have_marker = true;
+        st->since_marker = 0;
     }
     return ELOG_CB_CONTINUE;
+}
+
+static int p1_on_event(elog_decoder *d, const elog_event *ev)
+{
+    sorter *s = cli_source_ctx(d);
+    return p1_record(&s->p1, ev);
 }
 
 /* Pass 1 sees every byte before the decoder: keep it for pass 2. */
@@ -133,35 +207,308 @@ static void p1_on_end(cli_source *src, const cli_stream_end *e)
     s->have_end = true;
 }
 
-/* Decodes the whole input, recording runs. Returns an exit code, or -1 to
- * go on with pass 2 (s->end then tells how the input ended). */
-static int pass1(sorter *s, cli_source *src)
+/* Reports what went wrong in a pass 1 state; returns an exit code, or -1. */
+static int p1_check(sorter *s, const p1_state *st)
 {
-    if (cli_source_run(src) != 0 || !s->have_end)
-        return CLI_EXIT_BAD_INPUT;
-    if (s->oom) {
-        cli_error("%s: out of memory recording %zu sorted runs", s->name, s->n_runs);
+    if (st->oom) {
+        cli_error("%s: out of memory recording %zu sorted runs", s->name, st->n_runs);
         return CLI_EXIT_BAD_INPUT;
     }
-    if (s->cap_mismatch) {
+    if (st->cap_mismatch) {
         cli_error("%s: internal error: capability attribution of elog_block_state_apply() "
                   "differs from the decoder's (at byte offset %llu)",
-                  s->name, (unsigned long long)s->mismatch_offset);
+                  s->name, (unsigned long long)st->mismatch_offset);
         return CLI_EXIT_BAD_INPUT;
     }
+    return -1;
+}
+
+/* Decodes the whole input, recording runs. Returns an exit code, or -1 to
+ * go on with pass 2 (s->end then tells how the input ended). */
+static int pass1(sorter *s, cli_source *src, elog_decoder **dec_out)
+{
     elog_decoder *dec = cli_source_decoder(src);
+    *dec_out = dec;
+    if (cli_source_run(src) != 0 || !s->have_end)
+        return CLI_EXIT_BAD_INPUT;
+    int rc = p1_check(s, &s->p1);
+    if (rc != -1)
+        return rc;
     if (!cli_end_usable(&s->end))
         return cli_report_end(s->name, dec, &s->end, elog_get_header(dec), false);
     return -1;
 }
 
+/* ------------------------------------------------------ pass 1, split mode
+ *
+ * Pass 1 is one decoder's sequential work, the larger part of the whole when
+ * the formatting of pass 2 runs on a second thread. For a large plain file it
+ * can run as two halves at once: the head [0, S) on this thread and the tail
+ * [S, end) on another, with a second decoder fed the header bytes and then
+ * the tail (its offsets are S - F too small, F being where the events begin).
+ * S is the start of a block marker near the middle, found by hopping from
+ * block to block by their sizes. A block marker resets the block state, so
+ * the tail decodes exactly as it would after the head, provided the head's
+ * records tile [F, S) exactly (no end marker, nothing left over) and neither
+ * half failed. Then the runs are the head's followed by the tail's and the
+ * end is the tail's; in every other case the halves are thrown away and pass
+ * 1 runs sequentially as usual, so this only ever saves time.
+ */
+
+/* Inputs smaller than this are decoded in one piece (overridable at compile
+ * time or with $ELOG_SHOW_SPLIT_MIN, to test the split on small files). */
+#ifndef SPLIT_MIN
+#define SPLIT_MIN (8u * 1024u * 1024u)
+#endif
+#define SPLIT_CHUNK (256u * 1024u)
+#define SPLIT_MAX_HOPS 100000u
+#define SPLIT_HEADER_STEP (4u * 1024u)
+#define SPLIT_MAX_HEADER (64u * 1024u * 1024u)
+
+typedef struct p1_half {
+    elog_settings settings;
+    elog_decoder dec;
+    p1_state st;
+    int fd;
+    uint64_t base;          /* file position of stream offset 0 */
+    uint8_t *buf;           /* SPLIT_CHUNK bytes */
+    uint64_t first_event;   /* stream offset of the first event, UINT64_MAX before */
+    bool inited;
+    elog_end end;
+} p1_half;
+
+static int half_on_event(elog_decoder *d, const elog_event *ev)
+{
+    p1_half *h = d->data;
+    if (__builtin_expect(h->first_event == UINT64_MAX, 0))
+        h->first_event = ev->offset;
+    return p1_record(&h->st, ev);
+}
+
+static bool half_init(p1_half *h, int fd, uint64_t base)
+{
+    memset(h, 0, sizeof *h);
+    h->fd = fd;
+    h->base = base;
+    h->first_event = UINT64_MAX;
+    h->buf = malloc(SPLIT_CHUNK);
+    elog_settings_init(&h->settings);
+    h->settings.on_event = half_on_event;
+    h->settings.options = CLI_DECODER_OPTIONS;
+    elog_decoder_init(&h->dec, &h->settings, h);
+    h->inited = true;
+    return h->buf != NULL;
+}
+
+static void half_free(p1_half *h)
+{
+    if (!h->inited)
+        return;
+    h->inited = false;
+    elog_decoder_free(&h->dec);
+    free(h->buf);
+    free(h->st.runs);
+    h->buf = NULL;
+    h->st.runs = NULL;
+}
+
+static bool pread_all(int fd, void *buf, size_t n, uint64_t pos)
+{
+    uint8_t *p = buf;
+    while (n > 0) {
+        ssize_t k = pread(fd, p, n, (off_t)pos);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return false;
+        p += k;
+        n -= (size_t)k;
+        pos += (uint64_t)k;
+    }
+    return true;
+}
+
+/* Feeds stream bytes [from, to) to the half's decoder. false on a read or
+ * decode error (or a callback's abort): the sequential pass will say what. */
+static bool half_feed(p1_half *h, uint64_t from, uint64_t to)
+{
+    while (from < to) {
+        size_t n = to - from < SPLIT_CHUNK ? (size_t)(to - from) : SPLIT_CHUNK;
+        if (!pread_all(h->fd, h->buf, n, h->base + from))
+            return false;
+        elog_result r = elog_execute(&h->dec, h->buf, n);
+        if (r.status != ELOG_OK)
+            return false;
+        from += n;
+    }
+    return true;
+}
+
+typedef struct tail_job {
+    p1_half h;
+    uint64_t header_len, from, to;
+    bool ok;
+} tail_job;
+
+static void *tail_worker(void *arg)
+{
+    tail_job *j = arg;
+    j->ok = half_feed(&j->h, 0, j->header_len) && half_feed(&j->h, j->from, j->to);
+    j->h.end = elog_finish(&j->h.dec);
+    return NULL;
+}
+
+static uint32_t rd_be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* The start of a block marker at or past `want`, hopping from the one at
+ * `first`; 0 if there is none to trust. */
+static uint64_t find_split(const p1_half *h, const elog_header *hdr, uint64_t first,
+                           uint64_t want, uint64_t size)
+{
+    const elog_event_type *t = elog_header_lookup(hdr, ELOG_EV_BLOCK_MARKER);
+    if (t == NULL || t->layout == NULL || t->size != 14)
+        return 0;
+    uint64_t m = first;
+    for (unsigned hops = 0; hops < SPLIT_MAX_HOPS; hops++) {
+        uint8_t rec[24];
+        if (m + sizeof rec > size || !pread_all(h->fd, rec, sizeof rec, h->base + m))
+            return 0;
+        if (rec[0] != 0 || rec[1] != ELOG_EV_BLOCK_MARKER)
+            return 0;
+        if (m >= want)
+            return m;
+        uint32_t block_size = rd_be32(rec + 10);
+        if (block_size < sizeof rec)
+            return 0;
+        m += block_size;
+    }
+    return 0;
+}
+
+static uint64_t split_min(void)
+{
+    const char *e = getenv("ELOG_SHOW_SPLIT_MIN");
+    if (e != NULL && *e >= '0' && *e <= '9')
+        return strtoull(e, NULL, 10);
+    return SPLIT_MIN;
+}
+
+/* Pass 1 in two halves (see above). Returns -1 to go on with pass 2 (the
+ * runs and end set, *head kept for its header), or -2 if it did not work
+ * out: then nothing is set and pass 1 must run sequentially. */
+static int pass1_split(sorter *s, cli_source *src, const cli_options *opt, p1_half *head)
+{
+    int fd;
+    uint64_t base;
+    struct stat sb;
+    if (opt->follow || !cli_source_seekable(src, &fd, &base) || fstat(fd, &sb) != 0 ||
+        !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size < base ||
+        (uint64_t)sb.st_size - base < split_min() || sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
+        isatty(2))
+        return -2;
+    uint64_t size = (uint64_t)sb.st_size - base;
+    uint8_t magic[4];
+    if (!pread_all(fd, magic, sizeof magic, base) || memcmp(magic, "hdrb", 4) != 0)
+        return -2; /* gzip, or not an eventlog: the sequential pass says what */
+
+    /* The head's first bytes: the header and the first event. */
+    if (!half_init(head, fd, base))
+        return -2;
+    uint64_t first_len = 0;
+    while (head->first_event == UINT64_MAX && first_len < size &&
+           first_len < SPLIT_MAX_HEADER) {
+        uint64_t to = first_len + SPLIT_HEADER_STEP < size ? first_len + SPLIT_HEADER_STEP : size;
+        if (!half_feed(head, first_len, to))
+            return -2;
+        first_len = to;
+    }
+    const elog_header *hdr = NULL;
+    if (head->first_event == UINT64_MAX || (hdr = elog_get_header(&head->dec)) == NULL)
+        return -2;
+    uint64_t first = head->first_event;
+    uint64_t split = find_split(head, hdr, first, first + (size - first) / 2, size);
+    if (split <= first_len)
+        return -2;
+
+    tail_job *tail = malloc(sizeof *tail);
+    if (tail == NULL)
+        return -2;
+    if (!half_init(&tail->h, fd, base)) {
+        half_free(&tail->h);
+        free(tail);
+        return -2;
+    }
+    tail->h.st.delta = split - first;
+    tail->header_len = first;
+    tail->from = split;
+    tail->to = size;
+    tail->ok = false;
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, tail_worker, tail) != 0) {
+        half_free(&tail->h);
+        free(tail);
+        return -2;
+    }
+    bool head_ok = half_feed(head, first_len, split);
+    pthread_join(thread, NULL);
+
+    /* The head must end exactly at the split, with no error; the tail must
+     * have decoded to a usable end. */
+    p1_state *hs = &head->st, *ts = &tail->h.st;
+    bool ok = head_ok && tail->ok && !hs->gap && hs->n_runs > 0 &&
+              hs->runs[hs->n_runs - 1].end == split && elog_get_offset(&head->dec) == split &&
+              !hs->oom && !hs->cap_mismatch && !ts->oom && !ts->cap_mismatch &&
+              ts->n_runs > 0 && ts->runs[0].start == split &&
+              cli_end_usable(&tail->h.end);
+    if (ok) {
+        /* The runs: the head's, then the tail's (the two at the seam joined
+         * when they continue each other, as a sequential pass would). */
+        size_t n = hs->n_runs + ts->n_runs;
+        run *all = realloc(hs->runs, n * sizeof *all);
+        if (all == NULL) {
+            ok = false;
+        } else {
+            hs->runs = all;
+            size_t i = hs->n_runs;
+            /* The tail's end, in file offsets and with the head's events. */
+            s->end = tail->h.end;
+            s->end.offset += tail->h.st.delta;
+            s->end.total_bytes += tail->h.st.delta;
+            for (size_t k = 0; k < i; k++)
+                s->end.events += all[k].count;
+            s->have_end = true;
+            size_t j = 0;
+            run *last = &all[i - 1];
+            if (ts->runs[0].key >= last->last_time) {
+                last->end = ts->runs[0].end;
+                last->last_time = ts->runs[0].last_time;
+                last->count += ts->runs[0].count;
+                j = 1;
+            }
+            memcpy(all + i, ts->runs + j, (ts->n_runs - j) * sizeof *all);
+            hs->n_runs = i + (ts->n_runs - j);
+            hs->cap_runs = n;
+        }
+    }
+    half_free(&tail->h);
+    free(tail);
+    if (!ok)
+        return -2;
+    return -1;
+}
+
 /* ---------------------------------------------------------------- pass 2 */
 
-static uint64_t be64(const uint8_t *p)
+static inline uint64_t be64(const uint8_t *p)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
     return v;
 }
 
@@ -207,8 +554,8 @@ static int run_peek_time(sorter *s, run *r, uint64_t *t)
 }
 
 /* Decodes the run's next record into *ev (slices valid until the next call
- * for this run). */
-static int run_decode(sorter *s, run *r, elog_event *ev)
+ * for this run); *rec is where its bytes are meanwhile. */
+static int run_decode(sorter *s, run *r, elog_event *ev, const uint8_t **rec)
 {
     uint64_t off = r->next - (r->len - r->pos);
     for (;;) {
@@ -216,6 +563,7 @@ static int run_decode(sorter *s, run *r, elog_event *ev)
         size_t need = 0;
         elog_status st = elog_decode_record(s->h, r->buf + r->pos, avail, off, ev, &need);
         if (st == ELOG_OK) {
+            *rec = r->buf + r->pos;
             r->pos += (uint32_t)need;
             return 0;
         }
@@ -239,6 +587,7 @@ static int run_decode(sorter *s, run *r, elog_event *ev)
         size_t need = 0;
         elog_status st = elog_decode_record(s->h, s->scratch, have, off, ev, &need);
         if (st == ELOG_OK) {
+            *rec = s->scratch;
             r->next = off + need;
             return 0;
         }
@@ -275,6 +624,243 @@ static void heap_sift_down(sorter *s, size_t i)
         i = c;
     }
     h[i] = x;
+}
+
+/* Formatting, the larger half of pass 2's work, runs on a second thread when
+ * there is a second CPU: the merge hands it batches of decoded events, each
+ * with a copy of its records' bytes (the run buffers move on), through a ring
+ * of BATCHES slots; it writes them to `out` in order. Without a thread, the
+ * merge formats each batch itself as it is handed over. Either way only one
+ * thread uses `out` at a time: the worker from start() to finish(). */
+#define BATCH_EVENTS 2048u
+#define BATCH_RAW (192u * 1024u) /* > ELOG_MAX_RECORD_SIZE: a batch takes any record */
+#define BATCHES 4u
+#define THREAD_MIN_EVENTS (4u * BATCH_EVENTS)
+
+typedef struct batch {
+    uint32_t n;
+    size_t raw_len;
+    elog_event ev[BATCH_EVENTS];
+    uint8_t raw[BATCH_RAW];
+} batch;
+
+typedef struct formatter {
+    cli_output *out;
+    batch *ring;            /* BATCHES slots */
+    unsigned slots;         /* of the ring: BATCHES, or 1 without a thread */
+    unsigned produced;      /* batches handed over (the next to fill: produced % slots) */
+    unsigned consumed;      /* batches formatted */
+    bool threaded;
+    bool done;              /* no more batches */
+    bool out_failed;        /* the worker saw cli_output_failed() */
+    /* Who sleeps: each is woken once the other has made the ring half full
+     * (or half empty), not for every batch, to save wake-ups. */
+    bool worker_waits, merge_waits;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t more;    /* a batch was handed over, or done */
+    pthread_cond_t room;    /* a batch was formatted */
+} formatter;
+
+static void batch_format(cli_output *out, const batch *b)
+{
+    if (cli_output_failed(out))
+        return;
+    for (uint32_t i = 0; i < b->n; i++)
+        elog_show_event(&out->w, &b->ev[i]);
+}
+
+static void *format_worker(void *arg)
+{
+    formatter *f = arg;
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        while (f->consumed == f->produced && !f->done) {
+            f->worker_waits = true;
+            pthread_cond_wait(&f->more, &f->mu);
+        }
+        f->worker_waits = false;
+        if (f->consumed == f->produced)
+            break;
+        const batch *b = &f->ring[f->consumed % f->slots];
+        pthread_mutex_unlock(&f->mu);
+        batch_format(f->out, b);
+        bool failed = cli_output_failed(f->out);
+        pthread_mutex_lock(&f->mu);
+        f->consumed++;
+        f->out_failed = failed;
+        if (f->merge_waits && f->produced - f->consumed <= f->slots / 2)
+            pthread_cond_signal(&f->room);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+/* For `events` events in all. Returns 0, or -1 if out of memory. */
+static int formatter_start(formatter *f, cli_output *out, uint64_t events)
+{
+    memset(f, 0, sizeof *f);
+    f->out = out;
+    /* A thread pays off from a few batches on. */
+    bool thread = events >= THREAD_MIN_EVENTS && sysconf(_SC_NPROCESSORS_ONLN) > 1;
+    f->slots = thread ? BATCHES : 1;
+    f->ring = malloc(f->slots * sizeof *f->ring);
+    if (f->ring == NULL)
+        return -1;
+    f->ring[0].n = 0;
+    f->ring[0].raw_len = 0;
+    if (thread && pthread_mutex_init(&f->mu, NULL) == 0) {
+        if (pthread_cond_init(&f->more, NULL) == 0) {
+            if (pthread_cond_init(&f->room, NULL) == 0) {
+                if (pthread_create(&f->thread, NULL, format_worker, f) == 0) {
+                    f->threaded = true;
+                    return 0;
+                }
+                pthread_cond_destroy(&f->room);
+            }
+            pthread_cond_destroy(&f->more);
+        }
+        pthread_mutex_destroy(&f->mu);
+    }
+    return 0;
+}
+
+/* The batch being filled. */
+static inline batch *formatter_current(formatter *f)
+{
+    return &f->ring[f->produced % f->slots];
+}
+
+/* Hands the current batch over and starts the next one. Returns false once
+ * output failed (the caller stops). */
+static bool formatter_push(formatter *f)
+{
+    bool failed;
+    if (!f->threaded) {
+        batch_format(f->out, formatter_current(f));
+        f->produced++;
+        f->consumed++;
+        failed = cli_output_failed(f->out);
+    } else {
+        pthread_mutex_lock(&f->mu);
+        f->produced++;
+        if (f->worker_waits && f->produced - f->consumed >= f->slots / 2)
+            pthread_cond_signal(&f->more);
+        while (f->produced - f->consumed >= f->slots) {
+            f->merge_waits = true;
+            pthread_cond_wait(&f->room, &f->mu);
+        }
+        f->merge_waits = false;
+        failed = f->out_failed;
+        pthread_mutex_unlock(&f->mu);
+    }
+    batch *b = formatter_current(f);
+    b->n = 0;
+    b->raw_len = 0;
+    return !failed;
+}
+
+/* Formats what is left and stops the worker: `out` is the caller's again. */
+static void formatter_finish(formatter *f)
+{
+    if (f->ring == NULL)
+        return;
+    if (formatter_current(f)->n > 0)
+        (void)formatter_push(f);
+    if (f->threaded) {
+        pthread_mutex_lock(&f->mu);
+        f->done = true;
+        pthread_cond_signal(&f->more);
+        pthread_mutex_unlock(&f->mu);
+        pthread_join(f->thread, NULL);
+        pthread_cond_destroy(&f->room);
+        pthread_cond_destroy(&f->more);
+        pthread_mutex_destroy(&f->mu);
+    }
+    free(f->ring);
+    f->ring = NULL;
+}
+
+/* memcpy for records, most of which are 10 to 32 bytes. */
+static inline void copy_record(uint8_t *to, const uint8_t *from, uint32_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, z;
+        memcpy(&a, from, 8);
+        memcpy(&z, from + n - 8, 8);
+        memcpy(to, &a, 8);
+        memcpy(to + n - 8, &z, 8);
+    } else if (n > 16 && n <= 32) {
+        uint8_t a[16], z[16];
+        memcpy(a, from, 16);
+        memcpy(z, from + n - 16, 16);
+        memcpy(to, a, 16);
+        memcpy(to + n - 16, z, 16);
+    } else {
+        memcpy(to, from, n);
+    }
+}
+
+static bool is_pointer_field(elog_field_kind k)
+{
+    switch (k) {
+    case ELOG_FIELD_CSTR:
+    case ELOG_FIELD_TEXT:
+    case ELOG_FIELD_LATIN1:
+    case ELOG_FIELD_BYTES:
+    case ELOG_FIELD_STRVEC:
+    case ELOG_FIELD_STACK: return true;
+    default: return false;
+    }
+}
+
+/* Lists each layout's pointer fields (elog_slice and elog_u32_array both
+ * begin with their pointer). Layouts with more than MAX_PTRS get
+ * MAX_PTRS + 1: rebase() walks their fields. */
+static void map_pointer_fields(sorter *s)
+{
+    size_t count = 0;
+    const elog_layout_info *cat = elog_catalogue(&count);
+    memset(s->n_ptrs, 0, sizeof s->n_ptrs);
+    for (size_t i = 0; i < count && i < ELOG_CATALOGUE_LAYOUTS; i++) {
+        const elog_layout_info *l = &cat[i];
+        unsigned n = 0;
+        for (unsigned j = 0; j < l->n_fields; j++) {
+            if (!is_pointer_field(l->fields[j].kind))
+                continue;
+            if (n < MAX_PTRS)
+                s->ptr_off[l->index][n] = l->fields[j].offset;
+            n++;
+        }
+        s->n_ptrs[l->index] = (uint8_t)(n <= MAX_PTRS ? n : MAX_PTRS + 1);
+    }
+}
+
+/* Moves the pointers of `ev` into the record at `from` to its copy at `to`
+ * (pointers elsewhere, such as those of absent optional fields, stay). */
+static inline void rebase(const sorter *s, elog_event *ev, const uint8_t *from,
+                          const uint8_t *to)
+{
+    ev->payload.ptr = to + (ev->payload.ptr - from);
+    const elog_layout_info *l = ev->layout;
+    if (l == NULL)
+        return;
+    unsigned n = s->n_ptrs[l->index];
+    if (n == 0)
+        return;
+    uintptr_t lo = (uintptr_t)from, hi = lo + ev->size;
+    uint8_t *as = (uint8_t *)&ev->as;
+    for (unsigned i = 0; i < l->n_fields && n > MAX_PTRS; i++)
+        if (is_pointer_field(l->fields[i].kind)) {
+            const uint8_t **pp = (const uint8_t **)(as + l->fields[i].offset);
+            if ((uintptr_t)*pp >= lo && (uintptr_t)*pp <= hi)
+                *pp = to + ((uintptr_t)*pp - lo);
+        }
+    for (unsigned i = 0; i < n && n <= MAX_PTRS; i++) {
+        const uint8_t **pp = (const uint8_t **)(as + s->ptr_off[l->index][i]);
+        if ((uintptr_t)*pp >= lo && (uintptr_t)*pp <= hi)
+            *pp = to + ((uintptr_t)*pp - lo);
+    }
 }
 
 static int pass2(sorter *s)
@@ -322,31 +908,84 @@ static int pass2(sorter *s)
     for (size_t i = n / 2; i-- > 0;)
         heap_sift_down(s, i);
 
-    int rc = 0;
-    while (s->heap_len > 0) {
-        run *r = &s->runs[s->heap[0]];
-        elog_event ev;
-        if (run_decode(s, r, &ev) != 0) {
-            rc = -1;
-            break;
-        }
-        if (ev.time != r->key) {
-            rc = changed(s, ev.offset, "timestamp differs");
-            break;
-        }
-        elog_block_state_apply(&r->bs, &ev, false);
-        elog_show_event(&s->out->w, &ev);
-        if (--r->count == 0) {
-            s->heap[0] = s->heap[--s->heap_len];
-        } else if (run_peek_time(s, r, &r->key) != 0) {
-            rc = -1;
-            break;
-        }
-        if (s->heap_len > 0)
-            heap_sift_down(s, 0);
-        if (cli_output_failed(s->out))
-            break;
+    map_pointer_fields(s);
+    formatter f;
+    uint64_t events = 0;
+    for (size_t i = 0; i < n; i++)
+        events += s->runs[i].count;
+    if (formatter_start(&f, s->out, events) != 0) {
+        free(arena);
+        cli_error("%s: out of memory merging %zu sorted runs", s->name, n);
+        return -1;
     }
+
+    /* The heap's top run keeps the lead while its next key stays below the
+     * best of the others (the top's better child): events are emitted in
+     * stretches, and the heap is touched only when the lead changes. */
+    int rc = 0;
+    bool stop = false;
+    batch *b = formatter_current(&f);
+    while (s->heap_len > 0 && !stop) {
+        uint32_t top = s->heap[0];
+        run *r = &s->runs[top];
+        uint64_t bkey = UINT64_MAX;
+        uint32_t bidx = UINT32_MAX;
+        if (s->heap_len > 1) {
+            uint32_t c = s->heap[1];
+            if (s->heap_len > 2 && heap_less(s, s->heap[2], c))
+                c = s->heap[2];
+            bkey = s->runs[c].key;
+            bidx = c;
+        }
+        for (;;) {
+            if (b->n == BATCH_EVENTS || b->raw_len > BATCH_RAW - ELOG_MAX_RECORD_SIZE) {
+                if (!formatter_push(&f)) {
+                    stop = true;
+                    break;
+                }
+                b = formatter_current(&f);
+            }
+            elog_event *ev = &b->ev[b->n];
+            const uint8_t *rec;
+            if (run_decode(s, r, ev, &rec) != 0) {
+                rc = -1;
+                stop = true;
+                break;
+            }
+            if (ev->time != r->key) {
+                rc = changed(s, ev->offset, "timestamp differs");
+                stop = true;
+                break;
+            }
+            /* Inside a block, a record that does not reach its end keeps
+             * the block's capability: elog_block_state_apply() made short. */
+            if (ev->id != ELOG_EV_BLOCK_MARKER && r->bs.remaining > (int64_t)ev->size) {
+                ev->cap = r->bs.cap;
+                r->bs.remaining -= ev->size;
+            } else {
+                elog_block_state_apply(&r->bs, ev, false);
+            }
+            copy_record(b->raw + b->raw_len, rec, ev->size);
+            rebase(s, ev, rec, b->raw + b->raw_len);
+            b->raw_len += ev->size;
+            b->n++;
+            if (--r->count == 0) {
+                s->heap[0] = s->heap[--s->heap_len];
+                break;
+            }
+            if (run_peek_time(s, r, &r->key) != 0) {
+                rc = -1;
+                stop = true;
+                break;
+            }
+            if (r->key > bkey || (r->key == bkey && top > bidx))
+                break;
+        }
+        if (!stop && s->heap_len > 0)
+            heap_sift_down(s, 0);
+    }
+    /* The events merged so far are output even after an error. */
+    formatter_finish(&f);
     free(arena);
     return rc;
 }
@@ -361,7 +1000,6 @@ int cli_show_sorted(const char *source, const cli_options *opt)
     sorter s;
     memset(&s, 0, sizeof s);
     s.out = &out;
-    s.bs = (elog_block_state)ELOG_BLOCK_STATE_INIT;
 
     elog_settings settings;
     elog_settings_init(&settings);
@@ -382,9 +1020,24 @@ int cli_show_sorted(const char *source, const cli_options *opt)
     s.name = cli_source_name(src);
     cli_store_init(&s.store, s.name);
 
-    int rc = pass1(&s, src);
+    static p1_half head; /* large (a decoder and its settings); one per process */
+    memset(&head, 0, sizeof head);
+    elog_decoder *dec = NULL;
+    int rc = pass1_split(&s, src, opt, &head);
     if (rc == -1) {
-        elog_decoder *dec = cli_source_decoder(src);
+        dec = &head.dec;
+        s.runs = head.st.runs;
+        s.n_runs = head.st.n_runs;
+        head.st.runs = NULL;
+        if (cli_store_begin(&s.store, src) != 0)
+            rc = CLI_EXIT_BAD_INPUT;
+    } else {
+        half_free(&head);
+        rc = pass1(&s, src, &dec);
+        s.runs = s.p1.runs;
+        s.n_runs = s.p1.n_runs;
+    }
+    if (rc == -1) {
         s.h = elog_get_header(dec);
         if (s.h == NULL) {
             cli_error("%s: internal error: no header after decoding", s.name);
@@ -406,6 +1059,7 @@ int cli_show_sorted(const char *source, const cli_options *opt)
     free(s.runs);
     free(s.heap);
     free(s.scratch);
+    half_free(&head);
     cli_store_close(&s.store);
     cli_source_close(src);
     return rc;
