@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the meson suite (unit, conformance, fuzz replay), the same
-# C tests again under ASan+UBSan and under valgrind memcheck, the threaded
-# reader tests (its read-ahead thread) under ThreadSanitizer,
+# C tests again under ASan+UBSan and under valgrind memcheck, the tests of
+# threaded code (the reader's read-ahead, sorted show) under ThreadSanitizer,
 # and the Python binding's pytest suite.
 # Expects scripts/setup.sh to have built ./build.
 set -euo pipefail
@@ -19,13 +19,13 @@ ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     meson test -C build-asan --print-errorlogs
 
-echo "== ThreadSanitizer (build-tsan: the reader tests, for its read-ahead thread)"
+echo "== ThreadSanitizer (build-tsan: the reader's read-ahead, show's threads)"
 if [ ! -f build-tsan/build.ninja ]; then
     meson setup build-tsan -Db_sanitize=thread -Dbuildtype=debugoptimized -Dwerror=true >/dev/null
 fi
-ninja -C build-tsan tests/reader/test_reader
+ninja -C build-tsan
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    meson test -C build-tsan --no-rebuild --print-errorlogs reader
+    meson test -C build-tsan --no-rebuild --print-errorlogs reader show-split conformance
 
 echo "== valgrind memcheck (build, C unit tests)"
 ELOG_TEST_FILES_MAX=4 meson test -C build --suite unit --print-errorlogs --timeout-multiplier 10 \
