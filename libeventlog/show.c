@@ -371,17 +371,29 @@ static const char sep_small[100][4] = {SEP_SMALL10(0),  SEP_SMALL10(10), SEP_SMA
                                        SEP_SMALL10(60), SEP_SMALL10(70), SEP_SMALL10(80),
                                        SEP_SMALL10(90)};
 
+/* Their lengths: a load instead of a comparison in the loop below. */
+#define SEP_LEN10(t) 3 + ((t) >= 10), 3 + ((t) >= 10), 3 + ((t) >= 10), 3 + ((t) >= 10), \
+        3 + ((t) >= 10), 3 + ((t) >= 10), 3 + ((t) >= 10), 3 + ((t) >= 10), 3 + ((t) >= 10), \
+        3 + ((t) >= 10)
+static const uint8_t sep_small_len[100] = {SEP_LEN10(0),  SEP_LEN10(10), SEP_LEN10(20),
+                                           SEP_LEN10(30), SEP_LEN10(40), SEP_LEN10(50),
+                                           SEP_LEN10(60), SEP_LEN10(70), SEP_LEN10(80),
+                                           SEP_LEN10(90)};
+
 char *elog__fmt_stack(char *p, elog_u32_array a)
 {
     if (a.count == 0)
         return p;
     p = elog__fmt_dec(p, elog_u32_array_get(a, 0));
-    for (uint32_t i = 1; i < a.count; i++) {
-        uint32_t v = elog_u32_array_get(a, i);
+    /* Walks the entries by pointer: heap profiles have long stacks, and this
+     * loop is most of their formatting. */
+    const uint8_t *q = a.ptr + 4, *end = a.ptr + 4u * (size_t)a.count;
+    for (; q < end; q += 4) {
+        uint32_t v = ((uint32_t)q[0] << 24) | ((uint32_t)q[1] << 16) | ((uint32_t)q[2] << 8) | q[3];
         if (v < 100) {
             /* Cost-centre ids are mostly small. */
             memcpy(p, sep_small[v], 4);
-            p += 3 + (v >= 10);
+            p += sep_small_len[v];
         } else {
             memcpy(p, ", ", 2);
             p = elog__fmt_dec_big(p + 2, v);
@@ -573,6 +585,118 @@ void elog_show_event(elog_writer *w, const elog_event *ev)
         }
     }
     show_event_slow(w, ev);
+}
+
+/* One record the long way: decoded, then shown. */
+static __attribute__((noinline)) elog_status
+show_record_slow(elog_writer *w, const elog_header *h, const uint8_t *rec, size_t avail,
+                 uint16_t cap, size_t *record_size)
+{
+    elog_event ev;
+    elog_status st = elog_decode_record(h, rec, avail, 0, &ev, record_size);
+    if (st != ELOG_OK)
+        return st;
+    ev.cap = cap;
+    elog_show_event(w, &ev);
+    return ELOG_OK;
+}
+
+/* The raw writer of each event id below RAW_IDS (all that GHC declares), and
+ * its payload size or ELOG_VARIABLE_SIZE: the fast path's lookup, built once
+ * per call instead of going through the header for every record. */
+#define RAW_IDS 256u
+typedef struct raw_entry {
+    elog__show_raw_fn f;    /* NULL: the long way */
+    uint16_t size;
+} raw_entry;
+
+/* Timestamps grow slowly: the digits above the last eight (time / 10^8) are
+ * remembered from the previous line rather than formatted again. */
+typedef struct time_digits {
+    uint64_t hi;            /* UINT64_MAX: none yet */
+    size_t len;
+    char text[24];
+} time_digits;
+
+static inline char *fmt_time(char *p, uint64_t t, time_digits *td)
+{
+    if (t < 100000000u)
+        return fmt_lt1e8(p, (uint32_t)t);
+    uint64_t hi = t / 100000000u;
+    uint32_t lo = (uint32_t)(t - hi * 100000000u);
+    if (hi != td->hi) {
+        td->hi = hi;
+        td->len = (size_t)(elog__fmt_dec_big(td->text, hi) - td->text);
+    }
+    memcpy(p, td->text, 16); /* hi < 2^64 / 10^8 has at most 12 digits */
+    return fmt8(p + td->len, lo);
+}
+
+size_t elog_show_records(elog_writer *w, const elog_header *h, const uint8_t *recs,
+                         size_t len, const uint16_t *caps, size_t n, elog_status *status)
+{
+    raw_entry tab[RAW_IDS];
+    size_t n_tab = h->by_id_len_ < RAW_IDS ? h->by_id_len_ : RAW_IDS;
+    for (size_t id = 0; id < n_tab; id++) {
+        uint32_t ti = h->by_id_[id];
+        const elog_event_type *t = ti ? &h->types[ti - 1] : NULL;
+        tab[id].f = t && t->layout ? elog__show_raw[t->layout->index] : NULL;
+        tab[id].size = t ? t->size : 0;
+    }
+    time_digits td = {UINT64_MAX, 0, {0}};
+    const uint8_t *rec = recs, *end_recs = recs + len;
+    /* The fast path writes at p while at least ELOG__SHOW_FAST_ROOM bytes are
+     * free (p <= room_end, and a buffer that large); w->len is brought up to
+     * date before anything else touches the writer. */
+    bool fast = w->cap >= ELOG__SHOW_FAST_ROOM;
+    char *p = w->buf + w->len;
+    char *room_end = fast ? w->buf + (w->cap - ELOG__SHOW_FAST_ROOM) : w->buf;
+    *status = ELOG_OK;
+    for (size_t i = 0; i < n; i++) {
+        size_t avail = (size_t)(end_recs - rec);
+        uint16_t cap = caps[i];
+        /* Fast path: a whole record of a layout with a raw writer, and room
+         * for the longest fixed-size line. A fixed declaration always gets a
+         * fixed layout no larger than it, a variable one a variable layout
+         * (elog_catalogue_find()), as the raw writers expect. (Records of 10
+         * or 11 bytes at the very end take the long way.) */
+        if (fast && avail >= 12 && p <= room_end) {
+            uint16_t id = elog__rd16(rec);
+            if (id < n_tab && tab[id].f) {
+                size_t head = 10, plen = tab[id].size;
+                if (plen == ELOG_VARIABLE_SIZE)
+                    head = 12, plen = elog__rd16(rec + 10);
+                if (avail - head >= plen) {
+                    char *q = fmt_time(p, elog__rd64(rec + 2), &td);
+                    if (cap != ELOG_NO_CAP) {
+                        q = FMT_STR(q, ": cap ");
+                        q = elog__fmt_dec(q, cap);
+                    }
+                    q = tab[id].f(FMT_STR(q, ": "), w->buf + w->cap - 1, rec + head, plen);
+                    if (q) {
+                        *q++ = '\n';
+                        p = q;
+                        rec += head + plen;
+                        continue;
+                    }
+                }
+            }
+        }
+        w->len = (size_t)(p - w->buf);
+        size_t size = 0;
+        elog_status st = show_record_slow(w, h, rec, avail, cap, &size);
+        if (st != ELOG_OK) {
+            *status = st;
+            return i;
+        }
+        rec += size;
+        /* The writer may have flushed, or moved or grown its buffer. */
+        p = w->buf + w->len;
+        fast = w->cap >= ELOG__SHOW_FAST_ROOM;
+        room_end = fast ? w->buf + (w->cap - ELOG__SHOW_FAST_ROOM) : w->buf;
+    }
+    w->len = (size_t)(p - w->buf);
+    return n;
 }
 
 size_t elog_show_event_to(char *buf, size_t cap, const elog_event *ev)

@@ -27,6 +27,13 @@ extern ELOG__HIDDEN const elog__show_fn elog__show_fns[ELOG_CATALOGUE_LAYOUTS];
 typedef char *(*elog__show_fast_fn)(char *p, const char *end, const elog_event *ev);
 extern ELOG__HIDDEN const elog__show_fast_fn elog__show_fast[ELOG_CATALOGUE_LAYOUTS];
 
+/* The same writers reading the fields from the raw payload (`len` bytes at
+ * `pl`, at least the layout's size for fixed layouts) instead of a decoded
+ * event: the fast path of elog_show_records(). They also return NULL if the
+ * payload does not decode. NULL entries: layouts without a fast writer. */
+typedef char *(*elog__show_raw_fn)(char *p, const char *end, const uint8_t *pl, size_t len);
+extern ELOG__HIDDEN const elog__show_raw_fn elog__show_raw[ELOG_CATALOGUE_LAYOUTS];
+
 /* Pointer formatters of the fast path: each writes at most the bound noted
  * and returns the end of what it wrote. */
 extern ELOG__HIDDEN const char elog__digit_pairs[201];

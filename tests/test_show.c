@@ -823,6 +823,99 @@ static void test_writer(void **state)
     assert_int_equal(elog_writer_flush(&w), -1);
 }
 
+/* elog_show_records() against elog_decode_record() + elog_show_event() on
+ * the same records: fast and slow layouts, fixed and variable sizes, the
+ * timestamp digit boundaries (its remembered leading digits), capabilities,
+ * a writer too small for the fast path, and a record that does not decode. */
+static synth recs;
+
+static void add_rec(uint16_t id, uint64_t time)
+{
+    const elog_event_type *t = elog_header_lookup(elog_get_header(&std_hdr.d), id);
+    assert_non_null(t);
+    if (t->size == VAR)
+        synth_event_var(&recs, id, time, pl.buf, pl.len);
+    else
+        synth_event(&recs, id, time, pl.buf, pl.len);
+}
+
+static char want_buf[1 << 16], got_buf[1 << 16];
+
+static void check_records(size_t wcap, const uint16_t *caps, size_t n, size_t want_n,
+                          elog_status want_st)
+{
+    const elog_header *hd = elog_get_header(&std_hdr.d);
+    elog_writer want, got;
+    elog_writer_init(&want, want_buf, wcap, NULL, NULL);
+    elog_writer_init(&got, got_buf, wcap, NULL, NULL);
+    size_t off = 0;
+    for (size_t i = 0; i < want_n; i++) {
+        elog_event e;
+        size_t rs = 0;
+        assert_int_equal(elog_decode_record(hd, recs.buf + off, recs.len - off, off, &e, &rs),
+                         ELOG_OK);
+        e.cap = caps[i];
+        elog_show_event(&want, &e);
+        off += rs;
+    }
+    elog_status st = ELOG_OK;
+    size_t done = elog_show_records(&got, hd, recs.buf, recs.len, caps, n, &st);
+    assert_int_equal(done, want_n);
+    assert_int_equal(st, want_st);
+    assert_int_equal(got.len, want.len);
+    assert_int_equal(got.dropped, want.dropped);
+    if (memcmp(got_buf, want_buf, want.len) != 0)
+        fail_msg("got\n%.*s\nexpected\n%.*s", (int)got.len, got_buf, (int)want.len, want_buf);
+}
+
+static void test_show_records(void **state)
+{
+    (void)state;
+    static const uint64_t times[] = {
+        0, 9, 10, 99, 100, 99999999, 100000000, 100000001, 199999999, 200000000,
+        200000000, 987654321, 9999999999, 10000000000, UINT64_C(10000000000000000),
+        UINT64_C(18446744073709551615)};
+    static const uint16_t capv[] = {ELOG_NO_CAP, 0, 9, 10, 99, 100, 65534};
+    enum { N = 3 * (sizeof times / sizeof times[0]) + 1 };
+    uint16_t caps[N];
+    synth_init(&recs);
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        pl_clear();
+        synth_u32(&pl, (uint32_t)(i * 977));
+        synth_u16(&pl, (uint16_t)(i % 3 ? 8 : 2));
+        synth_u32(&pl, 123456);
+        add_rec(ELOG_EV_STOP_THREAD, times[i]);
+        caps[n] = capv[n % 7], n++;
+        pl_clear();
+        synth_u8(&pl, 1);
+        synth_u64(&pl, times[i] / 3);
+        synth_u8(&pl, 3);
+        synth_u32(&pl, 5);
+        synth_u32(&pl, 99);
+        synth_u32(&pl, 100000);
+        add_rec(ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE, times[i]);
+        caps[n] = capv[n % 7], n++;
+        pl_clear();
+        synth_u32(&pl, 7);
+        synth_str(&pl, "worker \"x\"\n");
+        add_rec(ELOG_EV_THREAD_LABEL, times[i]);
+        caps[n] = capv[n % 7], n++;
+    }
+    check_records(sizeof want_buf, caps, n, n, ELOG_OK);
+    check_records(ELOG_WRITER_MIN_CAP, caps, n, n, ELOG_OK); /* no room: the long way */
+    /* A stack longer than its payload: shown up to it, then its status. */
+    pl_clear();
+    synth_u8(&pl, 1);
+    synth_u64(&pl, 5);
+    synth_u8(&pl, 4);
+    synth_u32(&pl, 5);
+    add_rec(ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE, 77);
+    caps[n] = 0;
+    check_records(sizeof want_buf, caps, n + 1, n, ELOG_E_BAD_EVENT);
+    synth_free(&recs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -839,6 +932,7 @@ int main(void)
         cmocka_unit_test(test_decimal_boundaries),
         cmocka_unit_test(test_show_header),
         cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_show_records),
     };
     return cmocka_run_group_tests_name("show", tests, setup, teardown);
 }

@@ -186,6 +186,9 @@ typedef struct cli_output {
 void cli_output_init(cli_output *o, int fd);
 /* Flushes pending output. Returns 0 or -1 (o->err set). */
 int cli_output_flush(cli_output *o);
+/* Appends n bytes; large pieces are written straight from p (after what is
+ * pending) rather than copied through the buffer. */
+void cli_output_write(cli_output *o, const char *p, size_t n);
 /* true once a write failed; later output is dropped. */
 static inline bool cli_output_failed(const cli_output *o)
 {

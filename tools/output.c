@@ -57,6 +57,19 @@ int cli_output_flush(cli_output *o)
     return elog_writer_flush(&o->w);
 }
 
+void cli_output_write(cli_output *o, const char *p, size_t n)
+{
+    elog_writer *w = &o->w;
+    if (n < w->cap - w->len || cli_output_failed(o)) {
+        elog_writer_put(w, p, n);
+        return;
+    }
+    if (cli_output_flush(o) != 0 || write_all(o->fd, p, n, &o->err) != 0) {
+        w->failed = true;
+        w->dropped += n;
+    }
+}
+
 int cli_output_report(const cli_output *o)
 {
     if (o->err == EPIPE)

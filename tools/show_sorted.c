@@ -16,13 +16,14 @@
  *           (store.c). Progress is shown on a terminal. A large plain file is
  *           decoded as two halves on two threads at once ("split mode").
  *   pass 2  merges the runs with a binary heap keyed by (time, run index),
- *           re-reading each run sequentially through its own small buffer and
- *           decoding records with elog_decode_record() and capabilities with
- *           elog_block_state_apply(). Ties go to the earlier run, i.e. the
- *           earlier event in the file, which is exactly a stable sort. The
- *           run at the top of the heap goes on until its next time passes the
- *           best of the others, and the decoded events go in batches to a
- *           second thread that formats and writes them.
+ *           re-reading each run sequentially through its own small buffer,
+ *           stepping over records by their sizes and working out their
+ *           capabilities as elog_block_state_apply() does. Ties go to the
+ *           earlier run, i.e. the earlier event in the file, which is exactly
+ *           a stable sort. The run at the top of the heap goes on until its
+ *           next time passes the best of the others. The records are copied
+ *           in batches, which both threads decode and format
+ *           (elog_show_records()) and write out in order.
  *
  * Nothing is printed unless pass 1 reached a usable end (like ghc-events,
  * which prints nothing when decoding fails).
@@ -62,10 +63,6 @@ typedef struct run {
     uint64_t next;          /* stream offset of buf[len] */
 } run;
 
-/* Most pointer fields (slices, arrays) a layout may have for the quick
- * rebase of its copied records; layouts with more take the slow way. */
-#define MAX_PTRS 8u
-
 /* What pass 1 learns from one stretch of the input (the whole input, or
  * either half of it in split mode). */
 typedef struct p1_state {
@@ -79,6 +76,7 @@ typedef struct p1_state {
     uint64_t mismatch_offset;
     uint64_t delta;         /* added to the decoder's offsets (split mode's tail) */
     bool gap;               /* some record did not begin where the previous ended */
+    run *cur;               /* the last run, NULL before the first */
 } p1_state;
 
 typedef struct sorter {
@@ -94,11 +92,16 @@ typedef struct sorter {
     /* pass 2 */
     run *runs;              /* pass 1's */
     size_t n_runs;
-    uint8_t n_ptrs[ELOG_CATALOGUE_LAYOUTS];     /* per layout: its slices and arrays */
-    uint16_t ptr_off[ELOG_CATALOGUE_LAYOUTS][MAX_PTRS]; /* their offsets in `as` */
+    uint32_t *rsize;        /* per event id: record size, RSIZE_VARIABLE or RSIZE_SLOW */
+    uint32_t n_rsize;
     uint32_t *heap;
     size_t heap_len;
     uint8_t *scratch;       /* ELOG_MAX_RECORD_SIZE bytes */
+    /* The first inconsistency the merge met (reported after the events
+     * before it are out, unless formatting met an earlier one). */
+    bool bad;
+    const char *bad_what;
+    uint64_t bad_off;
 } sorter;
 
 /* ---------------------------------------------------------------- pass 1 */
@@ -126,11 +129,13 @@ static elog_block_state block_state_now(const p1_state *st)
     return bs;
 }
 
-static inline __attribute__((always_inline)) int p1_record(p1_state *st, const elog_event *ev)
+/* p1_record() for the records that begin a run or are block markers: rare,
+ * and apart so that the common case needs no stack frame. */
+static __attribute__((noinline)) int p1_record_slow(p1_state *st, const elog_event *ev,
+                                                    uint64_t off)
 {
-    uint64_t off = ev->offset + st->delta;
-    run *cur = st->n_runs > 0 ? &st->runs[st->n_runs - 1] : NULL;
-    if (__builtin_expect(cur == NULL || ev->time < cur->last_time || off != cur->end, 0)) {
+    run *cur = st->cur;
+    if (cur == NULL || ev->time < cur->last_time || off != cur->end) {
         if (cur != NULL && off != cur->end)
             st->gap = true;
         if (st->n_runs == st->cap_runs) {
@@ -144,6 +149,7 @@ static inline __attribute__((always_inline)) int p1_record(p1_state *st, const e
             st->cap_runs = ncap;
         }
         cur = &st->runs[st->n_runs++];
+        st->cur = cur;
         memset(cur, 0, sizeof *cur);
         cur->start = off;
         cur->key = ev->time;
@@ -171,7 +177,7 @@ static inline __attribute__((always_inline)) int p1_record(p1_state *st, const e
     /* Pass 2 needs the block state at the start of each run: remember the
      * last block marker. */
     st->since_marker += ev->size;
-    if (__builtin_expect(ev->id == ELOG_EV_BLOCK_MARKER && ev->layout != NULL, 0)) {
+    if (ev->id == ELOG_EV_BLOCK_MARKER && ev->layout != NULL) {
         st->marker.id = ev->id;
         st->marker.size = ev->size;
         st->marker.layout = ev->layout;
@@ -179,6 +185,21 @@ static inline __attribute__((always_inline)) int p1_record(p1_state *st, const e
         st->have_marker = true;
         st->since_marker = 0;
     }
+    return ELOG_CB_CONTINUE;
+}
+
+/* Extends the current run by the record, or starts a new one. */
+static inline __attribute__((always_inline)) int p1_record(p1_state *st, const elog_event *ev)
+{
+    uint64_t off = ev->offset + st->delta;
+    run *cur = st->cur;
+    if (__builtin_expect(cur == NULL || ev->time < cur->last_time || off != cur->end ||
+                             ev->id == ELOG_EV_BLOCK_MARKER, 0))
+        return p1_record_slow(st, ev, off);
+    cur->end = off + ev->size;
+    cur->last_time = ev->time;
+    cur->count++;
+    st->since_marker += ev->size;
     return ELOG_CB_CONTINUE;
 }
 
@@ -272,7 +293,6 @@ typedef struct p1_half {
     int fd;
     uint64_t base;          /* file position of stream offset 0 */
     uint8_t *buf;           /* SPLIT_CHUNK bytes */
-    uint64_t first_event;   /* stream offset of the first event, UINT64_MAX before */
     bool inited;
     elog_end end;
 } p1_half;
@@ -280,8 +300,6 @@ typedef struct p1_half {
 static int half_on_event(elog_decoder *d, const elog_event *ev)
 {
     p1_half *h = d->data;
-    if (__builtin_expect(h->first_event == UINT64_MAX, 0))
-        h->first_event = ev->offset;
     return p1_record(&h->st, ev);
 }
 
@@ -290,7 +308,6 @@ static bool half_init(p1_half *h, int fd, uint64_t base)
     memset(h, 0, sizeof *h);
     h->fd = fd;
     h->base = base;
-    h->first_event = UINT64_MAX;
     h->buf = malloc(SPLIT_CHUNK);
     elog_settings_init(&h->settings);
     h->settings.on_event = half_on_event;
@@ -418,7 +435,7 @@ static int pass1_split(sorter *s, cli_source *src, const cli_options *opt, p1_ha
     if (!half_init(head, fd, base))
         return -2;
     uint64_t first_len = 0;
-    while (head->first_event == UINT64_MAX && first_len < size &&
+    while (head->st.n_runs == 0 && first_len < size &&
            first_len < SPLIT_MAX_HEADER) {
         uint64_t to = first_len + SPLIT_HEADER_STEP < size ? first_len + SPLIT_HEADER_STEP : size;
         if (!half_feed(head, first_len, to))
@@ -426,9 +443,9 @@ static int pass1_split(sorter *s, cli_source *src, const cli_options *opt, p1_ha
         first_len = to;
     }
     const elog_header *hdr = NULL;
-    if (head->first_event == UINT64_MAX || (hdr = elog_get_header(&head->dec)) == NULL)
+    if (head->st.n_runs == 0 || (hdr = elog_get_header(&head->dec)) == NULL)
         return -2;
-    uint64_t first = head->first_event;
+    uint64_t first = head->st.runs[0].start; /* the first event's (no delta in the head) */
     uint64_t split = find_split(head, hdr, first, first + (size - first) / 2, size);
     if (split <= first_len)
         return -2;
@@ -533,10 +550,20 @@ static int run_fill(sorter *s, run *r)
     return 0;
 }
 
-static int changed(sorter *s, uint64_t off, const char *what)
+static void report_changed(const sorter *s, uint64_t off, const char *what)
 {
     cli_error("%s: input changed between passes: %s (at byte offset %llu)",
               s->name, what, (unsigned long long)off);
+}
+
+/* Notes an inconsistency of the merge; pass2() reports it at the end. */
+static int changed(sorter *s, uint64_t off, const char *what)
+{
+    if (!s->bad) {
+        s->bad = true;
+        s->bad_what = what;
+        s->bad_off = off;
+    }
     return -1;
 }
 
@@ -601,6 +628,54 @@ static int run_decode(sorter *s, run *r, elog_event *ev, const uint8_t **rec)
     }
 }
 
+/* Record sizes by event id, so that the merge can step over records
+ * without decoding them (the formatter decodes them). */
+#define RSIZE_VARIABLE 0u          /* 12 + the u16 at byte 10 */
+#define RSIZE_SLOW UINT32_MAX      /* undeclared: run_decode() says what */
+
+static int map_record_sizes(sorter *s)
+{
+    uint32_t n = s->h->by_id_len_;
+    s->rsize = malloc((n > 0 ? n : 1) * sizeof *s->rsize);
+    if (s->rsize == NULL)
+        return -1;
+    for (uint32_t id = 0; id < n; id++) {
+        const elog_event_type *t = elog_header_lookup(s->h, (uint16_t)id);
+        s->rsize[id] = t == NULL ? RSIZE_SLOW
+                       : t->size == ELOG_VARIABLE_SIZE ? RSIZE_VARIABLE
+                                                       : 10u + t->size;
+    }
+    s->n_rsize = n;
+    return 0;
+}
+
+/* Steps over the run's next record: *rec is where its *size bytes are until
+ * the next call for this run. Records that are whole in the buffer only have
+ * their size worked out (as elog_decode_record() does); the others, and
+ * undeclared ids, go through run_decode(). */
+static inline int run_next(sorter *s, run *r, const uint8_t **rec, uint32_t *size)
+{
+    uint32_t avail = r->len - r->pos;
+    const uint8_t *p = r->buf + r->pos;
+    if (__builtin_expect(avail >= 12, 1)) {
+        uint16_t id = (uint16_t)(p[0] << 8 | p[1]);
+        uint32_t n = id < s->n_rsize ? s->rsize[id] : RSIZE_SLOW;
+        if (n == RSIZE_VARIABLE)
+            n = 12u + (uint32_t)(p[10] << 8 | p[11]);
+        if (__builtin_expect(n <= avail, 1)) {
+            *rec = p;
+            *size = n;
+            r->pos += n;
+            return 0;
+        }
+    }
+    elog_event ev;
+    if (run_decode(s, r, &ev, rec) != 0)
+        return -1;
+    *size = ev.size;
+    return 0;
+}
+
 static bool heap_less(const sorter *s, uint32_t a, uint32_t b)
 {
     uint64_t ka = s->runs[a].key, kb = s->runs[b].key;
@@ -626,48 +701,145 @@ static void heap_sift_down(sorter *s, size_t i)
     h[i] = x;
 }
 
-/* Formatting, the larger half of pass 2's work, runs on a second thread when
- * there is a second CPU: the merge hands it batches of decoded events, each
- * with a copy of its records' bytes (the run buffers move on), through a ring
- * of BATCHES slots; it writes them to `out` in order. Without a thread, the
- * merge formats each batch itself as it is handed over. Either way only one
- * thread uses `out` at a time: the worker from start() to finish(). */
+/* Pass 2's work is merging (cheap: record sizes and timestamps only) and
+ * then decoding and formatting the records (most of it). The merge copies the
+ * records it picks into batches, with their capabilities, and hands them over
+ * through a ring of slots; a second thread, when there is a second CPU,
+ * decodes and formats batches into their own text buffers, and so does the
+ * merging thread whenever the ring is full instead of waiting: both CPUs stay
+ * busy whatever the mix of events, and the second thread, which always has a
+ * backlog then, seldom needs waking. Whoever finishes the batch next in line
+ * writes it and any formatted after it: the output is in order and only one
+ * thread at a time uses `out` (the holder of `writing`). */
 #define BATCH_EVENTS 2048u
 #define BATCH_RAW (192u * 1024u) /* > ELOG_MAX_RECORD_SIZE: a batch takes any record */
-#define BATCHES 4u
+#define BATCHES 6u
 #define THREAD_MIN_EVENTS (4u * BATCH_EVENTS)
+#define BATCH_TEXT (128u * 1024u) /* initial text buffer; grows for long lines */
 
 typedef struct batch {
     uint32_t n;
     size_t raw_len;
-    elog_event ev[BATCH_EVENTS];
+    bool formatted;         /* text holds its lines (or as many as decoded) */
+    bool bad;               /* a record no longer decodes: text stops before it */
+    elog_status bad_status;
+    uint64_t bad_off;
+    elog_writer text;
+    uint16_t cap[BATCH_EVENTS];
+    uint64_t off[BATCH_EVENTS]; /* stream offsets, for messages */
     uint8_t raw[BATCH_RAW];
 } batch;
 
 typedef struct formatter {
     cli_output *out;
-    batch *ring;            /* BATCHES slots */
-    unsigned slots;         /* of the ring: BATCHES, or 1 without a thread */
-    unsigned produced;      /* batches handed over (the next to fill: produced % slots) */
-    unsigned consumed;      /* batches formatted */
+    const elog_header *h;
+    batch *ring;            /* `slots` slots; batch number k is in ring[k % slots] */
+    unsigned slots;         /* BATCHES, or 1 without a thread */
+    /* Batch numbers: filled < produced; claimed ones are being or have been
+     * formatted; written ones are out and their slots free again. */
+    uint64_t produced, claimed, written;
     bool threaded;
     bool done;              /* no more batches */
-    bool out_failed;        /* the worker saw cli_output_failed() */
-    /* Who sleeps: each is woken once the other has made the ring half full
-     * (or half empty), not for every batch, to save wake-ups. */
+    bool writing;           /* a thread is writing batches to `out` */
+    bool stop;              /* output failed, or a batch was bad: format no more */
+    bool stopped;           /* the merge saw `stop` (its own copy, unlocked) */
+    bool oom;               /* a text buffer could not grow */
+    bool bad;               /* the first bad batch in output order */
+    elog_status bad_status;
+    uint64_t bad_off;
     bool worker_waits, merge_waits;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t more;    /* a batch was handed over, or done */
-    pthread_cond_t room;    /* a batch was formatted */
+    pthread_cond_t room;    /* a batch was written */
 } formatter;
 
-static void batch_format(cli_output *out, const batch *b)
+/* Text buffers grow instead of flushing: a batch is written out whole. */
+static int text_grow(elog_writer *w)
 {
-    if (cli_output_failed(out))
+    size_t ncap = w->cap * 2;
+    char *nb = realloc(w->buf, ncap);
+    if (nb == NULL)
+        return -1;
+    w->buf = nb;
+    w->cap = ncap;
+    return 0;
+}
+
+/* Decodes and formats a batch into its text (no lock held: the batch is this
+ * thread's until it is marked formatted). */
+static void batch_format(const formatter *f, batch *b)
+{
+    elog_writer *w = &b->text;
+    w->len = 0;
+    w->failed = false;
+    w->dropped = 0;
+    b->bad = false;
+    elog_status st;
+    size_t done = elog_show_records(w, f->h, b->raw, b->raw_len, b->cap, b->n, &st);
+    if (done < b->n) {
+        /* The merge stepped over it by its size: only its fields can be
+         * wrong (the input changed between passes). */
+        b->bad = true;
+        b->bad_status = st;
+        b->bad_off = b->off[done];
+    }
+}
+
+/* With the lock held, after batch k was formatted: writes the batches that
+ * are next in line, unless another thread is at it (it will see this one). */
+static void batch_done(formatter *f, uint64_t k)
+{
+    f->ring[k % f->slots].formatted = true;
+    if (f->writing)
         return;
-    for (uint32_t i = 0; i < b->n; i++)
-        elog_show_event(&out->w, &b->ev[i]);
+    f->writing = true;
+    while (f->written < f->claimed && f->ring[f->written % f->slots].formatted) {
+        batch *b = &f->ring[f->written % f->slots];
+        bool skip = f->stop;
+        if (f->threaded)
+            pthread_mutex_unlock(&f->mu);
+        bool failed = false, bad = false, oom = false;
+        if (!skip) {
+            oom = b->text.failed;
+            if (!oom)
+                cli_output_write(f->out, b->text.buf, b->text.len);
+            failed = cli_output_failed(f->out);
+            bad = b->bad;
+        }
+        if (f->threaded)
+            pthread_mutex_lock(&f->mu);
+        if (oom)
+            f->oom = true;
+        if (bad && !f->bad) {
+            f->bad = true;
+            f->bad_status = b->bad_status;
+            f->bad_off = b->bad_off;
+        }
+        if (failed || bad || oom)
+            f->stop = true;
+        b->formatted = false;
+        f->written++;
+        if (f->merge_waits)
+            pthread_cond_signal(&f->room);
+    }
+    f->writing = false;
+}
+
+/* With the lock held: claims the oldest waiting batch, formats it unlocked
+ * and writes what is in line. */
+static void format_next(formatter *f)
+{
+    uint64_t k = f->claimed++;
+    batch *b = &f->ring[k % f->slots];
+    bool skip = f->stop;
+    if (f->threaded)
+        pthread_mutex_unlock(&f->mu);
+    if (!skip)
+        batch_format(f, b);
+    if (f->threaded)
+        pthread_mutex_lock(&f->mu);
+    batch_done(f, k);
 }
 
 static void *format_worker(void *arg)
@@ -675,40 +847,48 @@ static void *format_worker(void *arg)
     formatter *f = arg;
     pthread_mutex_lock(&f->mu);
     for (;;) {
-        while (f->consumed == f->produced && !f->done) {
+        while (f->claimed == f->produced && !f->done) {
             f->worker_waits = true;
             pthread_cond_wait(&f->more, &f->mu);
         }
         f->worker_waits = false;
-        if (f->consumed == f->produced)
+        if (f->claimed == f->produced)
             break;
-        const batch *b = &f->ring[f->consumed % f->slots];
-        pthread_mutex_unlock(&f->mu);
-        batch_format(f->out, b);
-        bool failed = cli_output_failed(f->out);
-        pthread_mutex_lock(&f->mu);
-        f->consumed++;
-        f->out_failed = failed;
-        if (f->merge_waits && f->produced - f->consumed <= f->slots / 2)
-            pthread_cond_signal(&f->room);
+        format_next(f);
     }
     pthread_mutex_unlock(&f->mu);
     return NULL;
 }
 
+static void formatter_free_ring(formatter *f)
+{
+    for (unsigned i = 0; i < f->slots; i++)
+        free(f->ring[i].text.buf);
+    free(f->ring);
+    f->ring = NULL;
+}
+
 /* For `events` events in all. Returns 0, or -1 if out of memory. */
-static int formatter_start(formatter *f, cli_output *out, uint64_t events)
+static int formatter_start(formatter *f, cli_output *out, const elog_header *h,
+                           uint64_t events)
 {
     memset(f, 0, sizeof *f);
     f->out = out;
+    f->h = h;
     /* A thread pays off from a few batches on. */
     bool thread = events >= THREAD_MIN_EVENTS && sysconf(_SC_NPROCESSORS_ONLN) > 1;
     f->slots = thread ? BATCHES : 1;
-    f->ring = malloc(f->slots * sizeof *f->ring);
+    f->ring = calloc(f->slots, sizeof *f->ring);
     if (f->ring == NULL)
         return -1;
-    f->ring[0].n = 0;
-    f->ring[0].raw_len = 0;
+    for (unsigned i = 0; i < f->slots; i++) {
+        char *buf = malloc(BATCH_TEXT);
+        if (buf == NULL) {
+            formatter_free_ring(f);
+            return -1;
+        }
+        elog_writer_init(&f->ring[i].text, buf, BATCH_TEXT, text_grow, NULL);
+    }
     if (thread && pthread_mutex_init(&f->mu, NULL) == 0) {
         if (pthread_cond_init(&f->more, NULL) == 0) {
             if (pthread_cond_init(&f->room, NULL) == 0) {
@@ -731,44 +911,56 @@ static inline batch *formatter_current(formatter *f)
     return &f->ring[f->produced % f->slots];
 }
 
-/* Hands the current batch over and starts the next one. Returns false once
- * output failed (the caller stops). */
+/* Hands the current batch over and starts the next one, formatting batches
+ * here while the ring is full. Returns false
+ * once output failed or a batch was bad: the caller stops, and there is no
+ * batch to fill (its slot may still be in use). */
 static bool formatter_push(formatter *f)
 {
-    bool failed;
-    if (!f->threaded) {
-        batch_format(f->out, formatter_current(f));
-        f->produced++;
-        f->consumed++;
-        failed = cli_output_failed(f->out);
-    } else {
+    if (f->threaded)
         pthread_mutex_lock(&f->mu);
-        f->produced++;
-        if (f->worker_waits && f->produced - f->consumed >= f->slots / 2)
-            pthread_cond_signal(&f->more);
-        while (f->produced - f->consumed >= f->slots) {
-            f->merge_waits = true;
-            pthread_cond_wait(&f->room, &f->mu);
+    f->produced++;
+    if (f->worker_waits)
+        pthread_cond_signal(&f->more);
+    while (!f->stop) {
+        if (f->produced - f->written < f->slots)
+            break;
+        if (f->claimed < f->produced) {
+            format_next(f);
+            continue;
         }
+        f->merge_waits = true;
+        pthread_cond_wait(&f->room, &f->mu);
         f->merge_waits = false;
-        failed = f->out_failed;
-        pthread_mutex_unlock(&f->mu);
     }
+    f->stopped = f->stop;
+    if (f->threaded)
+        pthread_mutex_unlock(&f->mu);
+    if (f->stopped)
+        return false;
     batch *b = formatter_current(f);
     b->n = 0;
     b->raw_len = 0;
-    return !failed;
+    return true;
 }
 
-/* Formats what is left and stops the worker: `out` is the caller's again. */
+/* Formats and writes what is left and stops the worker: `out` is the
+ * caller's again. */
 static void formatter_finish(formatter *f)
 {
     if (f->ring == NULL)
         return;
-    if (formatter_current(f)->n > 0)
+    if (!f->stopped && formatter_current(f)->n > 0)
         (void)formatter_push(f);
     if (f->threaded) {
         pthread_mutex_lock(&f->mu);
+        while (f->claimed < f->produced)
+            format_next(f);
+        while (f->written < f->produced) {
+            f->merge_waits = true;
+            pthread_cond_wait(&f->room, &f->mu);
+        }
+        f->merge_waits = false;
         f->done = true;
         pthread_cond_signal(&f->more);
         pthread_mutex_unlock(&f->mu);
@@ -777,8 +969,7 @@ static void formatter_finish(formatter *f)
         pthread_cond_destroy(&f->more);
         pthread_mutex_destroy(&f->mu);
     }
-    free(f->ring);
-    f->ring = NULL;
+    formatter_free_ring(f);
 }
 
 /* memcpy for records, most of which are 10 to 32 bytes. */
@@ -801,66 +992,37 @@ static inline void copy_record(uint8_t *to, const uint8_t *from, uint32_t n)
     }
 }
 
-static bool is_pointer_field(elog_field_kind k)
+/* The capability of a record of `size` bytes at `rec` and the run's block
+ * state after it, as elog_block_state_apply() has them. Only block markers
+ * need decoding. */
+static inline int record_cap(sorter *s, run *r, const uint8_t *rec, uint32_t size,
+                             uint64_t off, uint16_t *cap)
 {
-    switch (k) {
-    case ELOG_FIELD_CSTR:
-    case ELOG_FIELD_TEXT:
-    case ELOG_FIELD_LATIN1:
-    case ELOG_FIELD_BYTES:
-    case ELOG_FIELD_STRVEC:
-    case ELOG_FIELD_STACK: return true;
-    default: return false;
-    }
-}
-
-/* Lists each layout's pointer fields (elog_slice and elog_u32_array both
- * begin with their pointer). Layouts with more than MAX_PTRS get
- * MAX_PTRS + 1: rebase() walks their fields. */
-static void map_pointer_fields(sorter *s)
-{
-    size_t count = 0;
-    const elog_layout_info *cat = elog_catalogue(&count);
-    memset(s->n_ptrs, 0, sizeof s->n_ptrs);
-    for (size_t i = 0; i < count && i < ELOG_CATALOGUE_LAYOUTS; i++) {
-        const elog_layout_info *l = &cat[i];
-        unsigned n = 0;
-        for (unsigned j = 0; j < l->n_fields; j++) {
-            if (!is_pointer_field(l->fields[j].kind))
-                continue;
-            if (n < MAX_PTRS)
-                s->ptr_off[l->index][n] = l->fields[j].offset;
-            n++;
+    uint16_t id = (uint16_t)(rec[0] << 8 | rec[1]);
+    if (__builtin_expect(id != ELOG_EV_BLOCK_MARKER, 1)) {
+        /* Inside a block, a record that does not reach its end keeps the
+         * block's capability: elog_block_state_apply() made short. */
+        if (r->bs.remaining > (int64_t)size) {
+            *cap = r->bs.cap;
+            r->bs.remaining -= size;
+            return 0;
         }
-        s->n_ptrs[l->index] = (uint8_t)(n <= MAX_PTRS ? n : MAX_PTRS + 1);
+        elog_event ev;
+        ev.id = id;
+        ev.size = size;
+        ev.layout = NULL;
+        elog_block_state_apply(&r->bs, &ev, false);
+        *cap = ev.cap;
+        return 0;
     }
-}
-
-/* Moves the pointers of `ev` into the record at `from` to its copy at `to`
- * (pointers elsewhere, such as those of absent optional fields, stay). */
-static inline void rebase(const sorter *s, elog_event *ev, const uint8_t *from,
-                          const uint8_t *to)
-{
-    ev->payload.ptr = to + (ev->payload.ptr - from);
-    const elog_layout_info *l = ev->layout;
-    if (l == NULL)
-        return;
-    unsigned n = s->n_ptrs[l->index];
-    if (n == 0)
-        return;
-    uintptr_t lo = (uintptr_t)from, hi = lo + ev->size;
-    uint8_t *as = (uint8_t *)&ev->as;
-    for (unsigned i = 0; i < l->n_fields && n > MAX_PTRS; i++)
-        if (is_pointer_field(l->fields[i].kind)) {
-            const uint8_t **pp = (const uint8_t **)(as + l->fields[i].offset);
-            if ((uintptr_t)*pp >= lo && (uintptr_t)*pp <= hi)
-                *pp = to + ((uintptr_t)*pp - lo);
-        }
-    for (unsigned i = 0; i < n && n <= MAX_PTRS; i++) {
-        const uint8_t **pp = (const uint8_t **)(as + s->ptr_off[l->index][i]);
-        if ((uintptr_t)*pp >= lo && (uintptr_t)*pp <= hi)
-            *pp = to + ((uintptr_t)*pp - lo);
-    }
+    elog_event ev;
+    size_t need = 0;
+    elog_status st = elog_decode_record(s->h, rec, size, off, &ev, &need);
+    if (st != ELOG_OK)
+        return changed(s, off, elog_status_name(st));
+    elog_block_state_apply(&r->bs, &ev, false);
+    *cap = ev.cap;
+    return 0;
 }
 
 static int pass2(sorter *s)
@@ -889,7 +1051,7 @@ static int pass2(sorter *s)
     uint8_t *arena = malloc(total > 0 ? (size_t)total : 1);
     s->heap = malloc(n * sizeof *s->heap);
     s->scratch = malloc(ELOG_MAX_RECORD_SIZE);
-    if (arena == NULL || s->heap == NULL || s->scratch == NULL) {
+    if (arena == NULL || s->heap == NULL || s->scratch == NULL || map_record_sizes(s) != 0) {
         free(arena);
         cli_error("%s: out of memory merging %zu sorted runs", s->name, n);
         return -1;
@@ -908,12 +1070,11 @@ static int pass2(sorter *s)
     for (size_t i = n / 2; i-- > 0;)
         heap_sift_down(s, i);
 
-    map_pointer_fields(s);
     formatter f;
     uint64_t events = 0;
     for (size_t i = 0; i < n; i++)
         events += s->runs[i].count;
-    if (formatter_start(&f, s->out, events) != 0) {
+    if (formatter_start(&f, s->out, s->h, events) != 0) {
         free(arena);
         cli_error("%s: out of memory merging %zu sorted runs", s->name, n);
         return -1;
@@ -945,29 +1106,29 @@ static int pass2(sorter *s)
                 }
                 b = formatter_current(&f);
             }
-            elog_event *ev = &b->ev[b->n];
+            uint64_t off = r->next - (r->len - r->pos);
             const uint8_t *rec;
-            if (run_decode(s, r, ev, &rec) != 0) {
+            uint32_t size;
+            uint16_t cap;
+            if (run_next(s, r, &rec, &size) != 0) {
                 rc = -1;
                 stop = true;
                 break;
             }
-            if (ev->time != r->key) {
-                rc = changed(s, ev->offset, "timestamp differs");
+            if (be64(rec + 2) != r->key) {
+                rc = changed(s, off, "timestamp differs");
                 stop = true;
                 break;
             }
-            /* Inside a block, a record that does not reach its end keeps
-             * the block's capability: elog_block_state_apply() made short. */
-            if (ev->id != ELOG_EV_BLOCK_MARKER && r->bs.remaining > (int64_t)ev->size) {
-                ev->cap = r->bs.cap;
-                r->bs.remaining -= ev->size;
-            } else {
-                elog_block_state_apply(&r->bs, ev, false);
+            if (record_cap(s, r, rec, size, off, &cap) != 0) {
+                rc = -1;
+                stop = true;
+                break;
             }
-            copy_record(b->raw + b->raw_len, rec, ev->size);
-            rebase(s, ev, rec, b->raw + b->raw_len);
-            b->raw_len += ev->size;
+            copy_record(b->raw + b->raw_len, rec, size);
+            b->raw_len += size;
+            b->cap[b->n] = cap;
+            b->off[b->n] = off;
             b->n++;
             if (--r->count == 0) {
                 s->heap[0] = s->heap[--s->heap_len];
@@ -984,8 +1145,18 @@ static int pass2(sorter *s)
         if (!stop && s->heap_len > 0)
             heap_sift_down(s, 0);
     }
-    /* The events merged so far are output even after an error. */
+    /* The events merged so far are output even after an error; the first
+     * inconsistency in output order is the one reported. */
     formatter_finish(&f);
+    if (f.oom) {
+        cli_error("%s: out of memory formatting events", s->name);
+        rc = -1;
+    } else if (f.bad) {
+        report_changed(s, f.bad_off, elog_status_name(f.bad_status));
+        rc = -1;
+    } else if (s->bad) {
+        report_changed(s, s->bad_off, s->bad_what);
+    }
     free(arena);
     return rc;
 }
@@ -1059,6 +1230,7 @@ int cli_show_sorted(const char *source, const cli_options *opt)
     free(s.runs);
     free(s.heap);
     free(s.scratch);
+    free(s.rsize);
     half_free(&head);
     cli_store_close(&s.store);
     cli_source_close(src);

@@ -48,6 +48,16 @@ void elog_show_header(elog_writer *w, const elog_header *h);
  * Pure apart from `w`; safe from callbacks. */
 void elog_show_event(elog_writer *w, const elog_event *ev);
 
+/* The lines of the n records laid end to end in recs[0..len), declared in
+ * `h`, the i-th in a block of capability caps[i] (ELOG_NO_CAP outside
+ * blocks): what elog_decode_record() and then elog_show_event() with
+ * ev.cap = caps[i] would print for each, without filling an elog_event for
+ * most. Returns n with *status ELOG_OK, or the index of the first record
+ * that does not decode, with elog_decode_record()'s status in *status (the
+ * records before it printed, nothing of it). */
+size_t elog_show_records(elog_writer *w, const elog_header *h, const uint8_t *recs,
+                         size_t len, const uint16_t *caps, size_t n, elog_status *status);
+
 /* The event's {text} only (no time, cap or newline). */
 void elog_show_event_text(elog_writer *w, const elog_event *ev);
 
