@@ -56,6 +56,59 @@ enum flags {
     F_HEADER_DONE = 1u << 3,
 };
 
+/* What the in-place loop needs to know about each event id below FAST_IDS,
+ * declared or not, as arrays indexed by the id: one base register and no
+ * chain of loads id -> type -> layout. It follows elog_header's uint32 index
+ * table (by_id_) in the same allocation, 16-byte aligned (8 KiB more).
+ * GHC's ids are below 256: the loop indexes these with the id's low byte once
+ * its high byte is 0; larger ids take the general path. */
+#define FAST_IDS 256u
+_Static_assert(FAST_IDS == 256, "the in-place loop indexes the id table with a byte");
+typedef struct id_table {
+    const elog_event_type *type[FAST_IDS]; /* the declaration, NULL if undeclared */
+    const elog_layout_info *layout[FAST_IDS];
+    /* For a fixed-size type the loop takes straight, 1 more than the bytes
+     * it reads: it takes the record if more bytes than that are left, enough
+     * to read the next id. UINT64_MAX for the others. */
+    uint64_t fast_limit[FAST_IDS];
+    uint32_t total[FAST_IDS];        /* the record's size */
+    uint16_t layout_index[FAST_IDS]; /* ELOG_CATALOGUE_LAYOUTS without a layout */
+    uint8_t variable[FAST_IDS];      /* variable size: the loop takes it straight too */
+    uint8_t straight[FAST_IDS];      /* decoded by elog__decode_straight() */
+} id_table;
+
+static size_t id_table_offset(uint32_t n)
+{
+    return ((size_t)n * sizeof(uint32_t) + 15u) & ~(size_t)15u;
+}
+
+/* Bytes of the by-id allocation for ids 0 .. n-1. */
+static size_t by_id_bytes(uint32_t n)
+{
+    return n ? id_table_offset(n) + sizeof(id_table) : 0;
+}
+
+static const id_table *id_table_of(const elog_decoder *d)
+{
+    if (!d->by_id_)
+        return NULL;
+    return (const id_table *)(const void *)((const uint8_t *)d->by_id_ +
+                                             id_table_offset(d->by_id_len_));
+}
+
+/* A record that starts a block: the block marker id with its typed layout
+ * (a declaration too short for the layout is delivered raw, as any event). */
+static bool is_block_marker(uint16_t id, const elog_layout_info *layout)
+{
+    return id == ELOG_EV_BLOCK_MARKER && layout;
+}
+
+/* The layout index of a declaration, as the generated switch takes it. */
+static unsigned layout_index(const elog_event_type *t)
+{
+    return t->layout ? t->layout->index : ELOG_CATALOGUE_LAYOUTS;
+}
+
 /* ---------------------------------------------------------------------------
  * Allocation
  * ------------------------------------------------------------------------- */
@@ -201,7 +254,7 @@ static void free_header(elog_decoder *d)
 {
     dfree(d, d->types_, d->cap_types_ * sizeof *d->types_);
     dfree(d, d->descs_, d->descs_cap_);
-    dfree(d, d->by_id_, (size_t)d->by_id_len_ * sizeof *d->by_id_);
+    dfree(d, d->by_id_, by_id_bytes(d->by_id_len_));
     d->types_ = NULL;
     d->descs_ = NULL;
     d->by_id_ = NULL;
@@ -225,7 +278,7 @@ void elog_decoder_reset(elog_decoder *d)
         return;
     /* The by-id table is rebuilt per header; type and description storage is
      * kept for reuse by the next stream. */
-    dfree(d, d->by_id_, (size_t)d->by_id_len_ * sizeof *d->by_id_);
+    dfree(d, d->by_id_, by_id_bytes(d->by_id_len_));
     d->by_id_ = NULL;
     d->by_id_len_ = 0;
     start_stream(d);
@@ -321,7 +374,7 @@ static elog_status finish_header(elog_decoder *d)
     }
     uint32_t n = any ? max_id + 1 : 0;
     if (n) {
-        d->by_id_ = dalloc(d, (size_t)n * sizeof *d->by_id_);
+        d->by_id_ = dalloc(d, by_id_bytes(n));
         if (!d->by_id_)
             return fail(d, ELOG_E_NOMEM, d->item_offset_,
                         "out of memory for the event-id table (%u entries)", n);
@@ -335,6 +388,38 @@ static elog_status finish_header(elog_decoder *d)
         pos += t->description.len;
         if (t->id != ID_DATA_END)
             d->by_id_[t->id] = (uint32_t)i + 1; /* a later record wins, as in ghc-events */
+    }
+    id_table *ids = n ? (id_table *)(void *)((uint8_t *)d->by_id_ + id_table_offset(n)) : NULL;
+    for (uint32_t id = 0; n && id < FAST_IDS; id++) {
+        const elog_event_type *t = id < n && d->by_id_[id] ? &d->types_[d->by_id_[id] - 1] : NULL;
+        ids->type[id] = t;
+        ids->layout[id] = t ? t->layout : NULL;
+        ids->layout_index[id] = (uint16_t)(t ? layout_index(t) : ELOG_CATALOGUE_LAYOUTS);
+        ids->variable[id] = 0;
+        ids->straight[id] = 0;
+        ids->total[id] = 0;
+        ids->fast_limit[id] = UINT64_MAX;
+        if (!t)
+            continue;
+        /* The loop's switches take fixed and variable layouts apart, so the
+         * layout must be of the declared kind (elog_catalogue_find() sees to
+         * it; anything else would go the general way). */
+        bool var = t->size == ELOG_VARIABLE_SIZE;
+        if (t->layout && (t->layout->size == ELOG_VARIABLE_SIZE) != var)
+            continue;
+        if (var) {
+            ids->variable[id] = 1;
+        } else if (!is_block_marker((uint16_t)id, t->layout)) {
+            uint32_t reads = ids->total[id] = 10u + t->size;
+            /* The straight decoder reads its own size of payload, perhaps
+             * into the next record: it must be in the buffer. */
+            if (t->layout && elog__layout_straight(t->layout->index)) {
+                ids->straight[id] = 1;
+                if (reads < 10u + ELOG__STRAIGHT_SIZE)
+                    reads = 10u + ELOG__STRAIGHT_SIZE;
+            }
+            ids->fast_limit[id] = reads + 1u;
+        }
     }
     d->header_.types = d->types_;
     d->header_.n_types = d->n_types_;
@@ -499,7 +584,7 @@ static elog_status header_bytes(elog_decoder *d, const uint8_t **pp, const uint8
 static inline elog_status block_apply(elog_block_state *bs, elog_event *ev, bool strict)
 {
     elog_status st = ELOG_OK;
-    if (ev->id == ELOG_EV_BLOCK_MARKER && ev->layout) {
+    if (is_block_marker(ev->id, ev->layout)) {
         const elog_ev_block_marker *b = &ev->as.block_marker;
         if (strict && (bs->remaining > 0 || b->block_size < BLOCK_MARKER_RECORD))
             st = ELOG_E_BAD_BLOCK;
@@ -526,29 +611,42 @@ elog_status elog_block_state_apply(elog_block_state *bs, elog_event *ev, bool st
     return block_apply(bs, ev, strict);
 }
 
-/* Fills everything but `cap` from a complete record. */
-static inline __attribute__((always_inline)) elog_status
-decode_record(const elog_event_type *t, const uint8_t *p, uint32_t total, uint64_t offset,
-              elog_event *ev, int *bad_field)
+/* Fills the record's framing: everything but `cap` and the typed fields
+ * (`head` = 12 for a variable-size type, else 10). */
+static inline __attribute__((always_inline)) void
+frame_record(const elog_event_type *t, const elog_layout_info *layout, uint16_t id,
+             uint32_t head, const uint8_t *p, size_t total, uint64_t offset, elog_event *ev)
 {
-    uint32_t head = t->size == ELOG_VARIABLE_SIZE ? 12 : 10;
-    ev->id = t->id;
-    ev->cap = ELOG_NO_CAP;
-    ev->size = total;
+    ev->id = id;
+    ev->size = (uint32_t)total;
     ev->time = elog__rd64(p + 2);
     ev->offset = offset;
     ev->payload.ptr = p + head;
     ev->payload.len = total - head;
     ev->type = t;
-    ev->layout = t->layout;
-    if (t->layout) {
-        int rc = elog__decode_fields(t->layout->index, ev->payload.ptr, ev->payload.len, &ev->as);
-        if (rc) {
-            *bad_field = rc - 1;
-            return ELOG_E_BAD_EVENT;
-        }
+    ev->layout = layout;
+}
+
+/* Fills everything but `cap` (set to ELOG_NO_CAP) from a complete record of
+ * type `t` (id `id`, layout index `layout` as layout_index(t), `head` as for
+ * frame_record()). */
+static inline __attribute__((always_inline)) elog_status
+decode_record(const elog_event_type *t, uint16_t id, unsigned layout, uint32_t head,
+              const uint8_t *p, uint32_t total, uint64_t offset, elog_event *ev, int *bad_field)
+{
+    frame_record(t, t->layout, id, head, p, total, offset, ev);
+    ev->cap = ELOG_NO_CAP;
+    int rc = elog__decode_fields(layout, ev->payload.ptr, ev->payload.len, &ev->as);
+    if (__builtin_expect(rc != 0, 0)) {
+        *bad_field = rc - 1;
+        return ELOG_E_BAD_EVENT;
     }
     return ELOG_OK;
+}
+
+static uint32_t record_head(const elog_event_type *t)
+{
+    return t->size == ELOG_VARIABLE_SIZE ? 12 : 10;
 }
 
 static elog_status bad_event(elog_decoder *d, const elog_event *ev, int field)
@@ -569,7 +667,7 @@ static elog_status undeclared(elog_decoder *d, uint16_t id, uint64_t offset)
 
 static elog_status bad_block(elog_decoder *d, const elog_event *ev, int64_t remaining_before)
 {
-    if (ev->id == ELOG_EV_BLOCK_MARKER && ev->layout) {
+    if (is_block_marker(ev->id, ev->layout)) {
         if (remaining_before > 0)
             return fail(d, ELOG_E_BAD_BLOCK, ev->offset,
                         "a new block begins while the block at offset %" PRIu64
@@ -585,14 +683,18 @@ static elog_status bad_block(elog_decoder *d, const elog_event *ev, int64_t rema
                 ev->id, ev->size, d->block_offset_, remaining_before);
 }
 
-/* Decodes, attributes and delivers one complete record. Inlined into the
- * in-place loop, the decoder's hot path. */
-static inline __attribute__((always_inline)) elog_status deliver(elog_decoder *d, const elog_event_type *t, const uint8_t *p,
-                           uint32_t total, uint64_t offset)
+/* Decodes, attributes and delivers one complete record: the general path,
+ * for records that straddle calls and for those the in-place loop does not
+ * take straight (variable size, block markers, block ends). Advances
+ * d->offset_ past the record iff it got to its callback. */
+static __attribute__((noinline)) elog_status
+deliver(elog_decoder *d, const elog_event_type *t, const uint8_t *p, uint32_t total,
+        uint64_t offset)
 {
     elog_event ev;
     int bad_field = 0;
-    if (decode_record(t, p, total, offset, &ev, &bad_field))
+    if (decode_record(t, t->id, layout_index(t), record_head(t), p, total, offset, &ev,
+                      &bad_field))
         return bad_event(d, &ev, bad_field);
 
     const elog_settings *s = d->settings_;
@@ -600,7 +702,8 @@ static inline __attribute__((always_inline)) elog_status deliver(elog_decoder *d
     bool strict = !(s && (s->options & ELOG_OPT_LENIENT_BLOCKS));
     if (block_apply(&bs, &ev, strict))
         return bad_block(d, &ev, d->block_remaining_);
-    if (ev.id == ELOG_EV_BLOCK_MARKER && ev.layout)
+    bool marker = is_block_marker(ev.id, ev.layout);
+    if (marker)
         d->block_offset_ = offset;
     d->block_remaining_ = bs.remaining;
     d->block_cap_ = bs.cap;
@@ -609,7 +712,7 @@ static inline __attribute__((always_inline)) elog_status deliver(elog_decoder *d
 
     elog_event_cb cb = NULL;
     if (s)
-        cb = (ev.id == ELOG_EV_BLOCK_MARKER && s->on_block) ? s->on_block : s->on_event;
+        cb = (marker && s->on_block) ? s->on_block : s->on_event;
     if (!cb)
         return ELOG_OK;
     d->flags_ |= F_IN_CALLBACK;
@@ -658,92 +761,138 @@ static const elog_event_type *lookup(const elog_decoder *d, uint16_t id)
     return i ? &d->types_[i - 1] : NULL;
 }
 
+/* One record at p (avail >= 2 bytes, d->offset_ its offset) by the general
+ * path: the end marker, an undeclared id, or a record that deliver() takes.
+ * Leaves a record that is not whole in [p, p + avail) alone. */
+static __attribute__((noinline)) elog_status
+record_in_place(elog_decoder *d, const uint8_t *p, size_t avail)
+{
+    uint16_t id = elog__rd16(p);
+    uint64_t offset = d->offset_;
+    const elog_event_type *t = lookup(d, id);
+    if (!t) {
+        if (id != ID_DATA_END)
+            return undeclared(d, id, offset);
+        return data_end(d, offset);
+    }
+    uint32_t total;
+    if (t->size == ELOG_VARIABLE_SIZE) {
+        if (avail < 12)
+            return ELOG_OK;
+        total = 12u + elog__rd16(p + 10);
+    } else {
+        total = 10u + t->size;
+    }
+    if (avail < total)
+        return ELOG_OK;
+    return deliver(d, t, p, total, offset);
+}
+
+static int no_callback(elog_decoder *d, const elog_event *ev)
+{
+    (void)d;
+    (void)ev;
+    return ELOG_CB_CONTINUE;
+}
+
 /* Records that are whole inside [p, end): decoded in place. Stops at a
  * partial record, leaving it to the carry path.
  *
- * This is the decoder's hot loop, so it keeps the per-stream state (block
- * attribution, counters) in locals and writes it back only where it can be
- * observed: before the end-marker handler and on exit. Callbacks see
- * elog_get_offset() up to date. */
+ * This is the decoder's hot loop. Its inner loop takes the common record
+ * straight: a declared type below FAST_IDS other than the block marker,
+ * whole in the buffer, that does not reach the end of its block. It counts
+ * down `fast`, the bytes it may take before the end of the buffer or the
+ * last byte of the block, whichever comes first, so one comparison with the
+ * id's entry checks both; the commonest layouts are then decoded without a
+ * branch on the type (elog__decode_straight), the others through a switch.
+ * Any other record (the block's last, a block marker, an undeclared id or
+ * the end marker, a partial record, fields that do not fit) goes through
+ * record_in_place() with the per-stream state written back to the decoder.
+ * Callbacks see elog_get_offset() up to date. */
 static elog_status events_in_place(elog_decoder *d, const uint8_t **pp, const uint8_t *end)
 {
     const uint8_t *p = *pp;
     const elog_settings *s = d->settings_;
-    elog_event_cb on_event = s ? s->on_event : NULL;
-    elog_event_cb on_block = (s && s->on_block) ? s->on_block : on_event;
-    const bool strict = !(s && (s->options & ELOG_OPT_LENIENT_BLOCKS));
-    const uint32_t *by_id = d->by_id_;
-    const uint32_t n_ids = d->by_id_len_;
-    const elog_event_type *types = d->types_;
-    elog_block_state bs = {d->block_remaining_, d->block_cap_};
+    elog_event_cb on_event = s && s->on_event ? s->on_event : no_callback;
+    const id_table *ids = id_table_of(d); /* NULL: no type declared */
     uint64_t offset = d->offset_;
-    uint64_t events = d->events_;
     elog_status st = ELOG_OK;
     elog_event ev;
 
-    while (end - p >= 2) {
-        uint16_t id = elog__rd16(p);
-        uint32_t ti = id < n_ids ? by_id[id] : 0;
-        if (__builtin_expect(ti == 0, 0)) {
-            if (id != ID_DATA_END) {
-                st = undeclared(d, id, offset);
-                break;
-            }
-            d->block_remaining_ = bs.remaining, d->block_cap_ = bs.cap;
-            d->events_ = events;
-            p += 2;
-            st = data_end(d, offset);
-            bs.remaining = d->block_remaining_, bs.cap = d->block_cap_;
-            offset = d->offset_;
-            if (st || d->state_ != S_EVENT)
-                break;
-            continue;
-        }
-        const elog_event_type *t = &types[ti - 1];
+    /* Set for the whole loop rather than around each callback: nothing in
+     * the loop looks at it (the general path clears it, and deliver() sets it
+     * itself). */
+    d->flags_ |= F_IN_CALLBACK;
+    for (;;) {
+        /* Inside a block (remaining > 0) a record is taken straight only if
+         * the block goes on after it; outside any block (remaining <= 0, cap
+         * none) the remaining count just goes down. */
         size_t avail = (size_t)(end - p);
-        uint32_t total;
-        if (t->size == ELOG_VARIABLE_SIZE) {
-            if (avail < 12)
-                break;
-            total = 12u + elog__rd16(p + 10);
-        } else {
-            total = 10u + t->size;
-        }
-        if (avail < total)
-            break;
-
-        int bad_field;
-        if (__builtin_expect(decode_record(t, p, total, offset, &ev, &bad_field) != ELOG_OK, 0)) {
-            st = bad_event(d, &ev, bad_field);
-            break;
-        }
-        int64_t remaining_before = bs.remaining;
-        if (__builtin_expect(block_apply(&bs, &ev, strict) != ELOG_OK, 0)) {
-            d->block_remaining_ = remaining_before;
-            st = bad_block(d, &ev, remaining_before);
-            break;
-        }
-        bool marker = id == ELOG_EV_BLOCK_MARKER && ev.layout;
-        if (marker)
-            d->block_offset_ = offset;
-        events++;
-        offset += total;
-        p += total;
-        d->offset_ = offset;
-        elog_event_cb cb = marker ? on_block : on_event;
-        if (cb) {
-            d->flags_ |= F_IN_CALLBACK;
-            int rc = cb(d, &ev);
-            d->flags_ &= (uint8_t)~F_IN_CALLBACK;
-            if (__builtin_expect(rc != ELOG_CB_CONTINUE, 0)) {
-                st = callback_result(d, rc, ev.offset);
-                break;
+        int64_t remaining = d->block_remaining_;
+        size_t fast = remaining > 0 && (uint64_t)remaining - 1u < avail
+                          ? (size_t)remaining - 1u : avail;
+        if (!ids)
+            fast = 0;
+        const uint8_t *const p0 = p;
+        /* fast >= 2 on each round: a record is taken only if the next id
+         * can be read after it (the last one goes the general way). */
+        if (fast >= 2) {
+            for (;;) {
+                size_t id = p[1]; /* the big-endian id's low byte */
+                if (__builtin_expect(p[0] != 0, 0))
+                    break;
+                size_t total;
+                if (__builtin_expect(ids->fast_limit[id] < fast, 1)) {
+                    total = ids->total[id];
+                    frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 10, p, total,
+                                 offset, &ev);
+                    if (__builtin_expect(ids->straight[id], 1))
+                        elog__decode_straight(ev.payload.ptr, &ev.as);
+                    else
+                        elog__decode_fixed_fields(ids->layout_index[id], ev.payload.ptr, &ev.as);
+                } else {
+                    if (!ids->variable[id] || fast < 12)
+                        break;
+                    total = 12u + elog__rd16(p + 10);
+                    if (total + 2u > fast)
+                        break;
+                    frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 12, p, total,
+                                 offset, &ev);
+                    if (__builtin_expect(elog__decode_var_fields(ids->layout_index[id],
+                                                                 ev.payload.ptr, ev.payload.len,
+                                                                 &ev.as) != 0, 0))
+                        break; /* the general path reports it */
+                }
+                ev.cap = d->block_cap_; /* only the general path changes it */
+                fast -= total;
+                p += total;
+                offset += total;
+                d->events_++;
+                d->offset_ = offset;
+                int rc = on_event(d, &ev);
+                if (__builtin_expect(rc != ELOG_CB_CONTINUE, 0)) {
+                    st = callback_result(d, rc, ev.offset);
+                    break;
+                }
             }
         }
+        d->block_remaining_ = remaining - (p - p0);
+        d->offset_ = offset;
+        if (st != ELOG_OK || end - p < 2)
+            break;
+        /* The next record by the general path. */
+        d->flags_ &= (uint8_t)~F_IN_CALLBACK;
+        st = record_in_place(d, p, (size_t)(end - p));
+        d->flags_ |= F_IN_CALLBACK;
+        p += d->offset_ - offset; /* past what it took, if anything */
+        if (d->offset_ == offset || st != ELOG_OK || d->state_ != S_EVENT) {
+            /* A partial record, an error, a pause, or the end of data. */
+            offset = d->offset_;
+            break;
+        }
+        offset = d->offset_;
     }
-    d->block_remaining_ = bs.remaining;
-    d->block_cap_ = bs.cap;
-    d->events_ = events;
+    d->flags_ &= (uint8_t)~F_IN_CALLBACK;
     d->offset_ = offset;
     *pp = p;
     return st;
@@ -942,5 +1091,6 @@ elog_status elog_decode_record(const elog_header *h, const uint8_t *p, size_t av
     if (avail < total)
         return ELOG_NEED_MORE;
     int bad_field;
-    return decode_record(t, p, total, offset, ev, &bad_field);
+    return decode_record(t, t->id, layout_index(t), record_head(t), p, total, offset, ev,
+                         &bad_field);
 }

@@ -382,16 +382,111 @@ def gen_decode_h(layouts):
         o += [line.replace("static int", "static inline int", 1) if i == 0 else line
               for i, line in enumerate(gen_decoder(lay))]
     o.append("/* Reads the fields of layout `index` from a payload of `len` bytes (len >= size")
-    o.append(" * for fixed layouts). Returns 0, or 1 + the index of the first field that does")
-    o.append(" * not fit in the payload. */")
+    o.append(" * for fixed layouts). `index` is a layout index or ELOG_CATALOGUE_LAYOUTS for")
+    o.append(" * an event without a layout (nothing to read); any other value is undefined")
+    o.append(" * behaviour, which lets the compiler drop the jump table's range check.")
+    o.append(" * Returns 0, or 1 + the index of the first field that does not fit in the")
+    o.append(" * payload. */")
     o.append("static inline __attribute__((always_inline)) int")
-    o.append("elog__decode_fields(uint16_t index, const uint8_t *p, size_t len, elog_fields *out)")
+    o.append("elog__decode_fields(unsigned index, const uint8_t *p, size_t len, elog_fields *out)")
     o.append("{")
     o.append("    switch (index) {")
     for lay in layouts:
         o.append(f"    case {lay.index}: return decode_{lay.lname}_{lay.variant}(p, len, out);")
-    o += ["    default: return 0;", "    }", "}", ""]
+    o += ["    case ELOG_CATALOGUE_LAYOUTS: return 0;", "    default: __builtin_unreachable();",
+          "    }", "}", ""]
+    o.append("/* The same for the fixed-size layouts alone (the decoder's fast path): `index`")
+    o.append(" * is a fixed layout's index or ELOG_CATALOGUE_LAYOUTS, `p` holds the layout's")
+    o.append(" * size in bytes at least, so no field can fail. */")
+    o.append("static inline __attribute__((always_inline)) void")
+    o.append("elog__decode_fixed_fields(unsigned index, const uint8_t *p, elog_fields *out)")
+    o.append("{")
+    o.append("    switch (index) {")
+    for lay in layouts:
+        if not lay.variable:
+            o.append(f"    case {lay.index}: (void)decode_{lay.lname}_{lay.variant}(p, {lay.size}, out); return;")
+    o += ["    case ELOG_CATALOGUE_LAYOUTS: return;", "    default: __builtin_unreachable();",
+          "    }", "}", ""]
+    o += gen_straight(layouts)
+    o.append("/* The same for the variable-size layouts alone: `index` is a variable layout's")
+    o.append(" * index or ELOG_CATALOGUE_LAYOUTS; returns as elog__decode_fields(). */")
+    o.append("static inline __attribute__((always_inline)) int")
+    o.append("elog__decode_var_fields(unsigned index, const uint8_t *p, size_t len, elog_fields *out)")
+    o.append("{")
+    o.append("    switch (index) {")
+    for lay in layouts:
+        if lay.variable:
+            o.append(f"    case {lay.index}: return decode_{lay.lname}_{lay.variant}(p, len, out);")
+    o += ["    case ELOG_CATALOGUE_LAYOUTS: return 0;", "    default: __builtin_unreachable();",
+          "    }", "}", ""]
     return "\n".join(o)
+
+
+STRAIGHT_MAX_SIZE = 16
+
+
+def straight_layouts(layouts):
+    """The straight shape and the layouts it decodes.
+
+    A fixed layout is a candidate when it has no derived fields and is its
+    event's only layout (so its struct holds exactly its payload fields, in
+    order). The straight layout S is the candidate of at most
+    STRAIGHT_MAX_SIZE payload bytes whose field kinds begin those of the most
+    candidates (ties: the smaller payload, then the lower index); those
+    candidates are the straight set. Decoding any of them as S fills their
+    fields, the common initial sequence of two structs of one union, and
+    writes the rest of S's fields past their struct, which they do not use."""
+    count = {}
+    for lay in layouts:
+        count[lay.id] = count.get(lay.id, 0) + 1
+    cands = [l for l in layouts if not l.variable and count[l.id] == 1
+             and not any(f.derived for f in l.fields)]
+    kinds = {l.index: [f.kind for f in l.fields] for l in cands}
+
+    def covered(s):
+        k = kinds[s.index]
+        return [l for l in cands if kinds[l.index] == k[:len(kinds[l.index])]]
+
+    best = None
+    for s in cands:
+        if s.size > STRAIGHT_MAX_SIZE or not s.fields:
+            continue
+        key = (-len(covered(s)), s.size, s.index)
+        if best is None or key < best[0]:
+            best = (key, s)
+    if best is None:
+        return None, []
+    return best[1], covered(best[1])
+
+
+def gen_straight(layouts):
+    s, members = straight_layouts(layouts)
+    o = ["/* Straight decoding, for the decoder's fast path: a layout for which",
+         " * elog__layout_straight() is true can be decoded by elog__decode_straight(),",
+         " * the same code for all of them (no branch on the type), which reads",
+         " * ELOG__STRAIGHT_SIZE payload bytes whatever the layout's size (gencat.py,",
+         " * straight_layouts()). */"]
+    if s is None:
+        o += ["#define ELOG__STRAIGHT_SIZE 0",
+              "static inline void elog__decode_straight(const uint8_t *p, elog_fields *out)",
+              "{", "    (void)p;", "    (void)out;", "}",
+              "static inline bool elog__layout_straight(unsigned index)",
+              "{", "    (void)index;", "    return false;", "}", ""]
+        return o
+    o += [f"#define ELOG__STRAIGHT_SIZE {s.size} /* {s.name}: "
+          + " ".join(f.kind for f in s.fields) + " */",
+          "static inline __attribute__((always_inline)) void",
+          "elog__decode_straight(const uint8_t *p, elog_fields *out)",
+          "{",
+          f"    (void)decode_{s.lname}_{s.variant}(p, {s.size}, out);",
+          "}",
+          "static inline bool elog__layout_straight(unsigned index)",
+          "{",
+          "    switch (index) {"]
+    for lay in members:
+        o.append(f"    case {lay.index}: /* {lay.name} */")
+    o += ["        return true;", "    default:", "        return false;", "    }", "}", ""]
+    return o
 
 
 def gen_show_c(layouts):
