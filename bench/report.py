@@ -119,7 +119,18 @@ class Report:
         rs = self.ok_runs(name, inp)
         return min(r["cpu"] for r in rs) if rs else None
 
+    def best_wall(self, name, inp):
+        rs = self.ok_runs(name, inp)
+        return min(r["wall"] for r in rs) if rs else None
+
     def mbps(self, name, inp):
+        """A whole process, by its best wall-clock time: our reader and `show`
+        use a second core, and time to the answer is what a user waits."""
+        t, b = self.best_wall(name, inp), self.bytes_of(inp)
+        return b / t / 1e6 if t and b else None
+
+    def cpu_mbps(self, name, inp):
+        """The same by CPU time (user + system of all its threads)."""
         t, b = self.best_cpu(name, inp), self.bytes_of(inp)
         return b / t / 1e6 if t and b else None
 
@@ -156,15 +167,20 @@ class Report:
 
     def build(self):
         ins = [("large", "large log"), ("small", "small-event log"), ("census", "large-event log")]
-        # typed decode, absolute
+        # typed decode, absolute: the decoder always fills every typed field;
+        # the callbacks differ in what they do with them
+        cbs = [("mem_count", "callback per event that counts"),
+               ("mem_fields", "callback reads every typed field"),
+               ("mem", "callback switches on the type, reads a few fields")]
         for inp, label in ins:
-            v = self.dec_mbps(inp, "mem")
-            ev = self.dec.get((inp, "mem"))
-            evs = f", {ev['evps'] / 1e6:.0f} M ev/s" if ev else ""
-            head = inp == "large"
-            self.row(f"typed decode, in memory, {label}", fmt_rate(v) + evs, "-", "-",
-                     ">= 2 GB/s" if head else "(>= 2 GB/s)",
-                     (v >= 2000 if v else False) if head else None)
+            for name, what in cbs:
+                v = self.dec_mbps(inp, name)
+                ev = self.dec.get((inp, name))
+                evs = f", {ev['evps'] / 1e6:.0f} M ev/s" if ev else ""
+                head = inp == "large"
+                self.row(f"typed decode, in memory, {what}, {label}", fmt_rate(v) + evs, "-", "-",
+                         ">= 2 GB/s" if head else "(>= 2 GB/s)",
+                         (v >= 2000 if v else False) if head else None)
         # typed decode vs ghc-events incremental: both whole processes reading
         # the file, interleaved round by round
         for inp, label in ins:
@@ -172,9 +188,12 @@ class Report:
             ge = self.mbps("ghc_events_decode", inp)
             base = "timeout" if ge is None and self.timed_out("ghc_events_decode", inp) else fmt_rate(ge)
             r = ours / ge if ours and ge else None
-            self.row(f"typed decode of the file (process) vs ghc-events incremental, {label}",
+            self.row(f"typed decode of the file (process, wall) vs ghc-events incremental, {label}",
                      fmt_rate(ours) + self.evps("decode", inp), base + self.evps("ghc_events_decode", inp),
                      fmt_ratio(r), ">= 15x", (r >= 15) if r else (True if base == "timeout" else False))
+            oc, gc = self.cpu_mbps("decode", inp), self.cpu_mbps("ghc_events_decode", inp)
+            self.row(f"the same in CPU time (both threads of ours), {label}", fmt_rate(oc), fmt_rate(gc),
+                     fmt_ratio(oc / gc if oc and gc else None), "(>= 15x)", None)
         # what-if: the same with the reader's buffers page-aligned
         for inp, label in ins:
             ours, ge = self.mbps("decode_aligned", inp), self.mbps("ghc_events_decode", inp)
@@ -203,9 +222,12 @@ class Report:
             ours, ge = self.mbps("show", inp), self.mbps("ghc_events_show", inp)
             tout = ge is None and self.timed_out("ghc_events_show", inp)
             r = ours / ge if ours and ge else None
-            self.row(f"`eventlog show` vs `ghc-events show` (speed), {label}", fmt_rate(ours),
+            self.row(f"`eventlog show` vs `ghc-events show` (speed, wall), {label}", fmt_rate(ours),
                      "timeout" if tout else fmt_rate(ge), fmt_ratio(r), ">= 100x",
                      (r >= 100) if r else (True if tout else False))
+            oc, gc = self.cpu_mbps("show", inp), self.cpu_mbps("ghc_events_show", inp)
+            self.row(f"the same in CPU time (both threads of ours), {label}", fmt_rate(oc), fmt_rate(gc),
+                     fmt_ratio(oc / gc if oc and gc else None), "(>= 100x)", None)
             orss, grss = self.rss("show", inp), self.rss("ghc_events_show", inp)
             rr = orss / grss if orss and grss else None
             self.row(f"`eventlog show` vs `ghc-events show` (peak RSS), {label}", fmt_kb(orss),
@@ -406,11 +428,14 @@ kept across runs. Raw figures of the last run: `build-bench/bench-results.txt`.
 ## Noise
 
 Each figure is repeated (the `runs` column below) and the **best** run is
-reported, with the spread (worst / best - 1) of the runs. Single-process
-figures use CPU time (user + system from `wait4()`, or the decoding thread's
-CPU clock in decode_bench), which other jobs on this 2-core machine disturb
-much less than wall time; the socket figure, where two processes cooperate,
-and the Python figures (as bench.py reports them) use wall time. Peak RSS is
+reported, with the spread (worst / best - 1) of the runs. Whole processes are
+timed by wall clock, because the reader's read-ahead and sorted `show` use
+the second core and the time to the answer is what a user waits for; their
+CPU time (user + system of every thread, from `wait4()`) is given beside the
+headline comparisons. In-process figures of decode_bench use the decoding
+thread's CPU clock, except the reader's cost, timed by wall clock. Wall time
+is only meaningful when the machine is otherwise idle: see the load average
+above. The socket and Python figures use wall time. Peak RSS is
 the largest of the runs (`ru_maxrss`). The page cache is warm: every input is
 read once before it is measured. There are no hardware performance counters
 in this VM (`perf stat -e instructions` reports "not supported"), so

@@ -27,9 +27,10 @@
 #   5. prints the table (metric, ours, baseline, ratio, target, met?) and
 #      writes it with the details to bench/RESULTS.md (bench/report.py).
 #
-# Times are CPU time (user + system, from wait4() or the thread's clock) of
-# single-process figures, which a shared machine disturbs less than wall
-# time, and wall time where two processes work together (socket). MB = 10^6
+# Whole processes are timed by wall clock (the reader and sorted show use a
+# second core), with CPU time (user + system of all threads, from wait4())
+# beside the headline comparisons; decode_bench's in-process figures use the
+# decoding thread's CPU clock. Run it on an otherwise idle machine. MB = 10^6
 # bytes. Every external command is bounded with a timeout; ghc-events runs
 # that exceed theirs are reported as "timeout".
 #
