@@ -85,8 +85,11 @@ static void *ahead_main(void *arg)
     pthread_mutex_lock(&a->mu);
     unsigned next = 0;
     for (;;) {
-        while (a->ready == AHEAD_SLOTS && !a->quit)
-            pthread_cond_wait(&a->freed, &a->mu);
+        /* On a full ring, sleep until half of it is free: one wake-up per
+         * two slots for the caller's thread to pay, not one per slot. */
+        if (a->ready == AHEAD_SLOTS)
+            while (a->ready > AHEAD_SLOTS / 2 && !a->quit)
+                pthread_cond_wait(&a->freed, &a->mu);
         if (a->quit)
             break;
         struct ahead_slot *s = &a->slot[next];
@@ -170,7 +173,8 @@ elog_reader_status elog__ahead_take(elog_reader *r, const uint8_t **chunk, size_
         a->held = false;
         a->head = (a->head + 1) % AHEAD_SLOTS;
         a->ready--;
-        pthread_cond_signal(&a->freed);
+        if (a->ready == AHEAD_SLOTS / 2)
+            pthread_cond_signal(&a->freed);
     }
     while (a->ready == 0)
         pthread_cond_wait(&a->filled, &a->mu);
