@@ -54,7 +54,9 @@ void elog_show_event(elog_writer *w, const elog_event *ev);
  * ev.cap = caps[i] would print for each, without filling an elog_event for
  * most. Returns n with *status ELOG_OK, or the index of the first record
  * that does not decode, with elog_decode_record()'s status in *status (the
- * records before it printed, nothing of it). */
+ * records before it printed, nothing of it). `recs`, `caps` and `h` stay the
+ * caller's and are only read. Pure apart from `w`: safe from callbacks, and
+ * from several threads at once given different writers. */
 size_t elog_show_records(elog_writer *w, const elog_header *h, const uint8_t *recs,
                          size_t len, const uint16_t *caps, size_t n, elog_status *status);
 
