@@ -361,44 +361,74 @@ void elog__put_leading_num(elog_writer *w, elog_slice s)
     elog_writer_put(w, s.ptr + z, n - z);
 }
 
-/* ", {v}" for v < 100, padded to four bytes. */
-#define SEP_SMALL(v) {',', ' ', (char)((v) < 10 ? '0' + (v) : '0' + (v) / 10), (char)((v) < 10 ? 0 : '0' + (v) % 10)}
-#define SEP_SMALL10(t)                                                                 \
+/* ", {v}" for v < 128, padded to eight bytes, and its length. */
+#define SEP_DIGIT1(v) (char)((v) < 10 ? '0' + (v) : (v) < 100 ? '0' + (v) / 10 : '1')
+#define SEP_DIGIT2(v) (char)((v) < 10 ? 0 : (v) < 100 ? '0' + (v) % 10 : '0' + (v) / 10 % 10)
+#define SEP_DIGIT3(v) (char)((v) < 100 ? 0 : '0' + (v) % 10)
+#define SEP_SMALL(v) {',', ' ', SEP_DIGIT1(v), SEP_DIGIT2(v), SEP_DIGIT3(v), 0, 0, 0}
+#define SEP_SMALL8(t)                                                                 \
     SEP_SMALL(t), SEP_SMALL(t + 1), SEP_SMALL(t + 2), SEP_SMALL(t + 3), SEP_SMALL(t + 4), \
-        SEP_SMALL(t + 5), SEP_SMALL(t + 6), SEP_SMALL(t + 7), SEP_SMALL(t + 8), SEP_SMALL(t + 9)
-static const char sep_small[100][4] = {SEP_SMALL10(0),  SEP_SMALL10(10), SEP_SMALL10(20),
-                                       SEP_SMALL10(30), SEP_SMALL10(40), SEP_SMALL10(50),
-                                       SEP_SMALL10(60), SEP_SMALL10(70), SEP_SMALL10(80),
-                                       SEP_SMALL10(90)};
+        SEP_SMALL(t + 5), SEP_SMALL(t + 6), SEP_SMALL(t + 7)
+#define SEP_SMALL32(t) SEP_SMALL8(t), SEP_SMALL8(t + 8), SEP_SMALL8(t + 16), SEP_SMALL8(t + 24)
+static const char sep_small[128][8] = {SEP_SMALL32(0), SEP_SMALL32(32), SEP_SMALL32(64),
+                                       SEP_SMALL32(96)};
 
-/* Their lengths: a load instead of a comparison in the loop below. */
-#define SEP_LEN10(t) 3 + ((t) >= 10), 3 + ((t) >= 10), 3 + ((t) >= 10), 3 + ((t) >= 10), \
-        3 + ((t) >= 10), 3 + ((t) >= 10), 3 + ((t) >= 10), 3 + ((t) >= 10), 3 + ((t) >= 10), \
-        3 + ((t) >= 10)
-static const uint8_t sep_small_len[100] = {SEP_LEN10(0),  SEP_LEN10(10), SEP_LEN10(20),
-                                           SEP_LEN10(30), SEP_LEN10(40), SEP_LEN10(50),
-                                           SEP_LEN10(60), SEP_LEN10(70), SEP_LEN10(80),
-                                           SEP_LEN10(90)};
+/* Their lengths: a load instead of comparisons in the loop below. */
+#define SEP_LEN(v) (uint8_t)(3 + ((v) >= 10) + ((v) >= 100))
+#define SEP_LEN8(t)                                                                     \
+    SEP_LEN(t), SEP_LEN(t + 1), SEP_LEN(t + 2), SEP_LEN(t + 3), SEP_LEN(t + 4), SEP_LEN(t + 5), \
+        SEP_LEN(t + 6), SEP_LEN(t + 7)
+#define SEP_LEN32(t) SEP_LEN8(t), SEP_LEN8(t + 8), SEP_LEN8(t + 16), SEP_LEN8(t + 24)
+static const uint8_t sep_small_len[128] = {SEP_LEN32(0), SEP_LEN32(32), SEP_LEN32(64),
+                                           SEP_LEN32(96)};
+
+/* ", {v}" */
+static inline char *fmt_sep_dec(char *p, uint32_t v)
+{
+    if (v < 128) {
+        memcpy(p, sep_small[v], 8);
+        return p + sep_small_len[v];
+    }
+    memcpy(p, ", ", 2);
+    return elog__fmt_dec_big(p + 2, v);
+}
 
 char *elog__fmt_stack(char *p, elog_u32_array a)
 {
     if (a.count == 0)
         return p;
     p = elog__fmt_dec(p, elog_u32_array_get(a, 0));
-    /* Walks the entries by pointer: heap profiles have long stacks, and this
-     * loop is most of their formatting. */
-    const uint8_t *q = a.ptr + 4, *end = a.ptr + 4u * (size_t)a.count;
-    for (; q < end; q += 4) {
-        uint32_t v = ((uint32_t)q[0] << 24) | ((uint32_t)q[1] << 16) | ((uint32_t)q[2] << 8) | q[3];
-        if (v < 100) {
-            /* Cost-centre ids are mostly small. */
-            memcpy(p, sep_small[v], 4);
-            p += sep_small_len[v];
+    /* Walks the entries by pointer, four at a time: heap profiles have long
+     * stacks of mostly small cost-centre ids, and this loop is most of their
+     * formatting. (The 8-byte copies stay within the 12 bytes per entry that
+     * the caller provides.) */
+    const uint8_t *q = a.ptr + 4;
+    for (uint32_t quads = (a.count - 1) / 4; quads > 0; quads--, q += 16) {
+        uint64_t x, y;
+        memcpy(&x, q, 8);
+        memcpy(&y, q + 8, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        x = __builtin_bswap64(x);
+        y = __builtin_bswap64(y);
+#endif
+        uint32_t v0 = (uint32_t)(x >> 32), v1 = (uint32_t)x;
+        uint32_t v2 = (uint32_t)(y >> 32), v3 = (uint32_t)y;
+        if ((v0 | v1 | v2 | v3) < 128) {
+            memcpy(p, sep_small[v0], 8);
+            p += sep_small_len[v0];
+            memcpy(p, sep_small[v1], 8);
+            p += sep_small_len[v1];
+            memcpy(p, sep_small[v2], 8);
+            p += sep_small_len[v2];
+            memcpy(p, sep_small[v3], 8);
+            p += sep_small_len[v3];
         } else {
-            memcpy(p, ", ", 2);
-            p = elog__fmt_dec_big(p + 2, v);
+            p = fmt_sep_dec(fmt_sep_dec(fmt_sep_dec(fmt_sep_dec(p, v0), v1), v2), v3);
         }
     }
+    for (uint32_t rest = (a.count - 1) % 4; rest > 0; rest--, q += 4)
+        p = fmt_sep_dec(p, ((uint32_t)q[0] << 24) | ((uint32_t)q[1] << 16) |
+                               ((uint32_t)q[2] << 8) | q[3]);
     return p;
 }
 
@@ -602,15 +632,28 @@ show_record_slow(elog_writer *w, const elog_header *h, const uint8_t *rec, size_
 }
 
 /* The raw writer of each event id below RAW_IDS (all that GHC declares), and
- * its payload size or ELOG_VARIABLE_SIZE: the fast path's lookup, built once
- * per call instead of going through the header for every record. */
+ * its record size: the fast path's lookup, built once per call instead of
+ * going through the header for every record. */
 #define RAW_IDS 256u
 typedef struct raw_entry {
     elog__show_raw_fn f;    /* NULL: the long way */
-    uint16_t size;
+    uint32_t whole;         /* 10 + payload size; 0 if variable (12 + the u16 at 10) */
 } raw_entry;
 
-/* Timestamps grow slowly: the digits above the last eight (time / 10^8) are
+/* x < 1e6 as exactly six digits. */
+static inline char *fmt6(char *p, uint32_t x)
+{
+    uint64_t y = FP(x, 10000u);
+    PAIR(p, y);
+    NEXT(y);
+    PAIR(p + 2, y);
+    NEXT(y);
+    PAIR(p + 4, y);
+    return p + 6;
+}
+
+/* Timestamps grow slowly: the digits above the last six (time / 10^6, the
+ * same as the previous line's for nearly all lines of a busy log) are
  * remembered from the previous line rather than formatted again. */
 typedef struct time_digits {
     uint64_t hi;            /* UINT64_MAX: none yet */
@@ -622,35 +665,39 @@ static inline char *fmt_time(char *p, uint64_t t, time_digits *td)
 {
     if (t < 100000000u)
         return fmt_lt1e8(p, (uint32_t)t);
-    uint64_t hi = t / 100000000u;
-    uint32_t lo = (uint32_t)(t - hi * 100000000u);
-    if (hi != td->hi) {
+    uint64_t hi = t / 1000000u;
+    uint32_t lo = (uint32_t)(t - hi * 1000000u);
+    if (__builtin_expect(hi != td->hi, 0)) {
         td->hi = hi;
         td->len = (size_t)(elog__fmt_dec_big(td->text, hi) - td->text);
     }
-    memcpy(p, td->text, 16); /* hi < 2^64 / 10^8 has at most 12 digits */
-    return fmt8(p + td->len, lo);
+    memcpy(p, td->text, 16); /* hi < 2^64 / 10^6 has at most 14 digits */
+    return fmt6(p + td->len, lo);
 }
 
 size_t elog_show_records(elog_writer *w, const elog_header *h, const uint8_t *recs,
                          size_t len, const uint16_t *caps, size_t n, elog_status *status)
 {
+    /* Every entry is filled, so that an id needs only the one bounds check
+     * against the constant. */
     raw_entry tab[RAW_IDS];
     size_t n_tab = h->by_id_len_ < RAW_IDS ? h->by_id_len_ : RAW_IDS;
-    for (size_t id = 0; id < n_tab; id++) {
-        uint32_t ti = h->by_id_[id];
+    for (size_t id = 0; id < RAW_IDS; id++) {
+        uint32_t ti = id < n_tab ? h->by_id_[id] : 0;
         const elog_event_type *t = ti ? &h->types[ti - 1] : NULL;
         tab[id].f = t && t->layout ? elog__show_raw[t->layout->index] : NULL;
-        tab[id].size = t ? t->size : 0;
+        tab[id].whole = !t || t->size == ELOG_VARIABLE_SIZE ? 0 : 10u + t->size;
     }
     time_digits td = {UINT64_MAX, 0, {0}};
     const uint8_t *rec = recs, *end_recs = recs + len;
     /* The fast path writes at p while at least ELOG__SHOW_FAST_ROOM bytes are
-     * free (p <= room_end, and a buffer that large); w->len is brought up to
-     * date before anything else touches the writer. */
-    bool fast = w->cap >= ELOG__SHOW_FAST_ROOM;
+     * free (p < room_lim, and a buffer that large: otherwise room_lim is the
+     * buffer's start, which p never is below); w->len is brought up to date
+     * before anything else touches the writer. */
     char *p = w->buf + w->len;
-    char *room_end = fast ? w->buf + (w->cap - ELOG__SHOW_FAST_ROOM) : w->buf;
+    char *room_lim = w->cap >= ELOG__SHOW_FAST_ROOM ? w->buf + (w->cap - ELOG__SHOW_FAST_ROOM) + 1
+                                                    : w->buf;
+    char *last = w->buf + (w->cap ? w->cap - 1 : 0);
     *status = ELOG_OK;
     for (size_t i = 0; i < n; i++) {
         size_t avail = (size_t)(end_recs - rec);
@@ -660,23 +707,24 @@ size_t elog_show_records(elog_writer *w, const elog_header *h, const uint8_t *re
          * fixed layout no larger than it, a variable one a variable layout
          * (elog_catalogue_find()), as the raw writers expect. (Records of 10
          * or 11 bytes at the very end take the long way.) */
-        if (fast && avail >= 12 && p <= room_end) {
+        if (p < room_lim && avail >= 12) {
             uint16_t id = elog__rd16(rec);
-            if (id < n_tab && tab[id].f) {
-                size_t head = 10, plen = tab[id].size;
-                if (plen == ELOG_VARIABLE_SIZE)
-                    head = 12, plen = elog__rd16(rec + 10);
-                if (avail - head >= plen) {
+            if (id < RAW_IDS && tab[id].f) {
+                size_t head = 10, whole = tab[id].whole;
+                if (whole == 0)
+                    head = 12, whole = 12u + elog__rd16(rec + 10);
+                if (avail >= whole) {
                     char *q = fmt_time(p, elog__rd64(rec + 2), &td);
                     if (cap != ELOG_NO_CAP) {
                         q = FMT_STR(q, ": cap ");
                         q = elog__fmt_dec(q, cap);
                     }
-                    q = tab[id].f(FMT_STR(q, ": "), w->buf + w->cap - 1, rec + head, plen);
+                    const uint8_t *next = rec + whole;
+                    q = tab[id].f(FMT_STR(q, ": "), last, rec + head, whole - head);
                     if (q) {
                         *q++ = '\n';
                         p = q;
-                        rec += head + plen;
+                        rec = next;
                         continue;
                     }
                 }
@@ -692,8 +740,9 @@ size_t elog_show_records(elog_writer *w, const elog_header *h, const uint8_t *re
         rec += size;
         /* The writer may have flushed, or moved or grown its buffer. */
         p = w->buf + w->len;
-        fast = w->cap >= ELOG__SHOW_FAST_ROOM;
-        room_end = fast ? w->buf + (w->cap - ELOG__SHOW_FAST_ROOM) : w->buf;
+        room_lim = w->cap >= ELOG__SHOW_FAST_ROOM ? w->buf + (w->cap - ELOG__SHOW_FAST_ROOM) + 1
+                                                  : w->buf;
+        last = w->buf + (w->cap ? w->cap - 1 : 0);
     }
     w->len = (size_t)(p - w->buf);
     return n;

@@ -873,7 +873,9 @@ static void test_show_records(void **state)
     (void)state;
     static const uint64_t times[] = {
         0, 9, 10, 99, 100, 99999999, 100000000, 100000001, 199999999, 200000000,
-        200000000, 987654321, 9999999999, 10000000000, UINT64_C(10000000000000000),
+        200000000, 987654321, 9999999999, 10000000000, 100999999, 101000000,
+        UINT64_C(123456999999), UINT64_C(123457000000), UINT64_C(123457000001),
+        UINT64_C(999999999999), UINT64_C(1000000000000), UINT64_C(10000000000000000),
         UINT64_C(18446744073709551615)};
     static const uint16_t capv[] = {ELOG_NO_CAP, 0, 9, 10, 99, 100, 65534};
     enum { N = 3 * (sizeof times / sizeof times[0]) + 1 };
@@ -916,6 +918,41 @@ static void test_show_records(void **state)
     synth_free(&recs);
 }
 
+/* The fast path's stack formatter (elog__fmt_stack(), which takes the
+ * entries four at a time and has a table for ids below 128) against
+ * snprintf: every stack length up to 13, stacks of small ids only and mixed
+ * ones, values either side of 128 and of the digit counts. */
+static void test_stack_lines(void **state)
+{
+    (void)state;
+    static const uint32_t vals[] = {0,    9,     10,          99, 100, 127, 128,
+                                    999,  1000,  65535, 4294967295u, 42,  7};
+    const size_t nv = sizeof vals / sizeof vals[0];
+    for (size_t count = 0; count <= 13; count++) {
+        for (size_t rot = 0; rot < 2 * nv; rot++) {
+            pl_clear();
+            synth_u8(&pl, 1);
+            synth_u64(&pl, 100);
+            synth_u8(&pl, (uint8_t)count);
+            char want[512];
+            int k = snprintf(want, sizeof want, ": heap prof sample 1, residency 100, "
+                                                "cost centre stack ");
+            for (size_t j = 0; j < count; j++) {
+                uint32_t v = rot % 2 ? vals[(rot + j * 5) % nv] : (uint32_t)((rot * 7 + j * 31) % 128);
+                synth_u32(&pl, v);
+                k += snprintf(want + k, sizeof want - (size_t)k, j ? ", %u" : "%u", v);
+            }
+            want[k++] = '\n';
+            elog_writer w;
+            elog_writer_init(&w, text, sizeof text - 1, NULL, NULL);
+            elog_show_event(&w, mk(ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE));
+            if (w.len < (size_t)k || memcmp(text + w.len - (size_t)k, want, (size_t)k) != 0)
+                fail_msg("stack of %zu: got\n%.*s\nexpected\n%.*s", count, (int)w.len, text, k,
+                         want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -933,6 +970,7 @@ int main(void)
         cmocka_unit_test(test_show_header),
         cmocka_unit_test(test_writer),
         cmocka_unit_test(test_show_records),
+        cmocka_unit_test(test_stack_lines),
     };
     return cmocka_run_group_tests_name("show", tests, setup, teardown);
 }
