@@ -519,26 +519,20 @@ def gen_show_c(layouts):
     o.append(f"_Static_assert({FAST_UNCHECKED_MAX} <= ELOG__SHOW_FAST_BODY, "
              f"\"unchecked fast writers must fit\");")
     o.append("")
-    fast = {}
-    for lay in layouts:
-        code = gen_show_fast(lay)
-        if code:
-            fast[lay.index] = f"fast_{lay.lname}_{lay.variant}"
-            o += code
-    o.append("const elog__show_fast_fn elog__show_fast[ELOG_CATALOGUE_LAYOUTS] = {")
-    for lay in layouts:
-        o.append(f"    {fast.get(lay.index, 'NULL')},")
-    o += ["};", ""]
-    raw = {}
-    for lay in layouts:
-        code = gen_show_raw(lay)
-        if code:
-            raw[lay.index] = f"raw_{lay.lname}_{lay.variant}"
-            o += code
-    o.append("const elog__show_raw_fn elog__show_raw[ELOG_CATALOGUE_LAYOUTS] = {")
-    for lay in layouts:
-        o.append(f"    {raw.get(lay.index, 'NULL')},")
-    o += ["};", ""]
+    # The fast and the raw writers exist for some layouts only: the tables
+    # indexed by layout hold NULL for the others.
+    for prefix, gen, ctype, table in (("fast", gen_show_fast, "elog__show_fast_fn", "elog__show_fast"),
+                                      ("raw", gen_show_raw, "elog__show_raw_fn", "elog__show_raw")):
+        names = {}
+        for lay in layouts:
+            code = gen(lay)
+            if code:
+                names[lay.index] = f"{prefix}_{lay.lname}_{lay.variant}"
+                o += code
+        o.append(f"const {ctype} {table}[ELOG_CATALOGUE_LAYOUTS] = {{")
+        for lay in layouts:
+            o.append(f"    {names.get(lay.index, 'NULL')},")
+        o += ["};", ""]
     return "\n".join(o)
 
 
