@@ -173,10 +173,16 @@ char *elog__fmt_dec_big(char *p, uint64_t v)
     return fmt8(p, lo);
 }
 
+/* Appends tmp[0, end - tmp), which a pointer writer just filled. */
+static void put_formatted(elog_writer *w, const char *tmp, const char *end)
+{
+    elog__put_lit(w, tmp, (size_t)(end - tmp));
+}
+
 void elog__put_dec(elog_writer *w, uint64_t v)
 {
     char tmp[24];
-    elog__put_lit(w, tmp, (size_t)(elog__fmt_dec(tmp, v) - tmp));
+    put_formatted(w, tmp, elog__fmt_dec(tmp, v));
 }
 
 char *elog__fmt_hex(char *p, uint64_t v)
@@ -194,7 +200,7 @@ char *elog__fmt_hex(char *p, uint64_t v)
 void elog__put_hex(elog_writer *w, uint64_t v)
 {
     char tmp[16];
-    elog__put_lit(w, tmp, (size_t)(elog__fmt_hex(tmp, v) - tmp));
+    put_formatted(w, tmp, elog__fmt_hex(tmp, v));
 }
 
 static void put_utf8(elog_writer *w, uint32_t cp)
@@ -445,6 +451,13 @@ void elog__put_stack(elog_writer *w, elog_u32_array a)
  * versions format through. */
 #define FMT_STR(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
 
+static char *fmt_name(char *p, const char *name)
+{
+    size_t n = strlen(name);
+    memcpy(p, name, n);
+    return p + n;
+}
+
 char *elog__fmt_stop_status(char *p, uint16_t status, uint32_t info)
 {
     switch (status) {
@@ -473,7 +486,7 @@ char *elog__fmt_stop_status(char *p, uint16_t status, uint32_t info)
 void elog__put_stop_status(elog_writer *w, uint16_t status, uint32_t info)
 {
     char tmp[64];
-    elog__put_lit(w, tmp, (size_t)(elog__fmt_stop_status(tmp, status, info) - tmp));
+    put_formatted(w, tmp, elog__fmt_stop_status(tmp, status, info));
 }
 
 char *elog__fmt_capset_type(char *p, uint16_t type)
@@ -489,7 +502,7 @@ char *elog__fmt_capset_type(char *p, uint16_t type)
 void elog__put_capset_type(elog_writer *w, uint16_t type)
 {
     char tmp[32];
-    elog__put_lit(w, tmp, (size_t)(elog__fmt_capset_type(tmp, type) - tmp));
+    put_formatted(w, tmp, elog__fmt_capset_type(tmp, type));
 }
 
 char *elog__fmt_breakdown(char *p, uint32_t breakdown)
@@ -498,18 +511,15 @@ char *elog__fmt_breakdown(char *p, uint32_t breakdown)
                                         "closure description", "type description",
                                         "retainer",    "biography",   "closure type",
                                         "info table",  "era"};
-    if (breakdown >= 1 && breakdown <= 9) {
-        size_t n = strlen(names[breakdown]);
-        memcpy(p, names[breakdown], n);
-        return p + n;
-    }
+    if (breakdown >= 1 && breakdown <= 9)
+        return fmt_name(p, names[breakdown]);
     return elog__fmt_dec(FMT_STR(p, "unknown breakdown "), breakdown);
 }
 
 void elog__put_breakdown(elog_writer *w, uint32_t breakdown)
 {
     char tmp[32];
-    elog__put_lit(w, tmp, (size_t)(elog__fmt_breakdown(tmp, breakdown) - tmp));
+    put_formatted(w, tmp, elog__fmt_breakdown(tmp, breakdown));
 }
 
 char *elog__fmt_eden_tag(char *p, uint8_t tag)
@@ -518,18 +528,15 @@ char *elog__fmt_eden_tag(char *p, uint8_t tag)
                                         "RFork",   "Connect", "DataMes", "Head",  "Constr",
                                         "Part",    "Terminate", "Packet"};
     unsigned i = (uint8_t)(tag - 0x50);
-    if (i < sizeof names / sizeof names[0]) {
-        size_t n = strlen(names[i]);
-        memcpy(p, names[i], n);
-        return p + n;
-    }
+    if (i < sizeof names / sizeof names[0])
+        return fmt_name(p, names[i]);
     return elog__fmt_dec(FMT_STR(p, "unknown tag "), tag);
 }
 
 void elog__put_eden_tag(elog_writer *w, uint8_t tag)
 {
     char tmp[16];
-    elog__put_lit(w, tmp, (size_t)(elog__fmt_eden_tag(tmp, tag) - tmp));
+    put_formatted(w, tmp, elog__fmt_eden_tag(tmp, tag));
 }
 
 void elog__put_heap_filters(elog_writer *w, const elog_ev_heap_prof_begin *b)
