@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allocator_internal.h"
 #include "catalogue_internal.h"
 #include "decode_gen.h"
 
@@ -113,25 +114,9 @@ static unsigned layout_index(const elog_event_type *t)
  * Allocation
  * ------------------------------------------------------------------------- */
 
-static void *libc_alloc(void *ctx, size_t size)
-{
-    (void)ctx;
-    return malloc(size);
-}
-
-static void libc_free(void *ctx, void *ptr, size_t size)
-{
-    (void)ctx;
-    (void)size;
-    free(ptr);
-}
-
-static const elog_allocator libc_allocator = {libc_alloc, libc_free, NULL};
-
 static const elog_allocator *allocator(const elog_decoder *d)
 {
-    const elog_allocator *a = d->settings_ ? d->settings_->allocator : NULL;
-    return a ? a : &libc_allocator;
+    return elog__allocator_or_libc(d->settings_ ? d->settings_->allocator : NULL);
 }
 
 static void *dalloc(elog_decoder *d, size_t size)

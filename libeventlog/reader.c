@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "allocator_internal.h"
 #include "reader_internal.h"
 
 #define DEFAULT_BUFFER (1u << 20)
@@ -53,19 +54,6 @@ const char *elog_reader_eof_name(elog_reader_eof e)
     case ELOG_READER_EOF_STOPPED: return "stopped";
     }
     return "unknown";
-}
-
-static void *libc_alloc(void *ctx, size_t size)
-{
-    (void)ctx;
-    return malloc(size);
-}
-
-static void libc_free(void *ctx, void *ptr, size_t size)
-{
-    (void)ctx;
-    (void)size;
-    free(ptr);
 }
 
 void *elog__reader_alloc(elog_reader *r, size_t size)
@@ -156,9 +144,7 @@ static elog_reader_status create(elog_reader **out, const char *name,
         elog_reader_options_init(&defaults);
         opts = &defaults;
     }
-    elog_allocator a = {libc_alloc, libc_free, NULL};
-    if (opts->allocator)
-        a = *opts->allocator;
+    elog_allocator a = *elog__allocator_or_libc(opts->allocator);
     elog_reader *r = a.alloc(a.ctx, sizeof *r);
     *out = r;
     if (!r)

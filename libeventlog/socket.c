@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "allocator_internal.h"
 #include "eventlog/socket.h"
 
 #define MIN_READ_SIZE 64u
@@ -161,17 +162,13 @@ static void free_ai(elog_socket *s)
 
 static void *xalloc(const elog_allocator *a, size_t n)
 {
-    return a != NULL ? a->alloc(a->ctx, n) : malloc(n);
+    return a->alloc(a->ctx, n);
 }
 
 static void xfree(const elog_allocator *a, void *p, size_t n)
 {
-    if (p == NULL)
-        return;
-    if (a != NULL)
+    if (p != NULL)
         a->free(a->ctx, p, n);
-    else
-        free(p);
 }
 
 /* ---------------------------------------------------------------------------
@@ -263,7 +260,7 @@ elog_socket *elog_socket_new(const elog_socket_addr *addr, const elog_socket_opt
     }
     if (addr == NULL || settings == NULL || opt->read_size < MIN_READ_SIZE)
         return NULL;
-    const elog_allocator *a = settings->allocator;
+    const elog_allocator *a = elog__allocator_or_libc(settings->allocator);
     elog_socket *s = xalloc(a, sizeof *s);
     if (s == NULL)
         return NULL;
