@@ -997,3 +997,12 @@ bool read_corpus(const char *name, uint8_t **buf, size_t *len)
     }
     return true;
 }
+
+void expect_raw_event(expect *e, uint64_t offset, uint16_t id, uint64_t time, uint16_t cap,
+                      uint32_t record_size, const void *p, size_t n)
+{
+    expect_event(e, offset, id, time, cap);
+    expect_raw(e);
+    expect_size(e, record_size);
+    expect_payload(e, p, n);
+}

@@ -111,6 +111,10 @@ void expect_size(expect *e, uint32_t record_size);
 void expect_raw(expect *e);                          /* layout NULL */
 void expect_layout(expect *e, uint16_t layout_size); /* layout of that size */
 void expect_payload(expect *e, const void *p, size_t n);
+/* An event delivered without a layout: expect_event, expect_raw,
+ * expect_size and expect_payload in one. */
+void expect_raw_event(expect *e, uint64_t offset, uint16_t id, uint64_t time, uint16_t cap,
+                      uint32_t record_size, const void *p, size_t n);
 void expect_u(expect *e, const char *field, uint64_t v);
 void expect_s(expect *e, const char *field, const char *str);
 void expect_b(expect *e, const char *field, const void *p, size_t n);
