@@ -37,7 +37,7 @@ struct ahead_slot {
 struct elog__ahead {
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t filled;      /* the thread made a slot ready, or finished */
+    pthread_cond_t filled;      /* the thread made a slot ready */
     pthread_cond_t freed;       /* the caller handed a slot back, or quits */
     struct ahead_slot slot[AHEAD_SLOTS];
     size_t slot_cap;
@@ -45,7 +45,6 @@ struct elog__ahead {
     unsigned ready;             /* slots filled and not yet released (incl. held) */
     bool held;                  /* the caller holds slot[head] */
     bool quit;                  /* close: stop producing */
-    bool finished;              /* the thread produced its last slot */
     bool last_taken;            /* the caller took the last slot */
 };
 
@@ -99,8 +98,6 @@ static void *ahead_main(void *arg)
         a->ready++;
         next = (next + 1) % AHEAD_SLOTS;
         bool last = s->len == 0 || s->st != ELOG_READER_OK;
-        if (last)
-            a->finished = true;
         pthread_cond_signal(&a->filled);
         if (last)
             break;
@@ -165,7 +162,8 @@ elog_reader_status elog__ahead_take(elog_reader *r, const uint8_t **chunk, size_
     *chunk = NULL;
     *len = 0;
     if (a->last_taken) {
-        /* Never reached: next_chunk stops at the recorded end or failure. */
+        /* next_chunk stops at the recorded end or failure first; without
+         * this, a call after the last slot would wait for ever. */
         return ELOG_READER_OK;
     }
     pthread_mutex_lock(&a->mu);
