@@ -1,9 +1,11 @@
 #!/bin/sh
 # `eventlog show` decodes a large plain file in two halves at once (pass 1's
-# split mode, tools/show_sorted.c); everywhere else in one piece. The two
-# must agree byte for byte: stdout, stderr and exit status, with and without
-# --strict, on every corpus file and on truncated copies of them.
-# ELOG_SHOW_SPLIT_MIN=0 makes every file a candidate for the split.
+# split mode, tools/show_sorted.c); everywhere else in one piece. It reads a
+# plain file through a mapping (tools/file_map.c), or with pread(2) when it
+# cannot map it. All these ways must agree byte for byte: stdout, stderr and
+# exit status, with and without --strict, on every corpus file and on
+# truncated copies of them. ELOG_SHOW_SPLIT_MIN=0 makes every file a
+# candidate for the split; ELOG_SHOW_NO_MAP=1 takes the pread(2) path.
 #
 #   show_split.sh EVENTLOG_EXE DIR...
 set -u
@@ -27,14 +29,19 @@ compare() {
         ELOG_SHOW_SPLIT_MIN=18446744073709551615 "$exe" show $strict "$1" \
             > "$tmp/whole.out" 2> "$tmp/whole.err"
         echo "rc=$?" >> "$tmp/whole.err"
-        if cmp -s "$tmp/split.out" "$tmp/whole.out" && cmp -s "$tmp/split.err" "$tmp/whole.err"; then
-            pass=$((pass + 1))
-        else
-            echo "FAIL $2 $strict: split and whole differ"
-            diff "$tmp/whole.err" "$tmp/split.err" | head -n 5 | sed 's/^/    /'
-            cmp "$tmp/whole.out" "$tmp/split.out" 2>&1 | sed 's/^/    /'
-            fail=$((fail + 1))
-        fi
+        ELOG_SHOW_SPLIT_MIN=0 ELOG_SHOW_NO_MAP=1 "$exe" show $strict "$1" \
+            > "$tmp/pread.out" 2> "$tmp/pread.err"
+        echo "rc=$?" >> "$tmp/pread.err"
+        for way in split pread; do
+            if cmp -s "$tmp/$way.out" "$tmp/whole.out" && cmp -s "$tmp/$way.err" "$tmp/whole.err"; then
+                pass=$((pass + 1))
+            else
+                echo "FAIL $2 $strict: $way and whole differ"
+                diff "$tmp/whole.err" "$tmp/$way.err" | head -n 5 | sed 's/^/    /'
+                cmp "$tmp/whole.out" "$tmp/$way.out" 2>&1 | sed 's/^/    /'
+                fail=$((fail + 1))
+            fi
+        done
     done
 }
 

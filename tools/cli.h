@@ -147,6 +147,27 @@ static inline void *cli_source_ctx(elog_decoder *d)
 }
 
 /* ------------------------------------------------------------------------
+ * file_map.c: a read-only mmap(2) view of part of a regular file (no copy
+ * out of the page cache). While one is open, SIGBUS (the file shrank under
+ * it) prints a message naming the file and exits with CLI_EXIT_BAD_INPUT.
+ * ---------------------------------------------------------------------- */
+
+typedef struct cli_map {
+    const uint8_t *data;    /* file position `base` (cli_map_open's) */
+    uint64_t len;           /* bytes from data on */
+    void *addr;             /* what mmap returned (NULL: not open) */
+    size_t size;
+} cli_map;
+
+/* Maps [base, base + len) of fd. false (nothing to close) if it cannot:
+ * then read the file instead. `name` is for the SIGBUS message. */
+bool cli_map_open(cli_map *m, int fd, uint64_t base, uint64_t len, const char *name);
+/* Gives back the memory of the whole pages within data[from, to): the range
+ * stays readable (touching it again maps the file's bytes back in). */
+void cli_map_drop(cli_map *m, uint64_t from, uint64_t to);
+void cli_map_close(cli_map *m);
+
+/* ------------------------------------------------------------------------
  * store.c: random access to the stream for the second pass of `show`: the
  * file itself when it is plain and seekable, else an unlinked temporary
  * spool file that pass 1 fills with the decompressed stream.
@@ -158,6 +179,7 @@ typedef struct cli_store {
     bool spool;         /* fd is our spool file */
     uint64_t base;      /* file position of stream offset 0 */
     uint64_t len;       /* spool: bytes written */
+    cli_map map;        /* cli_store_map's */
 } cli_store;
 
 void cli_store_init(cli_store *st, const char *name);
@@ -168,6 +190,12 @@ int cli_store_begin(cli_store *st, const cli_source *src);
 int cli_store_append(cli_store *st, const void *p, size_t n);
 /* Reads exactly `len` bytes at stream offset `off`. 0, or -1 (message). */
 int cli_store_pread(cli_store *st, void *buf, size_t len, uint64_t off);
+/* The stream's first `len` bytes mapped read-only (stream offset 0 at the
+ * pointer returned), or NULL when they cannot be mapped: use
+ * cli_store_pread. Valid until cli_store_close. */
+const uint8_t *cli_store_map(cli_store *st, uint64_t len);
+/* Gives back the memory of stream offsets [from, to) of the mapping. */
+void cli_store_drop(cli_store *st, uint64_t from, uint64_t to);
 void cli_store_close(cli_store *st);
 
 /* ------------------------------------------------------------------------
