@@ -162,9 +162,11 @@ typedef struct cli_map {
 /* Maps [base, base + len) of fd. false (nothing to close) if it cannot:
  * then read the file instead. `name` is for the SIGBUS message. */
 bool cli_map_open(cli_map *m, int fd, uint64_t base, uint64_t len, const char *name);
-/* Gives back the memory of the whole pages within data[from, to): the range
- * stays readable (touching it again maps the file's bytes back in). */
-void cli_map_drop(cli_map *m, uint64_t from, uint64_t to);
+/* Gives back the memory of the pages from the one holding data[from] up to
+ * the one holding data[to] (excluded): they stay readable, touching them
+ * again maps the file's bytes back in. Returns where the next call should
+ * start: the offset of the first page kept (or `from`). */
+uint64_t cli_map_drop(cli_map *m, uint64_t from, uint64_t to);
 void cli_map_close(cli_map *m);
 
 /* ------------------------------------------------------------------------
@@ -179,7 +181,6 @@ typedef struct cli_store {
     bool spool;         /* fd is our spool file */
     uint64_t base;      /* file position of stream offset 0 */
     uint64_t len;       /* spool: bytes written */
-    cli_map map;        /* cli_store_map's */
 } cli_store;
 
 void cli_store_init(cli_store *st, const char *name);
@@ -190,12 +191,6 @@ int cli_store_begin(cli_store *st, const cli_source *src);
 int cli_store_append(cli_store *st, const void *p, size_t n);
 /* Reads exactly `len` bytes at stream offset `off`. 0, or -1 (message). */
 int cli_store_pread(cli_store *st, void *buf, size_t len, uint64_t off);
-/* The stream's first `len` bytes mapped read-only (stream offset 0 at the
- * pointer returned), or NULL when they cannot be mapped: use
- * cli_store_pread. Valid until cli_store_close. */
-const uint8_t *cli_store_map(cli_store *st, uint64_t len);
-/* Gives back the memory of stream offsets [from, to) of the mapping. */
-void cli_store_drop(cli_store *st, uint64_t from, uint64_t to);
 void cli_store_close(cli_store *st);
 
 /* ------------------------------------------------------------------------

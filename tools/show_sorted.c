@@ -40,9 +40,9 @@
 /* Buffers that read(2) fills start at the file offset's remainder modulo
  * COPY_ALIGN (see copy_dst). */
 #define COPY_ALIGN 64u
-/* Through a mapping of the input, a run's view of it moves on, and the
- * memory behind is given back, this many bytes at a time. */
-#define MAP_STEP (1024u * 1024u)
+/* Pass 1 in split mode decodes the mapped input this many bytes at a time,
+ * and gives the memory behind back as often. */
+#define MAP_STEP (256u * 1024u)
 
 /* Budget for all run buffers together, and the bounds of one buffer
  * (overridable at compile time to exercise the refill and scratch paths;
@@ -64,13 +64,12 @@ typedef struct run {
     uint64_t count;         /* records still to output */
     uint64_t key;           /* time of the next record to output */
     elog_block_state bs;    /* block state before its next record */
-    /* Pass 2 only. buf[pos..len) are the run's next bytes: in its slot
-     * (no_buf until its first read), or in the input's mapping. */
+    /* Pass 2 only. buf[pos..len) are the run's next bytes, in its slot
+     * (no_buf until its first read). */
     const uint8_t *buf;
     uint8_t *slot;
     uint32_t cap, pos, len;
     uint64_t next;          /* stream offset of buf[len] */
-    uint64_t dropped;       /* mapped: memory before this offset given back */
 } run;
 
 /* What pass 1 learns from one stretch of the input (the whole input, or
@@ -107,7 +106,6 @@ typedef struct sorter {
     uint32_t *heap;
     size_t heap_len;
     uint8_t *scratch;       /* ELOG_MAX_RECORD_SIZE bytes */
-    const uint8_t *map;     /* the stream mapped (stream offset 0), or NULL */
     /* Run buffers: slots of `slot` bytes, taken when a run is first read
      * and given back when it is done (see pass2()). */
     uint8_t *fresh;         /* the next never-used slot */
@@ -311,7 +309,7 @@ typedef struct p1_half {
     uint64_t base;          /* file position of stream offset 0 */
     uint8_t *buf;           /* SPLIT_CHUNK + COPY_ALIGN bytes, COPY_ALIGN-aligned */
     cli_map *map;           /* the input mapped from `base` on, or NULL: pread */
-    uint64_t dropped;       /* mapped: memory before this offset given back */
+    uint64_t dropped;       /* mapped: memory given back up to here */
     bool inited;
     elog_end end;
 } p1_half;
@@ -382,6 +380,8 @@ static bool half_feed(p1_half *h, uint64_t from, uint64_t to)
     if (h->map != NULL) {
         if (to > h->map->len)
             return false;
+        if (h->dropped < from)
+            h->dropped = from; /* the tail's first bytes are not the header's */
         while (from < to) {
             size_t n = to - from < MAP_STEP ? (size_t)(to - from) : MAP_STEP;
             elog_result r = elog_execute(&h->dec, h->map->data + from, n);
@@ -389,10 +389,8 @@ static bool half_feed(p1_half *h, uint64_t from, uint64_t to)
                 return false;
             from += n;
             /* The decoder keeps no pointer into what it was given. */
-            if (from - h->dropped >= MAP_STEP) {
-                cli_map_drop(h->map, h->dropped, from);
-                h->dropped = from;
-            }
+            if (from - h->dropped >= MAP_STEP)
+                h->dropped = cli_map_drop(h->map, h->dropped, from);
         }
         return true;
     }
@@ -573,7 +571,7 @@ static int pass1_split(sorter *s, cli_source *src, const cli_options *opt, p1_ha
         return -2; /* gzip, or not an eventlog: the sequential pass says what */
 
     /* Both halves read through one mapping of the input when it can be
-     * mapped; pass 2 maps it again (cli_store_map) from its own offset. */
+     * mapped: the kernel copies nothing then. */
     cli_map map;
     bool mapped = getenv("ELOG_SHOW_NO_MAP") == NULL &&
                   cli_map_open(&map, fd, base, size, cli_source_name(src));
@@ -605,22 +603,6 @@ static uint8_t no_buf[1];
 static int run_fill(sorter *s, run *r)
 {
     uint32_t keep = r->len - r->pos;
-    if (s->map != NULL) {
-        /* The unread bytes stay where they are; the view moves on. */
-        uint64_t from = r->next - keep;
-        if (from - r->dropped >= MAP_STEP) {
-            cli_store_drop(&s->store, r->dropped, from);
-            r->dropped = from;
-        }
-        uint64_t want = r->end - r->next;
-        if (want > r->cap - keep)
-            want = r->cap - keep;
-        r->buf = s->map + from;
-        r->pos = 0;
-        r->len = keep + (uint32_t)want;
-        r->next += want;
-        return 0;
-    }
     if (r->slot == NULL) {
         if (s->n_spare > 0) {
             r->slot = s->spare[--s->n_spare];
@@ -650,15 +632,13 @@ static int run_fill(sorter *s, run *r)
     return 0;
 }
 
-/* A run is done: its slot goes back, its mapped memory too. */
+/* A run is done: its slot goes back. */
 static void run_done(sorter *s, run *r)
 {
     if (r->slot != NULL)
         s->spare[s->n_spare++] = r->slot;
     r->slot = NULL;
     r->buf = no_buf;
-    if (s->map != NULL)
-        cli_store_drop(&s->store, r->dropped, r->end);
 }
 
 static void report_changed(const sorter *s, uint64_t off, const char *what)
@@ -1210,20 +1190,16 @@ static int pass2(sorter *s)
     if (n == 0)
         return 0;
 
-    /* The runs are read through a mapping of the input when it can be
-     * mapped (no copy at all), else into a slot each. The runs tile the
-     * stream in order: the last one ends it. */
-    s->map = getenv("ELOG_SHOW_NO_MAP") != NULL
-                 ? NULL
-                 : cli_store_map(&s->store, s->runs[n - 1].end);
+    /* Not through a mapping, as pass 1: runs far apart in the file are
+     * merged at once (a capability's block can span much of the run time),
+     * and each would keep the pages it touched mapped until it is done:
+     * tens of MiB on a 1 GB log, where these buffers take a few. */
     uint64_t per = MERGE_BUDGET / n;
     if (per < RUN_BUF_MIN)
         per = RUN_BUF_MIN;
     if (per > RUN_BUF_MAX)
         per = RUN_BUF_MAX;
     per &= ~(uint64_t)(COPY_ALIGN - 1); /* aligned_alloc wants a multiple */
-    if (s->map != NULL)
-        per = MAP_STEP;
     for (size_t i = 0; i < n; i++) {
         run *r = &s->runs[i];
         uint64_t len = r->end - r->start;
@@ -1238,14 +1214,14 @@ static int pass2(sorter *s)
      * use (about a third of the system time on a 35 MB log). */
     s->slot = (uint32_t)per + COPY_ALIGN;
     uint8_t *arena = NULL;
-    if (s->map == NULL && n <= SIZE_MAX / s->slot)
+    if (n <= SIZE_MAX / s->slot)
         arena = aligned_alloc(COPY_ALIGN, n * s->slot);
     s->spare = malloc(n * sizeof *s->spare);
     s->n_spare = 0;
     s->fresh = arena;
     s->heap = malloc(n * sizeof *s->heap);
     s->scratch = malloc(ELOG_MAX_RECORD_SIZE);
-    if ((arena == NULL && s->map == NULL) || s->spare == NULL || s->heap == NULL || s->scratch == NULL ||
+    if (arena == NULL || s->spare == NULL || s->heap == NULL || s->scratch == NULL ||
         map_record_sizes(s) != 0) {
         free(arena);
         cli_error("%s: out of memory merging %zu sorted runs", s->name, n);
@@ -1257,7 +1233,6 @@ static int pass2(sorter *s)
         r->slot = NULL;
         r->pos = r->len = 0;
         r->next = r->start;
-        r->dropped = r->start;
         s->heap[i] = (uint32_t)i;
     }
     s->heap_len = n;

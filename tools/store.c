@@ -2,11 +2,10 @@
  * Random access to the decoded stream for the second pass of the sorted
  * `show`, which re-reads records by offset.
  *
- * A plain regular file is read in place, mapped (file_map.c) or with
- * pread(2). Anything else (gzip, pipes, sockets) cannot be re-read, so pass 1
- * copies the decompressed stream into an unlinked temporary file as it goes:
- * the disk holds the copy, memory stays constant, and nothing is left behind
- * on a crash.
+ * A plain regular file is read in place with pread(2). Anything else (gzip,
+ * pipes, sockets) cannot be re-read, so pass 1 copies the decompressed
+ * stream into an unlinked temporary file as it goes: the disk holds the
+ * copy, memory stays constant, and nothing is left behind on a crash.
  */
 #include "cli.h"
 
@@ -24,7 +23,6 @@ void cli_store_init(cli_store *st, const char *name)
     st->spool = false;
     st->base = 0;
     st->len = 0;
-    memset(&st->map, 0, sizeof st->map);
 }
 
 static int spool_create(cli_store *st)
@@ -117,23 +115,8 @@ int cli_store_pread(cli_store *st, void *buf, size_t len, uint64_t off)
     return 0;
 }
 
-const uint8_t *cli_store_map(cli_store *st, uint64_t len)
-{
-    if (st->fd < 0 || (st->spool && len > st->len))
-        return NULL;
-    if (st->map.addr == NULL && !cli_map_open(&st->map, st->fd, st->base, len, st->name))
-        return NULL;
-    return st->map.len >= len ? st->map.data : NULL;
-}
-
-void cli_store_drop(cli_store *st, uint64_t from, uint64_t to)
-{
-    cli_map_drop(&st->map, from, to);
-}
-
 void cli_store_close(cli_store *st)
 {
-    cli_map_close(&st->map);
     if (st->spool && st->fd >= 0)
         close(st->fd);
     st->fd = -1;
