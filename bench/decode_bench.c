@@ -10,13 +10,12 @@
  *       mem_chunks  the same in 1 MiB elog_execute() calls
  *       mem_fields  one call; the callback folds every typed field of every
  *                   event through the catalogue (as `eventlog info` does)
+ *       mem_first   one call; the callback folds id, time, cap and the first
+ *                   typed field of every event, without a switch on the type
  *       mem_count   one call; the callback only counts events: the decoder's
  *                   own cost (it still fills every typed field)
  *       reader      elog_reader_run() on the path (read(2) of 1 MiB, no
  *                   memory copy of the file)
- *       reader_aligned  the same with an allocator that aligns the reader's
- *                   buffers to a page (malloc puts 1 MiB at page + 16, where
- *                   read(2) is several times slower on AMD Zen 3)
  *       byte_sum    the I/O-free floor: summing the bytes of the in-memory
  *                   file (the loop of byte_loop.c without the read(2))
  *   decode_bench gz FILE.gz [ROUNDS]
@@ -27,8 +26,7 @@
  *       one `mem` pass in decode_pass(), for valgrind --tool=callgrind
  *       --toggle-collect=decode_pass (instructions per event)
  *   decode_bench reader FILE
- *   decode_bench reader-aligned FILE
- *       one `reader` (or `reader_aligned`) pass, plain or gzip, to be timed
+ *       one `reader` pass, plain or gzip, to be timed
  *       from outside like the ghc-events baseline: prints "events=N"
  *   decode_bench mklog IN OUT BYTES
  *       writes a valid log of about BYTES bytes (>= 64 KiB) made of IN's
@@ -94,6 +92,23 @@ static int on_event_light(elog_decoder *d, const elog_event *ev)
         break;
     default: break;
     }
+    a->sum = a->sum * 31 + x;
+    return ELOG_CB_CONTINUE;
+}
+
+/* What on_event_light does without its switch: the first typed field of
+ * every event through the catalogue, whatever its type. The difference
+ * between the two is the cost of the callback's own branch on the type,
+ * which the CPU mispredicts where types interleave (the decoder itself does
+ * not branch on the type for these events). */
+static int on_event_first_field(elog_decoder *d, const elog_event *ev)
+{
+    acc *a = d->data;
+    a->events++;
+    uint64_t x = ev->time + ((uint64_t)ev->id << 16) + ev->cap;
+    const elog_layout_info *l = ev->layout;
+    if (l != NULL && l->n_fields > 0)
+        x += elog_field_uint(ev, &l->fields[0]);
     a->sum = a->sum * 31 + x;
     return ELOG_CB_CONTINUE;
 }
@@ -191,7 +206,7 @@ static void check(elog_end e, const acc *a)
 
 /* ------------------------------------------------------------- figures */
 
-static elog_settings st_light, st_fields, st_count;
+static elog_settings st_light, st_fields, st_count, st_first;
 
 /* One in-memory pass; its own function so that callgrind can count it
  * alone (--toggle-collect=decode_pass). */
@@ -252,25 +267,10 @@ static void fig_mem_count(void)
     mem_with(&st_count);
 }
 
-/* An allocator whose blocks start on a page boundary. glibc's malloc puts a
- * 1 MiB block 16 bytes past one, where read(2) copies several times slower
- * on AMD Zen 3 (see byte_loop.c): the `reader_aligned` figures measure what
- * aligning the reader's buffers would gain. */
-static void *aligned_alloc_cb(void *ctx, size_t size)
+static void fig_mem_first(void)
 {
-    (void)ctx;
-    return aligned_alloc(4096, (size + 4095) & ~(size_t)4095);
+    mem_with(&st_first);
 }
-
-static void aligned_free_cb(void *ctx, void *p, size_t size)
-{
-    (void)ctx;
-    (void)size;
-    free(p);
-}
-
-static const elog_allocator page_allocator = {aligned_alloc_cb, aligned_free_cb, NULL};
-static elog_reader_options aligned_opts;
 
 static void run_reader_with(const char *path, const elog_reader_options *o)
 {
@@ -296,11 +296,6 @@ static void run_reader(const char *path)
 static void fig_reader(void)
 {
     run_reader(file_path);
-}
-
-static void fig_reader_aligned(void)
-{
-    run_reader_with(file_path, &aligned_opts);
 }
 
 static void fig_byte_sum(void)
@@ -443,8 +438,8 @@ static int cmd_bench(const char *path, int rounds)
         {"mem_chunks", "in memory, 1 MiB calls", fig_mem_chunks, {0}, {0}},
         {"mem_fields", "in memory, callback folds every typed field", fig_mem_fields, {0}, {0}},
         {"mem_count", "in memory, callback only counts (decoder alone)", fig_mem_count, {0}, {0}},
+        {"mem_first", "in memory, callback reads a field, no switch", fig_mem_first, {0}, {0}},
         {"reader", "elog_reader_run on the file (read-ahead thread)", fig_reader, {0}, {0}},
-        {"reader_aligned", "the same, buffers page-aligned (allocator)", fig_reader_aligned, {0}, {0}},
         {"byte_sum", "sum of the bytes in memory (no decoding)", fig_byte_sum, {0}, {0}},
     };
     fig_mem(); /* warm up; fixes the event count */
@@ -481,10 +476,10 @@ static int cmd_once(const char *path)
     return 0;
 }
 
-static int cmd_reader(const char *path, bool aligned)
+static int cmd_reader(const char *path)
 {
     file_path = path;
-    run_reader_with(path, aligned ? &aligned_opts : NULL);
+    run_reader_with(path, NULL);
     printf("events=%llu\n", (unsigned long long)expect_events);
     return 0;
 }
@@ -624,10 +619,10 @@ int main(int argc, char **argv)
     st_light.on_event = on_event_light;
     elog_settings_init(&st_fields);
     st_fields.on_event = on_event_fields;
+    elog_settings_init(&st_first);
+    st_first.on_event = on_event_first_field;
     elog_settings_init(&st_count);
     st_count.on_event = on_event_count;
-    elog_reader_options_init(&aligned_opts);
-    aligned_opts.allocator = &page_allocator;
 
     if (argc >= 3 && strcmp(argv[1], "bench") == 0)
         return cmd_bench(argv[2], parse_rounds(argc, argv, 3));
@@ -636,12 +631,10 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "once") == 0)
         return cmd_once(argv[2]);
     if (argc == 3 && strcmp(argv[1], "reader") == 0)
-        return cmd_reader(argv[2], false);
-    if (argc == 3 && strcmp(argv[1], "reader-aligned") == 0)
-        return cmd_reader(argv[2], true);
+        return cmd_reader(argv[2]);
     if (argc == 5 && strcmp(argv[1], "mklog") == 0)
         return cmd_mklog(argv[2], argv[3], strtoull(argv[4], NULL, 0));
     fprintf(stderr, "usage: decode_bench bench FILE [ROUNDS] | gz FILE.gz [ROUNDS] | once FILE |"
-                    " reader[-aligned] FILE | mklog IN OUT BYTES\n");
+                    " reader FILE | mklog IN OUT BYTES\n");
     return 2;
 }

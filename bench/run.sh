@@ -207,8 +207,6 @@ for k in large small census; do
         # the same with the buffer where malloc puts a 1 MiB block (page + 16)
         [[ $k != large ]] || run1 byte_loop_off16 "$k" 60 "$r" "$bb/byte_loop" "$f" 16
         run1 decode "$k" 120 "$r" "$bb/decode_bench" reader "$f"
-        # what-if: the reader's buffers page-aligned (through its allocator)
-        run1 decode_aligned "$k" 120 "$r" "$bb/decode_bench" reader-aligned "$f"
         run1 info "$k" 120 "$r" "$eventlog" info "$f"
         run1 ghc_events_decode "$k" "$GE_TIMEOUT" "$r" "$ged" "$f"
     done
