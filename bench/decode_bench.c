@@ -26,7 +26,8 @@
  *       one `mem` pass in decode_pass(), for valgrind --tool=callgrind
  *       --toggle-collect=decode_pass (instructions per event)
  *   decode_bench reader FILE
- *       one `reader` pass, plain or gzip, to be timed
+ *       one elog_reader_run() pass, plain or gzip, with a callback that does
+ *       what ghc_events_decode.hs does with each event, to be timed
  *       from outside like the ghc-events baseline: prints "events=N"
  *   decode_bench mklog IN OUT BYTES
  *       writes a valid log of about BYTES bytes (>= 64 KiB) made of IN's
@@ -72,6 +73,7 @@ static _Noreturn void die(const char *what, const char *detail)
 typedef struct acc {
     uint64_t events;
     uint64_t sum;
+    uint64_t time_sum;
 } acc;
 
 static int on_event_light(elog_decoder *d, const elog_event *ev)
@@ -110,6 +112,19 @@ static int on_event_first_field(elog_decoder *d, const elog_event *ev)
     if (l != NULL && l->n_fields > 0)
         x += elog_field_uint(ev, &l->fields[0]);
     a->sum = a->sum * 31 + x;
+    return ELOG_CB_CONTINUE;
+}
+
+/* What bench/ghc_events_decode.hs does with each event, for the comparison
+ * with ghc-events: count it, sum its time, fold its type and capability
+ * (0 for none) into a hash. */
+static int on_event_like_ghc_events(elog_decoder *d, const elog_event *ev)
+{
+    acc *a = d->data;
+    a->events++;
+    a->time_sum += ev->time;
+    uint64_t cap = ev->cap == ELOG_NO_CAP ? 0 : ev->cap;
+    a->sum = a->sum * 31 + (uint64_t)ev->id * 8 + cap;
     return ELOG_CB_CONTINUE;
 }
 
@@ -206,14 +221,14 @@ static void check(elog_end e, const acc *a)
 
 /* ------------------------------------------------------------- figures */
 
-static elog_settings st_light, st_fields, st_count, st_first;
+static elog_settings st_light, st_fields, st_count, st_first, st_like_ge;
 
 /* One in-memory pass; its own function so that callgrind can count it
  * alone (--toggle-collect=decode_pass). */
 __attribute__((noinline)) uint64_t decode_pass(const uint8_t *p, size_t n);
 __attribute__((noinline)) uint64_t decode_pass(const uint8_t *p, size_t n)
 {
-    acc a = {0, 0};
+    acc a = {0, 0, 0};
     elog_decoder d;
     elog_decoder_init(&d, &st_light, &a);
     elog_result r = elog_execute(&d, p, n);
@@ -232,7 +247,7 @@ static void fig_mem(void)
 
 static void fig_mem_chunks(void)
 {
-    acc a = {0, 0};
+    acc a = {0, 0, 0};
     elog_decoder d;
     elog_decoder_init(&d, &st_light, &a);
     for (size_t off = 0; off < file_len; off += CHUNK) {
@@ -247,7 +262,7 @@ static void fig_mem_chunks(void)
 
 static void mem_with(const elog_settings *st)
 {
-    acc a = {0, 0};
+    acc a = {0, 0, 0};
     elog_decoder d;
     elog_decoder_init(&d, st, &a);
     if (elog_execute(&d, file_data, file_len).status != ELOG_OK)
@@ -272,25 +287,25 @@ static void fig_mem_first(void)
     mem_with(&st_first);
 }
 
-static void run_reader_with(const char *path, const elog_reader_options *o)
+static void run_reader_with(const char *path, const elog_settings *st)
 {
-    acc a = {0, 0};
+    acc a = {0, 0, 0};
     elog_decoder d;
-    elog_decoder_init(&d, &st_light, &a);
+    elog_decoder_init(&d, st, &a);
     elog_reader *r;
     elog_end end;
-    if (elog_reader_open(&r, path, o) != ELOG_READER_OK ||
+    if (elog_reader_open(&r, path, NULL) != ELOG_READER_OK ||
         elog_reader_run(r, &d, &end) != ELOG_READER_OK)
         die(path, elog_reader_error(r));
     check(end, &a);
     elog_reader_close(r);
     elog_decoder_free(&d);
-    sink += a.sum;
+    sink += a.sum + a.time_sum;
 }
 
 static void run_reader(const char *path)
 {
-    run_reader_with(path, NULL);
+    run_reader_with(path, &st_light);
 }
 
 static void fig_reader(void)
@@ -479,7 +494,7 @@ static int cmd_once(const char *path)
 static int cmd_reader(const char *path)
 {
     file_path = path;
-    run_reader_with(path, NULL);
+    run_reader_with(path, &st_like_ge);
     printf("events=%llu\n", (unsigned long long)expect_events);
     return 0;
 }
@@ -598,7 +613,7 @@ static int cmd_mklog(const char *in, const char *out, unsigned long long want)
     free(b.v);
 
     /* Check it: strict blocks, clean end. */
-    acc a = {0, 0};
+    acc a = {0, 0, 0};
     elog_decoder_init(&d, &st_light, &a);
     elog_reader *r;
     if (elog_reader_open(&r, out, NULL) != ELOG_READER_OK ||
@@ -619,6 +634,8 @@ int main(int argc, char **argv)
     st_light.on_event = on_event_light;
     elog_settings_init(&st_fields);
     st_fields.on_event = on_event_fields;
+    elog_settings_init(&st_like_ge);
+    st_like_ge.on_event = on_event_like_ghc_events;
     elog_settings_init(&st_first);
     st_first.on_event = on_event_first_field;
     elog_settings_init(&st_count);
