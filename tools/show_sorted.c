@@ -64,11 +64,9 @@ typedef struct run {
     uint64_t count;         /* records still to output */
     uint64_t key;           /* time of the next record to output */
     elog_block_state bs;    /* block state before its next record */
-    /* Pass 2 only. buf[pos..len) are the run's next bytes, in its slot
-     * (no_buf until its first read). */
-    const uint8_t *buf;
-    uint8_t *slot;
-    uint32_t cap, pos, len;
+    /* Pass 2 only: the run's read buffer (no_buf until its first read). */
+    uint8_t *buf;
+    uint32_t cap, pos, len; /* buf[pos..len) are valid */
     uint64_t next;          /* stream offset of buf[len] */
 } run;
 
@@ -603,11 +601,11 @@ static uint8_t no_buf[1];
 static int run_fill(sorter *s, run *r)
 {
     uint32_t keep = r->len - r->pos;
-    if (r->slot == NULL) {
+    if (r->buf == no_buf) {
         if (s->n_spare > 0) {
-            r->slot = s->spare[--s->n_spare];
+            r->buf = s->spare[--s->n_spare];
         } else {
-            r->slot = s->fresh;
+            r->buf = s->fresh;
             s->fresh += s->slot;
         }
     }
@@ -615,9 +613,8 @@ static int run_fill(sorter *s, run *r)
      * next byte read lands at the same offset modulo COPY_ALIGN as in the
      * file, so that the kernel's copy runs at full speed (see copy_dst). */
     uint32_t at = (uint32_t)((s->store.base + r->next - keep) & (COPY_ALIGN - 1));
-    if (keep > 0 && r->buf + r->pos != r->slot + at)
-        memmove(r->slot + at, r->buf + r->pos, keep);
-    r->buf = r->slot;
+    if (keep > 0 && r->pos != at)
+        memmove(r->buf + at, r->buf + r->pos, keep);
     r->pos = at;
     r->len = at + keep;
     uint64_t want = r->cap - keep;
@@ -625,7 +622,7 @@ static int run_fill(sorter *s, run *r)
         want = r->end - r->next;
     if (want == 0)
         return 0;
-    if (cli_store_pread(&s->store, r->slot + r->len, (size_t)want, r->next) != 0)
+    if (cli_store_pread(&s->store, r->buf + r->len, (size_t)want, r->next) != 0)
         return -1;
     r->len += (uint32_t)want;
     r->next += want;
@@ -635,9 +632,8 @@ static int run_fill(sorter *s, run *r)
 /* A run is done: its slot goes back. */
 static void run_done(sorter *s, run *r)
 {
-    if (r->slot != NULL)
-        s->spare[s->n_spare++] = r->slot;
-    r->slot = NULL;
+    if (r->buf != no_buf)
+        s->spare[s->n_spare++] = r->buf;
     r->buf = no_buf;
 }
 
@@ -1230,7 +1226,6 @@ static int pass2(sorter *s)
     for (size_t i = 0; i < n; i++) {
         run *r = &s->runs[i];
         r->buf = no_buf;
-        r->slot = NULL;
         r->pos = r->len = 0;
         r->next = r->start;
         s->heap[i] = (uint32_t)i;
