@@ -190,6 +190,7 @@ typedef struct elog_reader_options {
     bool follow;
     unsigned poll_interval_ms;
     unsigned idle_timeout_ms;
+    bool no_read_ahead;
     ...;
 } elog_reader_options;
 void elog_reader_options_init(elog_reader_options *o);
@@ -216,6 +217,7 @@ typedef struct elog_reader_info {
     bool regular;
     bool gzip;
     bool gzip_truncated;
+    bool read_ahead;
     uint32_t gzip_members;
     uint64_t start;
     uint64_t size;

@@ -26,7 +26,8 @@ class EventlogReader:
     def __init__(self, source: Source, *, strict: bool = False, follow: bool = False,
                  poll_interval: float = 0.1, idle_timeout: Optional[float] = None,
                  chunk_size: int = 1 << 18, continue_after_end: bool = False,
-                 lenient_blocks: bool = False, batch_events: int = 512) -> None:
+                 lenient_blocks: bool = False, batch_events: int = 512,
+                 read_ahead: bool = True) -> None:
         if chunk_size < 1:
             raise ValueError("chunk_size must be >= 1")
         self.strict = strict
@@ -38,7 +39,8 @@ class EventlogReader:
         self._opened: Any = None
         if is_path(source) and HAVE_C_READER:
             self._creader = CReader(source, follow=follow, poll_interval=poll_interval,
-                                    idle_timeout=idle_timeout, chunk_size=chunk_size)
+                                    idle_timeout=idle_timeout, chunk_size=chunk_size,
+                                    read_ahead=read_ahead)
             self.name: str = self._creader.name
         else:
             self._opened = open_source(source, follow=follow)
@@ -60,6 +62,14 @@ class EventlogReader:
         if self._creader is not None:
             return self._creader.gzipped
         return bool(self._opened.gzipped)
+
+    @property
+    def reads_ahead(self) -> bool:
+        """Whether the C reader's read-ahead thread reads the input (a path to
+        a regular file, not followed, larger than a quarter of chunk_size;
+        known once reading started). `read_ahead=False` keeps everything on
+        the calling thread."""
+        return self._creader is not None and self._creader.reads_ahead
 
     @property
     def events_decoded(self) -> int:
@@ -157,7 +167,7 @@ class EventlogReader:
 def open(source: Source, *, strict: bool = False, follow: bool = False,
          poll_interval: float = 0.1, idle_timeout: Optional[float] = None,
          chunk_size: int = 1 << 18, continue_after_end: bool = False,
-         lenient_blocks: bool = False) -> EventlogReader:
+         lenient_blocks: bool = False, read_ahead: bool = True) -> EventlogReader:
     """Opens an eventlog (a path or a binary file object; plain or gzip, told
     apart by the magic bytes) for iteration:
 
@@ -174,7 +184,11 @@ def open(source: Source, *, strict: bool = False, follow: bool = False,
         for `idle_timeout` s. Paths are followed by the C reader (plain or
         gzip); file objects are polled from Python (plain only).
     continue_after_end, lenient_blocks: ghc-events compatibility, see Decoder.
+    read_ahead: let the C reader read (and inflate) a regular file on a second
+        thread while this one decodes (the default); False keeps it on this
+        thread, for programs that must not start threads.
     """
     return EventlogReader(source, strict=strict, follow=follow, poll_interval=poll_interval,
                           idle_timeout=idle_timeout, chunk_size=chunk_size,
-                          continue_after_end=continue_after_end, lenient_blocks=lenient_blocks)
+                          continue_after_end=continue_after_end, lenient_blocks=lenient_blocks,
+                          read_ahead=read_ahead)

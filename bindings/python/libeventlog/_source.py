@@ -212,7 +212,8 @@ class CReader:
     that a missing file raises the usual OSError)."""
 
     def __init__(self, source: Any, *, follow: bool = False, poll_interval: float = 0.1,
-                 idle_timeout: Optional[float] = None, chunk_size: int = 1 << 18) -> None:
+                 idle_timeout: Optional[float] = None, chunk_size: int = 1 << 18,
+                 read_ahead: bool = True) -> None:
         self.name = os.fsdecode(source)
         self._file = builtins.open(source, "rb", buffering=0)
         self._r: Any = None
@@ -223,6 +224,7 @@ class CReader:
             opts.follow = bool(follow)
             opts.poll_interval_ms = max(1, round(poll_interval * 1000))
             opts.idle_timeout_ms = 0 if idle_timeout is None else max(1, round(idle_timeout * 1000))
+            opts.no_read_ahead = not read_ahead
             out = ffi.new("elog_reader **")
             st = lib.elog_reader_open_fd(out, self._file.fileno(), os.fsencode(source), opts)
             if out[0] == ffi.NULL:
@@ -255,6 +257,10 @@ class CReader:
     @property
     def gzipped(self) -> bool:
         return self._r is not None and bool(self.info().gzip)
+
+    @property
+    def reads_ahead(self) -> bool:
+        return self._r is not None and bool(self.info().read_ahead)
 
     def close(self) -> None:
         if self._r is not None:

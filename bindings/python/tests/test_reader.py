@@ -140,6 +140,22 @@ def test_small_chunks(expected):
     assert _all(SLEEP, chunk_size=777) == expected
 
 
+@pytest.mark.skipif(not HAVE_C_READER, reason="the library was built without the C reader")
+def test_read_ahead_on_and_off(expected):
+    """The C reader's read-ahead thread reads a regular file larger than a
+    quarter of chunk_size (and a quarter of at least 16 KiB); read_ahead=False
+    keeps it on this thread. The events and the end are the same either way."""
+    for read_ahead in (True, False):
+        with libeventlog.open(SLEEP, chunk_size=16384, read_ahead=read_ahead) as log:
+            events = list(log)
+            assert log.reads_ahead is read_ahead
+        assert (events, log.end) == expected, read_ahead
+    # Smaller than a slot: nothing to read ahead.
+    with libeventlog.open(SLEEP) as log:
+        list(log)
+        assert log.reads_ahead is False
+
+
 def _writer(path, data, pieces, delay):
     with open(path, "ab") as f:
         for piece in pieces:
