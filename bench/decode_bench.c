@@ -12,6 +12,8 @@
  *                   event through the catalogue (as `eventlog info` does)
  *       mem_first   one call; the callback folds id, time, cap and the first
  *                   typed field of every event, without a switch on the type
+ *       mem_spin    `mem` while a second thread spins (on the other CPU):
+ *                   what a busy second CPU costs the decoding thread
  *       mem_count   one call; the callback only counts events: the decoder's
  *                   own cost (it still fills every typed field)
  *       reader      elog_reader_run() on the path (read(2) of 1 MiB, no
@@ -47,6 +49,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +291,31 @@ static void fig_mem_first(void)
     mem_with(&st_first);
 }
 
+/* A thread that spins while `mem` decodes: what any second thread (the
+ * reader's read-ahead among them) costs the decoding thread when the two
+ * CPUs are not independent (SMT siblings, or vCPUs sharing a host core). */
+static atomic_bool spin_stop;
+
+static void *spinner(void *arg)
+{
+    (void)arg;
+    volatile uint64_t x = 0;
+    while (!atomic_load_explicit(&spin_stop, memory_order_relaxed))
+        x++;
+    return NULL;
+}
+
+static void fig_mem_spin(void)
+{
+    atomic_store(&spin_stop, false);
+    pthread_t t;
+    if (pthread_create(&t, NULL, spinner, NULL) != 0)
+        die("pthread_create", strerror(errno));
+    fig_mem();
+    atomic_store(&spin_stop, true);
+    pthread_join(t, NULL);
+}
+
 static void run_reader_with(const char *path, const elog_settings *st)
 {
     acc a = {0, 0, 0};
@@ -454,6 +483,7 @@ static int cmd_bench(const char *path, int rounds)
         {"mem_fields", "in memory, callback folds every typed field", fig_mem_fields, {0}, {0}},
         {"mem_count", "in memory, callback only counts (decoder alone)", fig_mem_count, {0}, {0}},
         {"mem_first", "in memory, callback reads a field, no switch", fig_mem_first, {0}, {0}},
+        {"mem_spin", "as `mem`, while another thread spins", fig_mem_spin, {0}, {0}},
         {"reader", "elog_reader_run on the file (read-ahead thread)", fig_reader, {0}, {0}},
         {"byte_sum", "sum of the bytes in memory (no decoding)", fig_byte_sum, {0}, {0}},
     };
