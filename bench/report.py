@@ -247,6 +247,13 @@ class Report:
                      fmt_rate(rw), fmt_rate(mw), f"{added:+.1f}% time" if added is not None else "-",
                      "<= 5% added" if head else "(<= 5% added)",
                      (added <= 5) if head and added is not None else (False if head else None))
+        # what any second thread costs the decoding thread on this machine
+        for inp, label in ins[:1]:
+            sw, mw = self.dec_wall_mbps(inp, "mem_spin"), self.dec_wall_mbps(inp, "mem")
+            if sw and mw:
+                self.row(f"decoding in memory while a second thread spins vs alone (wall), {label}",
+                         fmt_rate(sw), fmt_rate(mw), f"{(mw / sw - 1) * 100:+.1f}% time",
+                         "(CPUs independent?)", None)
         rg, zi = self.dec_wall_mbps("gz", "reader_gz"), self.dec_wall_mbps("gz", "zlib_inflate")
         r = rg / zi if rg and zi else None
         self.row(".gz input: elog_reader decode vs plain zlib inflate (MB/s inflated, wall)", fmt_rate(rg),
