@@ -12,6 +12,8 @@
  *                   event through the catalogue (as `eventlog info` does)
  *       mem_first   one call; the callback folds id, time, cap and the first
  *                   typed field of every event, without a switch on the type
+ *       mem_select  one call; settings.select turns every type but user
+ *                   messages off, and the callback counts those
  *       mem_spin    `mem` while a second thread spins (on the other CPU):
  *                   what a busy second CPU costs the decoding thread
  *       mem_count   one call; the callback only counts events: the decoder's
@@ -132,6 +134,13 @@ static int on_event_like_ghc_events(elog_decoder *d, const elog_event *ev)
     return ELOG_CB_CONTINUE;
 }
 
+/* settings.select for mem_select: only user messages (traceEvent). */
+static bool select_user_messages(elog_decoder *d, const elog_event_type *t)
+{
+    (void)d;
+    return t->id == ELOG_EV_USER_MSG;
+}
+
 /* The least a callback can do: count. Isolates the decoder's own cost. */
 static int on_event_count(elog_decoder *d, const elog_event *ev)
 {
@@ -225,7 +234,7 @@ static void check(elog_end e, const acc *a)
 
 /* ------------------------------------------------------------- figures */
 
-static elog_settings st_light, st_fields, st_count, st_first, st_like_ge;
+static elog_settings st_light, st_fields, st_count, st_first, st_like_ge, st_select;
 
 /* One in-memory pass; its own function so that callgrind can count it
  * alone (--toggle-collect=decode_pass). */
@@ -289,6 +298,22 @@ static void fig_mem_count(void)
 static void fig_mem_first(void)
 {
     mem_with(&st_first);
+}
+
+static void fig_mem_select(void)
+{
+    acc a = {0, 0, 0};
+    elog_decoder d;
+    elog_decoder_init(&d, &st_select, &a);
+    if (elog_execute(&d, file_data, file_len).status != ELOG_OK)
+        die(file_path, elog_get_error_reason(&d));
+    elog_end e = elog_finish(&d);
+    /* Every event decoded (and counted in e.events), few called back. */
+    if (e.kind != ELOG_END_CLEAN || (expect_events && e.events != expect_events) ||
+        a.events > e.events)
+        die(file_path, "selecting decode: unexpected end or counts");
+    elog_decoder_free(&d);
+    sink += a.events;
 }
 
 /* A thread that spins while `mem` decodes: what any second thread (the
@@ -483,6 +508,7 @@ static int cmd_bench(const char *path, int rounds)
         {"mem_fields", "in memory, callback folds every typed field", fig_mem_fields, {0}, {0}},
         {"mem_count", "in memory, callback only counts (decoder alone)", fig_mem_count, {0}, {0}},
         {"mem_first", "in memory, callback reads a field, no switch", fig_mem_first, {0}, {0}},
+        {"mem_select", "in memory, only user messages selected (counted)", fig_mem_select, {0}, {0}},
         {"mem_spin", "as `mem`, while another thread spins", fig_mem_spin, {0}, {0}},
         {"reader", "elog_reader_run on the file (read-ahead thread)", fig_reader, {0}, {0}},
         {"byte_sum", "sum of the bytes in memory (no decoding)", fig_byte_sum, {0}, {0}},
@@ -666,6 +692,9 @@ int main(int argc, char **argv)
     st_fields.on_event = on_event_fields;
     elog_settings_init(&st_like_ge);
     st_like_ge.on_event = on_event_like_ghc_events;
+    elog_settings_init(&st_select);
+    st_select.on_event = on_event_count;
+    st_select.select = select_user_messages;
     elog_settings_init(&st_first);
     st_first.on_event = on_event_first_field;
     elog_settings_init(&st_count);

@@ -177,7 +177,8 @@ class Report:
         cbs = [("mem_count", "callback per event that counts"),
                ("mem_first", "callback reads a typed field, no switch on the type"),
                ("mem", "callback switches on the type, reads a few fields"),
-               ("mem_fields", "callback reads every typed field")]
+               ("mem_fields", "callback reads every typed field"),
+               ("mem_select", "settings.select keeps user messages only (callback counts them)")]
         for inp, label in ins:
             for name, what in cbs:
                 v = self.dec_mbps(inp, name)

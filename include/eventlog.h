@@ -256,7 +256,8 @@ typedef struct elog_end {
     uint32_t bytes_missing;  /* IN_EVENT/IN_HEADER: bytes still needed for the item
                                 (a lower bound when its length was not yet read) */
     uint64_t trailing_bytes; /* CLEAN: bytes that followed the end marker */
-    uint64_t events;         /* events delivered (block markers included) */
+    uint64_t events;         /* events decoded (block markers, and the events of types
+                                settings.select turned off, included) */
 } elog_end;
 
 /* ---------------------------------------------------------------------------
@@ -272,6 +273,8 @@ typedef int (*elog_header_cb)(elog_decoder *d, const elog_header *h);
 typedef int (*elog_event_cb)(elog_decoder *d, const elog_event *ev);
 /* `offset` is the position of the 0xffff end-of-data marker. */
 typedef int (*elog_data_end_cb)(elog_decoder *d, uint64_t offset);
+/* true: deliver the events of type `t` (see elog_settings.select). */
+typedef bool (*elog_select_cb)(elog_decoder *d, const elog_event_type *t);
 
 /* Replaceable allocation (tests inject failures). Every function receives
  * `ctx`; `size` on free is the size allocated. */
@@ -298,6 +301,18 @@ typedef struct elog_settings {
     elog_data_end_cb on_data_end; /* the 0xffff end-of-data marker */
     unsigned options;             /* ELOG_OPT_* */
     const elog_allocator *allocator; /* NULL: malloc/free */
+    /* NULL: every event is delivered. Else called once per type the header
+     * declares, in header order, when the header is complete (just before
+     * on_header; for an id declared twice the last answer stands): the
+     * events of the types it returns false for are stepped over, without
+     * decoding their fields or calling back, which makes a consumer of a few
+     * types (heap samples, user messages) much faster on busy logs. They are
+     * still framed and checked against their blocks, counted in
+     * elog_end.events, and block markers still attribute capabilities; but
+     * a corrupt field in an event stepped over is not reported. Like every
+     * callback it runs inside elog_execute(): it must not call execute,
+     * finish, reset or free on this decoder. */
+    elog_select_cb select;
 } elog_settings;
 
 /* Zeroes `s` (no callbacks, default options, malloc). */

@@ -55,6 +55,7 @@ enum flags {
     F_IN_CALLBACK = 1u << 1,
     F_FINISHED = 1u << 2,
     F_HEADER_DONE = 1u << 3,
+    F_SELECTING = 1u << 4,  /* settings->select turned some type off */
 };
 
 /* What the in-place loop needs to know about each event id below FAST_IDS,
@@ -83,10 +84,12 @@ static size_t id_table_offset(uint32_t n)
     return ((size_t)n * sizeof(uint32_t) + 15u) & ~(size_t)15u;
 }
 
-/* Bytes of the by-id allocation for ids 0 .. n-1. */
+/* Bytes of the by-id allocation for ids 0 .. n-1: the index into types_,
+ * the id table, and a byte per id saying whether settings->select turned it
+ * off. */
 static size_t by_id_bytes(uint32_t n)
 {
-    return n ? id_table_offset(n) + sizeof(id_table) : 0;
+    return n ? id_table_offset(n) + sizeof(id_table) + n : 0;
 }
 
 static const id_table *id_table_of(const elog_decoder *d)
@@ -95,6 +98,12 @@ static const id_table *id_table_of(const elog_decoder *d)
         return NULL;
     return (const id_table *)(const void *)((const uint8_t *)d->by_id_ +
                                              id_table_offset(d->by_id_len_));
+}
+
+/* Per declared id: 1 if its events are not delivered (settings->select). */
+static uint8_t *skip_flags(const elog_decoder *d)
+{
+    return (uint8_t *)d->by_id_ + id_table_offset(d->by_id_len_) + sizeof(id_table);
 }
 
 /* A record that starts a block: the block marker id with its typed layout
@@ -342,6 +351,26 @@ static elog_status reserve_descs(elog_decoder *d, size_t extra)
     return ELOG_OK;
 }
 
+/* Asks settings->select about each declared type, in header order (for an
+ * id declared twice the last answer stands, as the last declaration does). */
+static void select_types(elog_decoder *d)
+{
+    const elog_settings *s = d->settings_;
+    if (!s || !s->select || !d->by_id_)
+        return;
+    uint8_t *skip = skip_flags(d);
+    d->flags_ |= F_IN_CALLBACK;
+    for (size_t i = 0; i < d->n_types_; i++) {
+        const elog_event_type *t = &d->types_[i];
+        if (t->id != ID_DATA_END)
+            skip[t->id] = !s->select(d, t);
+    }
+    d->flags_ &= (uint8_t)~F_IN_CALLBACK;
+    for (uint32_t id = 0; id < d->by_id_len_; id++)
+        if (skip[id])
+            d->flags_ |= F_SELECTING;
+}
+
 /* Builds the id table and points descriptions at their final storage. */
 static elog_status finish_header(elog_decoder *d)
 {
@@ -364,6 +393,7 @@ static elog_status finish_header(elog_decoder *d)
             return fail(d, ELOG_E_NOMEM, d->item_offset_,
                         "out of memory for the event-id table (%u entries)", n);
         memset(d->by_id_, 0, (size_t)n * sizeof *d->by_id_);
+        memset(skip_flags(d), 0, n);
     }
     d->by_id_len_ = n;
     size_t pos = 0;
@@ -412,6 +442,7 @@ static elog_status finish_header(elog_decoder *d)
     d->header_.by_id_ = d->by_id_;
     d->header_.by_id_len_ = d->by_id_len_;
     d->flags_ |= F_HEADER_DONE;
+    select_types(d);
     return ELOG_OK;
 }
 
@@ -678,9 +709,16 @@ deliver(elog_decoder *d, const elog_event_type *t, const uint8_t *p, uint32_t to
 {
     elog_event ev;
     int bad_field = 0;
-    if (decode_record(t, t->id, layout_index(t), record_head(t), p, total, offset, &ev,
-                      &bad_field))
+    /* A type not selected is only framed; a block marker is decoded all the
+     * same, for the block state. */
+    bool skip = (d->flags_ & F_SELECTING) && skip_flags(d)[t->id];
+    if (skip && !is_block_marker(t->id, t->layout)) {
+        frame_record(t, t->layout, t->id, record_head(t), p, total, offset, &ev);
+        ev.cap = ELOG_NO_CAP;
+    } else if (decode_record(t, t->id, layout_index(t), record_head(t), p, total, offset, &ev,
+                             &bad_field)) {
         return bad_event(d, &ev, bad_field);
+    }
 
     const elog_settings *s = d->settings_;
     elog_block_state bs = {d->block_remaining_, d->block_cap_};
@@ -696,7 +734,7 @@ deliver(elog_decoder *d, const elog_event_type *t, const uint8_t *p, uint32_t to
     d->offset_ = offset + total;
 
     elog_event_cb cb = NULL;
-    if (s)
+    if (s && !skip)
         cb = (marker && s->on_block) ? s->on_block : s->on_event;
     if (!cb)
         return ELOG_OK;
@@ -793,13 +831,19 @@ static int no_callback(elog_decoder *d, const elog_event *ev)
  * Any other record (the block's last, a block marker, an undeclared id or
  * the end marker, a partial record, fields that do not fit) goes through
  * record_in_place() with the per-stream state written back to the decoder.
- * Callbacks see elog_get_offset() up to date. */
-static elog_status events_in_place(elog_decoder *d, const uint8_t **pp, const uint8_t *end)
+ * Callbacks see elog_get_offset() up to date.
+ *
+ * `selecting` (a constant: the loop is compiled twice) steps over the records
+ * of the types settings->select turned off, after the same checks, without
+ * decoding their fields or calling back. */
+static inline __attribute__((always_inline)) elog_status
+events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool selecting)
 {
     const uint8_t *p = *pp;
     const elog_settings *s = d->settings_;
     elog_event_cb on_event = s && s->on_event ? s->on_event : no_callback;
     const id_table *ids = id_table_of(d); /* NULL: no type declared */
+    const uint8_t *skip = selecting && ids ? skip_flags(d) : NULL;
     uint64_t offset = d->offset_;
     elog_status st = ELOG_OK;
     elog_event ev;
@@ -829,6 +873,8 @@ static elog_status events_in_place(elog_decoder *d, const uint8_t **pp, const ui
                 size_t total;
                 if (__builtin_expect(ids->fast_limit[id] < fast, 1)) {
                     total = ids->total[id];
+                    if (selecting && skip[id])
+                        goto skipped;
                     frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 10, p, total,
                                  offset, &ev);
                     if (__builtin_expect(ids->straight[id], 1))
@@ -841,6 +887,8 @@ static elog_status events_in_place(elog_decoder *d, const uint8_t **pp, const ui
                     total = 12u + elog__rd16(p + 10);
                     if (total + 2u > fast)
                         break;
+                    if (selecting && skip[id])
+                        goto skipped;
                     frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 12, p, total,
                                  offset, &ev);
                     if (__builtin_expect(elog__decode_var_fields(ids->layout_index[id],
@@ -859,6 +907,12 @@ static elog_status events_in_place(elog_decoder *d, const uint8_t **pp, const ui
                     st = callback_result(d, rc, ev.offset);
                     break;
                 }
+                continue;
+            skipped:
+                fast -= total;
+                p += total;
+                offset += total;
+                d->events_++;
             }
         }
         d->block_remaining_ = remaining - (p - p0);
@@ -881,6 +935,19 @@ static elog_status events_in_place(elog_decoder *d, const uint8_t **pp, const ui
     d->offset_ = offset;
     *pp = p;
     return st;
+}
+
+static __attribute__((noinline)) elog_status
+events_in_place_selecting(elog_decoder *d, const uint8_t **pp, const uint8_t *end)
+{
+    return events_loop(d, pp, end, true);
+}
+
+static elog_status events_in_place(elog_decoder *d, const uint8_t **pp, const uint8_t *end)
+{
+    if (d->flags_ & F_SELECTING)
+        return events_in_place_selecting(d, pp, end);
+    return events_loop(d, pp, end, false);
 }
 
 static elog_status ensure_carry(elog_decoder *d)

@@ -827,6 +827,13 @@ static size_t ent_start(const trace *t, size_t i)
     return i == 0 ? 0 : t->ents[i - 1].end;
 }
 
+bool trace_same_entry(const trace *a, size_t i, const trace *b, size_t j)
+{
+    size_t sa = ent_start(a, i), sb = ent_start(b, j);
+    size_t la = a->ents[i].end - sa, lb = b->ents[j].end - sb;
+    return la == lb && memcmp(a->buf + sa, b->buf + sb, la) == 0;
+}
+
 size_t trace_first_diff(const trace *a, const trace *b, size_t n)
 {
     size_t m = n;

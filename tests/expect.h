@@ -165,6 +165,8 @@ void trace_add_finish(trace *t, const elog_end *end);     /* 'F' entry */
 /* Index of the first entry among the first n that differs, or SIZE_MAX if the
  * first n entries of both are identical (both must have >= n entries). */
 size_t trace_first_diff(const trace *a, const trace *b, size_t n);
+/* Whether entry i of a and entry j of b are identical. */
+bool trace_same_entry(const trace *a, size_t i, const trace *b, size_t j);
 /* Entry i as hex, for failure messages. */
 void trace_dump_entry(const trace *t, size_t i, FILE *f);
 

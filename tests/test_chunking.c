@@ -102,6 +102,43 @@ static size_t count_blocks(const trace *t)
     return n;
 }
 
+/* settings.select for the test: even ids but the block marker's. Of the
+ * thread events, RUN (1) and MIGRATE (5) are turned off, CREATE (0), STOP (2)
+ * and WAKEUP (8) stay: skipped records interleave with delivered ones. */
+static bool select_some(elog_decoder *d, const elog_event_type *t)
+{
+    (void)d;
+    return t->id % 2 == 0 && t->id != ELOG_EV_BLOCK_MARKER;
+}
+
+/* `sel` must be `full` without the event entries of the types select_some()
+ * turns off: every other entry (header, events with their capabilities and
+ * fields, data end, finish with its event count) byte for byte. */
+static void assert_selected_trace(const trace *full, const trace *sel, const char *what)
+{
+    size_t i = 0, skipped = 0;
+    for (size_t j = 0; j < full->n_ents; j++) {
+        const trace_ent *e = &full->ents[j];
+        if ((e->kind == 'E' || e->kind == 'B') && (e->id % 2 != 0 || e->id == ELOG_EV_BLOCK_MARKER)) {
+            skipped++;
+            continue;
+        }
+        if (i >= sel->n_ents || !trace_same_entry(full, j, sel, i)) {
+            fprintf(stderr, "%s: entry %zu of the selecting decode is not entry %zu of the full one\n",
+                    what, i, j);
+            trace_dump_entry(full, j, stderr);
+            if (i < sel->n_ents)
+                trace_dump_entry(sel, i, stderr);
+            fail_msg("%s: the selecting decode differs", what);
+        }
+        i++;
+    }
+    if (i != sel->n_ents)
+        fail_msg("%s: %zu entries more than expected", what, sel->n_ents - i);
+    if (skipped == 0)
+        fail_msg("%s: nothing was left out: the test tests nothing", what);
+}
+
 static void test_file(void **state)
 {
     const file_case *fc = *state;
@@ -181,6 +218,22 @@ static void test_file(void **state)
         assert_no_violation(&t, what);
         assert_same_trace(&full, &t, what);
     }
+    /* settings.select: the events of the types turned off are left out,
+     * whatever the chunking; the rest (capabilities after skipped block
+     * markers included) and the end are unchanged. */
+    static const size_t select_chunks[] = {0, 1, 7, 4096};
+    trace ts;
+    trace_init(&ts, 0, false);
+    ts.settings.select = select_some;
+    for (size_t i = 0; i < sizeof select_chunks / sizeof *select_chunks; i++) {
+        trace_clear(&ts);
+        elog_end se = trace_decode(&ts, buf, len, select_chunks[i], NULL, 0);
+        snprintf(what, sizeof what, "%s selecting, chunks of %zu", fc->name, select_chunks[i]);
+        assert_selected_trace(&full, &ts, what);
+        assert_int_equal(se.events, fe.events);
+    }
+    trace_free(&ts);
+
     /* With on_block: the same events, markers through on_block. */
     trace tb;
     trace_init(&tb, 0, true);

@@ -604,6 +604,57 @@ static void test_error_bad_event(void **state)
     }
 }
 
+/* settings.select: the events of a type turned off are stepped over without
+ * decoding their fields, on both paths (whole buffer and 1-byte chunks), so
+ * a corrupt one goes unreported but counted; turned on, the same input is
+ * ELOG_E_BAD_EVENT there. Each type is asked once, with its declaration. */
+static unsigned select_calls;
+static bool select_not_163(elog_decoder *d, const elog_event_type *t)
+{
+    (void)d;
+    select_calls++;
+    assert_ptr_equal(t->layout, elog_catalogue_find(t->id, t->size));
+    return t->id != ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE;
+}
+
+static void test_select_skips(void **state)
+{
+    (void)state;
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    size_t good = ev_u32(&s, 0, 1, 5);
+    pl_reset();
+    synth_u8(&pl, 1);   /* HEAP_PROF_SAMPLE_COST_CENTRE, depth 3, one id present */
+    synth_u64(&pl, 100);
+    synth_u8(&pl, 3);
+    synth_u32(&pl, 1);
+    size_t bad = synth_event_var(&s, ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE, 2, pl.buf, pl.len);
+    size_t after = ev_u32(&s, 0, 3, 6);
+    size_t end = synth_data_end(&s);
+
+    expect e;
+    expect_init(&e, 0, false);
+    e.settings.select = select_not_163;
+    expect_header(&e, std_n_types(), s.data_offset);
+    expect_event(&e, good, 0, 1, NC);
+    expect_event(&e, after, 0, 3, NC);
+    expect_data_end(&e, end);
+    select_calls = 0;
+    outcome o = decode(&e, &s);
+    assert_clean(&o, end, s.len, 3);
+    assert_int_equal(select_calls, 2 * std_n_types()); /* two decodes */
+
+    e.settings.select = NULL;
+    expect_clear(&e);
+    expect_header(&e, std_n_types(), s.data_offset);
+    expect_event(&e, good, 0, 1, NC);
+    o = decode(&e, &s);
+    assert_error(&o, ELOG_E_BAD_EVENT, bad);
+    expect_free(&e);
+    synth_free(&s);
+}
+
 /* Block markers that disagree with their events: ELOG_E_BAD_BLOCK at the
  * offending record, unless ELOG_OPT_LENIENT_BLOCKS (then ghc-events' caps). */
 static void test_error_bad_block(void **state)
@@ -2340,6 +2391,7 @@ int main(void)
         cmocka_unit_test(test_error_bad_header_tags),
         cmocka_unit_test(test_error_undeclared),
         cmocka_unit_test(test_error_bad_event),
+        cmocka_unit_test(test_select_skips),
         cmocka_unit_test(test_error_bad_block),
         cmocka_unit_test(test_error_sticky_and_finish),
         cmocka_unit_test(test_pause_resume),
