@@ -18,7 +18,7 @@ import enum
 import operator
 import struct
 import sys
-from typing import Any, ClassVar, Dict, List, Optional, Tuple, Union
+from typing import Any, ClassVar, Dict, Iterable, List, Optional, Tuple, Union
 
 from ._native import ffi, lib
 
@@ -404,3 +404,25 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     def call(f: Any, *args: Any) -> Any:
         return f(*args)
+
+
+def type_ids(types: Iterable[Union[int, str, type]]) -> List[int]:
+    """Event type ids from ids, EventType members, layout names (\"HEAP_LIVE\"),
+    class names or event classes."""
+    ids = []
+    for t in types:
+        if isinstance(t, type) and issubclass(t, Event):
+            if not hasattr(t, "type_id") or isinstance(t.__dict__.get("type_id"), property):
+                raise ValueError(f"{t.__name__} is not the class of one event type")
+            ids.append(int(t.type_id))
+        elif isinstance(t, str):
+            try:
+                ids.append(int(EventType[t.upper()]))
+            except KeyError:
+                ids.append(int(event_class(t).type_id))  # a class name; KeyError if unknown
+        else:
+            tid = int(t)
+            if not 0 <= tid < 0xffff:
+                raise ValueError(f"event type id out of range: {tid}")
+            ids.append(tid)
+    return ids

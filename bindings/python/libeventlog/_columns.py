@@ -8,7 +8,7 @@ from __future__ import annotations
 import array
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-from ._catalogue import INT_KINDS, LAYOUTS, Event, EventType, event_class
+from ._catalogue import INT_KINDS, LAYOUTS, type_ids
 from ._decoder import End, Header, build_header, check_end, status_name
 from ._errors import EventlogError
 from ._native import ffi, lib
@@ -94,26 +94,6 @@ def _as_numpy(col: Any) -> Any:
     return _np.frombuffer(col, dtype=dtype) if len(col) else _np.zeros(0, dtype=dtype)
 
 
-def _type_ids(types: Iterable[Union[int, str, type]]) -> List[int]:
-    ids = []
-    for t in types:
-        if isinstance(t, type) and issubclass(t, Event):
-            if not hasattr(t, "type_id") or isinstance(t.__dict__.get("type_id"), property):
-                raise ValueError(f"{t.__name__} is not the class of one event type")
-            ids.append(int(t.type_id))
-        elif isinstance(t, str):
-            try:
-                ids.append(int(EventType[t.upper()]))
-            except KeyError:
-                ids.append(int(event_class(t).type_id))  # a class name; KeyError if unknown
-        else:
-            tid = int(t)
-            if not 0 <= tid < 0xffff:
-                raise ValueError(f"event type id out of range: {tid}")
-            ids.append(tid)
-    return ids
-
-
 def _field_map(fields: Tuple[str, ...]) -> Any:
     """int16[n_layouts][n_fields]: index of each requested field in each layout."""
     nf = len(fields)
@@ -161,7 +141,7 @@ def read_columns(source: Source, types: Optional[Iterable[Union[int, str, type]]
     keep = ffi.NULL
     if types is not None:
         keep = ffi.new("uint8_t[]", 65536)
-        for tid in _type_ids(types):
+        for tid in type_ids(types):
             keep[tid] = 1
     if not 0 <= fill < 1 << 64:
         raise ValueError("fill must fit in a u64")
@@ -220,7 +200,7 @@ def read_columns(source: Source, types: Optional[Iterable[Union[int, str, type]]
         else:
             end = _run_python(source, dec, drain, decode_error, chunk_size)
         header = _header_of(dec)
-        seen = int(state.seen)
+        seen = int(end.events)  # the types not kept were stepped over, not delivered
     finally:
         ffi.release(state)
     check_end(end, strict)

@@ -39,14 +39,15 @@ typedef struct elogpy_state {
     int mode;
     size_t n;                   /* events in the batch */
     size_t limit;               /* pause when n reaches it */
-    uint64_t seen;              /* events delivered by the decoder (columns: before filtering) */
+    uint64_t seen;              /* events delivered to the callback */
     /* records mode */
     uint8_t *arena;
     size_t arena_len, arena_cap, arena_limit;
     uint32_t *rec_pos;          /* [limit] */
     uint32_t *rec_kind;         /* [limit]: the event type's header_index */
     /* columns mode: arrays owned by the caller, `limit` entries each */
-    const uint8_t *keep;        /* [65536] or NULL: keep[id] != 0 keeps the event */
+    const uint8_t *keep;        /* [65536] or NULL: the types to deliver (elogpy_select), or all.
+                                   Set before the header is decoded. */
     uint16_t *c_type;
     uint64_t *c_time;
     uint16_t *c_cap;
@@ -236,12 +237,18 @@ static inline uint64_t elogpy_field_u64(const elog_event *ev, const elog_field_i
     }
 }
 
+/* settings.select: the types `keep` names, all without it. The decoder steps
+ * over the others without decoding their fields. */
+static bool elogpy_select(elog_decoder *d, const elog_event_type *t)
+{
+    elogpy_state *s = d->data;
+    return !s->keep || s->keep[t->id];
+}
+
 static int elogpy_column_event(elog_decoder *d, const elog_event *ev)
 {
     elogpy_state *s = d->data;
     s->seen++;
-    if (s->keep && !s->keep[ev->id])
-        return ELOG_CB_CONTINUE;
     size_t i = s->n;
     s->c_type[i] = ev->id;
     s->c_time[i] = ev->time;
@@ -283,6 +290,7 @@ static int elogpy_init(elogpy_state *s, int mode, unsigned options, size_t limit
     s->settings.on_data_end = elogpy_on_data_end;
     s->settings.on_event = mode == ELOGPY_RECORDS ? elogpy_record_event : elogpy_column_event;
     s->settings.options = options;
+    s->settings.select = elogpy_select;
     elog_decoder_init(&s->dec, &s->settings, s);
     return 0;
 }

@@ -135,6 +135,34 @@ def test_bad_sources(tmp_path):
         libeventlog.open(tmp_path / "missing.eventlog")
 
 
+def test_types_selects_in_c(reader_kind):
+    """open(types=...) yields exactly the events of those types, with the same
+    fields, capabilities and offsets as a full decode, on every corpus file,
+    from a path (C reader) and a file object, in one piece and byte by byte;
+    the end (its event count included) is unchanged."""
+    from conftest import CORPUS_FILES
+    from libeventlog import EventType
+    want = [EventType.RUN_THREAD, "STOP_THREAD", "HeapProfSampleCostCentre",
+            int(EventType.USER_MSG), EventType.BLOCK_MARKER]
+    ids = {int(EventType.RUN_THREAD), int(EventType.STOP_THREAD),
+           int(EventType.HEAP_PROF_SAMPLE_COST_CENTRE), int(EventType.USER_MSG),
+           int(EventType.BLOCK_MARKER)}
+    checked = 0
+    for path in CORPUS_FILES:
+        events, end = _all(path)
+        expected_events = [ev for ev in events if ev.type_id in ids]
+        for kw in ({}, {"chunk_size": 1}):
+            got, got_end = _all(path, types=want, **kw)
+            assert got == expected_events, (path, kw)
+            assert got_end == end, (path, kw)
+        with open(path, "rb") as f:
+            assert _all(f, types=want) == (expected_events, end), path
+        checked += len(events) - len(expected_events)
+    assert checked > 0  # something was left out
+    with pytest.raises(KeyError):
+        libeventlog.open(SLEEP, types=["NO_SUCH_EVENT"])
+
+
 def test_small_chunks(expected):
     assert _all(SLEEP, chunk_size=1) == expected
     assert _all(SLEEP, chunk_size=777) == expected
