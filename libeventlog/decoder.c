@@ -393,9 +393,10 @@ static elog_status finish_header(elog_decoder *d)
             return fail(d, ELOG_E_NOMEM, d->item_offset_,
                         "out of memory for the event-id table (%u entries)", n);
         memset(d->by_id_, 0, (size_t)n * sizeof *d->by_id_);
-        memset(skip_flags(d), 0, n);
     }
     d->by_id_len_ = n;
+    if (n)
+        memset(skip_flags(d), 0, n); /* (where depends on by_id_len_) */
     size_t pos = 0;
     for (size_t i = 0; i < d->n_types_; i++) {
         elog_event_type *t = &d->types_[i];
