@@ -43,9 +43,11 @@
 /* Pass 1 in split mode decodes the mapped input this many bytes at a time,
  * and gives the memory behind back as often. Each give-back interrupts the
  * other half's CPU (a TLB shootdown): at 256 KiB they took the head's 25 MB
- * of a heap-profile log from ~5 ms to ~10 ms; at 1 MiB, ~6.5 ms, for about
- * 1 MiB more resident per half. */
-#define MAP_STEP (1024u * 1024u)
+ * of a heap-profile log from ~5 ms (never given back) to ~10 ms, at 1 MiB
+ * ~6.5 ms; but at 1 MiB the peak RSS went from 4.4 to 6.2 MiB on a 1 GB log
+ * (a fault maps a whole large folio of the page cache). 512 KiB: ~8 ms,
+ * 4.8 MiB. */
+#define MAP_STEP (512u * 1024u)
 
 /* Budget for all run buffers together, and the bounds of one buffer
  * (overridable at compile time to exercise the refill and scratch paths;
