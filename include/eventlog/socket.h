@@ -253,7 +253,9 @@ typedef struct elog_socket_session {
     const char *address;    /* canonical text of the address, e.g. "unix:/tmp/x" */
     uint64_t bytes;         /* bytes received */
     uint64_t skipped;       /* bytes before "hdrb" that were skipped */
-    uint64_t events;        /* events delivered (block markers included) */
+    uint64_t events;        /* events delivered (block markers included; with
+                               settings.select, of the selected types only, and
+                               the times below are theirs too) */
     bool has_time;          /* an event was delivered, so the times are set */
     uint64_t first_time;    /* time of the first event delivered */
     uint64_t max_time;      /* largest event time seen (events are not

@@ -13,7 +13,7 @@ import os
 import threading
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from ._catalogue import Event
 from ._decoder import Decoder, End, Header, check_end
@@ -215,7 +215,8 @@ class EventlogConnection:
                  attempt_timeout: float = 5.0, send_timeout: float = 5.0,
                  max_skip: int = 65536, read_size: int = 65536, strict: bool = False,
                  continue_after_end: bool = False, lenient_blocks: bool = False,
-                 batch_events: int = 512) -> None:
+                 batch_events: int = 512,
+                 types: Optional[Iterable[Union[int, str, type]]] = None) -> None:
         if not HAVE_SOCKET:
             raise RuntimeError("libeventlog was built without the eventlog-socket client")
         self._sock: Any = None
@@ -246,7 +247,8 @@ class EventlogConnection:
         opts.max_skip = min(int(max_skip), 0xFFFFFFFF)
         opts.read_size = int(read_size)
         self._decoder = Decoder(continue_after_end=continue_after_end,
-                                lenient_blocks=lenient_blocks, batch_events=batch_events)
+                                lenient_blocks=lenient_blocks, batch_events=batch_events,
+                                types=types)
         self._stop = ffi.new("elogpy_flag *")
         sock = lib.elogpy_socket_new(self._decoder._state, self._addr, opts)
         if sock == ffi.NULL:
@@ -471,7 +473,8 @@ def connect(address: Optional[str] = None, *, reconnect: bool = False,
             retry_delay: float = 0.1, max_retry_delay: float = 2.0,
             attempt_timeout: float = 5.0, send_timeout: float = 5.0, max_skip: int = 65536,
             strict: bool = False, continue_after_end: bool = False,
-            lenient_blocks: bool = False) -> EventlogConnection:
+            lenient_blocks: bool = False,
+            types: Optional[Iterable[Union[int, str, type]]] = None) -> EventlogConnection:
     """Connects to a program instrumented with eventlog-socket and iterates over
     its live events (the same classes as open()):
 
@@ -494,10 +497,12 @@ def connect(address: Optional[str] = None, *, reconnect: bool = False,
         the session.
     strict: raise TruncatedEventlog after a session that ended truncated (with
         reconnect, connections that received no byte are not checked).
+    types: yield only events of these types, as for open(): the others are
+        stepped over in C without being decoded.
     """
     return EventlogConnection(address, reconnect=reconnect, connect_timeout=connect_timeout,
                               max_attempts=max_attempts, retry_delay=retry_delay,
                               max_retry_delay=max_retry_delay, attempt_timeout=attempt_timeout,
                               send_timeout=send_timeout, max_skip=max_skip, strict=strict,
                               continue_after_end=continue_after_end,
-                              lenient_blocks=lenient_blocks)
+                              lenient_blocks=lenient_blocks, types=types)

@@ -109,6 +109,23 @@ def test_events_equal_open(servers, tmp_path, path):
     assert sv.wait() == 0
 
 
+def test_types_select(servers, tmp_path):
+    """connect(types=...) yields only those types, as a filtered open() would;
+    the session counts the events delivered."""
+    from libeventlog import EventType
+    path = HELLO
+    sv = servers(["--clients", "1", path, unix(tmp_path)])
+    want_ids = {int(EventType.RUN_THREAD), int(EventType.STOP_THREAD)}
+    with libeventlog.connect(sv.addr, connect_timeout=5,
+                             types=[EventType.RUN_THREAD, "STOP_THREAD"]) as conn:
+        got = list(conn)
+    every = file_events(path)
+    want = [e for e in every if e.type_id in want_ids]
+    assert got == want and 0 < len(want) < len(every)
+    assert conn.sessions[0].events == len(want)
+    assert sv.wait() == 0
+
+
 def _header_ids(path: str) -> list:
     with libeventlog.open(path) as log:
         next(iter(log), None)
