@@ -666,6 +666,16 @@ static uint32_t record_head(const elog_event_type *t)
     return t->size == ELOG_VARIABLE_SIZE ? 12 : 10;
 }
 
+/* The size of the record of type t at p (avail bytes there); for a
+ * variable-size type whose length is not in yet, 12: the bytes needed to
+ * know it. */
+static uint32_t record_size_at(const elog_event_type *t, const uint8_t *p, size_t avail)
+{
+    if (t->size != ELOG_VARIABLE_SIZE)
+        return 10u + t->size;
+    return avail < 12 ? 12u : 12u + elog__rd16(p + 10);
+}
+
 static elog_status bad_event(elog_decoder *d, const elog_event *ev, int field)
 {
     const elog_layout_info *l = ev->layout;
@@ -799,14 +809,7 @@ record_in_place(elog_decoder *d, const uint8_t *p, size_t avail)
             return undeclared(d, id, offset);
         return data_end(d, offset);
     }
-    uint32_t total;
-    if (t->size == ELOG_VARIABLE_SIZE) {
-        if (avail < 12)
-            return ELOG_OK;
-        total = 12u + elog__rd16(p + 10);
-    } else {
-        total = 10u + t->size;
-    }
+    uint32_t total = record_size_at(t, p, avail);
     if (avail < total)
         return ELOG_OK;
     return deliver(d, t, p, total, offset);
@@ -1000,13 +1003,12 @@ static elog_status event_part(elog_decoder *d, const uint8_t **pp, const uint8_t
                 break;
             }
             d->ev_id_ = id;
-            d->need_ = t->size == ELOG_VARIABLE_SIZE ? 12 : 10u + t->size;
+            d->need_ = record_size_at(t, d->carry_, 0); /* 12 first if variable */
             continue;
         }
         const elog_event_type *t = lookup(d, id);
         if (d->item_total_ == 0) {
-            d->item_total_ = t->size == ELOG_VARIABLE_SIZE ? 12u + elog__rd16(d->carry_ + 10)
-                                                           : 10u + t->size;
+            d->item_total_ = record_size_at(t, d->carry_, d->have_);
             if (d->have_ < d->item_total_) {
                 d->need_ = d->item_total_;
                 continue;
@@ -1130,16 +1132,7 @@ elog_status elog_decode_record(const elog_header *h, const uint8_t *p, size_t av
         *record_size = 2;
         return ELOG_E_UNDECLARED;
     }
-    uint32_t total;
-    if (t->size == ELOG_VARIABLE_SIZE) {
-        if (avail < 12) {
-            *record_size = 12;
-            return ELOG_NEED_MORE;
-        }
-        total = 12u + elog__rd16(p + 10);
-    } else {
-        total = 10u + t->size;
-    }
+    uint32_t total = record_size_at(t, p, avail);
     *record_size = total;
     if (avail < total)
         return ELOG_NEED_MORE;
