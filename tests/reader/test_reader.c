@@ -100,6 +100,13 @@ static void gz_member(const char *path, const char *mode, const void *p, size_t 
     assert_int_equal(gzclose(g), Z_OK);
 }
 
+/* b gzip-compressed into the temporary file `name` (its path in out). */
+static void gz_tmp(char *out, size_t cap, const char *name, blob b)
+{
+    tmp_path(out, cap, name);
+    gz_member(out, "wb", b.p, b.n);
+}
+
 static int setup_group(void **state)
 {
     (void)state;
@@ -559,8 +566,7 @@ static void test_gzip_truncated(void **state)
     (void)state;
     blob b = load_corpus("stop.hT.eventlog");
     char gz[2048];
-    tmp_path(gz, sizeof gz, "truncated.gz");
-    gz_member(gz, "wb", b.p, b.n);
+    gz_tmp(gz, sizeof gz, "truncated.gz", b);
     blob z = load(gz);
     size_t cuts[] = {z.n * 6 / 10, z.n - 5, 11, 3};
     for (size_t i = 0; i < 4; i++) {
@@ -818,8 +824,7 @@ static void test_follow_gzip(void **state)
     (void)state;
     blob b = load_corpus("ghc-9.2-events.eventlog");
     char gz[2048];
-    tmp_path(gz, sizeof gz, "follow.gz");
-    gz_member(gz, "wb", b.p, b.n);
+    gz_tmp(gz, sizeof gz, "follow.gz", b);
     blob z = load(gz);
     outcome want = decode_memory(b.p, b.n);
     outcome got = follow_growing("follow-growing.gz", z.p, z.n, 300, 5000);
@@ -992,8 +997,7 @@ static void test_pause_resume(void **state)
         blob b = load_corpus(files[f]);
         outcome want = decode_memory(b.p, b.n);
         char gz[2048];
-        tmp_path(gz, sizeof gz, "pause.gz");
-        gz_member(gz, "wb", b.p, b.n);
+        gz_tmp(gz, sizeof gz, "pause.gz", b);
         char path[2048];
         path_in(path, sizeof path, corpus_dir, files[f]);
         const char *inputs[] = {path, gz};
@@ -1149,8 +1153,7 @@ static void test_progress(void **state)
     /* Every 64 KiB plus the final call. */
     assert_int_equal(l.calls, b.n / 65536 + 1);
 
-    tmp_path(gz, sizeof gz, "progress.gz");
-    gz_member(gz, "wb", b.p, b.n);
+    gz_tmp(gz, sizeof gz, "progress.gz", b);
     struct stat st;
     assert_int_equal(stat(gz, &st), 0);
     l = progress_of(gz, false);
@@ -1230,8 +1233,7 @@ static void test_decode_error(void **state)
     assert_int_equal(ref.end.kind, ELOG_END_CLEAN);
     size_t at = (size_t)ref.end.offset; /* the end marker: make it undeclared */
     b.p[at] = 0x7f;
-    tmp_path(gz, sizeof gz, "bad-event.gz");
-    gz_member(gz, "wb", b.p, b.n);
+    gz_tmp(gz, sizeof gz, "bad-event.gz", b);
     got = read_path(gz, NULL);
     assert_int_equal(got.status, ELOG_READER_E_DECODE);
     assert_int_equal(got.end.status, ELOG_E_UNDECLARED);
@@ -1319,8 +1321,7 @@ static void test_allocator(void **state)
     outcome want = decode_memory(b.p, b.n);
     char path[2048], gz[2048];
     path_in(path, sizeof path, corpus_dir, "parallelTest.eventlog");
-    tmp_path(gz, sizeof gz, "alloc.gz");
-    gz_member(gz, "wb", b.p, b.n);
+    gz_tmp(gz, sizeof gz, "alloc.gz", b);
     const char *inputs[] = {path, gz};
     for (size_t i = 0; i < 2; i++) {
         bool succeeded = false;
@@ -1520,8 +1521,7 @@ static void test_read_ahead_gzip_errors(void **state)
     (void)state;
     blob b = load_corpus("stop.hT.eventlog");
     char gz[2048];
-    tmp_path(gz, sizeof gz, "ahead-corrupt.gz");
-    gz_member(gz, "wb", b.p, b.n);
+    gz_tmp(gz, sizeof gz, "ahead-corrupt.gz", b);
     blob z = load(gz);
 
     /* Mid-stream: here the inflated bytes go wrong before zlib notices, so
@@ -1570,8 +1570,7 @@ static void test_read_ahead_close_early(void **state)
     char path[2048], gz[2048];
     path_in(path, sizeof path, corpus_dir, "stop.hT.eventlog");
     blob b = load_corpus("stop.hT.eventlog");
-    tmp_path(gz, sizeof gz, "ahead-close.gz");
-    gz_member(gz, "wb", b.p, b.n);
+    gz_tmp(gz, sizeof gz, "ahead-close.gz", b);
     const char *inputs[] = {path, gz};
     for (size_t i = 0; i < 2; i++) {
         for (int k = 0; k < 20; k++) {
