@@ -191,6 +191,9 @@ int cli_store_begin(cli_store *st, const cli_source *src);
 int cli_store_append(cli_store *st, const void *p, size_t n);
 /* Reads exactly `len` bytes at stream offset `off`. 0, or -1 (message). */
 int cli_store_pread(cli_store *st, void *buf, size_t len, uint64_t off);
+/* pread(2) until `len` bytes or the end of the file, EINTR retried; *done
+ * the bytes read (fewer than len at the end). 0, or -1 on an error (errno). */
+int cli_pread_full(int fd, void *buf, size_t len, uint64_t pos, size_t *done);
 void cli_store_close(cli_store *st);
 
 /* ------------------------------------------------------------------------

@@ -362,18 +362,8 @@ static inline uint8_t *copy_dst(uint8_t *buf, uint64_t pos)
 
 static bool pread_all(int fd, void *buf, size_t n, uint64_t pos)
 {
-    uint8_t *p = buf;
-    while (n > 0) {
-        ssize_t k = pread(fd, p, n, (off_t)pos);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return false;
-        p += k;
-        n -= (size_t)k;
-        pos += (uint64_t)k;
-    }
-    return true;
+    size_t done;
+    return cli_pread_full(fd, buf, n, pos, &done) == 0 && done == n;
 }
 
 /* Feeds stream bytes [from, to) to the half's decoder. false on a read or

@@ -89,28 +89,35 @@ int cli_store_append(cli_store *st, const void *buf, size_t len)
     return 0;
 }
 
-int cli_store_pread(cli_store *st, void *buf, size_t len, uint64_t off)
+int cli_pread_full(int fd, void *buf, size_t len, uint64_t pos, size_t *done)
 {
     char *p = buf;
-    uint64_t pos = st->base + off;
-    while (len > 0) {
-        ssize_t n = st->fd >= 0 ? pread(st->fd, p, len, (off_t)pos) : 0;
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            cli_error("%s: read error at byte offset %llu: %s", st->name,
-                      (unsigned long long)off, strerror(errno));
+    *done = 0;
+    while (*done < len) {
+        ssize_t n = pread(fd, p + *done, len - *done, (off_t)(pos + *done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
             return -1;
-        }
-        if (n == 0) {
-            cli_error("%s: file shrank while being read (expected data at byte offset %llu)",
-                      st->name, (unsigned long long)off);
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-        pos += (uint64_t)n;
-        off += (uint64_t)n;
+        if (n == 0)
+            break;
+        *done += (size_t)n;
+    }
+    return 0;
+}
+
+int cli_store_pread(cli_store *st, void *buf, size_t len, uint64_t off)
+{
+    size_t done = 0;
+    if (st->fd >= 0 && cli_pread_full(st->fd, buf, len, st->base + off, &done) != 0) {
+        cli_error("%s: read error at byte offset %llu: %s", st->name,
+                  (unsigned long long)(off + done), strerror(errno));
+        return -1;
+    }
+    if (done < len) {
+        cli_error("%s: file shrank while being read (expected data at byte offset %llu)",
+                  st->name, (unsigned long long)(off + done));
+        return -1;
     }
     return 0;
 }
