@@ -12,20 +12,32 @@
  *
  * Only the thread touches the source side of the reader (descriptor, `in`,
  * zlib, raw_total, eof, src_err) while it runs; each slot carries a copy of
- * what the caller's thread may report about it (reader_view), handed over
- * under the mutex. The thread never calls the caller's allocator (zlib's
+ * what the caller's thread may report about it (reader_view), published
+ * with the slot. The thread never calls the caller's allocator (zlib's
  * window is reserved before it starts: gzip_source.c), never calls a
  * callback, and blocks every signal, so handlers keep running on the
  * caller's threads.
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "reader_internal.h"
 
 /* Below this a slot's hand-over would cost more than reading it. */
 #define MIN_SLOT 4096u
+
+/* How long a side polls before it sleeps. Sleeping is what costs: on a VM
+ * the sleeper's idle vCPU takes 0.1-0.5 ms to wake, and the waker pays a
+ * futex call plus an inter-processor interrupt (~20 us). The helper polls
+ * for about the time a fast consumer (>= 1 GB/s) takes to use up a slot of
+ * the default 1 MiB buffer, so it never sleeps behind one; a slower consumer
+ * lets it sleep, and then wakes it only once per half ring. The caller polls
+ * for about the time a plain read of a slot takes. */
+#define HELPER_POLL_NS 300000
+#define CALLER_POLL_NS 100000
 
 struct ahead_slot {
     uint8_t *buf;
@@ -34,19 +46,99 @@ struct ahead_slot {
     reader_view view;           /* the source's figures after this slot */
 };
 
+enum { HELPER_ASLEEP = 1, CALLER_ASLEEP = 2 };
+
+/* The ring is two counters, each written by one side: `filled` by the
+ * thread (slots produced since the start) and `released` by the caller
+ * (slots handed back). Slot k lives in slot[k % AHEAD_SLOTS]; a slot's
+ * contents are published by the store to `filled` and handed back by the
+ * store to `released`. The mutex and condition variable are
+ * only for sleeping: a side sets its bit in `asleep` before its last look at
+ * the other's counter, the other looks at `asleep` after its store (both
+ * sequentially consistent), so a wake-up is never lost. */
 struct elog__ahead {
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t filled;      /* the thread made a slot ready */
-    pthread_cond_t freed;       /* the caller handed a slot back, or quits */
+    pthread_cond_t cv;
     struct ahead_slot slot[AHEAD_SLOTS];
     size_t slot_cap;
-    unsigned head;              /* the oldest slot the caller has not released */
-    unsigned ready;             /* slots filled and not yet released (incl. held) */
-    bool held;                  /* the caller holds slot[head] */
-    bool quit;                  /* close: stop producing */
-    bool last_taken;            /* the caller took the last slot */
+    /* Each counter on its own cache line, so the side that writes one does
+     * not steal the line the other side polls. (Padding, not _Alignas: the
+     * struct comes from the caller's allocator, which promises 16 bytes.) */
+    char pad0_[64];
+    atomic_uint filled;
+    char pad1_[64];
+    atomic_uint released;
+    char pad2_[64];
+    atomic_uint asleep;         /* HELPER_ASLEEP | CALLER_ASLEEP */
+    atomic_bool quit;           /* close: stop producing */
+    bool held;                  /* caller only: it holds slot `released` */
+    bool last_taken;            /* caller only: it took the last slot */
 };
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The thread may produce slot `filled`: at least `need_free` slots are free,
+ * or it must quit. */
+static bool helper_ready(struct elog__ahead *a, unsigned filled, unsigned need_free)
+{
+    return atomic_load(&a->quit) || filled - atomic_load(&a->released) <= AHEAD_SLOTS - need_free;
+}
+
+/* The caller may take slot `released`: it is filled. */
+static bool caller_ready(struct elog__ahead *a, unsigned released, unsigned unused)
+{
+    (void)unused;
+    return atomic_load(&a->filled) != released;
+}
+
+typedef bool ready_fn(struct elog__ahead *a, unsigned mine, unsigned need);
+
+/* Waits until ready(a, mine, poll_need): polls for up to poll_ns, then
+ * sleeps with `me` set in `asleep` until ready(a, mine, sleep_need), a
+ * stronger condition, so the other side wakes it once for several slots. */
+static inline void await(struct elog__ahead *a, ready_fn *ready, unsigned mine,
+                         unsigned poll_need, unsigned sleep_need, uint64_t poll_ns,
+                         unsigned me)
+{
+    if (ready(a, mine, poll_need))
+        return;
+    uint64_t deadline = now_ns() + poll_ns;
+    for (unsigned i = 1;; i++) {
+        cpu_relax();
+        if (ready(a, mine, poll_need))
+            return;
+        if (i % 64 == 0 && now_ns() > deadline)
+            break;
+    }
+    pthread_mutex_lock(&a->mu);
+    atomic_fetch_or(&a->asleep, me);
+    while (!ready(a, mine, sleep_need))
+        pthread_cond_wait(&a->cv, &a->mu);
+    atomic_fetch_and(&a->asleep, ~me);
+    pthread_mutex_unlock(&a->mu);
+}
+
+static void wake(struct elog__ahead *a)
+{
+    pthread_mutex_lock(&a->mu);
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
 
 bool elog__ahead_eligible(const elog_reader *r)
 {
@@ -81,28 +173,19 @@ static void *ahead_main(void *arg)
 {
     elog_reader *r = arg;
     struct elog__ahead *a = r->ahead;
-    pthread_mutex_lock(&a->mu);
-    unsigned next = 0;
-    for (;;) {
-        /* On a full ring, sleep until half of it is free: one wake-up per
-         * two slots for the caller's thread to pay, not one per slot. */
-        if (a->ready == AHEAD_SLOTS)
-            while (a->ready > AHEAD_SLOTS / 2 && !a->quit)
-                pthread_cond_wait(&a->freed, &a->mu);
-        if (a->quit)
+    for (unsigned filled = 0;; filled++) {
+        await(a, helper_ready, filled, 1, AHEAD_SLOTS / 2, HELPER_POLL_NS, HELPER_ASLEEP);
+        if (atomic_load(&a->quit))
             break;
-        struct ahead_slot *s = &a->slot[next];
-        pthread_mutex_unlock(&a->mu);
+        struct ahead_slot *s = &a->slot[filled % AHEAD_SLOTS];
         produce(r, s, a->slot_cap);
-        pthread_mutex_lock(&a->mu);
-        a->ready++;
-        next = (next + 1) % AHEAD_SLOTS;
         bool last = s->len == 0 || s->st != ELOG_READER_OK;
-        pthread_cond_signal(&a->filled);
+        atomic_store(&a->filled, filled + 1);
+        if (atomic_load(&a->asleep) & CALLER_ASLEEP)
+            wake(a);
         if (last)
             break;
     }
-    pthread_mutex_unlock(&a->mu);
     return NULL;
 }
 
@@ -120,12 +203,7 @@ bool elog__ahead_start(elog_reader *r)
     for (unsigned i = 0; i < AHEAD_SLOTS; i++)
         a->slot[i].buf = base + (size_t)i * a->slot_cap;
     bool ok = pthread_mutex_init(&a->mu, NULL) == 0;
-    if (ok && pthread_cond_init(&a->filled, NULL) != 0) {
-        pthread_mutex_destroy(&a->mu);
-        ok = false;
-    }
-    if (ok && pthread_cond_init(&a->freed, NULL) != 0) {
-        pthread_cond_destroy(&a->filled);
+    if (ok && pthread_cond_init(&a->cv, NULL) != 0) {
         pthread_mutex_destroy(&a->mu);
         ok = false;
     }
@@ -146,8 +224,7 @@ bool elog__ahead_start(elog_reader *r)
 #endif
     if (rc != 0) {
         r->ahead = NULL;
-        pthread_cond_destroy(&a->freed);
-        pthread_cond_destroy(&a->filled);
+        pthread_cond_destroy(&a->cv);
         pthread_mutex_destroy(&a->mu);
         elog__reader_free(r, a, sizeof *a);
         return false;
@@ -166,21 +243,20 @@ elog_reader_status elog__ahead_take(elog_reader *r, const uint8_t **chunk, size_
          * this, a call after the last slot would wait for ever. */
         return ELOG_READER_OK;
     }
-    pthread_mutex_lock(&a->mu);
+    unsigned released = atomic_load_explicit(&a->released, memory_order_relaxed);
     if (a->held) {
         a->held = false;
-        a->head = (a->head + 1) % AHEAD_SLOTS;
-        a->ready--;
-        if (a->ready == AHEAD_SLOTS / 2)
-            pthread_cond_signal(&a->freed);
+        atomic_store(&a->released, ++released);
+        /* the thread sleeps until half the ring is free */
+        if ((atomic_load(&a->asleep) & HELPER_ASLEEP) &&
+            atomic_load(&a->filled) - released <= AHEAD_SLOTS / 2)
+            wake(a);
     }
-    while (a->ready == 0)
-        pthread_cond_wait(&a->filled, &a->mu);
-    struct ahead_slot *s = &a->slot[a->head];
+    await(a, caller_ready, released, 0, 0, CALLER_POLL_NS, CALLER_ASLEEP);
+    struct ahead_slot *s = &a->slot[released % AHEAD_SLOTS];
     a->held = true;
     if (s->len == 0 || s->st != ELOG_READER_OK)
         a->last_taken = true;
-    pthread_mutex_unlock(&a->mu);
     *chunk = s->buf;
     *len = s->len;
     *view = s->view;
@@ -192,13 +268,10 @@ void elog__ahead_stop(elog_reader *r)
     struct elog__ahead *a = r->ahead;
     if (!a)
         return;
-    pthread_mutex_lock(&a->mu);
-    a->quit = true;
-    pthread_cond_signal(&a->freed);
-    pthread_mutex_unlock(&a->mu);
+    atomic_store(&a->quit, true);
+    wake(a);
     pthread_join(a->thread, NULL);
-    pthread_cond_destroy(&a->freed);
-    pthread_cond_destroy(&a->filled);
+    pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);
     r->ahead = NULL;
     elog__reader_free(r, a, sizeof *a);

@@ -169,9 +169,25 @@ typedef struct rec {
 
 static pthread_t main_thread;
 
+/* How many times a thread has gone to sleep: voluntary_ctxt_switches in
+ * its /proc status file (0 if unreadable). */
+static uint64_t sleeps_of(const char *status_path)
+{
+    FILE *f = fopen(status_path, "r");
+    if (!f)
+        return 0;
+    char line[256];
+    unsigned long long n = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "voluntary_ctxt_switches: %llu", &n) == 1)
+            break;
+    fclose(f);
+    return n;
+}
+
 /* Read-ahead threads of this process (named "elog-read-ahead"), from
- * /proc/self/task. */
-static unsigned thread_count(void)
+ * /proc/self/task; with `sleeps`, also how often they have slept. */
+static unsigned read_ahead_threads(uint64_t *sleeps)
 {
     DIR *dir = opendir("/proc/self/task");
     if (!dir)
@@ -189,10 +205,21 @@ static unsigned thread_count(void)
                 comm[0] = 0;
             fclose(f);
         }
-        n += strncmp(comm, "elog-read-ahead", 15) == 0;
+        if (strncmp(comm, "elog-read-ahead", 15) != 0)
+            continue;
+        n++;
+        if (sleeps) {
+            snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+            *sleeps += sleeps_of(path);
+        }
     }
     closedir(dir);
     return n;
+}
+
+static unsigned thread_count(void)
+{
+    return read_ahead_threads(NULL);
 }
 
 static void mix(rec *r, const void *p, size_t n)
@@ -1514,6 +1541,64 @@ static void test_read_ahead_matches(void **state)
     free(b.p);
 }
 
+/* Both sides of the ring poll for a while, then sleep until the other
+ * wakes them (read_ahead.c). A consumer that stops for longer than the
+ * thread polls puts the thread to sleep on a full ring; an inflate slower
+ * than the decoder puts the caller to sleep on an empty one. Each must be
+ * woken every time (a lost wake-up hangs the test until its time limit), and
+ * the result must be the bytes in memory's. */
+static void test_read_ahead_sleeps(void **state)
+{
+    (void)state;
+    char path[2048], gz[2048];
+    path_in(path, sizeof path, corpus_dir, "stop.hT.eventlog");
+    blob b = load_corpus("stop.hT.eventlog");
+    outcome want = decode_memory(b.p, b.n);
+
+    /* A consumer that stops for 2 ms every 4000 events, 16 KiB slots. */
+    elog_reader_options o;
+    elog_reader_options_init(&o);
+    o.read_buffer_size = 65536;
+    elog_reader *r;
+    assert_int_equal(elog_reader_open(&r, path, &o), ELOG_READER_OK);
+    outcome got;
+    memset(&got, 0, sizeof got);
+    got.rec.pause_every = 4000;
+    init_settings();
+    elog_decoder d;
+    elog_decoder_init(&d, &settings, &got.rec);
+    uint64_t thread_sleeps = 0;
+    while ((got.status = elog_reader_run(r, &d, &got.end)) == ELOG_READER_PAUSED) {
+        sleep_ms(2);
+        if (got.rec.pauses == 10) /* the thread is still there */
+            assert_int_equal(read_ahead_threads(&thread_sleeps), 1);
+    }
+    elog_reader_get_info(r, &got.info);
+    elog_reader_close(r);
+    elog_decoder_free(&d);
+    assert_int_equal(got.status, ELOG_READER_OK);
+    assert_true(got.info.read_ahead);
+    assert_true(got.rec.pauses >= 20);
+    assert_true(thread_sleeps >= 1); /* it slept on a full ring, and was woken */
+    assert_same(&want, &got);
+
+    /* Inflating 256 KiB slots takes the thread far longer than the caller
+     * polls. */
+    gz_tmp(gz, sizeof gz, "ahead-sleeps.gz", b);
+    elog_reader_options_init(&o);
+    o.output_buffer_size = 1 << 20;
+    assert_int_equal(elog_reader_open(&r, gz, &o), ELOG_READER_OK);
+    uint64_t caller_sleeps = sleeps_of("/proc/thread-self/status");
+    got = run_reader(r, 0);
+    caller_sleeps = sleeps_of("/proc/thread-self/status") - caller_sleeps;
+    elog_reader_close(r);
+    assert_int_equal(got.status, ELOG_READER_OK);
+    assert_true(got.info.read_ahead);
+    assert_true(caller_sleeps >= 1);
+    assert_same(&want, &got);
+    free(b.p);
+}
+
 /* A corrupt or cut .gz read ahead fails as it does without: same status and
  * message (with the compressed offset); see read_both_ways for the end. */
 static void test_read_ahead_gzip_errors(void **state)
@@ -1644,6 +1729,7 @@ int main(void)
         cmocka_unit_test(test_read_ahead_matches),
         cmocka_unit_test(test_read_ahead_gzip_errors),
         cmocka_unit_test(test_read_ahead_close_early),
+        cmocka_unit_test(test_read_ahead_sleeps),
     };
     return cmocka_run_group_tests_name("reader", tests, setup_group, teardown_group);
 }
