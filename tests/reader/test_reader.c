@@ -345,6 +345,20 @@ static outcome run_reader(elog_reader *r, unsigned pause_every)
     return o;
 }
 
+/* Opens `path` with the given buffer sizes (0: the default); fails the test
+ * if it cannot. */
+static elog_reader *open_sized(const char *path, size_t read_buffer, size_t output_buffer)
+{
+    elog_reader_options o;
+    elog_reader_options_init(&o);
+    o.read_buffer_size = read_buffer;
+    o.output_buffer_size = output_buffer;
+    elog_reader *r;
+    if (elog_reader_open(&r, path, &o) != ELOG_READER_OK)
+        fail_msg("open %s: %s", path, elog_reader_error(r));
+    return r;
+}
+
 static outcome read_path(const char *path, const elog_reader_options *opts)
 {
     elog_reader *r;
@@ -1052,11 +1066,7 @@ static void test_pause_then_pull(void **state)
     blob b = load_corpus("stop.hT.eventlog");
     char path[2048];
     path_in(path, sizeof path, corpus_dir, "stop.hT.eventlog");
-    elog_reader_options o;
-    elog_reader_options_init(&o);
-    o.read_buffer_size = 65536;
-    elog_reader *r;
-    assert_int_equal(elog_reader_open(&r, path, &o), ELOG_READER_OK);
+    elog_reader *r = open_sized(path, 65536, 0);
     elog_settings s;
     elog_settings_init(&s);
     s.on_event = pause_first;
@@ -1556,11 +1566,7 @@ static void test_read_ahead_sleeps(void **state)
     outcome want = decode_memory(b.p, b.n);
 
     /* A consumer that stops for 2 ms every 4000 events, 16 KiB slots. */
-    elog_reader_options o;
-    elog_reader_options_init(&o);
-    o.read_buffer_size = 65536;
-    elog_reader *r;
-    assert_int_equal(elog_reader_open(&r, path, &o), ELOG_READER_OK);
+    elog_reader *r = open_sized(path, 65536, 0);
     outcome got;
     memset(&got, 0, sizeof got);
     got.rec.pause_every = 4000;
@@ -1585,9 +1591,7 @@ static void test_read_ahead_sleeps(void **state)
     /* Inflating 256 KiB slots takes the thread far longer than the caller
      * polls. */
     gz_tmp(gz, sizeof gz, "ahead-sleeps.gz", b);
-    elog_reader_options_init(&o);
-    o.output_buffer_size = 1 << 20;
-    assert_int_equal(elog_reader_open(&r, gz, &o), ELOG_READER_OK);
+    r = open_sized(gz, 0, 1 << 20);
     uint64_t caller_sleeps = sleeps_of("/proc/thread-self/status");
     got = run_reader(r, 0);
     caller_sleeps = sleeps_of("/proc/thread-self/status") - caller_sleeps;
