@@ -143,18 +143,34 @@ static inline char *fmt_lt1e8(char *p, uint32_t x)
     return p + 6;
 }
 
-/* x < 1e8 as exactly eight digits. */
-static inline char *fmt8(char *p, uint32_t x)
+/* x < 100^pairs as exactly 2 * pairs digits, for pairs 3 or 4 (the scales
+ * FP is exact for); always called with a constant `pairs`. */
+static inline __attribute__((always_inline)) char *fmt_pairs(char *p, uint32_t x,
+                                                             unsigned pairs)
 {
-    uint64_t y = FP(x, 1000000u);
+    uint64_t y = pairs == 4 ? FP(x, 1000000u) : FP(x, 10000u);
     PAIR(p, y);
     NEXT(y);
     PAIR(p + 2, y);
     NEXT(y);
     PAIR(p + 4, y);
-    NEXT(y);
-    PAIR(p + 6, y);
-    return p + 8;
+    if (pairs == 4) {
+        NEXT(y);
+        PAIR(p + 6, y);
+    }
+    return p + 2 * pairs;
+}
+
+/* x < 1e8 as exactly eight digits. */
+static inline char *fmt8(char *p, uint32_t x)
+{
+    return fmt_pairs(p, x, 4);
+}
+
+/* x < 1e6 as exactly six digits. */
+static inline char *fmt6(char *p, uint32_t x)
+{
+    return fmt_pairs(p, x, 3);
 }
 
 char *elog__fmt_dec_big(char *p, uint64_t v)
@@ -646,18 +662,6 @@ typedef struct raw_entry {
     elog__show_raw_fn f;    /* NULL: the long way */
     uint32_t whole;         /* 10 + payload size; 0 if variable (12 + the u16 at 10) */
 } raw_entry;
-
-/* x < 1e6 as exactly six digits. */
-static inline char *fmt6(char *p, uint32_t x)
-{
-    uint64_t y = FP(x, 10000u);
-    PAIR(p, y);
-    NEXT(y);
-    PAIR(p + 2, y);
-    NEXT(y);
-    PAIR(p + 4, y);
-    return p + 6;
-}
 
 /* Timestamps grow slowly: the digits above the last six (time / 10^6, the
  * same as the previous line's for nearly all lines of a busy log) are
