@@ -250,7 +250,7 @@ elog_reader_status elog__ahead_take(elog_reader *r, const uint8_t **chunk, size_
         atomic_store(&a->released, ++released);
         /* the thread sleeps until half the ring is free */
         if ((atomic_load(&a->asleep) & HELPER_ASLEEP) &&
-            atomic_load(&a->filled) - released <= AHEAD_SLOTS / 2)
+            helper_ready(a, atomic_load(&a->filled), AHEAD_SLOTS / 2))
             wake(a);
     }
     await(a, caller_ready, released, 0, 0, CALLER_POLL_NS, CALLER_ASLEEP);
