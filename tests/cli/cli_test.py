@@ -28,13 +28,19 @@ Cases:
                  by a background writer end at the end marker; a growing .gz
   progress       progress on stderr only when it is a terminal (a pty)
   usage          usage errors exit 2 with a message
+  sort-oracle    `show` on corpus logs whose blocks are shuffled and partly
+                 repeated (many interleaved runs, equal timestamps) equals
+                 `show --stream` stably sorted by timestamp, read in one piece,
+                 in two halves, and with pread(2)
 """
 
 import gzip
 import json
 import os
 import pty
+import random
 import re
+import struct
 import select
 import shutil
 import signal
@@ -564,6 +570,114 @@ def case_progress():
     print("progress: ok")
 
 
+def split_records(data):
+    """(header bytes, [(record bytes, type id)], the bytes after the end
+    marker) of an eventlog; None if it does not parse to its end marker."""
+    if data[:8] != b"hdrbhetb":
+        return None
+    pos, sizes = 8, {}
+    while data[pos:pos + 4] == b"etb\0":
+        tid, size, dlen = struct.unpack_from(">HHI", data, pos + 4)
+        pos += 12 + dlen
+        (xlen,) = struct.unpack_from(">I", data, pos)
+        pos += 4 + xlen
+        if data[pos:pos + 4] != b"ete\0":
+            return None
+        pos += 4
+        sizes[tid] = size
+    if data[pos:pos + 12] != b"hetehdredatb":
+        return None
+    pos += 12
+    header, records = data[:pos], []
+    while pos + 2 <= len(data):
+        (tid,) = struct.unpack_from(">H", data, pos)
+        if tid == 0xffff:
+            return header, records, data[pos:]
+        size = sizes.get(tid)
+        if size is None:
+            return None
+        if size == 0xffff:
+            (size,) = struct.unpack_from(">H", data, pos + 10)
+            size += 2
+        end = pos + 10 + size
+        if end > len(data):
+            return None
+        records.append((data[pos:end], tid))
+        pos = end
+    return None
+
+
+def shuffled_blocks(records, rng):
+    """The records cut at every block marker into pieces, shuffled, and a
+    fifth of the pieces repeated: blocks of capabilities overlap in time,
+    and repeated ones tie with their copies."""
+    pieces, cur = [], []
+    for rec, tid in records:
+        if tid == 18 and cur:  # a block marker starts a piece
+            pieces.append(cur)
+            cur = []
+        cur.append(rec)
+    if cur:
+        pieces.append(cur)
+    pieces += [p for p in pieces if rng.random() < 0.2]
+    rng.shuffle(pieces)
+    return b"".join(b"".join(p) for p in pieces)
+
+
+EVENT_LINE = re.compile(rb"^[0-9]+: ")
+
+
+def stably_sorted(stream_out):
+    """`show --stream` output with its events stably sorted by time: what the
+    sorted `show` prints. A line that does not begin with a time (the empty
+    line after a block marker, a message's continuation) stays with the
+    event before it."""
+    head, sep, body = stream_out.partition(b"\nEvents:\n")
+    check(sep and body.endswith(b"\n\n"), "unexpected show --stream output framing")
+    events = []
+    for line in body[:-1].split(b"\n")[:-1]:
+        if EVENT_LINE.match(line) or not events:
+            events.append([int(line.split(b":", 1)[0]), line])
+        else:
+            events[-1][1] += b"\n" + line
+    events.sort(key=lambda e: e[0])  # stable: ties keep their file order
+    return head + sep + b"".join(e[1] + b"\n" for e in events) + b"\n"
+
+
+def case_sort_oracle():
+    ours = os.path.join(CORPUS, "..", "ghc-9.0.2")
+    files = conformance_files() + sorted(os.path.join(ours, f) for f in os.listdir(ours)
+                                         if f.endswith(".eventlog"))
+    rng = random.Random(20261126)
+    ways = {"whole": {"ELOG_SHOW_SPLIT_MIN": "18446744073709551615"},
+            "halves": {"ELOG_SHOW_SPLIT_MIN": "0"},
+            "pread": {"ELOG_SHOW_SPLIT_MIN": "0", "ELOG_SHOW_NO_MAP": "1"}}
+    logs = runs = 0
+    for path in files:
+        parts = split_records(read(path))
+        if parts is None:
+            continue  # cut short or damaged: the other cases cover those
+        header, records, end = parts
+        if sum(1 for _, tid in records if tid == 18) < 2:
+            continue
+        for k in range(3):
+            out = os.path.join(TMP, "shuffled-%d.eventlog" % k)
+            with open(out, "wb") as f:
+                f.write(header + shuffled_blocks(records, rng) + end)
+            rc, stream, err = run(["show", "--stream", out])
+            check(rc == 0, "%s (shuffle %d): show --stream failed: %s" % (path, k, err))
+            want = stably_sorted(stream)
+            for way, extra in ways.items():
+                rc, got, err = run(["show", out], env=dict(os.environ, **extra))
+                check(rc == 0 and got == want,
+                      "%s (shuffle %d, %s): show differs from show --stream stably sorted "
+                      "(rc %d, %s)" % (path, k, way, rc, err.strip()))
+                runs += 1
+        logs += 1
+    check(logs >= 20, "only %d corpus logs with blocks" % logs)
+    print("sort-oracle: %d logs, 3 shuffles each, %d show runs" % (logs, runs))
+
+
 def case_usage():
     f = os.path.join(CORPUS, "hello-ghc-8.2.2.eventlog")
     bad = [
@@ -610,6 +724,7 @@ CASES = {
     "follow": case_follow,
     "progress": case_progress,
     "usage": case_usage,
+    "sort-oracle": case_sort_oracle,
 }
 
 
