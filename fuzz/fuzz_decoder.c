@@ -2,10 +2,13 @@
  * libFuzzer target: the decoder under every chunking and option set.
  *
  * Input layout: byte 0 picks the options and a chunking pattern, bytes 1..8
- * seed the chunk sizes, the rest is the stream. The oracle is the decoder's
- * own promise: the same callbacks, end class and error for every chunking,
- * so the stream is decoded twice (whole, then chunked) and the two traces
- * must agree. Any mismatch or broken invariant aborts.
+ * seed the chunk sizes (and, by the low bit of byte 1, turn on a selection
+ * of event types that byte 2 salts: settings.select), the rest is the
+ * stream. The oracle is the decoder's own promise: the same callbacks, end
+ * class and error for every chunking, so the stream is decoded twice (whole,
+ * then chunked) and the two traces must agree; with a selection, no event of
+ * a type turned off may be delivered. Any mismatch or broken invariant
+ * aborts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,9 @@ typedef struct trace {
     uint64_t events;
     uint64_t headers;
     uint64_t ends;
+    bool selecting;
+    uint8_t salt;
+    uint8_t on[65536 / 8];  /* selecting: the types turned on (last answer per id) */
 } trace;
 
 static void mix(trace *t, uint64_t v)
@@ -42,9 +48,24 @@ static int on_header(elog_decoder *d, const elog_header *h)
     return ELOG_CB_CONTINUE;
 }
 
+/* Turns about half the declared types off, differently for each salt. */
+static bool on_select(elog_decoder *d, const elog_event_type *type)
+{
+    trace *t = d->data;
+    bool keep = (((type->id * 0x9e37u) >> 5) ^ t->salt) & 1u;
+    if (keep)
+        t->on[type->id / 8] |= (uint8_t)(1u << (type->id % 8));
+    else
+        t->on[type->id / 8] &= (uint8_t)~(1u << (type->id % 8));
+    mix(t, (uint64_t)type->id << 1 | keep);
+    return keep;
+}
+
 static int on_event(elog_decoder *d, const elog_event *ev)
 {
     trace *t = d->data;
+    if (t->selecting && !(t->on[ev->id / 8] & (1u << (ev->id % 8))))
+        abort(); /* a type turned off was delivered */
     t->events++;
     mix(t, ev->id);
     mix(t, ev->time);
@@ -67,8 +88,8 @@ static int on_end(elog_decoder *d, uint64_t offset)
     return ELOG_CB_CONTINUE;
 }
 
-static void run(const uint8_t *data, size_t size, unsigned options, const fuzz_chunker *ch,
-                trace *t, elog_end *end)
+static void run(const uint8_t *data, size_t size, unsigned options, int salt,
+                const fuzz_chunker *ch, trace *t, elog_end *end)
 {
     elog_settings s;
     elog_settings_init(&s);
@@ -78,6 +99,11 @@ static void run(const uint8_t *data, size_t size, unsigned options, const fuzz_c
     s.options = options;
     memset(t, 0, sizeof *t);
     t->hash = 0xcbf29ce484222325ull;
+    if (salt >= 0) {
+        s.select = on_select;
+        t->selecting = true;
+        t->salt = (uint8_t)salt;
+    }
     elog_decoder d;
     elog_decoder_init(&d, &s, t);
     fuzz_chunker c = ch ? *ch : (fuzz_chunker){0};
@@ -102,7 +128,8 @@ static void run(const uint8_t *data, size_t size, unsigned options, const fuzz_c
             abort();
         mix(t, (uint64_t)end->status);
     }
-    if (end->total_bytes > size || end->events != t->events)
+    if (end->total_bytes > size || (!t->selecting && end->events != t->events) ||
+        end->events < t->events)
         abort();
     mix(t, (uint64_t)end->kind);
     mix(t, end->offset);
@@ -116,15 +143,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 9)
         return 0;
     unsigned options = data[0] & 3u;
+    int salt = data[1] & 1u ? data[2] : -1;
     fuzz_chunker ch;
     fuzz_chunker_init(&ch, data[0] >> 2, data + 1);
     data += 9, size -= 9;
 
-    trace whole, chunked;
+    static trace whole, chunked; /* 8 KiB each: off the stack */
     elog_end e1, e2;
-    run(data, size, options, NULL, &whole, &e1);
-    run(data, size, options, &ch, &chunked, &e2);
-    if (whole.hash != chunked.hash || e1.kind != e2.kind || e1.offset != e2.offset) {
+    run(data, size, options, salt, NULL, &whole, &e1);
+    run(data, size, options, salt, &ch, &chunked, &e2);
+    if (whole.hash != chunked.hash || e1.kind != e2.kind || e1.offset != e2.offset ||
+        e1.events != e2.events) {
         fprintf(stderr, "chunking changed the decode: %s@%llu vs %s@%llu\n",
                 elog_end_kind_name(e1.kind), (unsigned long long)e1.offset,
                 elog_end_kind_name(e2.kind), (unsigned long long)e2.offset);
