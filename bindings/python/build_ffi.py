@@ -137,7 +137,6 @@ typedef struct elogpy_state {
     int mode;
     size_t n;
     size_t limit;
-    uint64_t seen;
     uint8_t *arena;
     size_t arena_len;
     uint32_t *rec_pos;

@@ -426,3 +426,15 @@ def type_ids(types: Iterable[Union[int, str, type]]) -> List[int]:
                 raise ValueError(f"event type id out of range: {tid}")
             ids.append(tid)
     return ids
+
+
+def keep_flags(types: Optional[Iterable[Union[int, str, type]]]) -> Any:
+    """For elogpy_state.keep: uint8_t[65536] with 1 at the ids of `types`
+    (as type_ids() takes them), or NULL for None (every type). The caller
+    keeps the array alive as long as the state points at it."""
+    if types is None:
+        return ffi.NULL
+    keep = ffi.new("uint8_t[]", 65536)
+    for tid in type_ids(types):
+        keep[tid] = 1
+    return keep

@@ -8,7 +8,7 @@ from __future__ import annotations
 import array
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-from ._catalogue import INT_KINDS, LAYOUTS, type_ids
+from ._catalogue import INT_KINDS, LAYOUTS, keep_flags
 from ._decoder import End, Header, build_header, check_end, status_name
 from ._errors import EventlogError
 from ._native import ffi, lib
@@ -138,11 +138,7 @@ def read_columns(source: Source, types: Optional[Iterable[Union[int, str, type]]
     """
     field_names = tuple(dict.fromkeys(fields or ()))
     fmap = _field_map(field_names) if field_names else ffi.NULL
-    keep = ffi.NULL
-    if types is not None:
-        keep = ffi.new("uint8_t[]", 65536)
-        for tid in type_ids(types):
-            keep[tid] = 1
+    keep = keep_flags(types)
     if not 0 <= fill < 1 << 64:
         raise ValueError("fill must fit in a u64")
     if batch_events < 1:

@@ -9,7 +9,7 @@ from itertools import repeat
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from . import _builders
-from ._catalogue import LAYOUTS, VARIABLE_SIZE, Event, LayoutInfo, call, type_ids
+from ._catalogue import LAYOUTS, VARIABLE_SIZE, Event, LayoutInfo, call, keep_flags
 from ._errors import EventlogError, TruncatedEventlog
 from ._native import ffi, lib
 
@@ -226,12 +226,8 @@ class Decoder:
             raise MemoryError("libeventlog: cannot allocate the decoder's batch arrays")
         # `types`: the C decoder steps over every other type without decoding
         # it (settings.select); the array lives as long as this object.
-        self._keep = ffi.NULL
-        if types is not None:
-            self._keep = ffi.new("uint8_t[]", 65536)
-            for tid in type_ids(types):
-                self._keep[tid] = 1
-            state.keep = self._keep
+        self._keep = keep_flags(types)
+        state.keep = self._keep
         self._state = ffi.gc(state, lib.elogpy_free)
         self._dec = lib.elogpy_decoder(self._state)
 

@@ -39,7 +39,6 @@ typedef struct elogpy_state {
     int mode;
     size_t n;                   /* events in the batch */
     size_t limit;               /* pause when n reaches it */
-    uint64_t seen;              /* events delivered to the callback */
     /* records mode */
     uint8_t *arena;
     size_t arena_len, arena_cap, arena_limit;
@@ -201,7 +200,6 @@ static int elogpy_record_event(elog_decoder *d, const elog_event *ev)
     s->rec_pos[s->n] = (uint32_t)pos;
     s->rec_kind[s->n] = ev->type ? ev->type->header_index : 0;
     s->n++;
-    s->seen++;
     if (s->n >= s->limit || s->arena_len >= s->arena_limit)
         return ELOG_CB_PAUSE;
     return ELOG_CB_CONTINUE;
@@ -248,7 +246,6 @@ static bool elogpy_select(elog_decoder *d, const elog_event_type *t)
 static int elogpy_column_event(elog_decoder *d, const elog_event *ev)
 {
     elogpy_state *s = d->data;
-    s->seen++;
     size_t i = s->n;
     s->c_type[i] = ev->id;
     s->c_time[i] = ev->time;
@@ -336,7 +333,6 @@ static void elogpy_reset(elogpy_state *s)
     s->data_end_seen = 0;
     s->data_end_offset = 0;
     s->nomem = 0;
-    s->seen = 0;
 }
 
 /* ---------------------------------------------------------------------------
