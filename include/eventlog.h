@@ -32,7 +32,8 @@
 extern "C" {
 #endif
 
-#define ELOG_VERSION_STRING "0.1.0"
+/* ELOG_VERSION_* and elog_version(), generated from the project version. */
+#include "eventlog/version.h"
 
 /* A capability of ELOG_NO_CAP means "no capability" (global buffer, or outside
  * any block). Declared size ELOG_VARIABLE_SIZE means a variable-size type. */
