@@ -807,6 +807,7 @@ static void test_connect_nothing(void **state)
     c.opt.max_attempts = 5;
     c.opt.initial_delay_ms = 20;
     c.opt.max_delay_ms = 60;
+    c.opt.jitter_percent = 0;
     char listen[300];
     snprintf(listen, sizeof listen, "unix:%s", tmp_path("nobody.sock"));
     client_new(&c, &r, listen);

@@ -1,0 +1,215 @@
+#!/usr/bin/python3
+"""Adversarial inputs for the `eventlog` tool (issue 14), each generated here,
+each run under a time limit and an address-space limit (RLIMIT_AS) and, for
+commands that write files, a file-size limit (RLIMIT_FSIZE), so that a
+regression fails the test instead of eating the machine.
+
+    adversarial_test.py EVENTLOG_EXE CORPUS_DIR CASE
+
+Cases:
+  record-garbage   `record` of /dev/zero, of a gzip of zeros and of random
+                   bytes stops at once (exit 1, offset in the message) and
+                   leaves no file (before: ~750 MB/s until the disk filled)
+  reconnect-storm  a hostile peer that sends a header and a cut event, then
+                   closes: `record --reconnect` and `show --stream --reconnect`
+                   connect a few times a second at most (before: ~10,000/s)
+
+Every case prints the figures it measured (peak RSS of the child, connections
+per second, bytes written) so that bench/RESULTS.md can quote them.
+"""
+
+import gzip
+import os
+import resource
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+EXE = None
+CORPUS = None
+TMP = None
+MiB = 1 << 20
+# ASan reserves terabytes of address space: RLIMIT_AS cannot apply there.
+SANITIZED = False
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def limits(as_mib, fsize_mib):
+    def apply():
+        if as_mib and not SANITIZED:
+            resource.setrlimit(resource.RLIMIT_AS, (as_mib * MiB, as_mib * MiB))
+        if fsize_mib:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize_mib * MiB, fsize_mib * MiB))
+        # SIGXFSZ kills by default; ignored, the write fails with EFBIG.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    return apply
+
+
+def run(args, stdin=None, timeout=20, as_mib=256, fsize_mib=64, sig_after=None):
+    """Runs EXE args bounded in time, memory and file size. Returns
+    (rc, stdout bytes, stderr text, peak RSS in KiB). With sig_after, sends
+    SIGINT after that many seconds."""
+    out = open(os.path.join(TMP, "child.out"), "w+b")
+    err = open(os.path.join(TMP, "child.err"), "w+b")
+    p = subprocess.Popen([EXE] + args, stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                         stdout=out, stderr=err, preexec_fn=limits(as_mib, fsize_mib))
+    start = time.monotonic()
+    signalled = False
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid != 0:
+            break
+        now = time.monotonic() - start
+        if sig_after is not None and not signalled and now >= sig_after:
+            p.send_signal(signal.SIGINT)
+            signalled = True
+        if now > timeout:
+            p.kill()
+            os.wait4(p.pid, 0)
+            raise Failure("%s: still running after %d s" % (" ".join(args), timeout))
+        time.sleep(0.02)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    out.seek(0)
+    err.seek(0)
+    return p.returncode, out.read(), err.read().decode("utf-8", "replace"), ru.ru_maxrss
+
+
+def header_and_cut_event(path):
+    """The header of a real log, the data-block marker, and 5 bytes of an event."""
+    data = open(path, "rb").read()
+    i = data.index(b"hdre") + 4
+    check(data[i:i + 4] == b"datb", "unexpected corpus layout in %s" % path)
+    return data[:i + 4 + 5]
+
+
+# ------------------------------------------------------------------ cases
+
+def case_record_garbage():
+    zgz = os.path.join(TMP, "zeros.gz")
+    with gzip.open(zgz, "wb", compresslevel=9) as g:
+        chunk = b"\0" * MiB
+        for _ in range(256):           # 256 MiB of zeros in ~250 KiB
+            g.write(chunk)
+    rnd = os.path.join(TMP, "random.bin")
+    with open(rnd, "wb") as f:
+        f.write(os.urandom(4 * MiB))
+    for src in ("/dev/zero", zgz, rnd):
+        out = os.path.join(TMP, "rec.eventlog")
+        t = time.monotonic()
+        rc, _, err, rss = run(["record", src, "-o", out], timeout=10)
+        dt = time.monotonic() - t
+        check(rc == 1, "record %s: exit %d, wanted 1: %s" % (src, rc, err))
+        check("offset 0" in err, "record %s: no offset in %r" % (src, err))
+        check(not os.path.exists(out), "record %s: left %s" % (src, out))
+        leftovers = [n for n in os.listdir(TMP) if n.startswith(".rec.eventlog")]
+        check(not leftovers, "record %s: left temporary files %s" % (src, leftovers))
+        print("record %s: exit 1 in %.3f s, peak RSS %d KiB, no file written"
+              % (os.path.basename(src), dt, rss))
+
+
+class HostilePeer:
+    """Accepts on a Unix socket; each connection gets `payload` and is closed."""
+
+    def __init__(self, path, payload):
+        self.path = path
+        self.payload = payload
+        self.count = 0
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(64)
+        self.stopping = False
+        self.t = threading.Thread(target=self.loop, daemon=True)
+        self.t.start()
+
+    def loop(self):
+        while not self.stopping:
+            r, _, _ = select.select([self.sock], [], [], 0.05)
+            if not r:
+                continue
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.count += 1
+            try:
+                c.sendall(self.payload)
+            except OSError:
+                pass
+            c.close()
+
+    def stop(self):
+        self.stopping = True
+        self.t.join()
+        self.sock.close()
+
+
+def case_reconnect_storm():
+    payload = header_and_cut_event(os.path.join(CORPUS, "parallelTest.eventlog"))
+    seconds = 3.0
+    for cmd in (["record", "--reconnect", "-o", os.path.join(TMP, "s%d.eventlog")],
+                ["show", "--stream", "--reconnect"]):
+        path = os.path.join(TMP, "hostile.sock")
+        if os.path.exists(path):
+            os.unlink(path)
+        peer = HostilePeer(path, payload)
+        try:
+            rc, out, err, rss = run(cmd + ["unix:" + path], timeout=15, sig_after=seconds)
+        finally:
+            peer.stop()
+        files = [n for n in os.listdir(TMP) if n.startswith("s") and n.endswith(".eventlog")]
+        rate = peer.count / seconds
+        print("%s: %d connections in %.0f s (%.1f/s), %d files, peak RSS %d KiB, exit %d"
+              % (" ".join(cmd[:2]), peer.count, seconds, rate, len(files), rss, rc))
+        # Backoff 100, 200, 400, 800, 1600, 2000 ms (less up to 20% jitter):
+        # about 6 connections in 3 s; a tight loop makes thousands.
+        check(peer.count <= 12, "%s: %d connections in %.0f s: no backoff"
+              % (cmd[0], peer.count, seconds))
+        check(peer.count >= 2, "%s: did not reconnect at all (%d)" % (cmd[0], peer.count))
+        for n in files:
+            os.unlink(os.path.join(TMP, n))
+
+
+CASES = {
+    "record-garbage": case_record_garbage,
+    "reconnect-storm": case_reconnect_storm,
+}
+
+
+def main():
+    global EXE, CORPUS, TMP, SANITIZED
+    if len(sys.argv) != 4 or sys.argv[3] not in CASES:
+        sys.stderr.write("usage: adversarial_test.py EVENTLOG_EXE CORPUS_DIR CASE (%s)\n"
+                         % ", ".join(CASES))
+        return 2
+    EXE, CORPUS, case = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
+    with open(EXE, "rb") as f:
+        SANITIZED = b"__asan_init" in f.read()
+    TMP = tempfile.mkdtemp(prefix="elog-adv-")
+    os.environ["LC_ALL"] = "C"
+    try:
+        CASES[case]()
+        print("%s: ok" % case)
+        return 0
+    except Failure as e:
+        print("FAIL %s: %s" % (case, e))
+        return 1
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
