@@ -13,6 +13,10 @@ Cases:
   reconnect-storm  a hostile peer that sends a header and a cut event, then
                    closes: `record --reconnect` and `show --stream --reconnect`
                    connect a few times a second at most (before: ~10,000/s)
+  header-bomb      a gzip (~300 KiB) of a 64 MiB header (1024 types with 64 KiB
+                   descriptions): `info`, `show`, `show --stream` and `record`
+                   refuse it at the 16 MiB header limit with an offset, in
+                   bounded memory (before: accepted, RSS ~ header size)
 
 Every case prints the figures it measured (peak RSS of the child, connections
 per second, bytes written) so that bench/RESULTS.md can quote them.
@@ -183,7 +187,36 @@ def case_reconnect_storm():
             os.unlink(os.path.join(TMP, n))
 
 
+def header_bomb(path, types=1024, dlen=65536):
+    import struct
+    desc = b"D" * dlen
+    with gzip.open(path, "wb", compresslevel=6) as g:
+        g.write(b"hdrbhetb")
+        for i in range(types):
+            g.write(b"etb\0" + struct.pack(">HHI", 100 + i % 60000, 4, dlen) + desc
+                    + struct.pack(">I", 0) + b"ete\0")
+        g.write(b"hetehdredatb")
+
+
+def case_header_bomb():
+    bomb = os.path.join(TMP, "bomb.eventlog.gz")
+    header_bomb(bomb)
+    for cmd in (["info"], ["show"], ["show", "--stream"],
+                ["record", "-o", os.path.join(TMP, "bomb.out")]):
+        rc, out, err, rss = run(cmd + [bomb], timeout=30, as_mib=256)
+        print("%s: exit %d, peak RSS %d KiB: %s" % (" ".join(cmd[:2]), rc, rss,
+                                                    err.strip().splitlines()[-1][:160]))
+        check(rc == 1, "%s on a 64 MiB header: exit %d, wanted 1: %s" % (cmd[0], rc, err))
+        check("max_header_bytes" in err and "offset 167" in err,
+              "%s: message lacks the limit or its offset: %r" % (cmd[0], err))
+        # 16 MiB of descriptions at most, plus the tool's own buffers.
+        if not SANITIZED:
+            check(rss < 48 * 1024, "%s: peak RSS %d KiB" % (cmd[0], rss))
+    check(not os.path.exists(os.path.join(TMP, "bomb.out")), "record left a file")
+
+
 CASES = {
+    "header-bomb": case_header_bomb,
     "record-garbage": case_record_garbage,
     "reconnect-storm": case_reconnect_storm,
 }
