@@ -13,6 +13,8 @@ Cases:
   reconnect-storm  a hostile peer that sends a header and a cut event, then
                    closes: `record --reconnect` and `show --stream --reconnect`
                    connect a few times a second at most (before: ~10,000/s)
+  fifo-no-writer   `--follow --idle-timeout 500` on a FIFO nobody writes: every
+                   command gives up after ~0.5 s (before: blocked in open())
   header-bomb      a gzip (~300 KiB) of a 64 MiB header (1024 types with 64 KiB
                    descriptions): `info`, `show`, `show --stream` and `record`
                    refuse it at the 16 MiB header limit with an offset, in
@@ -215,7 +217,33 @@ def case_header_bomb():
     check(not os.path.exists(os.path.join(TMP, "bomb.out")), "record left a file")
 
 
+def case_fifo_no_writer():
+    fifo = os.path.join(TMP, "fifo")
+    os.mkfifo(fifo)
+    for cmd in (["show", "--stream"], ["show"], ["info"],
+                ["record", "-o", os.path.join(TMP, "fifo.out")]):
+        t = time.monotonic()
+        rc, out, err, rss = run(cmd + ["--follow", "--idle-timeout", "500", fifo], timeout=10)
+        dt = time.monotonic() - t
+        print("%s: exit %d after %.2f s: %s" % (" ".join(cmd[:2]), rc, dt, err.strip()[:120]))
+        check(rc == 1 and "--idle-timeout" in err, "%s: exit %d: %r" % (cmd[0], rc, err))
+        check(dt < 5, "%s: took %.1f s" % (cmd[0], dt))
+    # A writer that comes within the timeout is read as before.
+    data = open(os.path.join(CORPUS, "parallelTest.eventlog"), "rb").read()
+
+    def writer():
+        time.sleep(0.3)
+        with open(fifo, "wb") as f:
+            f.write(data)
+    t = threading.Thread(target=writer)
+    t.start()
+    rc, out, err, _ = run(["record", "--follow", "--idle-timeout", "3000", fifo, "-o", "-"])
+    t.join()
+    check(rc == 0 and out == data, "record --follow of a FIFO: exit %d: %s" % (rc, err))
+
+
 CASES = {
+    "fifo-no-writer": case_fifo_no_writer,
     "header-bomb": case_header_bomb,
     "record-garbage": case_record_garbage,
     "reconnect-storm": case_reconnect_storm,
