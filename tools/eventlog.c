@@ -56,7 +56,9 @@ static void usage(FILE *f)
         "  --follow            (files, pipes) A program is still writing the file: wait\n"
         "                      for more until the end-of-data marker arrives.\n"
         "  --idle-timeout MS   With --follow, stop after MS milliseconds without new\n"
-        "                      data (default 2000; 0 waits for ever).\n"
+        "                      data (default 2000; 0 waits for ever). With a socket,\n"
+        "                      stop when it sends nothing for MS ms (default: no\n"
+        "                      limit), as if the input ended there.\n"
         "  --reconnect         (show --stream, record; sockets) When a session ends,\n"
         "                      connect again: every connection is a new eventlog.\n"
         "                      'show --stream' prints the header of the first session\n"
@@ -150,8 +152,9 @@ static int check_options(const char *cmd, unsigned allowed, const seen *sn,
             return cli_usage_error(NULL, "option '%s' does not apply to '%s'", option_name(bit), cmd);
     if (sn->idle && !(allowed & A_FOLLOW))
         return cli_usage_error(NULL, "option '--idle-timeout' does not apply to '%s'", cmd);
-    if (sn->idle && !opt->follow)
-        return cli_usage_error(NULL, "option '--idle-timeout' applies with '--follow'");
+    if (sn->idle && !opt->follow && !cli_source_is_socket(source))
+        return cli_usage_error(NULL, "option '--idle-timeout' applies with '--follow', or to "
+                               "sockets");
     if (opt->reconnect && strcmp(cmd, "show") == 0 && !opt->stream)
         return cli_usage_error(NULL, "option '--reconnect' applies to 'show --stream' (a sorted 'show' "
                            "reads one eventlog)");
@@ -340,6 +343,9 @@ int main(int argc, char **argv)
     int rc = check_options(cmd, allowed, &sn, &opt, source);
     if (rc != 0)
         return rc;
+    /* Sockets: no idle limit unless asked (a live program may be quiet). */
+    if (cli_source_is_socket(source) && !sn.idle)
+        opt.idle_timeout_ms = 0;
 
     if (strcmp(cmd, "record") == 0) {
         if (opt.output == NULL)

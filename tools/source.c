@@ -55,6 +55,9 @@ struct cli_source {
     char label[ELOG_SOCKET_ADDR_STRLEN + 32];
     unsigned sessions;            /* sessions begun */
     uint64_t deadline_ns;         /* 0: none */
+    uint64_t last_bytes;          /* session bytes at last_data_ns */
+    uint64_t last_data_ns;        /* when bytes last arrived (idle timeout) */
+    unsigned last_session;
     bool stopping;                /* we are ending the input (signal, deadline) */
     bool hook_failed;             /* on_bytes failed: everything stops */
 };
@@ -278,6 +281,8 @@ static void socket_wait(cli_source *src)
     int t = elog_socket_timeout_ms(src->sock);
     if (t < 0 || t > SOCKET_WAIT_SLICE_MS)
         t = SOCKET_WAIT_SLICE_MS;
+    if (src->cfg.idle_timeout_ms != 0 && (unsigned)t > src->cfg.idle_timeout_ms / 4 + 1)
+        t = (int)(src->cfg.idle_timeout_ms / 4 + 1);
     if (src->deadline_ns != 0) {
         uint64_t now = now_ns();
         uint64_t left = src->deadline_ns > now ? (src->deadline_ns - now) / 1000000u + 1 : 0;
@@ -293,12 +298,35 @@ static void socket_wait(cli_source *src)
         (void)poll(&p, 1, t); /* EINTR: the loop checks the stop flag */
 }
 
+/* --idle-timeout on a socket: true once a connected session received
+ * nothing for that long (a peer that stalls after its header). */
+static bool socket_idle(cli_source *src)
+{
+    if (src->cfg.idle_timeout_ms == 0)
+        return false;
+    const elog_socket_session *ss = elog_socket_get_session(src->sock);
+    uint64_t now = now_ns();
+    if (ss == NULL || elog_socket_get_state(src->sock) != ELOG_SOCKET_STATE_CONNECTED ||
+        ss->number != src->last_session || ss->bytes != src->last_bytes) {
+        src->last_session = ss != NULL ? ss->number : 0;
+        src->last_bytes = ss != NULL ? ss->bytes : 0;
+        src->last_data_ns = now;
+        return false;
+    }
+    if (now - src->last_data_ns < (uint64_t)src->cfg.idle_timeout_ms * 1000000u)
+        return false;
+    cli_warning("%s: no data for %u ms, stopped (--idle-timeout)", src->name,
+                src->cfg.idle_timeout_ms);
+    return true;
+}
+
 static int run_socket(cli_source *src)
 {
     elog_socket *s = src->sock;
     for (;;) {
         if (!src->stopping &&
-            (stop_requested || (src->deadline_ns != 0 && now_ns() >= src->deadline_ns))) {
+            (stop_requested || (src->deadline_ns != 0 && now_ns() >= src->deadline_ns) ||
+             socket_idle(src))) {
             /* Ends the current session as if the server had closed it
              * (on_disconnected reports it, marked stopped), no reconnect. */
             src->stopping = true;

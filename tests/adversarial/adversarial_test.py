@@ -15,6 +15,11 @@ Cases:
                    connect a few times a second at most (before: ~10,000/s)
   fifo-no-writer   `--follow --idle-timeout 500` on a FIFO nobody writes: every
                    command gives up after ~0.5 s (before: blocked in open())
+  socket-stall     a peer that sends the header and some events, then stalls
+                   with the connection open: with --idle-timeout 500, and on
+                   SIGINT without it, `show`, `info`, `show --stream` and
+                   `record` end and print what they received (before: hung
+                   until a signal, then `show`/`info` exited 130 with nothing)
   header-bomb      a gzip (~300 KiB) of a 64 MiB header (1024 types with 64 KiB
                    descriptions): `info`, `show`, `show --stream` and `record`
                    refuse it at the 16 MiB header limit with an offset, in
@@ -242,7 +247,62 @@ def case_fifo_no_writer():
     check(rc == 0 and out == data, "record --follow of a FIFO: exit %d: %s" % (rc, err))
 
 
+class StallingPeer(HostilePeer):
+    """Sends `payload` to each client and keeps the connection open."""
+
+    def loop(self):
+        held = []
+        while not self.stopping:
+            r, _, _ = select.select([self.sock], [], [], 0.05)
+            if not r:
+                continue
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                break
+            self.count += 1
+            c.sendall(self.payload)
+            held.append(c)
+        for c in held:
+            c.close()
+
+
+def case_socket_stall():
+    data = open(os.path.join(CORPUS, "parallelTest.eventlog"), "rb").read()
+    payload = data[:len(data) // 2]
+    cmds = (["show"], ["info"], ["show", "--stream"],
+            ["record", "--force", "-o", os.path.join(TMP, "stall.out")])
+    for how in ("idle", "sigint"):
+        for cmd in cmds:
+            path = os.path.join(TMP, "stall.sock")
+            if os.path.exists(path):
+                os.unlink(path)
+            peer = StallingPeer(path, payload)
+            extra = ["--idle-timeout", "500"] if how == "idle" else []
+            t = time.monotonic()
+            try:
+                rc, out, err, rss = run(cmd + extra + ["unix:" + path], timeout=10,
+                                        sig_after=1.0 if how == "sigint" else None)
+            finally:
+                peer.stop()
+            dt = time.monotonic() - t
+            print("%s %s: exit %d after %.2f s, %d bytes out, RSS %d KiB"
+                  % (how, " ".join(cmd[:2]), rc, dt, len(out), rss))
+            check(rc == 0, "%s %s: exit %d: %s" % (how, cmd[0], rc, err))
+            check("truncated" in err or "stopped" in err, "%s %s: %r" % (how, cmd[0], err))
+            if cmd[0] == "record":
+                got = open(os.path.join(TMP, "stall.out"), "rb").read()
+                check(got == payload, "%s record: %d of %d bytes" % (how, len(got), len(payload)))
+            elif cmd == ["info"]:
+                check(b"parallelTest" in out or b"events" in out.lower(),
+                      "%s info printed nothing: %r" % (how, out[:200]))
+            else:
+                check(out.startswith(b"Event Types:") and out.count(b"\n") > 100,
+                      "%s %s printed %d bytes" % (how, " ".join(cmd), len(out)))
+
+
 CASES = {
+    "socket-stall": case_socket_stall,
     "fifo-no-writer": case_fifo_no_writer,
     "header-bomb": case_header_bomb,
     "record-garbage": case_record_garbage,
