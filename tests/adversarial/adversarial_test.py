@@ -20,6 +20,10 @@ Cases:
                    SIGINT without it, `show`, `info`, `show --stream` and
                    `record` end and print what they received (before: hung
                    until a signal, then `show`/`info` exited 130 with nothing)
+  replay-memory    `replay` of /dev/zero and of a gzip of zeros is refused at
+                   once (before: grew until killed / 2.1 GB for 9 MB of gzip);
+                   a 192 MiB log given as a 0.3 MiB gzip is served in bounded
+                   memory (spooled to a temporary file, before: held in memory)
   header-bomb      a gzip (~300 KiB) of a 64 MiB header (1024 types with 64 KiB
                    descriptions): `info`, `show`, `show --stream` and `record`
                    refuse it at the 16 MiB header limit with an offset, in
@@ -301,7 +305,73 @@ def case_socket_stall():
                       "%s %s printed %d bytes" % (how, " ".join(cmd), len(out)))
 
 
+def big_log_gz(path, target):
+    """A valid eventlog of about `target` bytes: a corpus log whose data
+    section is repeated (blocks with repeated timestamps decode fine)."""
+    data = open(os.path.join(CORPUS, "parallelTest.eventlog"), "rb").read()
+    i = data.index(b"datb") + 4
+    j = len(data) - 2
+    check(data[j:] == b"\xff\xff", "parallelTest.eventlog: no end marker")
+    body = data[i:j]
+    reps = max(1, target // len(body))
+    with gzip.open(path, "wb", compresslevel=1) as g:
+        g.write(data[:i])
+        chunk = body * max(1, MiB // len(body))
+        written = 0
+        while written < reps:
+            n = min(reps - written, max(1, MiB // len(body)))
+            g.write(chunk if n == max(1, MiB // len(body)) else body * n)
+            written += n
+        g.write(b"\xff\xff")
+    return i + reps * len(body) + 2
+
+
+def case_replay_memory():
+    zgz = os.path.join(TMP, "zeros.gz")
+    with gzip.open(zgz, "wb", compresslevel=9) as g:
+        for _ in range(64):
+            g.write(b"\0" * MiB)
+    for src in ("/dev/zero", zgz):
+        rc, out, err, rss = run(["replay", src, "unix:" + os.path.join(TMP, "r.sock")],
+                                timeout=10, fsize_mib=0)
+        print("replay %s: exit %d, peak RSS %d KiB" % (os.path.basename(src), rc, rss))
+        check(rc == 1 and "offset 0" in err and "nothing to serve" in err,
+              "replay %s: exit %d: %r" % (src, rc, err))
+    big = os.path.join(TMP, "big.eventlog.gz")
+    size = big_log_gz(big, 192 * MiB)
+    sock = os.path.join(TMP, "big.sock")
+    p = subprocess.Popen([EXE, "replay", "--quiet", "--clients", "1", big, "unix:" + sock],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         preexec_fn=limits(128, 0))
+    try:
+        line = b""
+        deadline = time.monotonic() + 30
+        while not line.endswith(b"\n"):
+            check(time.monotonic() < deadline, "replay: not listening after 30 s")
+            r, _, _ = select.select([p.stdout], [], [], 1)
+            if r:
+                b = os.read(p.stdout.fileno(), 256)
+                if not b:
+                    raise Failure("replay exited: %r" % p.stderr.read())
+                line += b
+        rc, out, err, _ = run(["info", "unix:" + sock], timeout=60, as_mib=256)
+        check(rc == 0, "info over the socket: exit %d: %s" % (rc, err))
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        if p.returncode is None:
+            p.kill()
+            p.wait()
+    print("replay of a %d MiB log: exit %d, peak RSS %d KiB" % (size // MiB, p.returncode,
+                                                                ru.ru_maxrss))
+    check(p.returncode == 0, "replay: exit %d" % p.returncode)
+    check(b"%d" % size in out, "info over the socket does not say %d bytes" % size)
+    if not SANITIZED:
+        check(ru.ru_maxrss < 64 * 1024, "replay: peak RSS %d KiB" % ru.ru_maxrss)
+
+
 CASES = {
+    "replay-memory": case_replay_memory,
     "socket-stall": case_socket_stall,
     "fifo-no-writer": case_fifo_no_writer,
     "header-bomb": case_header_bomb,

@@ -1050,7 +1050,7 @@ static void test_short_sessions(void **state)
 
     /* Not an eventlog: after max_skip bytes without "hdrb" the decoder is
      * given the stream, and says so. */
-    const char *args[] = {"--quiet", "--clients", "1",
+    const char *args[] = {"--quiet", "--clients", "1", "--any-bytes",
                           corpus_path("hello-ghc-8.2.2.eventlog.reference"), listen, NULL};
     server sv;
     server_start(&sv, args);
