@@ -885,11 +885,12 @@ elog_socket_status elog_socket_run(elog_socket *s, const volatile sig_atomic_t *
     }
 }
 
-elog_socket_status elog_socket_connect(elog_socket *s)
+elog_socket_status elog_socket_connect_for(elog_socket *s, int timeout_ms)
 {
     if (s->busy)
         return set_error(s, ELOG_SOCKET_E_USAGE, 0,
                          "elog_socket_connect() called from a callback");
+    uint64_t deadline = timeout_ms >= 0 ? now_ns() + ms_ns((uint64_t)timeout_ms) : UINT64_MAX;
     for (;;) {
         if (s->state == ELOG_SOCKET_STATE_CLOSED)
             return ELOG_SOCKET_CLOSED;
@@ -903,8 +904,16 @@ elog_socket_status elog_socket_connect(elog_socket *s)
         }
         if (st != ELOG_SOCKET_WOULD_BLOCK)
             return st;
-        wait_for(s, -1);
+        uint64_t now = now_ns();
+        if (now >= deadline)
+            return ELOG_SOCKET_TIMEOUT;
+        wait_for(s, deadline == UINT64_MAX ? -1 : ms_until(deadline, now));
     }
+}
+
+elog_socket_status elog_socket_connect(elog_socket *s)
+{
+    return elog_socket_connect_for(s, -1);
 }
 
 elog_socket_status elog_socket_close(elog_socket *s)

@@ -302,6 +302,7 @@ typedef struct elog_socket_options {
 void elog_socket_options_init(elog_socket_options *o);
 void elog_socket_free(elog_socket *s);
 elog_socket_status elog_socket_connect(elog_socket *s);
+elog_socket_status elog_socket_connect_for(elog_socket *s, int timeout_ms);
 elog_socket_status elog_socket_close(elog_socket *s);
 elog_socket_status elog_socket_send_control(elog_socket *s, const void *ns, size_t ns_len,
                                             unsigned id);

@@ -437,6 +437,13 @@ elog_socket_status elog_socket_run(elog_socket *s, const volatile sig_atomic_t *
  * on_connected runs; no bytes are read. Not from a callback (E_USAGE). */
 elog_socket_status elog_socket_connect(elog_socket *s);
 
+/* elog_socket_connect(), but returns ELOG_SOCKET_TIMEOUT once `timeout_ms`
+ * passed without the cycle being over (-1: no limit, as connect); the cycle
+ * goes on from where it was at the next call (its retry delays and
+ * max_wait_ms are unchanged). For callers that must regain control often,
+ * e.g. to handle a signal: call it in a loop with a small timeout. */
+elog_socket_status elog_socket_connect_for(elog_socket *s, int timeout_ms);
+
 /* Ends the current session as if the server had closed it (on_disconnected
  * runs with the end of what was received) and closes the client: no
  * reconnect. From a callback it takes effect when the callback returns (a

@@ -262,8 +262,13 @@ class EventlogConnection:
         self._sock = sock
         _CONNECTIONS[int(ffi.cast("uintptr_t", sock))] = self
         try:
-            with self._lock:
-                st = lib.elog_socket_connect(sock)
+            # In slices: between them Python runs its signal handlers, so
+            # Ctrl-C raises KeyboardInterrupt at once (and closes us below).
+            while True:
+                with self._lock:
+                    st = lib.elog_socket_connect_for(sock, _RUN_SLICE_MS)
+                if st != lib.ELOG_SOCKET_TIMEOUT:
+                    break
             if st != lib.ELOG_SOCKET_OK:
                 raise self._failure(st)
             self._raise_callback_error()
