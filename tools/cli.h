@@ -9,6 +9,7 @@
 #ifndef ELOG_TOOLS_CLI_H
 #define ELOG_TOOLS_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -256,6 +257,14 @@ void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * returns CLI_EXIT_USAGE. `command` is NULL for the top level. */
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Set (by source.c's signal handler) once SIGINT/SIGTERM ended an input:
+ * messages then say "interrupted" rather than blame the input. */
+extern volatile sig_atomic_t cli_interrupted;
+
+/* Flushes stdout after printing `what` ("the help"); returns CLI_EXIT_OK, or
+ * prints why it failed (e.g. a full disk) and returns CLI_EXIT_BAD_INPUT. */
+int cli_stdout_done(const char *what);
+
 /* An informational line, "# ..." (socket sessions, record summaries). */
 void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

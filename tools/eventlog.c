@@ -213,10 +213,10 @@ int main(int argc, char **argv)
         switch (c) {
         case 'h':
             usage(stdout);
-            return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
+            return cli_stdout_done("the help");
         case 'V':
             printf(CLI_NAME " " CLI_VERSION " (libeventlog " ELOG_VERSION_STRING ")\n");
-            return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
+            return cli_stdout_done("the version");
         case OPT_STRICT:
             opt.strict = true;
             sn.mask |= A_STRICT;
@@ -290,7 +290,7 @@ int main(int argc, char **argv)
 
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
-        return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
+        return cli_stdout_done("the help");
     }
     if (strcmp(cmd, "replay") == 0)
         return cli_usage_error(NULL, "'replay' takes its options after it: "

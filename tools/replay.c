@@ -806,7 +806,7 @@ int cmd_replay(int argc, char **argv)
             break;
         case 'h':
             usage(stdout);
-            return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
+            return cli_stdout_done("the help");
         default:
             if (optopt != 0 && optopt < 256) {
                 char s[3] = {'-', (char)optopt, 0};

@@ -75,6 +75,7 @@ static void on_stop_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+    cli_interrupted = 1;
     elog_reader *r = stop_reader;
     if (r != NULL)
         elog_reader_stop(r);
@@ -512,6 +513,10 @@ static int run_reader(cli_source *src)
     if (info.gzip_truncated)
         cli_warning("%s: the compressed data end inside gzip member %u (the file is cut short)",
                     src->name, (unsigned)info.gzip_members);
+    if (info.gzip_padding > 0)
+        cli_warning("%s: %llu zero byte%s after the gzip data, ignored (padding; gzip(1) "
+                    "says \"decompression OK, trailing zero bytes ignored\")", src->name,
+                    (unsigned long long)info.gzip_padding, info.gzip_padding == 1 ? "" : "s");
     if (info.eof == ELOG_READER_EOF_IDLE)
         cli_warning("%s: no new data for %u ms, stopped following (--idle-timeout)",
                     src->name, src->cfg.idle_timeout_ms);

@@ -218,6 +218,9 @@ typedef struct elog_reader_info {
     bool regular;              /* a regular file */
     bool gzip;                 /* the input is gzip (known after the first chunk) */
     bool gzip_truncated;       /* the compressed data ended inside a gzip member */
+    uint64_t gzip_padding;     /* zero bytes after the last gzip member (tape or
+                                  block padding), ignored as gzip(1) does; worth a
+                                  warning. Other bytes there are an error. */
     bool read_ahead;           /* a read-ahead thread reads (or read) the input */
     uint32_t gzip_members;     /* gzip members begun */
     uint64_t start;            /* file position of the input's first byte (stdin may

@@ -24,6 +24,12 @@ Cases:
                    once (before: grew until killed / 2.1 GB for 9 MB of gzip);
                    a 192 MiB log given as a 0.3 MiB gzip is served in bounded
                    memory (spooled to a temporary file, before: held in memory)
+  contracts        small promises (issue 14 item 10): `--help > /dev/full` says
+                   why it fails; gzip with trailing zero padding is read with a
+                   warning (other trailing bytes are an error); IPv6 listen
+                   addresses print as tcp:[::1]:PORT; `control` and `show
+                   --stream` interrupted before any byte say so (not "no header
+                   within 10000 ms" / "empty input, not an eventlog")
   header-bomb      a gzip (~300 KiB) of a 64 MiB header (1024 types with 64 KiB
                    descriptions): `info`, `show`, `show --stream` and `record`
                    refuse it at the 16 MiB header limit with an offset, in
@@ -370,7 +376,69 @@ def case_replay_memory():
         check(ru.ru_maxrss < 64 * 1024, "replay: peak RSS %d KiB" % ru.ru_maxrss)
 
 
+def case_contracts():
+    # --help to a full disk
+    with open("/dev/full", "wb") as full:
+        for args in (["--help"], ["help"], ["--version"], ["replay", "--help"]):
+            p = subprocess.run([EXE] + args, stdout=full, stderr=subprocess.PIPE, timeout=10)
+            err = p.stderr.decode()
+            check(p.returncode == 1 and "No space left" in err,
+                  "%s > /dev/full: exit %d, %r" % (args, p.returncode, err))
+    # gzip with zero padding
+    path = os.path.join(CORPUS, "parallelTest.eventlog")
+    plain = run(["show", path])[1]
+    gz = os.path.join(TMP, "pad.eventlog.gz")
+    with open(gz, "wb") as f:
+        f.write(gzip.compress(open(path, "rb").read()) + b"\0" * 4096)
+    for cmd in (["show"], ["show", "--stream"]):
+        rc, out, err, _ = run(cmd + [gz])
+        check(rc == 0 and "4096 zero bytes" in err, "%s padded gzip: %d %r" % (cmd, rc, err))
+        if cmd == ["show"]:
+            check(out == plain, "padded gzip: output differs from the plain file's")
+    with open(gz, "ab") as f:
+        f.write(b"junk")
+    rc, out, err, _ = run(["show", gz])
+    check(rc == 1 and "expected only zero padding" in err, "gzip padding + junk: %d %r" % (rc, err))
+    # IPv6 listen address
+    if socket.has_ipv6:
+        try:
+            s6 = socket.socket(socket.AF_INET6)
+            s6.bind(("::1", 0))
+            s6.close()
+            have6 = True
+        except OSError:
+            have6 = False
+        if have6:
+            p = subprocess.Popen([EXE, "replay", "--quiet", path, "tcp:[::1]:0"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                r, _, _ = select.select([p.stdout], [], [], 5)
+                line = os.read(p.stdout.fileno(), 256).decode() if r else ""
+            finally:
+                p.kill()
+                p.wait()
+            check(line.startswith("listening on tcp:[::1]:"), "IPv6 listen line: %r" % line)
+    # interrupted before any byte
+    for cmd, want, unwanted in ((["control"], "interrupted before the eventlog header",
+                                 "within"),
+                                (["show", "--stream"], "interrupted before any byte",
+                                 "empty input")):
+        sock = os.path.join(TMP, "mute.sock")
+        if os.path.exists(sock):
+            os.unlink(sock)
+        peer = StallingPeer(sock, b"")
+        try:
+            args = cmd + ["unix:" + sock] + (["start-profiling"] if cmd == ["control"] else [])
+            rc, out, err, _ = run(args, timeout=10, sig_after=1.0)
+        finally:
+            peer.stop()
+        check(rc == 1 and want in err and unwanted not in err,
+              "%s interrupted: exit %d, %r" % (cmd[0], rc, err))
+        print("%s interrupted: %s" % (" ".join(cmd), err.strip()))
+
+
 CASES = {
+    "contracts": case_contracts,
     "replay-memory": case_replay_memory,
     "socket-stall": case_socket_stall,
     "fifo-no-writer": case_fifo_no_writer,
