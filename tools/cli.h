@@ -208,9 +208,17 @@ typedef struct cli_output {
     elog_writer w;
     int fd;
     int err;            /* errno of the first failed write, 0 if none */
+    bool escape;        /* fd is a terminal: control characters escaped */
+    size_t carry_len;   /* escape: bytes of an incomplete UTF-8 sequence held */
+    uint8_t carry[4];
     char buf[CLI_OUT_BUF];
 } cli_output;
 
+/* --raw: write event text to a terminal byte for byte too (see output.c). */
+extern bool cli_raw_output;
+
+/* Output to `fd`; if it is a terminal (and not cli_raw_output), control
+ * characters and bytes that are not UTF-8 are written as \xHH. */
 void cli_output_init(cli_output *o, int fd);
 /* Flushes pending output. Returns 0 or -1 (o->err set). */
 int cli_output_flush(cli_output *o);

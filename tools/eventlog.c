@@ -76,6 +76,12 @@ static void usage(FILE *f)
         "  --force             (record) Replace FILE if it exists (refused otherwise).\n"
         "  --read MS           (control) Print the session as 'show --stream' does until\n"
         "                      MS milliseconds after the command was sent.\n"
+        "  --raw               (show, info, control --read) Write event text to a\n"
+        "                      terminal byte for byte. By default, when standard output\n"
+        "                      is a terminal, control characters in it (escape\n"
+        "                      sequences in user messages, ...) and bytes that are not\n"
+        "                      UTF-8 are printed as \\xHH; pipes and files always get\n"
+        "                      the bytes unchanged.\n"
         "  -h, --help          Print this help and exit.\n"
         "  -V, --version       Print the version and exit.\n"
         "\n"
@@ -111,7 +117,7 @@ static bool parse_ms(const char *s, unsigned *out)
 
 enum {
     OPT_STRICT = 256, OPT_STREAM, OPT_JSON, OPT_FOLLOW, OPT_IDLE, OPT_RECONNECT,
-    OPT_CONNECT_TIMEOUT, OPT_READ, OPT_FORCE
+    OPT_CONNECT_TIMEOUT, OPT_READ, OPT_FORCE, OPT_RAW
 };
 
 /* Which options a command accepts (bit per option). */
@@ -193,6 +199,7 @@ int main(int argc, char **argv)
         { "output", required_argument, NULL, 'o' },
         { "read", required_argument, NULL, OPT_READ },
         { "force", no_argument, NULL, OPT_FORCE },
+        { "raw", no_argument, NULL, OPT_RAW },
         { NULL, 0, NULL, 0 },
     };
 
@@ -254,6 +261,9 @@ int main(int argc, char **argv)
         case 'o':
             opt.output = optarg;
             sn.mask |= A_OUTPUT;
+            break;
+        case OPT_RAW:
+            cli_raw_output = true;
             break;
         case OPT_FORCE:
             opt.force = true;

@@ -30,6 +30,9 @@ Cases:
                    addresses print as tcp:[::1]:PORT; `control` and `show
                    --stream` interrupted before any byte say so (not "no header
                    within 10000 ms" / "empty input, not an eventlog")
+  terminal         a user message with escape sequences: `show` to a terminal
+                   (a pty) prints them as \\x1b...; to a pipe, and with --raw,
+                   byte for byte (before: raw to the terminal)
   header-bomb      a gzip (~300 KiB) of a 64 MiB header (1024 types with 64 KiB
                    descriptions): `info`, `show`, `show --stream` and `record`
                    refuse it at the 16 MiB header limit with an offset, in
@@ -437,7 +440,71 @@ def case_contracts():
         print("%s interrupted: %s" % (" ".join(cmd), err.strip()))
 
 
+def log_with_message(*msgs):
+    """parallelTest.eventlog's header (it declares 19, user message) and one
+    user message event per message."""
+    import struct
+    data = open(os.path.join(CORPUS, "parallelTest.eventlog"), "rb").read()
+    i = data.index(b"datb") + 4
+    evs = b"".join(struct.pack(">HQH", 19, 1000 + k, len(m)) + m for k, m in enumerate(msgs))
+    return data[:i] + evs + b"\xff\xff"
+
+
+def read_pty(args):
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(EXE, [EXE] + args)
+    out = b""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                b = os.read(fd, 65536)
+            except OSError:
+                break
+            if not b:
+                break
+            out += b
+    os.waitpid(pid, 0)
+    os.close(fd)
+    return out
+
+
+def case_terminal():
+    evil = b"hi \x1b]0;pwned\x07\x1b[2J\x9b31m \xc2\x9b \xe2\x82\xac ok\tend"
+    path = os.path.join(TMP, "evil.eventlog")
+    with open(path, "wb") as f:
+        f.write(log_with_message(evil))
+    for cmd in (["show"], ["show", "--stream"]):
+        rc, out, err, _ = run(cmd + [path])
+        check(rc == 0 and evil in out, "%s to a pipe is not byte for byte: %r" % (cmd, out[-200:]))
+        tty = read_pty(cmd + [path])
+        check(b"\x1b" not in tty and b"\x9b" not in tty and b"\x07" not in tty,
+              "%s to a terminal printed control bytes: %r" % (cmd, tty[-200:]))
+        check(b"hi \\x1b]0;pwned\\x07\\x1b[2J\\x9b31m \\xc2\\x9b \xe2\x82\xac ok\tend" in tty,
+              "%s to a terminal: %r" % (cmd, tty[-200:]))
+        raw = read_pty(cmd + ["--raw", path])
+        check(b"\x1b]0;pwned" in raw, "%s --raw to a terminal: %r" % (cmd, raw[-200:]))
+    # Multi-byte characters cut by the 64 KiB output buffer stay whole.
+    euro = "\u20ac".encode() * 21845
+    path2 = os.path.join(TMP, "euro.eventlog")
+    with open(path2, "wb") as f:
+        # shifted by 0, 1, 2 bytes: some buffer boundary cuts a character
+        f.write(log_with_message(euro, b"x" + euro[3:], b"xy" + euro[3:], euro))
+    want = 21845 * 2 + 21844 * 2
+    for cmd in (["show", "--stream"], ["show"]):
+        tty = read_pty(cmd + [path2])
+        got = tty.count("\u20ac".encode())
+        check(got == want and b"\\x" not in tty,
+              "UTF-8 across buffer boundaries: %d of %d characters, %d escapes"
+              % (got, want, tty.count(b"\\x")))
+    print("terminal: escaped on a pty, raw to pipes and with --raw")
+
+
 CASES = {
+    "terminal": case_terminal,
     "contracts": case_contracts,
     "replay-memory": case_replay_memory,
     "socket-stall": case_socket_stall,
