@@ -223,6 +223,7 @@ typedef struct elog_reader_info {
     uint64_t bytes_read;
     uint64_t bytes_out;
     elog_reader_eof eof;
+    uint64_t gzip_padding;
 } elog_reader_info;
 void elog_reader_get_info(const elog_reader *r, elog_reader_info *info);
 """

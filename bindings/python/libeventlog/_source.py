@@ -234,7 +234,8 @@ class CReader:
             self._r = ffi.gc(out[0], lib.elog_reader_close)
             if st != lib.ELOG_READER_OK:
                 raise OSError(self.error())
-            self._may_wait = bool(follow) or not self.info().regular
+            import stat
+            self._may_wait = bool(follow) or not stat.S_ISREG(os.fstat(self._file.fileno()).st_mode)
         except BaseException:
             self.close()
             raise
