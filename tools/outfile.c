@@ -82,7 +82,10 @@ int cli_outfile_open(cli_outfile *f, const char *path, bool force, const cli_inp
                 cli_error("%s: %s: exists; use --force to replace it", who, path);
                 goto fail;
             }
-        } else if (!S_ISDIR(st.st_mode)) {
+        } else if (S_ISDIR(st.st_mode)) {
+            cli_error("%s: %s: is a directory", who, path);
+            goto fail;
+        } else {
             direct = true; /* a FIFO, a device: write into it */
         }
     }

@@ -413,6 +413,13 @@ def case_record():
           "a temporary file was left behind")
     rc, _, err = run(["record", "--force", path, "-o", other])
     check(rc == 0 and read(other) == data, "record --force: exit %d: %s" % (rc, err))
+    # Not regular files: a device is written into (no --force, no rename),
+    # a directory refused.
+    rc, _, err = run(["record", path, "-o", "/dev/null"])
+    check(rc == 0 and os.path.exists("/dev/null") and not os.path.isfile("/dev/null"),
+          "record -o /dev/null: exit %d: %s" % (rc, err))
+    rc, _, err = run(["record", path, "-o", TMP])
+    check(rc == 1 and "is a directory" in err, "record -o DIR: exit %d: %s" % (rc, err))
     print("record: ok")
 
 
