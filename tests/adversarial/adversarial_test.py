@@ -39,7 +39,11 @@ Cases:
                    bounded memory (before: accepted, RSS ~ header size)
 
 Every case prints the figures it measured (peak RSS of the child, connections
-per second, bytes written) so that bench/RESULTS.md can quote them.
+per second, bytes written). The peak RSS a child reports includes the ~10-20 MB
+high-water mark of this Python process it was forked from, so the memory
+checks are upper bounds; bench/hardening.py measures exact figures (with
+/usr/bin/time) for bench/RESULTS.md. Under ASan (detected in the binary) the
+address-space limit and the memory checks are skipped.
 """
 
 import gzip
