@@ -5,7 +5,8 @@
  * the rest to the reader as it is (a fuzzed gzip container); mode 1
  * gzip-compresses the rest first and flips one byte at the position, so
  * every part of a well-formed stream gets corrupted. Oracle: whatever zlib
- * itself inflates from the same bytes (concatenated members, as gzip does),
+ * itself inflates from the same bytes (concatenated members, then possibly
+ * zero padding, as gzip does),
  * the reader's pull API must return exactly, and a stream zlib rejects must
  * end in an error with a message; no crash, no hang.
  */
@@ -54,6 +55,12 @@ static void reference(const uint8_t *p, size_t n, inflated *out)
         if (rc != Z_STREAM_END)
             return;
         pos += used;
+        /* Zero bytes after a member are padding, ignored (as gzip does). */
+        size_t z = pos;
+        while (z < n && p[z] == 0)
+            z++;
+        if (z == n)
+            break;
     }
     out->ok = true;
 }

@@ -105,6 +105,34 @@ void elog__gzip_free(elog_reader *r)
     r->out_raw = NULL;
 }
 
+/* Zero bytes after a member: padding (tape blocks, preallocated files), which
+ * gzip(1) ignores with a warning. Consumes them to the end of the input,
+ * counting; OK with z_member_done still set (the end), or an error if
+ * anything but zeros follows. */
+static elog_reader_status skip_zero_padding(elog_reader *r)
+{
+    uint64_t start = in_offset(r);
+    for (;;) {
+        while (r->in_pos < r->in_len) {
+            if (r->in[r->in_pos] != 0)
+                return elog__source_fail(r, ELOG_READER_E_GZIP,
+                                         "unexpected byte %02x at compressed byte %" PRIu64
+                                         " after %" PRIu64 " zero bytes that follow gzip member %"
+                                         PRIu32 ": expected only zero padding up to the end",
+                                         r->in[r->in_pos], in_offset(r), in_offset(r) - start,
+                                         r->members);
+            r->in_pos++;
+            r->gz_padding++;
+        }
+        r->in_pos = r->in_len = 0;
+        ssize_t n = elog__reader_fill(r);
+        if (n < 0)
+            return r->src_failed;
+        if (n == 0)
+            return ELOG_READER_OK;
+    }
+}
+
 /* After a member: the input ends, or another member begins. Returns OK with
  * r->z_member_done cleared when one begins, OK with it still set at the end
  * of input, or an error. */
@@ -128,6 +156,8 @@ static elog_reader_status next_member(elog_reader *r)
     if (avail == 0)
         return ELOG_READER_OK;
     const uint8_t *p = r->in + r->in_pos;
+    if (p[0] == 0 && (avail < 2 || p[1] == 0))
+        return skip_zero_padding(r);
     if (p[0] != 0x1f || (avail >= 2 && p[1] != 0x8b)) {
         char found[8];
         if (avail >= 2)

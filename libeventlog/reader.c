@@ -118,6 +118,7 @@ void elog__reader_view(const elog_reader *r, reader_view *v)
     v->eof = r->eof;
     v->members = r->members;
     v->gz_truncated = r->gz_truncated;
+    v->gz_padding = r->gz_padding;
 }
 
 const char *elog_reader_error(const elog_reader *r)
@@ -280,6 +281,7 @@ void elog_reader_get_info(const elog_reader *r, elog_reader_info *info)
     info->regular = r->regular;
     info->gzip = r->mode == MODE_GZIP;
     info->gzip_truncated = r->seen.gz_truncated;
+    info->gzip_padding = r->seen.gz_padding;
     info->read_ahead = r->ahead != NULL;
     info->gzip_members = r->seen.members;
     info->start = r->start;

@@ -19,6 +19,7 @@ typedef struct reader_view {
     elog_reader_eof eof;
     uint32_t members;
     bool gz_truncated;
+    uint64_t gz_padding;
 } reader_view;
 
 /* Slots of the read-ahead ring (read_ahead.c); each is 1/AHEAD_SLOTS of the
@@ -83,6 +84,7 @@ struct elog_reader {
     uint32_t members;
     uint64_t member_start;          /* compressed offset of the current member */
     bool gz_truncated;
+    uint64_t gz_padding;            /* zero bytes after the last member */
     void *z_reserve;                /* zlib's window, allocated before read-ahead */
     bool z_reserve_used;
 

@@ -9,6 +9,7 @@
 #ifndef ELOG_TOOLS_CLI_H
 #define ELOG_TOOLS_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,7 @@ typedef struct cli_options {
     bool reconnect;              /* sockets: a new session after each one ends */
     unsigned connect_timeout_ms; /* sockets: how long to keep trying to connect */
     const char *output;          /* record: -o FILE */
+    bool force;                  /* record: replace an existing output file */
     long read_ms;                /* control: --read MS, -1 if not given */
 } cli_options;
 
@@ -205,9 +207,17 @@ typedef struct cli_output {
     elog_writer w;
     int fd;
     int err;            /* errno of the first failed write, 0 if none */
+    bool escape;        /* fd is a terminal: control characters escaped */
+    size_t carry_len;   /* escape: bytes of an incomplete UTF-8 sequence held */
+    uint8_t carry[4];
     char buf[CLI_OUT_BUF];
 } cli_output;
 
+/* --raw: write event text to a terminal byte for byte too (see output.c). */
+extern bool cli_raw_output;
+
+/* Output to `fd`; if it is a terminal (and not cli_raw_output), control
+ * characters and bytes that are not UTF-8 are written as \xHH. */
 void cli_output_init(cli_output *o, int fd);
 /* Flushes pending output. Returns 0 or -1 (o->err set). */
 int cli_output_flush(cli_output *o);
@@ -254,6 +264,14 @@ void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * returns CLI_EXIT_USAGE. `command` is NULL for the top level. */
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Set (by source.c's signal handler) once SIGINT/SIGTERM ended an input:
+ * messages then say "interrupted" rather than blame the input. */
+extern volatile sig_atomic_t cli_interrupted;
+
+/* Flushes stdout after printing `what` ("the help"); returns CLI_EXIT_OK, or
+ * prints why it failed (e.g. a full disk) and returns CLI_EXIT_BAD_INPUT. */
+int cli_stdout_done(const char *what);
+
 /* An informational line, "# ..." (socket sessions, record summaries). */
 void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

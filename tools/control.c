@@ -90,7 +90,10 @@ static void on_end(cli_source *src, const cli_stream_end *e)
 {
     controller *c = cli_source_ctx_of(src);
     if (!c->sent && !c->send_failed) {
-        if (e->stopped)
+        if (e->stopped && cli_interrupted)
+            cli_error("%s: interrupted before the eventlog header arrived; command not sent",
+                      e->label);
+        else if (e->stopped)
             cli_error("%s: no eventlog header within %u ms; command not sent", e->label,
                       c->wait_ms);
         else

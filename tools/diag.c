@@ -7,8 +7,10 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static void vmessage(const char *prefix, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
@@ -111,6 +113,18 @@ static bool missing_is_exact(const elog_end *end, const elog_header *h)
     return end->total_bytes >= end->offset + 12;
 }
 
+volatile sig_atomic_t cli_interrupted;
+
+int cli_stdout_done(const char *what)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return CLI_EXIT_OK;
+    int e = errno;
+    cli_error("cannot write %s to standard output: %s", what,
+              e != 0 ? strerror(e) : "write error");
+    return CLI_EXIT_BAD_INPUT;
+}
+
 int cli_report_end(const char *name, const elog_decoder *d, const elog_end *end,
                    const elog_header *h, bool strict)
 {
@@ -148,7 +162,10 @@ int cli_report_end(const char *name, const elog_decoder *d, const elog_end *end,
         return CLI_EXIT_BAD_INPUT;
 
     case ELOG_END_EMPTY:
-        cli_error("%s: empty input, not an eventlog (at byte offset 0)", name);
+        if (cli_interrupted)
+            cli_error("%s: interrupted before any byte arrived; nothing to show", name);
+        else
+            cli_error("%s: empty input, not an eventlog (at byte offset 0)", name);
         return CLI_EXIT_BAD_INPUT;
 
     case ELOG_END_ERROR:

@@ -223,6 +223,7 @@ typedef struct elog_reader_info {
     uint64_t bytes_read;
     uint64_t bytes_out;
     elog_reader_eof eof;
+    uint64_t gzip_padding;
 } elog_reader_info;
 void elog_reader_get_info(const elog_reader *r, elog_reader_info *info);
 """
@@ -291,6 +292,8 @@ typedef struct elog_socket_options {
     uint32_t max_wait_ms;
     uint32_t connect_timeout_ms;
     bool reconnect;
+    uint32_t healthy_session_ms;
+    uint32_t jitter_percent;
     size_t read_size;
     size_t pump_budget;
     uint32_t max_skip;
@@ -300,6 +303,7 @@ typedef struct elog_socket_options {
 void elog_socket_options_init(elog_socket_options *o);
 void elog_socket_free(elog_socket *s);
 elog_socket_status elog_socket_connect(elog_socket *s);
+elog_socket_status elog_socket_connect_for(elog_socket *s, int timeout_ms);
 elog_socket_status elog_socket_close(elog_socket *s);
 elog_socket_status elog_socket_send_control(elog_socket *s, const void *ns, size_t ns_len,
                                             unsigned id);

@@ -227,6 +227,9 @@ typedef struct elog_reader_info {
     uint64_t bytes_read;       /* bytes read from the input (compressed for gzip) */
     uint64_t bytes_out;        /* bytes delivered to the decoder or elog_reader_read() */
     elog_reader_eof eof;
+    uint64_t gzip_padding;     /* zero bytes after the last gzip member (tape or
+                                  block padding), ignored as gzip(1) does; worth a
+                                  warning. Other bytes there are an error. */
 } elog_reader_info;
 
 /* A snapshot of the reader's state (all zero for a NULL reader). Safe from

@@ -320,9 +320,20 @@ typedef struct elog_socket_options {
     uint32_t connect_timeout_ms;  /* one TCP attempt; default 5000 */
     bool reconnect;               /* after a session ends, start a new connect
                                      cycle (default false: the client closes);
-                                     its first attempt is immediate, or, after
-                                     sessions that delivered no header, delayed
-                                     like a retry */
+                                     its first attempt is immediate after a
+                                     healthy session, else delayed (below) */
+    /* Reconnect backoff. A session is healthy if it delivered at least one
+     * event and lasted at least healthy_session_ms. After n consecutive
+     * sessions that were not (a peer that closes at once, sends only a
+     * header, cuts an event, fails to decode), the next connect waits
+     * initial_delay_ms * 2^(n-1), capped at max_delay_ms; a healthy session
+     * resets n to 0. So a hostile or crash-looping peer is reconnected to at
+     * most about once per max_delay_ms, never in a tight loop. */
+    uint32_t healthy_session_ms;  /* default 5000 */
+    /* Every delay (retries and reconnects) is shortened by a random amount
+     * of up to this percentage of itself, so that clients of one server do
+     * not reconnect in lockstep; 0 for exact delays. Default 20. */
+    uint32_t jitter_percent;
 
     /* Reading. */
     size_t read_size;             /* bytes per read(2), >= 64; default 65536 */
@@ -425,6 +436,13 @@ elog_socket_status elog_socket_run(elog_socket *s, const volatile sig_atomic_t *
  * connect cycle with its retries: OK, E_CONNECT, E_ADDRESS, E_IO, CLOSED.
  * on_connected runs; no bytes are read. Not from a callback (E_USAGE). */
 elog_socket_status elog_socket_connect(elog_socket *s);
+
+/* elog_socket_connect(), but returns ELOG_SOCKET_TIMEOUT once `timeout_ms`
+ * passed without the cycle being over (-1: no limit, as connect); the cycle
+ * goes on from where it was at the next call (its retry delays and
+ * max_wait_ms are unchanged). For callers that must regain control often,
+ * e.g. to handle a signal: call it in a loop with a small timeout. */
+elog_socket_status elog_socket_connect_for(elog_socket *s, int timeout_ms);
 
 /* Ends the current session as if the server had closed it (on_disconnected
  * runs with the end of what was received) and closes the client: no

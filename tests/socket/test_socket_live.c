@@ -807,6 +807,7 @@ static void test_connect_nothing(void **state)
     c.opt.max_attempts = 5;
     c.opt.initial_delay_ms = 20;
     c.opt.max_delay_ms = 60;
+    c.opt.jitter_percent = 0;
     char listen[300];
     snprintf(listen, sizeof listen, "unix:%s", tmp_path("nobody.sock"));
     client_new(&c, &r, listen);
@@ -1047,9 +1048,44 @@ static void test_short_sessions(void **state)
         assert_int_equal(server_wait(&sv, 5000), 0);
     }
 
+    /* Issue 14 item 2: sessions that deliver a header and are cut short
+     * back off as well (they used to reconnect at once, ~10,000 times a
+     * second); with healthy_session_ms = 0 any session that delivered
+     * events counts as healthy and the reconnect is immediate. */
+    for (int healthy = 0; healthy < 2; healthy++) {
+        const char *a5[] = {"--quiet", "--clients", "4", "--cut-after", "2500", file, listen,
+                            NULL};
+        server sv;
+        server_start(&sv, a5);
+        rec r;
+        client c;
+        client_opts(&c, &r);
+        c.opt.reconnect = true;
+        c.opt.jitter_percent = 0;
+        c.opt.initial_delay_ms = 50;
+        c.opt.max_delay_ms = 400;
+        if (healthy)
+            c.opt.healthy_session_ms = 0;
+        client_new(&c, &r, listen);
+        double t0 = now_s();
+        while (r.disconnected < 4) {
+            assert_true(now_s() - t0 < RUN_TIMEOUT_MS / 1000.0);
+            elog_socket_status st = elog_socket_run(c.s, NULL, 50);
+            assert_true(st == ELOG_SOCKET_TIMEOUT);
+        }
+        double dt = now_s() - t0;
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(r.ends[i].kind, ELOG_END_TRUNCATED_IN_EVENT);
+        /* 50 + 100 + 200 ms between the four sessions, or none at all. */
+        if (healthy ? dt > 0.3 : (dt < 0.34 || dt > 3))
+            fail_msg("healthy=%d: 4 cut sessions in %.3f s", healthy, dt);
+        elog_socket_free(c.s);
+        assert_int_equal(server_wait(&sv, 5000), 0);
+    }
+
     /* Not an eventlog: after max_skip bytes without "hdrb" the decoder is
      * given the stream, and says so. */
-    const char *args[] = {"--quiet", "--clients", "1",
+    const char *args[] = {"--quiet", "--clients", "1", "--any-bytes",
                           corpus_path("hello-ghc-8.2.2.eventlog.reference"), listen, NULL};
     server sv;
     server_start(&sv, args);

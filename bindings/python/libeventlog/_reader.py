@@ -51,6 +51,7 @@ class EventlogReader:
                                 types=types)
         self.end: Optional[End] = None
         self._stopped = False
+        self._closed = False
         self._gen = self._events_c() if self._creader is not None else self._events()
 
     @property
@@ -78,14 +79,26 @@ class EventlogReader:
         return self._decoder.events_decoded
 
     def __iter__(self) -> Iterator[Event]:
+        self._check_open()
         return self._gen
 
     def __next__(self) -> Event:
+        self._check_open()
         return next(self._gen)
 
     def read_all(self) -> list:
         """The remaining events, as a list."""
+        self._check_open()
         return list(self._gen)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        # As for a closed file: iterating it is an error, not an empty log.
+        if self._closed:
+            raise ValueError(f"I/O operation on a closed eventlog reader ({self.name})")
 
     def stop(self) -> None:
         """Ends a follow: the iteration finishes with what the file holds now.
@@ -95,6 +108,7 @@ class EventlogReader:
             self._creader.stop()
 
     def close(self) -> None:
+        self._closed = True
         self._gen.close()
         if self._creader is not None:
             self._creader.close()
@@ -120,6 +134,13 @@ class EventlogReader:
             for batch in dec._run_reader(self._creader):
                 yield from batch
         except GeneratorExit:  # the caller stopped iterating: no end to report
+            raise
+        except KeyboardInterrupt:
+            # The reader was stopped (CReader.run): nothing more can be read.
+            # Closed cleanly, so that later use says so instead of hanging.
+            self.end = dec.end
+            self._closed = True
+            self._creader.close()
             raise
         except BaseException:
             self.end = dec.end

@@ -11,8 +11,9 @@ from __future__ import annotations
 import builtins
 import io
 import os
+import threading
 import zlib
-from typing import Any, BinaryIO, Optional, Tuple, Union
+from typing import Any, BinaryIO, List, Optional, Tuple, Union
 
 from ._native import ffi, lib
 
@@ -217,6 +218,7 @@ class CReader:
         self.name = os.fsdecode(source)
         self._file = builtins.open(source, "rb", buffering=0)
         self._r: Any = None
+        self._may_wait = False
         try:
             opts = ffi.new("elog_reader_options *")
             lib.elog_reader_options_init(opts)
@@ -232,14 +234,35 @@ class CReader:
             self._r = ffi.gc(out[0], lib.elog_reader_close)
             if st != lib.ELOG_READER_OK:
                 raise OSError(self.error())
+            import stat
+            self._may_wait = bool(follow) or not stat.S_ISREG(os.fstat(self._file.fileno()).st_mode)
         except BaseException:
             self.close()
             raise
 
     def run(self, dec: Any, end: Any) -> int:
         """elog_reader_run(): feeds `dec` until the input ends, a callback pauses
-        or an error."""
-        return lib.elog_reader_run(self._r, dec, end)  # type: ignore[no-any-return]
+        or an error.
+
+        When the reader may wait (follow mode, pipes, FIFOs), the call runs in
+        a helper thread while this one waits in 100 ms slices, so a signal
+        (Ctrl-C) is handled at once: the reader is then stopped (it ends
+        within poll_interval, as at the end of the input) and the exception
+        propagates."""
+        if not self._may_wait:
+            return lib.elog_reader_run(self._r, dec, end)  # type: ignore[no-any-return]
+        result: List[int] = []
+        t = threading.Thread(target=lambda: result.append(lib.elog_reader_run(self._r, dec, end)),
+                             name="libeventlog-reader", daemon=True)
+        t.start()
+        try:
+            while t.is_alive():
+                t.join(0.1)
+        except BaseException:
+            self.stop()
+            t.join()
+            raise
+        return result[0]
 
     def stop(self) -> None:
         """elog_reader_stop(): no more waiting (thread-safe)."""
