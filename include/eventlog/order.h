@@ -75,6 +75,11 @@ typedef struct elog_order_options {
     unsigned decoder_options;
     /* Never start threads. */
     bool no_threads;
+    /* Most runs merged at once, and the bound of pass 1's run table (0:
+     * 65536, also at most memory_budget / 512). Smaller values only serve
+     * tests, which use them to force merges in several passes on small
+     * inputs. */
+    size_t max_runs;
 } elog_order_options;
 
 /* Fills `o` with the defaults (all zero). */
@@ -148,13 +153,17 @@ int elog_order_note(elog_order *o, const elog_event *ev);
 
 /* Pass 1 over the plain (uncompressed) eventlog in regular file `fd`,
  * `size` bytes from file position `base`, in two halves decoded on two
- * threads (through a read-only mapping when it can be had). Returns 1 when
+ * threads. `map`: NULL (read with pread(2)), or the caller's read-only
+ * mapping of those `size` bytes, which is then read instead and whose pages
+ * are given back as it goes (madvise MADV_DONTNEED: they stay readable; a
+ * file that shrinks raises SIGBUS, the caller's to handle). Returns 1 when
  * it did the whole of pass 1 (*end then says how the input ended, and
  * elog_order_header() has the header), 0 when it is not applicable or did
  * not work out (small or odd input, one CPU, a decoding error: nothing is
  * recorded then, run pass 1 sequentially with elog_order_note() instead,
  * which will report any error), -1 on out of memory. */
-int elog_order_scan_fd(elog_order *o, int fd, uint64_t base, uint64_t size, elog_end *end);
+int elog_order_scan_fd(elog_order *o, int fd, uint64_t base, uint64_t size,
+                       const uint8_t *map, elog_end *end);
 
 /* The header that elog_order_scan_fd() decoded (NULL otherwise). Owned by
  * `o`. */
