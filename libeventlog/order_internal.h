@@ -18,7 +18,7 @@
 
 /* Runs merged at once (and the bound of pass 1's run table): with the
  * default budget each gets a 1 KiB buffer. */
-#define ORDER_MAX_RUNS 65536u
+#define ORDER_MAX_RUNS 32768u
 
 enum {
     RUN_SORTED = 0, /* stream bytes [start, end), times non-decreasing */

@@ -201,6 +201,10 @@ static int sort_range(passes *ps, const order_run *e, uint8_t *buf, size_t buf_c
         }
         size_t k = 0, n = 0;
         while (count > 0 && n < idx_max) {
+            if (have - k >= 2 && buf[k] == 0xff && buf[k + 1] == 0xff) {
+                k += 2; /* an end-of-data marker between events (see coalesce()) */
+                continue;
+            }
             uint32_t size = order_record_size(o, buf + k, have - k);
             elog_event ev;
             bool marker = have - k >= 2 && buf[k] == 0 && buf[k + 1] == ELOG_EV_BLOCK_MARKER;

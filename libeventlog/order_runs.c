@@ -102,7 +102,10 @@ static void coalesce(order_p1 *st)
                 order_run *p = &st->runs[w - 1];
                 uint64_t len = r->end - p->start;
                 bool small = r->end - r->start < st->range_bytes;
-                if (p->end == r->start && small && len <= st->range_bytes &&
+                /* A 2-byte gap is an end-of-data marker with events after it
+                 * (ELOG_OPT_CONTINUE_AFTER_END): the chunk sort steps over it. */
+                bool next_to = p->end == r->start || r->start - p->end == 2;
+                if (next_to && small && len <= st->range_bytes &&
                     (p->kind == RUN_RANGE || p->end - p->start < st->range_bytes)) {
                     p->kind = RUN_RANGE;
                     p->end = r->end;
@@ -114,8 +117,10 @@ static void coalesce(order_p1 *st)
             st->runs[w++] = *r;
         }
         st->n_runs = w;
-        if (st->n_runs <= st->max_runs - st->max_runs / 4 ||
-            st->range_bytes > UINT64_MAX / 4)
+        size_t target = st->max_runs - st->max_runs / 4;
+        if (target >= st->max_runs)
+            target = st->max_runs - 1;
+        if (st->n_runs <= target || st->range_bytes > UINT64_MAX / 4)
             break;
         st->range_bytes *= 2;
     }
@@ -132,11 +137,13 @@ int order_p1_record_slow(order_p1 *st, const elog_event *ev, uint64_t off)
     if (cur == NULL || ev->time < cur->last_time || off != cur->end) {
         if (st->n_runs > 0 && off != prev_end)
             st->gap = true;
-        if (st->n_runs == st->max_runs)
+        if (st->n_runs >= st->max_runs)
             coalesce(st);
         if (st->n_runs == st->cap_runs) {
+            /* Up to the bound; beyond it only if coalescing could not make
+             * room (runs separated by gaps it cannot cross). */
             size_t ncap = st->cap_runs ? 2 * st->cap_runs : 256;
-            if (ncap > st->max_runs)
+            if (ncap > st->max_runs && st->cap_runs < st->max_runs)
                 ncap = st->max_runs;
             order_run *nr = realloc(st->runs, ncap * sizeof *nr);
             if (nr == NULL) {

@@ -76,7 +76,7 @@ typedef struct elog_order_options {
     /* Never start threads. */
     bool no_threads;
     /* Most runs merged at once, and the bound of pass 1's run table (0:
-     * 65536, also at most memory_budget / 512). Smaller values only serve
+     * 32768, also at most memory_budget / 512). Smaller values only serve
      * tests, which use them to force merges in several passes on small
      * inputs. */
     size_t max_runs;
