@@ -116,6 +116,9 @@ static inline __attribute__((always_inline)) int order_p1_record(order_p1 *st,
 
 /* order_scan.c */
 void order_scan_free(elog_order *o);
+/* The head's decoder after a successful elog_order_scan_fd() (it holds the
+ * header), else NULL. */
+elog_decoder *order_scan_decoder(elog_order *o);
 
 /* order_merge.c */
 void order_set_error(elog_order *o, const char *fmt, ...)
