@@ -229,6 +229,9 @@ static int sorter_open(elog_sorter **out, const char *path, int fd, const char *
     if (s == NULL)
         return -1;
     s->fd = -1;
+    /* Until pass 1 ends: an error that is not the decoder's (I/O, memory). */
+    s->end.kind = ELOG_END_ERROR;
+    s->end.status = ELOG_E_CALLBACK;
     if (opts != NULL)
         s->opts = *opts;
     char fdname[32];

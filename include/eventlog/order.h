@@ -111,7 +111,9 @@ int elog_sorter_open_fd(elog_sorter **out, int fd, const char *name,
 /* The header (owned by the sorter, valid until elog_sorter_close()). */
 const elog_header *elog_sorter_header(const elog_sorter *s);
 
-/* How pass 1 found the input to end (clean, truncated, ...). */
+/* How pass 1 found the input to end (clean, truncated, ...). Before pass 1
+ * ended (a failure to open or read it, out of memory): kind ELOG_END_ERROR
+ * with status ELOG_E_CALLBACK. */
 void elog_sorter_end(const elog_sorter *s, elog_end *end);
 
 /* The next event in time order into *ev (cap set; slices valid until the
