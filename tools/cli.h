@@ -313,6 +313,7 @@ typedef struct cli_stream_printer {
     bool windowed;
     uint64_t window_ns;
     struct elog_window *window;
+    uint64_t late_reported;  /* late events already warned about */
     const char *name;        /* for the late-event note */
 } cli_stream_printer;
 

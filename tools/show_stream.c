@@ -74,12 +74,10 @@ static void on_end(cli_source *src, const cli_stream_end *e)
     cli_stream_printer *p = cli_source_ctx_of(src);
     p->last_usable = cli_end_usable(e->end);
     if (p->window != NULL) {
-        elog_window_stats before, after;
-        elog_window_get_stats(p->window, &before);
         (void)elog_window_flush(p->window);
-        elog_window_get_stats(p->window, &after);
-        (void)after;
-        static uint64_t late_reported;
+        elog_window_stats before;
+        elog_window_get_stats(p->window, &before);
+        uint64_t late_reported = p->late_reported;
         if (before.late > late_reported) {
             cli_warning("%s: %llu event%s arrived later than the %llu ms window allowed and "
                         "%s printed out of time order (the latest %.3f ms behind; a larger "
@@ -89,7 +87,7 @@ static void on_end(cli_source *src, const cli_stream_end *e)
                         (unsigned long long)(p->window_ns / 1000000u),
                         before.late - late_reported == 1 ? "was" : "were",
                         (double)before.max_late_ns / 1e6);
-            late_reported = before.late;
+            p->late_reported = before.late;
         }
     }
     if (cli_output_failed(p->out))
@@ -115,6 +113,7 @@ void cli_stream_printer_setup(cli_stream_printer *p, cli_output *out, bool stric
     p->windowed = false;
     p->window_ns = 0;
     p->window = NULL;
+    p->late_reported = 0;
     p->name = "input";
     elog_settings_init(settings);
     settings->on_header = on_header;
