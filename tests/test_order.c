@@ -7,6 +7,8 @@
  *     files, unsorted ranges sorted in chunks);
  *   - elog_sorter_run() delivers the same through the usual callbacks;
  *   - errors name the input;
+ *   - elog_sorter_set merges several logs: a stable sort of all their events
+ *     by (time, source);
  *   - elog_window on synthetic events with known answers: release order,
  *     ties in push order, the late path (delivered at once, flagged,
  *     counted, never dropped), the byte cap, variable-size payloads.
@@ -252,6 +254,52 @@ static void test_sorter_errors(void **state)
     unlink(path);
 }
 
+static void test_sorter_set(void **state)
+{
+    (void)state;
+    const char *names[3] = {"parallelTest.eventlog", "hello-ghc-8.2.2.eventlog",
+                            "parallelTest.eventlog"};
+    items want = {0};
+    elog_sorter *s[3];
+    for (size_t k = 0; k < 3; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", corpus_dir(), names[k]);
+        size_t before = want.n;
+        assert_true(stream_order(path, &want));
+        for (size_t i = before; i < want.n; i++)
+            want.v[i].cap = (uint16_t)(want.v[i].cap ^ (k << 12)); /* tag the source */
+        assert_int_equal(elog_sorter_open(&s[k], path, NULL), 0);
+    }
+    for (size_t i = 0; i < want.n; i++)
+        want.v[i].seq = i; /* sources in order, each in file order */
+    qsort(want.v, want.n, sizeof *want.v, by_time_then_seq);
+    elog_sorter_set *m = elog_sorter_set_new(s, 3);
+    assert_non_null(m);
+    elog_event ev;
+    size_t src, n = 0;
+    int rc;
+    uint64_t hash = 0;
+    while ((rc = elog_sorter_set_next(m, &ev, &src)) == 1) {
+        assert_true(n < want.n);
+        const item *w = &want.v[n++];
+        if (ev.offset != w->offset || ev.time != w->time ||
+            (uint16_t)(ev.cap ^ (src << 12)) != w->cap || ev.id != w->id)
+            fail_msg("event %zu: got source %zu offset %llu, want offset %llu", n - 1, src,
+                     (unsigned long long)ev.offset, (unsigned long long)w->offset);
+        /* the slices are readable until the next call */
+        for (size_t i = 0; i < ev.payload.len; i++)
+            hash = hash * 31 + ev.payload.ptr[i];
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, want.n);
+    assert_int_equal(elog_sorter_set_failed(m), 3);
+    elog_sorter_set_free(m);
+    for (size_t k = 0; k < 3; k++)
+        elog_sorter_close(s[k]);
+    free(want.v);
+    (void)hash;
+}
+
 /* ------------------------------------------------------------------ window */
 
 typedef struct out_ev {
@@ -445,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_sorter_passes),
         cmocka_unit_test(test_sorter_run_callbacks),
         cmocka_unit_test(test_sorter_errors),
+        cmocka_unit_test(test_sorter_set),
         cmocka_unit_test(test_window_order_and_late),
         cmocka_unit_test(test_window_byte_cap),
         cmocka_unit_test(test_window_variable_payload),

@@ -19,9 +19,8 @@
  *        if (rc < 0) puts(elog_sorter_error(s));
  *        elog_sorter_close(s);
  *
- *      Several sorters pulled side by side merge several logs in time order
- *      (what `eventlog merge` needs): keep a small heap keyed by (time,
- *      source index).
+ *      Several sorters merge several logs in time order (what `eventlog
+ *      merge` needs): elog_sorter_set.
  *
  *   2. elog_order: the engine under it, for callers that read the input
  *      themselves (the CLI's sources: sockets, progress, spooling) and want
@@ -133,6 +132,24 @@ int elog_sorter_run(elog_sorter *s, const elog_settings *settings, void *data);
 const char *elog_sorter_error(const elog_sorter *s);
 
 void elog_sorter_close(elog_sorter *s);
+
+/* Several sorted logs merged into one time order (e.g. `eventlog merge`):
+ * ties go to the earlier source in `sorters`, then to each source's own
+ * order. The sorters stay the caller's (opened, and closed after
+ * elog_sorter_set_free()); pull them only through the set meanwhile. Each
+ * keeps its own budget: with many sources, give each a smaller
+ * memory_budget. NULL if out of memory. */
+typedef struct elog_sorter_set elog_sorter_set;
+elog_sorter_set *elog_sorter_set_new(elog_sorter *const *sorters, size_t n);
+
+/* The next event of all sources in time order into *ev, and its source's
+ * index into *source (may be NULL). The event belongs to that source's
+ * header (elog_sorter_header()); its slices are valid until the next call.
+ * Returns 1, 0 when all are done, or -1 when a source failed:
+ * elog_sorter_error() of sorters[elog_sorter_set_failed()]. */
+int elog_sorter_set_next(elog_sorter_set *m, elog_event *ev, size_t *source);
+size_t elog_sorter_set_failed(const elog_sorter_set *m);
+void elog_sorter_set_free(elog_sorter_set *m);
 
 /* ---------------------------------------------------------------------------
  * 2. The engine: run recording (pass 1) and the merge (pass 2)
