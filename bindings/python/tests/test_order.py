@@ -8,6 +8,7 @@ import gzip
 import io
 import os
 import subprocess
+import threading
 
 from conftest import CORPUS_FILES, REPO, corpus, file_id
 
@@ -71,6 +72,15 @@ def test_sorted_gzip_and_file_objects(tmp_path):
         assert list(log) == want
     with open(gz, "rb") as f, libeventlog.open(f, sorted=True) as log:
         assert list(log) == want
+    # a pipe: not seekable, spooled to $TMPDIR by the C library
+    r, w = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(w, data), os.close(w)))
+    writer.start()
+    try:
+        with os.fdopen(r, "rb") as f, libeventlog.open(f, sorted=True) as log:
+            assert list(log) == want
+    finally:
+        writer.join()
 
 
 def test_sorted_truncated_and_corrupt(tmp_path):
