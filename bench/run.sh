@@ -10,7 +10,7 @@
 #      libghc-ghc-events-dev with /usr/bin/ghc-events, valgrind, python3-cffi,
 #      ...), else says which apt-get line to run;
 #   2. builds a release build in build-bench (meson setup build-bench
-#      -Dbuildtype=release -Dtests=false) and the ghc-events baseline
+#      -Dbuildtype=release -Dtests=false -Dbench=true) and the ghc-events baseline
 #      bench/ghc_events_decode.hs;
 #   3. records the inputs if missing (bench/gen_large.sh, into corpus/large/,
 #      git-ignored) and derives from them (corpus/large/derived/): valid logs
@@ -103,9 +103,12 @@ fi
 # --------------------------------------------------------------- 2. build --
 log "release build in $build"
 if [[ ! -f $build/build.ninja ]]; then
-    timeout 300 meson setup "$build" -Dbuildtype=release -Dtests=false >/dev/null ||
+    timeout 300 meson setup "$build" -Dbuildtype=release -Dtests=false -Dbench=true >/dev/null ||
         die "meson setup $build failed"
 fi
+# the benchmarks are not built with -Dtests=false unless asked (a build dir
+# configured before the bench option existed gets it here)
+timeout 300 meson configure "$build" -Dbench=true >/dev/null || die "meson configure $build failed"
 timeout 600 ninja -C "$build" >"$build/bench-ninja.log" 2>&1 || {
     tail -30 "$build/bench-ninja.log" >&2
     die "ninja -C $build failed (log above)"

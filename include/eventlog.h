@@ -32,7 +32,8 @@
 extern "C" {
 #endif
 
-#define ELOG_VERSION_STRING "0.1.0"
+/* ELOG_VERSION_* and elog_version(), generated from the project version. */
+#include "eventlog/version.h"
 
 /* A capability of ELOG_NO_CAP means "no capability" (global buffer, or outside
  * any block). Declared size ELOG_VARIABLE_SIZE means a variable-size type. */
@@ -419,7 +420,7 @@ const elog_header *elog_get_header(const elog_decoder *d);
 elog_status elog_decode_record(const elog_header *h, const uint8_t *p, size_t avail,
                                uint64_t offset, elog_event *ev, size_t *record_size);
 
-/* Capability attribution by block markers (FORMAT.md §5.3). */
+/* Capability attribution by block markers (docs/FORMAT.md §5.3). */
 typedef struct elog_block_state {
     int64_t remaining;  /* bytes of the current block still to come */
     uint16_t cap;       /* ELOG_NO_CAP outside blocks */

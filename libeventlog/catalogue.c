@@ -13,7 +13,7 @@ const elog_layout_info *elog_catalogue(size_t *count)
 const elog_layout_info *elog_catalogue_find(uint16_t id, uint16_t declared_size)
 {
     /* The table is sorted by (id, size): binary search for the id, then pick
-     * the largest fixed variant that fits (FORMAT.md §4.2). */
+     * the largest fixed variant that fits (docs/FORMAT.md §4.2). */
     size_t lo = 0, hi = ELOG_CATALOGUE_LAYOUTS;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

@@ -1,5 +1,5 @@
 /*
- * eventlog-socket control frames (SOCKET-PROTOCOL.md, "Control messages"):
+ * eventlog-socket control frames (docs/SOCKET-PROTOCOL.md, "Control messages"):
  * validation, building, the built-in command names, and an incremental
  * parser of the client -> server stream. Everything here is pure.
  */

@@ -17,7 +17,7 @@
 #include "catalogue_internal.h"
 #include "decode_gen.h"
 
-/* Header section tags (FORMAT.md §2.1), as big-endian u32. */
+/* Header section tags (docs/FORMAT.md §2.1), as big-endian u32. */
 #define TAG_HEADER_BEGIN 0x68647262u /* hdrb */
 #define TAG_HET_BEGIN 0x68657462u    /* hetb */
 #define TAG_ET_BEGIN 0x65746200u     /* etb\0 */
@@ -769,7 +769,7 @@ static elog_status data_end(elog_decoder *d, uint64_t offset)
                     "the end-of-data marker comes inside the block at offset %" PRIu64
                     ", which declares %" PRId64 " more bytes",
                     d->block_offset_, d->block_remaining_);
-    /* ghc-events leaves attribution untouched by the end marker (FORMAT.md
+    /* ghc-events leaves attribution untouched by the end marker (docs/FORMAT.md
      * §5.3); lenient mode reproduces that exactly. */
     if (!lenient && d->block_remaining_ > 0) {
         d->block_remaining_ -= 2;

@@ -2,7 +2,7 @@
 """Writes libeventlog/unicode_print.c: the code points Haskell's `isPrint`
 rejects (general categories Cc Cf Cs Co Cn Zl Zp), as sorted ranges.
 
-ghc-events sanitises binary messages with `isPrint` (SHOW-FORMAT.md §8). The
+ghc-events sanitises binary messages with `isPrint` (docs/SHOW-FORMAT.md §8). The
 table is generated once and committed, so builds do not depend on the Unicode
 version of whatever Python runs them; regenerate with
     python3 libeventlog/gen_unicode.py > libeventlog/unicode_print.c

@@ -293,7 +293,7 @@ void elog__put_latin1(elog_writer *w, elog_slice s)
     }
 }
 
-/* Haskell `show` of one string (SHOW-FORMAT.md §7). Invalid UTF-8 bytes, which
+/* Haskell `show` of one string (docs/SHOW-FORMAT.md §7). Invalid UTF-8 bytes, which
  * ghc-events rejects, are shown as the code point of the byte. */
 static void put_hs_string(elog_writer *w, elog_slice s)
 {

@@ -1,5 +1,5 @@
 /*
- * The eventlog-socket client (SOCKET-PROTOCOL.md): a non-blocking state
+ * The eventlog-socket client (docs/SOCKET-PROTOCOL.md): a non-blocking state
  * machine that connects with retries, turns every connection into a session
  * (decoder reset, bytes before "hdrb" skipped), feeds what it reads to the
  * decoder at once, and sends control frames.

@@ -1,5 +1,5 @@
 /*
- * Builder for synthetic eventlogs in memory (FORMAT.md §2-§5).
+ * Builder for synthetic eventlogs in memory (docs/FORMAT.md §2-§5).
  *
  * A synth is a growable big-endian byte string with helpers for every part of
  * an eventlog: the header and its event-type records, the data section, fixed

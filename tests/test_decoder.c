@@ -1360,7 +1360,7 @@ static void test_end_marker_inside_block(void **state)
     synth_free(&s);
 }
 
-/* FORMAT.md §5.3 rule 3: the end marker does not change the attribution
+/* docs/FORMAT.md §5.3 rule 3: the end marker does not change the attribution
  * state. With lenient blocks (ghc-events' attribution) and decoding after
  * the end, an event after the marker still inside a capability block's byte
  * count keeps that capability, as `ghc-events show` prints it. */

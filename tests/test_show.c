@@ -2,7 +2,7 @@
  * The `ghc-events show` formatter (include/eventlog/show.h) on synthetic
  * events: each event is built as bytes (tests/synth.h), decoded with
  * elog_decode_record against a synthetic header, and formatted; the expected
- * texts come from shared/spec/SHOW-FORMAT.md (§4-§8) and ghc-events' output.
+ * texts come from docs/SHOW-FORMAT.md (§4-§8) and ghc-events' output.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -150,7 +150,7 @@ static void args_case(const char *area, size_t len, const char *want)
 static void test_hs_list(void **state)
 {
     (void)state;
-    /* The verified example of SHOW-FORMAT.md §7, element by element. */
+    /* The verified example of docs/SHOW-FORMAT.md §7, element by element. */
     static const char area[] =
         "a\"b\0"
         "c\\d\0"

@@ -20,7 +20,6 @@
 #include "eventlog/socket.h"
 
 #define CLI_NAME "eventlog"
-#define CLI_VERSION "0.1.0"
 
 /* Exit codes. */
 enum {

@@ -1,6 +1,6 @@
 /*
  * `eventlog control SOURCE COMMAND [--read MS]`: sends one control command
- * to a program instrumented with eventlog-socket (SOCKET-PROTOCOL.md).
+ * to a program instrumented with eventlog-socket (docs/SOCKET-PROTOCOL.md).
  *
  * COMMAND is a built-in name (start-profiling, stop-profiling,
  * start-heap-profiling, stop-heap-profiling, request-heap-census, or their

@@ -216,7 +216,10 @@ int main(int argc, char **argv)
             usage(stdout);
             return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
         case 'V':
-            printf(CLI_NAME " " CLI_VERSION " (libeventlog " ELOG_VERSION_STRING ")\n");
+            /* the CLI's own version is the release it was built from; the
+             * library's is the one it runs with (they differ only when a
+             * different libeventlog.so is loaded) */
+            printf(CLI_NAME " " ELOG_VERSION_STRING " (libeventlog %s)\n", elog_version());
             return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
         case OPT_STRICT:
             opt.strict = true;

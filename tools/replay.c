@@ -1,6 +1,6 @@
 /*
  * `eventlog replay [OPTIONS] FILE LISTEN`: a protocol-faithful stand-in for a
- * program instrumented with eventlog-socket (SOCKET-PROTOCOL.md). It listens
+ * program instrumented with eventlog-socket (docs/SOCKET-PROTOCOL.md). It listens
  * on LISTEN (unix:PATH or tcp:HOST:PORT, backlog 5), serves one client at a
  * time (the others wait in the backlog) and sends each a fresh copy of FILE
  * from its header, optionally paced (--rate, --realtime), cut short

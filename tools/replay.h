@@ -1,6 +1,6 @@
 /*
  * `eventlog replay`: serve an eventlog file over a socket the way a program
- * instrumented with eventlog-socket does (shared/spec/SOCKET-PROTOCOL.md), as
+ * instrumented with eventlog-socket does (docs/SOCKET-PROTOCOL.md), as
  * a stand-in for tests and demonstrations of socket clients.
  */
 #ifndef ELOG_TOOLS_REPLAY_H

@@ -111,7 +111,7 @@ enum { ELOG_OPT_CONTINUE_AFTER_END, ELOG_OPT_LENIENT_BLOCKS, ... };
 #define ELOG_NO_CAP ...
 #define ELOG_VARIABLE_SIZE ...
 #define ELOG_CATALOGUE_LAYOUTS ...
-static const char *const ELOG_VERSION_STRING;
+const char *elog_version(void);
 
 typedef struct elog_result { size_t read; elog_status status; size_t required; } elog_result;
 
@@ -435,6 +435,24 @@ def library_config() -> dict[str, list[str]]:
         "library_dirs": [libdir],
         "runtime_library_dirs": [libdir],
     }
+
+
+def library_version(cfg: dict[str, list[str]]) -> str:
+    """The version of the C library the extension is built against, from its
+    generated eventlog/version.h (meson's project version): setup.py gives it
+    to pip, so the package's version is the library's."""
+    import re
+    for d in cfg["include_dirs"]:
+        try:
+            with open(os.path.join(d, "eventlog", "version.h"), encoding="utf-8") as f:
+                m = re.search(r'^#define ELOG_VERSION_STRING "([^"]+)"', f.read(), re.M)
+        except OSError:
+            continue
+        if m:
+            return m.group(1)
+    raise SystemExit("build_ffi: eventlog/version.h not found in "
+                     + ", ".join(cfg["include_dirs"])
+                     + ": build or install libeventlog 0.3.0 or later first")
 
 
 def _source(socket: bool = False) -> str:

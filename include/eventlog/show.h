@@ -1,6 +1,6 @@
 /*
  * The text of `ghc-events show` (ghc-events 0.21), byte for byte
- * (shared/spec/SHOW-FORMAT.md).
+ * (docs/SHOW-FORMAT.md).
  *
  * Output goes through an elog_writer: a buffer the caller owns plus a flush
  * function that empties it. Formatting allocates nothing.

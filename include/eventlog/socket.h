@@ -1,6 +1,6 @@
 /*
  * The eventlog-socket client: receive a live eventlog from a GHC program
- * instrumented with eventlog-socket (shared/spec/SOCKET-PROTOCOL.md), decode
+ * instrumented with eventlog-socket (docs/SOCKET-PROTOCOL.md), decode
  * it with an elog_decoder as it arrives, and send it control commands.
  *
  * Three parts, usable separately:

@@ -30,7 +30,8 @@ except ImportError:  # pragma: no cover - other Pythons
 
 NO_CAP: int = lib.ELOG_NO_CAP
 VARIABLE_SIZE: int = lib.ELOG_VARIABLE_SIZE
-VERSION: str = ffi.string(lib.ELOG_VERSION_STRING).decode("ascii")
+# The loaded C library's version (meson's project version): the package's too.
+VERSION: str = ffi.string(lib.elog_version()).decode("ascii")
 
 # The tuple positions shared by every event; the fields follow.
 _I_TIME, _I_OFFSET, _I_CAP = 0, 1, 2

@@ -30,7 +30,9 @@ def test_pip_install_offline(tmp_path):
                         "--no-deps", "--quiet", str(src)],
                        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
-    check = ("import libeventlog, sys; "
+    check = ("import libeventlog, sys, importlib.metadata as md; "
+             "assert md.version('libeventlog') == libeventlog.__version__, "
+             "(md.version('libeventlog'), libeventlog.__version__); "
              "evs = libeventlog.decode(open(sys.argv[1], 'rb').read()); "
              "print(libeventlog.__file__); print(len(evs)); print(evs[1].show())")
     r = subprocess.run([py, "-c", check, corpus("conformance/hello-ghc-8.2.2.eventlog")],
