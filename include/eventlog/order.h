@@ -63,9 +63,11 @@ typedef struct elog_order_options {
     /* Where temporary files go (spooled input that cannot be re-read, and
      * intermediate runs of a merge in several passes); NULL: $TMPDIR, else
      * /tmp. They are unlinked at once: nothing is left behind. Disk used:
-     * a copy of the decompressed stream for non-seekable input, and for logs
-     * with more runs than one merge pass can take, up to twice the stream's
-     * size (each record plus 2 bytes) for intermediate runs. */
+     * a copy of the decompressed stream for non-seekable input, and, only for
+     * logs with more runs than one merge can take (or whose pass 1 had to
+     * coalesce runs), intermediate runs: each record plus a 10-byte tag,
+     * written once per merge level, the space of merged runs given back as
+     * it goes (at most about twice the stream plus the tags at a time). */
     const char *tmpdir;
     /* Decoder options of pass 1 (ELOG_OPT_*; the CLI uses
      * ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS like ghc-events). */
