@@ -35,8 +35,8 @@
  *   3. elog_window: a push-style reordering window for live streams.
  *
  * Memory (elog_order and elog_sorter): run buffers within
- * elog_order_options.memory_budget (default 64 MiB) plus a few MiB whatever
- * the input: the table of time-ordered runs that pass 1 finds is bounded,
+ * elog_order_options.memory_budget (default 64 MiB) plus about 10 MiB
+ * whatever the input: the table of time-ordered runs that pass 1 finds is bounded,
  * and when a log has more runs than the merge can read at once they are
  * merged in passes of bounded fan-in through temporary files (see
  * elog_order_options.tmpdir for the disk it may use).
@@ -58,7 +58,8 @@ extern "C" {
 
 typedef struct elog_order_options {
     /* Bytes for the merge's run buffers (0: 64 MiB). Peak memory is this
-     * plus a few MiB for any input. */
+     * plus about 10 MiB for any input (pass 1's table of 32768 runs, a merge
+     * pass's list of runs, 1 MiB buffers); the sorter adds its reader's. */
     size_t memory_budget;
     /* Where temporary files go (spooled input that cannot be re-read, and
      * intermediate runs of a merge in several passes); NULL: $TMPDIR, else
