@@ -9,7 +9,8 @@
 #
 # Default inputs: corpus/large/{busy-large,busy-small,census-hc}.eventlog and
 # a gzip of busy-small (made once in $TMPDIR). Environment: ROUNDS (default
-# 7), RUNSTAT (bench/runstat of a build; default build-bench's), TIMEOUT
+# 7), RUNSTAT (bench/runstat of a build; default build-bench's, configured
+# with -Dbench=true, else build's), TIMEOUT
 # (seconds per run, default 600).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,6 +20,7 @@ new=${2:?usage: order_bench.sh OLD_EVENTLOG NEW_EVENTLOG [INPUT...]}
 shift 2
 ROUNDS=${ROUNDS:-7}
 RUNSTAT=${RUNSTAT:-$root/build-bench/bench/runstat}
+[[ -x $RUNSTAT ]] || RUNSTAT=$root/build/bench/runstat
 TIMEOUT=${TIMEOUT:-600}
 inputs=("$@")
 if ((${#inputs[@]} == 0)); then
