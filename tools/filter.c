@@ -26,7 +26,8 @@ static const char filter_help[] =
     "  --type T[,T...]       only these event types: catalogue names (create_thread,\n"
     "                        USER_MSG, ...) or numeric ids\n"
     "  --exclude-type T[,T...]  every type except these\n"
-    "  --cap N[,N...]        only events of these capabilities\n"
+    "  --cap N[,N...]        only events of these capabilities (65535: events of no\n"
+    "                        capability: the global buffer, outside blocks)\n"
     "  --thread N[,N...]     only events with a thread field equal to one of these\n"
     "                        (create/run/stop thread, thread label, ...)\n"
     "  --from TIME, --to TIME  only events with from <= time <= to. TIME is eventlog\n"
@@ -96,7 +97,7 @@ static int add_list(const char *opt, const char *arg, int kind, void **v, size_t
                 char *end;
                 errno = 0;
                 unsigned long long num = strtoull(tmp, &end, 10);
-                ok = !errno && !*end && num <= (kind == 1 ? 0xfffeu : 0xffffffffu);
+                ok = !errno && !*end && num <= (kind == 1 ? 0xffffu : 0xffffffffu);
                 val = num;
             }
         }
