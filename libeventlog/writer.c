@@ -36,7 +36,9 @@ typedef struct slot {
 struct elog_log_writer {
     const elog_allocator *al;
     elog_log_sink sink;
+    elog_log_patch patch;  /* NULL: hold blocks in verbatim mode */
     void *sink_ctx;
+    uint64_t fd_base;      /* open_fd: file position of output offset 0 */
     int fd;             /* open_fd / open_path */
     bool own_fd;        /* open_path: close it */
     unsigned flags;
@@ -55,7 +57,12 @@ struct elog_log_writer {
     size_t n_slots;
     size_t block_bytes, budget, total_cap;
 
-    /* verbatim mode: the block being held so its size can be fixed */
+    /* verbatim mode with patch: the open block, streamed through */
+    bool streaming;        /* a block marker was written, its block is open */
+    uint64_t block_offset; /* output offset of its marker */
+    uint32_t block_declared;
+
+    /* verbatim mode without patch: the block being held so its size can be fixed */
     uint8_t *hold;
     size_t hold_len, hold_cap;
     bool holding;
@@ -94,6 +101,23 @@ static int fd_sink(void *ctx, const uint8_t *p, size_t len)
         }
         p += n;
         len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int fd_patch(void *ctx, uint64_t off, const uint8_t *p, size_t len)
+{
+    elog_log_writer *w = ctx;
+    while (len > 0) {
+        ssize_t n = pwrite(w->fd, p, len, (off_t)(w->fd_base + off));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+        off += (uint64_t)n;
     }
     return 0;
 }
@@ -159,7 +183,7 @@ elog_status elog_log_writer_open(elog_log_writer **out, const elog_log_writer_op
                                  elog_log_sink sink, void *ctx)
 {
     *out = NULL;
-    elog_log_writer_options o = {0, 0, 0, NULL};
+    elog_log_writer_options o = {0};
     if (opt != NULL)
         o = *opt;
     if (sink == NULL)
@@ -182,6 +206,7 @@ elog_status elog_log_writer_open(elog_log_writer **out, const elog_log_writer_op
     memset(w, 0, offsetof(elog_log_writer, out));
     w->al = al;
     w->sink = sink;
+    w->patch = o.patch;
     w->sink_ctx = ctx;
     w->fd = -1;
     w->flags = o.flags;
@@ -200,6 +225,11 @@ elog_status elog_log_writer_open_fd(elog_log_writer **out, const elog_log_writer
         return s;
     (*out)->sink_ctx = *out;
     (*out)->fd = fd;
+    off_t pos = lseek(fd, 0, SEEK_CUR);
+    if (pos >= 0 && (*out)->patch == NULL) {
+        (*out)->fd_base = (uint64_t)pos;
+        (*out)->patch = fd_patch;
+    }
     return ELOG_OK;
 }
 
@@ -433,6 +463,28 @@ static elog_status put_record(elog_log_writer *w, uint16_t cap, uint16_t id, uin
 {
     size_t total = hlen + plen;
     elog_status s;
+    if ((w->flags & ELOG_LOG_WRITER_VERBATIM) && w->patch != NULL) {
+        if (id == BLOCK_MARKER_ID && total == MARKER_SIZE) {
+            w->streaming = true;
+            w->block_offset = w->offset;
+            w->block_declared = elog__rd32(pay);
+            w->remaining = (int64_t)w->block_declared - (int64_t)MARKER_SIZE;
+        } else if (w->streaming) {
+            w->remaining -= (int64_t)total;
+            if (w->remaining <= 0)
+                w->streaming = false; /* complete: nothing to correct */
+        }
+        if (total <= OUT_BUF - w->out_len) {
+            memcpy(w->out + w->out_len, head, hlen);
+            memcpy(w->out + w->out_len + hlen, pay, plen);
+            w->out_len += total;
+            w->offset += total;
+            return ELOG_OK;
+        }
+        if ((s = out_write(w, head, hlen)) != ELOG_OK)
+            return s;
+        return out_write(w, pay, plen);
+    }
     if (w->flags & ELOG_LOG_WRITER_VERBATIM) {
         if (id == BLOCK_MARKER_ID && total == MARKER_SIZE) {
             if (w->holding) {
@@ -626,6 +678,30 @@ elog_status elog_log_writer_finish(elog_log_writer *w, elog_log_writer_fix *fix)
         }
         w->holding = false;
         s = out_write(w, w->hold, w->hold_len);
+    }
+    if (s == ELOG_OK && w->streaming) {
+        uint64_t actual64 = w->offset - w->block_offset;
+        uint32_t decl = w->block_declared;
+        if (actual64 <= UINT32_MAX && decl != actual64 && decl != actual64 + 2u) {
+            uint32_t actual = (uint32_t)actual64;
+            uint8_t be[4];
+            elog__wr32(be, actual);
+            uint64_t at = w->block_offset + 10; /* the size field of the marker */
+            uint64_t buffered_from = w->offset - w->out_len;
+            if (at >= buffered_from) {
+                memcpy(w->out + (at - buffered_from), be, 4);
+            } else if ((s = out_flush(w)) == ELOG_OK) {
+                errno = 0;
+                if (w->patch(w->sink_ctx, at, be, 4) != 0) {
+                    w->io_failed = true;
+                    w->io_errno = errno != 0 ? errno : EIO;
+                    s = fail(w, ELOG_E_CALLBACK, "correcting the last block's size at byte %llu "
+                             "failed: %s", (unsigned long long)at, strerror(w->io_errno));
+                }
+            }
+            if (fix != NULL)
+                *fix = (elog_log_writer_fix){true, w->block_offset, decl, actual};
+        }
     }
     if (s == ELOG_OK)
         s = flush_all(w);

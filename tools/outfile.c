@@ -169,6 +169,32 @@ int cli_outfile_sink(void *outfile, const uint8_t *p, size_t n)
     return 0;
 }
 
+bool cli_outfile_seekable(const cli_outfile *o)
+{
+    return o->tmp != NULL && !o->gzip;
+}
+
+int cli_outfile_patch(void *outfile, uint64_t off, const uint8_t *p, size_t n)
+{
+    cli_outfile *o = outfile;
+    if (!cli_outfile_seekable(o)) {
+        errno = ESPIPE;
+        return -1;
+    }
+    while (n > 0) {
+        ssize_t w = pwrite(o->fd, p, n, (off_t)off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+        off += (uint64_t)w;
+    }
+    return 0;
+}
+
 int cli_outfile_commit(cli_outfile *o)
 {
     int rc = 0;

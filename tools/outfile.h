@@ -29,6 +29,14 @@ cli_outfile *cli_outfile_open(const char *cmd, const char *path, bool force,
 /* An elog_log_sink: appends bytes (compressing for .gz). 0, or -1 with errno. */
 int cli_outfile_sink(void *outfile, const uint8_t *p, size_t n);
 
+/* true if the output is a plain file we can correct in place (not gzip,
+ * not stdout). */
+bool cli_outfile_seekable(const cli_outfile *o);
+
+/* An elog_log_patch: overwrites bytes already written, at output offset
+ * `off` (only when seekable). 0, or -1 with errno. */
+int cli_outfile_patch(void *outfile, uint64_t off, const uint8_t *p, size_t n);
+
 /* Completes the file (gzip trailer, fsync-free close) and renames it to OUT.
  * Returns 0, or -1 after printing why (the temporary file is removed). Frees
  * the outfile either way. */

@@ -56,7 +56,9 @@ int cli_rewrite(const cli_rewrite_job *job)
     if (r.out == NULL)
         return CLI_EXIT_BAD_INPUT;
     bool verbatim = elog_filter_selects_all(job->filter);
-    elog_log_writer_options wo = {verbatim ? ELOG_LOG_WRITER_VERBATIM : 0, 0, 0, NULL};
+    elog_log_writer_options wo = {.flags = verbatim ? ELOG_LOG_WRITER_VERBATIM : 0};
+    if (cli_outfile_seekable(r.out))
+        wo.patch = cli_outfile_patch; /* stream blocks, correct the last in place */
     if (elog_log_writer_open(&r.w, &wo, cli_outfile_sink, r.out) != ELOG_OK) {
         cli_error("%s: out of memory", job->cmd);
         cli_outfile_abort(r.out);

@@ -29,11 +29,12 @@
  * (default 256 KiB, at least one maximal record plus its marker) and all of
  * them together stay within `budget_bytes` (default 4 MiB): a block is
  * written out when its buffer is full, and every pending block when the
- * budget would be exceeded. Verbatim mode holds the current block (up to
- * `block_bytes`, default 4 MiB there: GHC's blocks are 2 MiB at most by
- * default) so its size can be corrected; a longer block is written through
- * and cannot be corrected. Plus a 64 KiB output buffer and the header
- * (written through as it is declared). Nothing is allocated per event.
+ * budget would be exceeded. Verbatim mode with a patch function (a
+ * seekable fd or path) holds nothing; without one it holds the current
+ * block (up to `block_bytes`, default 4 MiB there: GHC's blocks are 2 MiB
+ * by default) so its size can be corrected; a longer block is written
+ * through and cannot be corrected. Plus a 64 KiB output buffer. Nothing is
+ * allocated per event.
  *
  * Errors: functions return elog_status. ELOG_E_USAGE for calls out of order
  * (an event before the header was complete, anything after finish);
@@ -69,11 +70,20 @@ enum {
     ELOG_LOG_WRITER_VERBATIM = 1u << 0
 };
 
+/* Optional: overwrites `len` bytes at output offset `offset` (bytes already
+ * given to the sink). Returns 0, or non-zero with errno set. With it,
+ * verbatim mode streams blocks straight through and corrects a last block's
+ * size in place instead of holding each block in memory. */
+typedef int (*elog_log_patch)(void *ctx, uint64_t offset, const uint8_t *buf, size_t len);
+
 typedef struct elog_log_writer_options {
     unsigned flags;                  /* ELOG_LOG_WRITER_* */
     size_t block_bytes;              /* 0: the default of the mode (see above) */
     size_t budget_bytes;             /* blocks mode, 0: 4 MiB */
     const elog_allocator *allocator; /* NULL: malloc/free */
+    elog_log_patch patch;            /* NULL: none (see above); called with the
+                                        sink's ctx. open_fd/open_path use pwrite(2)
+                                        when the descriptor is seekable */
 } elog_log_writer_options;
 
 /* Opens a writer over `sink` (called with `ctx`). `opt` may be NULL (the
