@@ -57,6 +57,17 @@ bool elog_filter_match(const elog_filter *f, const elog_event *ev)
     return true;
 }
 
+bool elog_filter_wants_type(const elog_filter *f, const elog_event_type *t)
+{
+    if (t->id == BLOCK_MARKER_ID)
+        return true;
+    if (f->n_types && has16(f->types, f->n_types, t->id) == f->exclude_types)
+        return false;
+    if (f->n_threads && (t->layout == NULL || f->thread_off_[t->layout->index] == 0))
+        return false;
+    return true;
+}
+
 elog_status elog_filter_begin(elog_filter *f, elog_log_writer *w, bool verbatim,
                               const elog_header *h)
 {

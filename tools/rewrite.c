@@ -34,6 +34,12 @@ static int on_event(elog_decoder *d, const elog_event *ev)
     return r->wst == ELOG_OK ? ELOG_CB_CONTINUE : ELOG_CB_ABORT;
 }
 
+static bool on_select(elog_decoder *d, const elog_event_type *t)
+{
+    rewriter *r = cli_source_ctx(d);
+    return elog_filter_wants_type(r->job->filter, t);
+}
+
 static void on_end(cli_source *src, const cli_stream_end *e)
 {
     rewriter *r = cli_source_ctx_of(src);
@@ -69,6 +75,8 @@ int cli_rewrite(const cli_rewrite_job *job)
     elog_settings_init(&settings);
     settings.on_header = on_header;
     settings.on_event = on_event;
+    if (!verbatim)
+        settings.select = on_select; /* step over types that cannot be selected */
     /* Block sizes as ghc-events reads them; bytes after the end marker are
      * not events of this log (reported below). */
     settings.options = ELOG_OPT_LENIENT_BLOCKS;

@@ -57,6 +57,12 @@ bool elog_filter_selects_all(const elog_filter *f);
 /* true if `ev` (not a block marker) is selected. Pure. */
 bool elog_filter_match(const elog_filter *f, const elog_event *ev);
 
+/* false if no event of type `t` can be selected (by the type list, or
+ * because it names no thread while threads are selected): return it from
+ * settings.select so the decoder steps over those events without decoding
+ * them. Block markers are always wanted. Pure. */
+bool elog_filter_wants_type(const elog_filter *f, const elog_event_type *t);
+
 /* Writes the header `h` to `w` (every declaration) and remembers `w` and
  * whether it is verbatim. Returns the writer's status. */
 elog_status elog_filter_begin(elog_filter *f, elog_log_writer *w, bool verbatim,

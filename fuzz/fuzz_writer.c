@@ -1,0 +1,155 @@
+/*
+ * Fuzz target for the writer: decode the input (lenient blocks, as the CLI),
+ * write it back verbatim and in the writer's own blocks (with a budget small
+ * enough to flush often, chosen by the first byte), decode both outputs and
+ * require the same events: verbatim gives the same records in the same
+ * order (block markers' sizes aside) ending clean; blocks mode gives the
+ * same events per capability and strictly consistent blocks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+#include "eventlog/writer.h"
+
+typedef struct sink {
+    uint8_t *p;
+    size_t len, cap;
+} sink;
+
+static int to_mem(void *ctx, const uint8_t *p, size_t n)
+{
+    sink *s = ctx;
+    if (s->len + n > s->cap) {
+        size_t c = s->cap ? s->cap : 4096;
+        while (c < s->len + n)
+            c *= 2;
+        uint8_t *q = realloc(s->p, c);
+        if (q == NULL)
+            return -1;
+        s->p = q;
+        s->cap = c;
+    }
+    memcpy(s->p + s->len, p, n);
+    s->len += n;
+    return 0;
+}
+
+static int patch_mem(void *ctx, uint64_t off, const uint8_t *p, size_t n)
+{
+    sink *s = ctx;
+    if (off + n > s->len)
+        abort();
+    memcpy(s->p + off, p, n);
+    return 0;
+}
+
+/* Hash of an event per capability: what must survive both modes. */
+typedef struct tally {
+    elog_log_writer *w;
+    bool writing;
+    bool failed;
+    bool skip_markers;
+    uint64_t n;
+    uint64_t h[4];         /* order-sensitive hash per cap class (cap % 4) */
+    uint64_t seq;          /* order-sensitive hash of everything */
+} tally;
+
+static void mix(tally *t, const elog_event *ev, bool with_marker_size)
+{
+    uint64_t x = fuzz_hash_bytes(ev->payload.ptr + (ev->id == 18 && !with_marker_size ? 4 : 0),
+                                 ev->payload.len - (ev->id == 18 && !with_marker_size ? 4 : 0));
+    x ^= ((uint64_t)ev->id << 48) ^ ev->time * 0x9e3779b97f4a7c15ull ^ ((uint64_t)ev->cap << 32);
+    t->seq = t->seq * 0x100000001b3ull ^ x;
+    t->h[ev->cap % 4] = t->h[ev->cap % 4] * 0x100000001b3ull ^ x;
+    t->n++;
+}
+
+static int on_header(elog_decoder *d, const elog_header *h)
+{
+    tally *t = d->data;
+    if (t->writing && elog_log_writer_header(t->w, h) != ELOG_OK)
+        t->failed = true;
+    return ELOG_CB_CONTINUE;
+}
+
+static int on_event(elog_decoder *d, const elog_event *ev)
+{
+    tally *t = d->data;
+    if (t->writing && elog_log_writer_copy(t->w, ev) != ELOG_OK)
+        t->failed = true;
+    if (!(t->skip_markers && ev->id == 18))
+        mix(t, ev, false);
+    if (ev->layout != NULL)
+        (void)fuzz_hash_fields(ev);
+    return ELOG_CB_CONTINUE;
+}
+
+static elog_end decode(const uint8_t *p, size_t n, unsigned options, tally *t)
+{
+    elog_settings s;
+    elog_settings_init(&s);
+    s.on_header = on_header;
+    s.on_event = on_event;
+    s.options = options;
+    elog_decoder d;
+    elog_decoder_init(&d, &s, t);
+    elog_execute(&d, p, n);
+    elog_end e = elog_finish(&d);
+    elog_decoder_free(&d);
+    return e;
+}
+
+static bool usable(elog_end e)
+{
+    return e.kind == ELOG_END_CLEAN || e.kind == ELOG_END_TRUNCATED_BETWEEN_EVENTS ||
+           e.kind == ELOG_END_TRUNCATED_IN_EVENT;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    unsigned mode = data[0];
+    data++;
+    size--;
+    for (int blocks = 0; blocks < 2; blocks++) {
+        sink out = {0};
+        tally in;
+        memset(&in, 0, sizeof in);
+        in.writing = true;
+        in.skip_markers = blocks;
+        elog_log_writer_options opt = {0};
+        if (!blocks) {
+            opt.flags = ELOG_LOG_WRITER_VERBATIM;
+            if (mode & 1)
+                opt.patch = patch_mem;
+        } else {
+            opt.budget_bytes = (mode & 2) ? 2 * (24 + ELOG_MAX_RECORD_SIZE) : 0;
+        }
+        if (elog_log_writer_open(&in.w, &opt, to_mem, &out) != ELOG_OK)
+            abort();
+        elog_end e = decode(data, size, ELOG_OPT_LENIENT_BLOCKS, &in);
+        if (in.failed)
+            abort(); /* every decoded record is writable */
+        if (usable(e)) {
+            if (elog_log_writer_finish(in.w, NULL) != ELOG_OK)
+                abort();
+            tally back;
+            memset(&back, 0, sizeof back);
+            back.skip_markers = blocks;
+            /* verbatim: the input's block structure, read the same lenient
+             * way; blocks: the writer's own blocks must be consistent */
+            elog_end e2 = decode(out.p, out.len, blocks ? 0 : ELOG_OPT_LENIENT_BLOCKS, &back);
+            if (e2.kind != ELOG_END_CLEAN || back.n != in.n)
+                abort();
+            if (!blocks && back.seq != in.seq)
+                abort();
+            if (blocks && memcmp(back.h, in.h, sizeof in.h) != 0)
+                abort();
+        }
+        elog_log_writer_free(in.w);
+        free(out.p);
+    }
+    return 0;
+}
