@@ -651,7 +651,12 @@ def case_sort_oracle():
     rng = random.Random(20261126)
     ways = {"whole": {"ELOG_SHOW_SPLIT_MIN": "18446744073709551615"},
             "halves": {"ELOG_SHOW_SPLIT_MIN": "0"},
-            "pread": {"ELOG_SHOW_SPLIT_MIN": "0", "ELOG_SHOW_NO_MAP": "1"}}
+            "pread": {"ELOG_SHOW_SPLIT_MIN": "0", "ELOG_SHOW_NO_MAP": "1"},
+            # merges in passes of fan-in 2 and 3 through temporary files,
+            # unsorted ranges sorted in chunks of ~1500 records
+            "passes": {"ELOG_SHOW_MAX_RUNS": "2", "ELOG_SHOW_MERGE_BUDGET": "100000"},
+            "passes-halves": {"ELOG_SHOW_SPLIT_MIN": "0", "ELOG_SHOW_MAX_RUNS": "3",
+                              "ELOG_SHOW_MERGE_BUDGET": "100000"}}
     logs = runs = 0
     for path in files:
         parts = split_records(read(path))
