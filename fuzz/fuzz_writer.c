@@ -6,6 +6,7 @@
  * order (block markers' sizes aside) ending clean; blocks mode gives the
  * same events per capability and strictly consistent blocks.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,16 +69,21 @@ static void mix(tally *t, const elog_event *ev, bool with_marker_size)
 static int on_header(elog_decoder *d, const elog_header *h)
 {
     tally *t = d->data;
-    if (t->writing && elog_log_writer_header(t->w, h) != ELOG_OK)
+    if (t->writing && elog_log_writer_header(t->w, h) != ELOG_OK) {
+        fprintf(stderr, "header: %s\n", elog_log_writer_error_reason(t->w));
         t->failed = true;
+    }
     return ELOG_CB_CONTINUE;
 }
 
 static int on_event(elog_decoder *d, const elog_event *ev)
 {
     tally *t = d->data;
-    if (t->writing && elog_log_writer_copy(t->w, ev) != ELOG_OK)
+    if (t->writing && !t->failed && elog_log_writer_copy(t->w, ev) != ELOG_OK) {
+        fprintf(stderr, "event at %llu: %s\n", (unsigned long long)ev->offset,
+                elog_log_writer_error_reason(t->w));
         t->failed = true;
+    }
     if (!(t->skip_markers && ev->id == 18))
         mix(t, ev, false);
     if (ev->layout != NULL)
@@ -141,8 +147,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             /* verbatim: the input's block structure, read the same lenient
              * way; blocks: the writer's own blocks must be consistent */
             elog_end e2 = decode(out.p, out.len, blocks ? 0 : ELOG_OPT_LENIENT_BLOCKS, &back);
-            if (e2.kind != ELOG_END_CLEAN || back.n != in.n)
+            if (e2.kind != ELOG_END_CLEAN || back.n != in.n) {
+                fprintf(stderr, "mode %d: rewritten log ends %s (%s) after %llu events, %llu in\n",
+                        blocks, elog_end_kind_name(e2.kind), elog_status_name(e2.status),
+                        (unsigned long long)back.n, (unsigned long long)in.n);
                 abort();
+            }
             if (!blocks && back.seq != in.seq)
                 abort();
             if (blocks && memcmp(back.h, in.h, sizeof in.h) != 0)

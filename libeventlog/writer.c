@@ -270,8 +270,8 @@ elog_status elog_log_writer_declare(elog_log_writer *w, uint16_t id, uint16_t si
     elog_status s = begin_header(w);
     if (s != ELOG_OK)
         return s;
-    if (id == 0xffffu)
-        return fail(w, ELOG_E_BAD_HEADER, "event type id 65535 is the end-of-data marker");
+    /* id 65535 can be declared (the decoder keeps such a declaration; no
+     * event can have it): copied like any other. */
     if (description.len > UINT32_MAX)
         return fail(w, ELOG_E_BAD_HEADER, "description too long");
     if (id >= w->by_id_len) {
