@@ -52,6 +52,9 @@ static void usage(FILE *f)
         "  repair SOURCE -o OUT  Make a complete eventlog of one cut short: drop the\n"
         "                      partial last event, fix the last block, add the end\n"
         "                      marker ('" CLI_NAME " repair --help').\n"
+        "  merge A B [C ...] -o OUT  Merge eventlogs in time order, shifting the\n"
+        "                      capabilities, capsets and threads of each later one\n"
+        "                      ('" CLI_NAME " merge --help').\n"
         "  help                Print this help.\n"
         "\n"
         "Options:\n"
@@ -183,6 +186,10 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "repair") == 0) {
         signal(SIGPIPE, SIG_IGN);
         return cmd_repair(argc - 1, argv + 1);
+    }
+    if (argc >= 2 && strcmp(argv[1], "merge") == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        return cmd_merge(argc - 1, argv + 1);
     }
 
     static const struct option longopts[] = {

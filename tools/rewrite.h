@@ -25,6 +25,8 @@ int cli_rewrite(const cli_rewrite_job *job);
 /* `eventlog filter ...` and `eventlog repair ...` (argv[0] is the command). */
 int cmd_filter(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
+/* `eventlog merge ...` (merge.c). */
+int cmd_merge(int argc, char **argv);
 
 /* Parses a time: integer nanoseconds, or a decimal number with a unit s, ms,
  * us, ns ("1.5s", "200ms"). false if malformed or out of range. */

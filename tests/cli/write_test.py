@@ -357,7 +357,106 @@ def case_write_safety():
         check(p.returncode == 2 and not os.path.exists(out), "usage error expected: %s" % args)
 
 
+SHIFT_KINDS = {"thread": 0, "spark_thread": 0, "cap": 1, "new_cap": 1, "other_cap": 1,
+               "victim_cap": 1, "capset": 2, "heap_capset": 2}
+INT_SIZES = {"u8": 1, "u16": 2, "u32": 4, "u64": 8}
+
+
+def shift_table():
+    """{(id, size or None): [(payload offset, size, kind)]} from catalogue.txt."""
+    out = {}
+    with open(os.path.join(ROOT, "libeventlog", "catalogue.txt"), encoding="utf-8") as f:
+        for line in f:
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            words = line.split("|")[0].split()
+            tid, size = int(words[0]), None if words[2] == "var" else int(words[2])
+            if tid == 18:
+                continue
+            off, fields = 0, []
+            for spec in words[3:]:
+                if "=" in spec:
+                    continue
+                name, kind = spec.lstrip("?").split(":")
+                if kind not in INT_SIZES or spec.startswith("?"):
+                    break
+                if name in SHIFT_KINDS and INT_SIZES[kind] in (2, 4):
+                    fields.append((off, INT_SIZES[kind], SHIFT_KINDS[name]))
+                off += INT_SIZES[kind]
+            out[(tid, size)] = fields
+    return out
+
+
+def case_merge():
+    """Logs with different capability and thread counts merged: every event
+    of every input is in OUT with its capability, capset and thread fields
+    shifted past the earlier inputs' (computed here from the catalogue), the
+    whole union of the headers is declared, ghc-events reads OUT and lists
+    every event; an id declared differently is an error naming it, no OUT."""
+    table = shift_table()
+    names = [os.path.join(ROOT, "corpus", "ghc-9.0.2", n) for n in
+             ("threaded-N2.eventlog", "nonthreaded.eventlog", "threaded-N2-la.eventlog")]
+    for inputs in (names[:2], names, [names[1], names[0]]):
+        used, want = [0, 0, 0], []
+        for path in inputs:
+            sizes, recs, _ = parse(read(path))
+            mx, evs = [0, 0, 0], []
+            for (tid, time, cap, payload, _) in recs:
+                if tid == 18:
+                    continue
+                decl = sizes[tid]
+                key = (tid, None if decl == 0xffff else decl)
+                fields = table.get(key, [])
+                pl = bytearray(payload)
+                if cap is not None:
+                    mx[1] = max(mx[1], cap + 1)
+                for (off, size, kind) in fields:
+                    if off + size > len(pl):
+                        continue
+                    fmt = ">H" if size == 2 else ">I"
+                    (v,) = struct.unpack_from(fmt, pl, off)
+                    if kind == 1 and size == 2 and v == 0xffff:
+                        continue
+                    mx[kind] = max(mx[kind], v if kind == 0 else v + 1)
+                    struct.pack_into(fmt, pl, off, v + used[kind])
+                evs.append((tid, time, None if cap is None else cap + used[1], bytes(pl)))
+            want += evs
+            used = [used[i] + mx[i] for i in range(3)]
+        out = os.path.join(TMP, "merged.eventlog")
+        p = run([EXE, "merge"] + inputs + ["-o", out, "--force"])
+        check(p.returncode == 0, "merge %s: exit %d %s" % (inputs, p.returncode, p.stderr))
+        _, orecs, complete = parse(read(out))
+        check(complete, "merge: OUT has no end marker")
+        got = events(orecs)
+        key = lambda e: (e[1], e[0], -1 if e[2] is None else e[2], e[3])
+        check(sorted(got, key=key) == sorted(want, key=key),
+              "merge %s: %d events, %d expected (or fields not shifted as expected)"
+              % ([os.path.basename(i) for i in inputs], len(got), len(want)))
+        show_stream_ok(out)
+        lines = ghc_events_lines(out)
+        if os.path.exists(GHC_EVENTS):
+            check(lines is not None and len(lines) == len(want),
+                  "ghc-events cannot read the merged log or lists another count")
+            times = [int(l.split(":")[0]) for l in lines]
+            check(times == sorted(times), "ghc-events: merged log not in time order")
+    # a conflicting declaration
+    data = bytearray(read(names[0]))
+    i = data.index(b"Create thread")
+    data[i:i + 13] = b"Create threaD"
+    other = os.path.join(TMP, "other.eventlog")
+    with open(other, "wb") as f:
+        f.write(bytes(data))
+    out = os.path.join(TMP, "conflict.eventlog")
+    p = run([EXE, "merge", names[1], other, "-o", out])
+    check(p.returncode == 1 and b"event type 0" in p.stderr and not os.path.exists(out),
+          "merge of conflicting headers: exit %d %s" % (p.returncode, p.stderr))
+    # OUT may not be an input
+    p = run([EXE, "merge", names[0], names[1], "-o", names[1], "--force"])
+    check(p.returncode == 1 and b"is the input" in p.stderr, "merge onto an input")
+
+
 CASES = {
+    "merge": case_merge,
     "filter-identity": case_filter_identity,
     "filter-select": case_filter_select,
     "repair": case_repair,
