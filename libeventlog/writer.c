@@ -331,6 +331,20 @@ elog_status elog_log_writer_begin_data(elog_log_writer *w)
     elog_status s = begin_header(w);
     if (s != ELOG_OK)
         return s;
+    if (!(w->flags & ELOG_LOG_WRITER_VERBATIM)) {
+        /* Blocks mode writes block markers: they must be declared. */
+        uint32_t d = BLOCK_MARKER_ID < w->by_id_len ? w->by_id[BLOCK_MARKER_ID] : 0;
+        if (d == 0) {
+            static const char desc[] = "Block marker";
+            s = elog_log_writer_declare(w, BLOCK_MARKER_ID, MARKER_SIZE - 10,
+                                        (elog_slice){(const uint8_t *)desc, sizeof desc - 1});
+            if (s != ELOG_OK)
+                return s;
+        } else if (d - 1 != MARKER_SIZE - 10) {
+            return fail(w, ELOG_E_BAD_HEADER, "block markers (id 18) are declared with %u bytes, "
+                        "not 14: such a log can only be copied in verbatim mode", d - 1);
+        }
+    }
     if ((s = out_write(w, "hetehdredatb", 12)) != ELOG_OK)
         return s;
     w->state = ST_DATA;
@@ -559,30 +573,44 @@ static elog_status data_state(elog_log_writer *w)
                 "(call elog_log_writer_begin_data)" : "an event after finish");
 }
 
-elog_status elog_log_writer_copy(elog_log_writer *w, const elog_event *ev)
+static elog_status append(elog_log_writer *w, uint16_t cap, uint16_t id, uint64_t time,
+                          const uint8_t *payload, size_t len, uint64_t in_offset, bool has_offset)
 {
     elog_status s = data_state(w);
     if (s != ELOG_OK)
         return s;
-    uint32_t d = declared(w, ev->id);
+    char where[48] = "";
+    if (has_offset)
+        snprintf(where, sizeof where, " (at input offset %llu)", (unsigned long long)in_offset);
+    uint32_t d = declared(w, id);
     if (d == 0)
-        return fail(w, ELOG_E_UNDECLARED, "event type %u (at input offset %llu) is not declared in "
-                    "the output's header", ev->id, (unsigned long long)ev->offset);
+        return fail(w, ELOG_E_UNDECLARED, "event type %u%s is not declared in the output's header",
+                    id, where);
     uint8_t head[12];
-    elog__wr16(head, ev->id);
-    elog__wr64(head + 2, ev->time);
+    elog__wr16(head, id);
+    elog__wr64(head + 2, time);
     size_t hlen = 10;
     if (d - 1 == ELOG_VARIABLE_SIZE) {
-        if (ev->payload.len > 0xffffu)
-            return fail(w, ELOG_E_BAD_EVENT, "a payload of %zu bytes (more than 65535)", ev->payload.len);
-        elog__wr16(head + 10, (uint16_t)ev->payload.len);
+        if (len > 0xffffu)
+            return fail(w, ELOG_E_BAD_EVENT, "a payload of %zu bytes%s (more than 65535)", len, where);
+        elog__wr16(head + 10, (uint16_t)len);
         hlen = 12;
-    } else if (ev->payload.len != d - 1) {
-        return fail(w, ELOG_E_BAD_EVENT, "event type %u (at input offset %llu) has %zu payload "
-                    "bytes but the output's header declares %u", ev->id,
-                    (unsigned long long)ev->offset, ev->payload.len, d - 1);
+    } else if (len != d - 1) {
+        return fail(w, ELOG_E_BAD_EVENT, "event type %u%s has %zu payload bytes but the output's "
+                    "header declares %u", id, where, len, d - 1);
     }
-    return put_record(w, ev->cap, ev->id, ev->time, head, hlen, ev->payload.ptr, ev->payload.len);
+    return put_record(w, cap, id, time, head, hlen, payload, len);
+}
+
+elog_status elog_log_writer_copy(elog_log_writer *w, const elog_event *ev)
+{
+    return append(w, ev->cap, ev->id, ev->time, ev->payload.ptr, ev->payload.len, ev->offset, true);
+}
+
+elog_status elog_log_writer_raw(elog_log_writer *w, uint16_t cap, uint16_t id, uint64_t time,
+                                const void *payload, size_t len)
+{
+    return append(w, cap, id, time, payload, len, 0, false);
 }
 
 elog_status elog_log_writer_record(elog_log_writer *w, uint16_t cap, const void *rec, size_t len)

@@ -124,7 +124,10 @@ elog_status elog_log_writer_declare_known(elog_log_writer *w, uint16_t id);
 elog_status elog_log_writer_declare_catalogue(elog_log_writer *w);
 
 /* Ends the header (writes the end of the type table and the data begin
- * marker). Events may follow. */
+ * marker). Events may follow. In blocks mode the header must declare block
+ * markers (id 18) with their 14 bytes: if it does not declare id 18 at all,
+ * it is declared here ("Block marker"); declared with another size, this
+ * returns ELOG_E_BAD_HEADER (write such a log in verbatim mode). */
 elog_status elog_log_writer_begin_data(elog_log_writer *w);
 
 /* Appends a decoded event: id, time, the length prefix for a type declared
@@ -133,6 +136,12 @@ elog_status elog_log_writer_begin_data(elog_log_writer *w);
  * or a variable size. Block markers (id 18) are dropped in blocks mode,
  * written in verbatim mode. `ev` is only read during the call. */
 elog_status elog_log_writer_copy(elog_log_writer *w, const elog_event *ev);
+
+/* Appends an event given by its parts: id, time and raw payload (`len`
+ * bytes at `payload`, copied), in the block of `cap`. Checked against the
+ * header as elog_log_writer_copy(). */
+elog_status elog_log_writer_raw(elog_log_writer *w, uint16_t cap, uint16_t id, uint64_t time,
+                                const void *payload, size_t len);
 
 /* Appends one raw record, `len` bytes at `rec` (id, time, [length], payload:
  * FORMAT.md §4.1), in the block of `cap` (ELOG_NO_CAP: the global block).
