@@ -748,6 +748,11 @@ elog_status elog_log_writer_finish(elog_log_writer *w, elog_log_writer_fix *fix)
     return s;
 }
 
+elog_status elog_log_writer_flush(elog_log_writer *w)
+{
+    return out_flush(w);
+}
+
 uint64_t elog_log_writer_offset(const elog_log_writer *w)
 {
     return w->offset;

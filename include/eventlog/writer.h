@@ -164,6 +164,11 @@ elog_status elog_log_writer_event(elog_log_writer *w, uint16_t cap, uint16_t id,
  * keeps the input's order of blocks. */
 elog_status elog_log_writer_end_block(elog_log_writer *w, uint16_t cap);
 
+/* Hands the buffered output to the sink now (pending blocks stay pending):
+ * for a live reader, or to take a header alone. Returns the writer's
+ * status (ELOG_E_CALLBACK if the output failed). */
+elog_status elog_log_writer_flush(elog_log_writer *w);
+
 /* What finish did to the last block in verbatim mode (for a repair report). */
 typedef struct elog_log_writer_fix {
     bool fixed;                /* the last block's size was corrected */
