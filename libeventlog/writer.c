@@ -37,6 +37,8 @@ struct elog_log_writer {
     const elog_allocator *al;
     elog_log_sink sink;
     elog_log_patch patch;  /* NULL: hold blocks in verbatim mode */
+    elog_log_truncate truncate;
+    bool bytes_mode;       /* pass-through copy (elog_log_writer_bytes) */
     void *sink_ctx;
     uint64_t fd_base;      /* open_fd: file position of output offset 0 */
     int fd;             /* open_fd / open_path */
@@ -120,6 +122,18 @@ static int fd_patch(void *ctx, uint64_t off, const uint8_t *p, size_t len)
         off += (uint64_t)n;
     }
     return 0;
+}
+
+static int fd_truncate(void *ctx, uint64_t size)
+{
+    elog_log_writer *w = ctx;
+    int r;
+    do {
+        r = ftruncate(w->fd, (off_t)(w->fd_base + size));
+    } while (r != 0 && errno == EINTR);
+    if (r == 0 && lseek(w->fd, (off_t)(w->fd_base + size), SEEK_SET) < 0)
+        return -1;
+    return r;
 }
 
 static elog_status sink_call(elog_log_writer *w, const uint8_t *p, size_t len)
@@ -207,6 +221,7 @@ elog_status elog_log_writer_open(elog_log_writer **out, const elog_log_writer_op
     w->al = al;
     w->sink = sink;
     w->patch = o.patch;
+    w->truncate = o.truncate;
     w->sink_ctx = ctx;
     w->fd = -1;
     w->flags = o.flags;
@@ -229,6 +244,8 @@ elog_status elog_log_writer_open_fd(elog_log_writer **out, const elog_log_writer
     if (pos >= 0 && (*out)->patch == NULL) {
         (*out)->fd_base = (uint64_t)pos;
         (*out)->patch = fd_patch;
+        if ((*out)->truncate == NULL)
+            (*out)->truncate = fd_truncate;
     }
     return ELOG_OK;
 }
@@ -604,6 +621,17 @@ static elog_status append(elog_log_writer *w, uint16_t cap, uint16_t id, uint64_
 
 elog_status elog_log_writer_copy(elog_log_writer *w, const elog_event *ev)
 {
+    if (w->bytes_mode) {
+        /* The bytes are already out: only note where the last block began. */
+        if (w->state != ST_DATA)
+            return fail(w, ELOG_E_USAGE, "an event after finish");
+        if (ev->id == BLOCK_MARKER_ID && ev->payload.len == MARKER_SIZE - 10) {
+            w->streaming = true;
+            w->block_offset = ev->offset;
+            w->block_declared = elog__rd32(ev->payload.ptr);
+        }
+        return ELOG_OK;
+    }
     return append(w, ev->cap, ev->id, ev->time, ev->payload.ptr, ev->payload.len, ev->offset, true);
 }
 
@@ -733,6 +761,78 @@ elog_status elog_log_writer_finish(elog_log_writer *w, elog_log_writer_fix *fix)
     }
     if (s == ELOG_OK)
         s = flush_all(w);
+    if (s == ELOG_OK)
+        s = out_write(w, "\xff\xff", 2);
+    if (s == ELOG_OK)
+        s = out_flush(w);
+    if (w->own_fd) {
+        w->own_fd = false;
+        if (close(w->fd) != 0 && s == ELOG_OK) {
+            w->io_failed = true;
+            w->io_errno = errno;
+            s = fail(w, ELOG_E_CALLBACK, "closing the output failed: %s", strerror(errno));
+        }
+    }
+    return s;
+}
+
+elog_status elog_log_writer_bytes(elog_log_writer *w, const void *p, size_t n)
+{
+    if (!w->bytes_mode) {
+        if (!(w->flags & ELOG_LOG_WRITER_VERBATIM) || w->patch == NULL || w->truncate == NULL ||
+            w->header_begun || w->state != ST_HEADER)
+            return fail(w, ELOG_E_USAGE, "a pass-through copy needs a verbatim writer with patch "
+                        "and truncate functions, before anything else was written");
+        w->bytes_mode = true;
+        w->state = ST_DATA;
+    }
+    if (w->state != ST_DATA)
+        return fail(w, ELOG_E_USAGE, "bytes after finish");
+    return out_write(w, p, n);
+}
+
+elog_status elog_log_writer_finish_bytes(elog_log_writer *w, uint64_t valid_end,
+                                         elog_log_writer_fix *fix)
+{
+    if (fix != NULL)
+        memset(fix, 0, sizeof *fix);
+    if (!w->bytes_mode || w->state != ST_DATA)
+        return fail(w, ELOG_E_USAGE, "finish_bytes without a pass-through copy");
+    if (valid_end > w->offset)
+        return fail(w, ELOG_E_USAGE, "the end (%llu) is past the bytes given (%llu)",
+                    (unsigned long long)valid_end, (unsigned long long)w->offset);
+    w->state = ST_DONE;
+    elog_status s = out_flush(w);
+    if (s == ELOG_OK && valid_end < w->offset) {
+        errno = 0;
+        if (w->truncate(w->sink_ctx, valid_end) != 0) {
+            w->io_failed = true;
+            w->io_errno = errno != 0 ? errno : EIO;
+            s = fail(w, ELOG_E_CALLBACK, "cutting the output at byte %llu failed: %s",
+                     (unsigned long long)valid_end, strerror(w->io_errno));
+        }
+        w->offset = valid_end;
+    }
+    if (s == ELOG_OK && w->streaming && valid_end > w->block_offset &&
+        valid_end - w->block_offset <= UINT32_MAX) {
+        /* Only a cut shortens the last block: one still declaring more than
+         * it holds (other than GHC >= 9's 2 bytes for the end marker). */
+        uint32_t actual = (uint32_t)(valid_end - w->block_offset);
+        uint32_t decl = w->block_declared;
+        if (actual < decl && actual + 2u != decl) {
+            uint8_t be[4];
+            elog__wr32(be, actual);
+            errno = 0;
+            if (w->patch(w->sink_ctx, w->block_offset + 10, be, 4) != 0) {
+                w->io_failed = true;
+                w->io_errno = errno != 0 ? errno : EIO;
+                s = fail(w, ELOG_E_CALLBACK, "correcting the last block's size failed: %s",
+                         strerror(w->io_errno));
+            } else if (fix != NULL) {
+                *fix = (elog_log_writer_fix){true, w->block_offset, decl, actual};
+            }
+        }
+    }
     if (s == ELOG_OK)
         s = out_write(w, "\xff\xff", 2);
     if (s == ELOG_OK)

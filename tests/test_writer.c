@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -358,6 +359,82 @@ static void test_cut(void **state)
     free(in);
 }
 
+/* The pass-through copy (bytes as they come, block markers noted) gives the
+ * same file as copying every record, for cuts at many points. */
+static int note_marker(elog_decoder *d, const elog_event *ev)
+{
+    copier *c = d->data;
+    c->st = elog_log_writer_copy(c->w, ev);
+    return c->st == ELOG_OK ? ELOG_CB_CONTINUE : ELOG_CB_ABORT;
+}
+
+static bool markers_only(elog_decoder *d, const elog_event_type *t)
+{
+    (void)d;
+    return t->id == 18;
+}
+
+static void test_pass_through(void **state)
+{
+    (void)state;
+    const char *names[] = {"hello-ghc-8.2.2.eventlog", "ghc-9.2-events.eventlog"};
+    char tmpl[] = "/tmp/elog-writer-XXXXXX";
+    int fd = mkstemp(tmpl);
+    assert_true(fd >= 0);
+    close(fd);
+    size_t fixed = 0, runs = 0;
+    for (size_t k = 0; k < 2; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dirs[0], names[k]);
+        size_t len;
+        uint8_t *in = read_file(path, &len);
+        assert_non_null(in);
+        for (size_t cut = len; cut > 1000; cut = cut * 9 / 10) {
+            elog_log_writer_options opt = {.flags = ELOG_LOG_WRITER_VERBATIM};
+            buf want = {0};
+            elog_end e1 = copy_log(in, cut, &opt, &want, NULL);
+            copier c = {NULL, ELOG_OK};
+            assert_int_equal(elog_log_writer_open_path(&c.w, &opt, tmpl), ELOG_OK);
+            elog_settings s;
+            elog_settings_init(&s);
+            s.on_event = note_marker;
+            s.select = markers_only;
+            s.options = ELOG_OPT_LENIENT_BLOCKS;
+            elog_decoder d;
+            elog_decoder_init(&d, &s, &c);
+            for (size_t at = 0; at < cut; at += 1000) {
+                size_t n = cut - at < 1000 ? cut - at : 1000;
+                assert_int_equal(elog_log_writer_bytes(c.w, in + at, n), ELOG_OK);
+                elog_execute(&d, in + at, n);
+            }
+            elog_end e2 = elog_finish(&d);
+            assert_int_equal(e1.kind, e2.kind);
+            assert_int_equal(c.st, ELOG_OK);
+            if (e2.kind == ELOG_END_TRUNCATED_IN_HEADER) { /* nothing to write: smaller cuts neither */
+                elog_log_writer_free(c.w);
+                elog_decoder_free(&d);
+                free(want.p);
+                break;
+            }
+            elog_log_writer_fix fix;
+            assert_int_equal(elog_log_writer_finish_bytes(c.w, e2.offset, &fix), ELOG_OK);
+            fixed += fix.fixed;
+            elog_log_writer_free(c.w);
+            elog_decoder_free(&d);
+            size_t glen;
+            uint8_t *got = read_file(tmpl, &glen);
+            if (glen != want.len || memcmp(got, want.p, glen) != 0)
+                fail_msg("%s cut at %zu: pass-through differs from the record copy", path, cut);
+            free(got);
+            free(want.p);
+            runs++;
+        }
+        free(in);
+    }
+    unlink(tmpl);
+    assert_true(runs >= 20 && fixed >= 5);
+}
+
 /* ------------------------------------------------------------ typed events */
 
 typedef struct typed_check {
@@ -493,6 +570,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_blocks_small_budget),
         cmocka_unit_test(test_cut),
+        cmocka_unit_test(test_pass_through),
         cmocka_unit_test(test_typed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

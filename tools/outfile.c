@@ -195,6 +195,22 @@ int cli_outfile_patch(void *outfile, uint64_t off, const uint8_t *p, size_t n)
     return 0;
 }
 
+int cli_outfile_truncate(void *outfile, uint64_t size)
+{
+    cli_outfile *o = outfile;
+    if (!cli_outfile_seekable(o)) {
+        errno = ESPIPE;
+        return -1;
+    }
+    int r;
+    do {
+        r = ftruncate(o->fd, (off_t)size);
+    } while (r != 0 && errno == EINTR);
+    if (r == 0 && lseek(o->fd, (off_t)size, SEEK_SET) < 0)
+        return -1;
+    return r;
+}
+
 int cli_outfile_commit(cli_outfile *o)
 {
     int rc = 0;

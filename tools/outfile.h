@@ -37,6 +37,9 @@ bool cli_outfile_seekable(const cli_outfile *o);
  * `off` (only when seekable). 0, or -1 with errno. */
 int cli_outfile_patch(void *outfile, uint64_t off, const uint8_t *p, size_t n);
 
+/* An elog_log_truncate: cuts the output (only when seekable). 0, or -1. */
+int cli_outfile_truncate(void *outfile, uint64_t size);
+
 /* Completes the file (gzip trailer, fsync-free close) and renames it to OUT.
  * Returns 0, or -1 after printing why (the temporary file is removed). Frees
  * the outfile either way. */

@@ -13,6 +13,7 @@
 
 typedef struct rewriter {
     const cli_rewrite_job *job;
+    bool pass_through;      /* bytes copied as they come (elog_log_writer_bytes) */
     cli_outfile *out;
     elog_log_writer *w;
     elog_status wst;        /* the writer's first error */
@@ -37,7 +38,25 @@ static int on_event(elog_decoder *d, const elog_event *ev)
 static bool on_select(elog_decoder *d, const elog_event_type *t)
 {
     rewriter *r = cli_source_ctx(d);
+    if (r->pass_through)
+        return t->id == 18; /* the others are only framed */
     return elog_filter_wants_type(r->job->filter, t);
+}
+
+/* Pass-through: the stream's bytes go out as they come; the decoder only
+ * frames them and reports the block markers (for the last block's size). */
+static int on_bytes(cli_source *src, const uint8_t *p, size_t n)
+{
+    rewriter *r = cli_source_ctx_of(src);
+    r->wst = elog_log_writer_bytes(r->w, p, n);
+    return r->wst == ELOG_OK ? 0 : -1;
+}
+
+static int on_marker(elog_decoder *d, const elog_event *ev)
+{
+    rewriter *r = cli_source_ctx(d);
+    r->wst = elog_log_writer_copy(r->w, ev);
+    return r->wst == ELOG_OK ? ELOG_CB_CONTINUE : ELOG_CB_ABORT;
 }
 
 static void on_end(cli_source *src, const cli_stream_end *e)
@@ -63,8 +82,11 @@ int cli_rewrite(const cli_rewrite_job *job)
         return CLI_EXIT_BAD_INPUT;
     bool verbatim = elog_filter_selects_all(job->filter);
     elog_log_writer_options wo = {.flags = verbatim ? ELOG_LOG_WRITER_VERBATIM : 0};
-    if (cli_outfile_seekable(r.out))
+    if (cli_outfile_seekable(r.out)) {
         wo.patch = cli_outfile_patch; /* stream blocks, correct the last in place */
+        wo.truncate = cli_outfile_truncate;
+        r.pass_through = verbatim;    /* and copy a whole log as bytes */
+    }
     if (elog_log_writer_open(&r.w, &wo, cli_outfile_sink, r.out) != ELOG_OK) {
         cli_error("%s: out of memory", job->cmd);
         cli_outfile_abort(r.out);
@@ -73,16 +95,21 @@ int cli_rewrite(const cli_rewrite_job *job)
 
     elog_settings settings;
     elog_settings_init(&settings);
-    settings.on_header = on_header;
-    settings.on_event = on_event;
-    if (!verbatim)
-        settings.select = on_select; /* step over types that cannot be selected */
+    if (r.pass_through) {
+        settings.on_event = on_marker;
+        settings.select = on_select;
+    } else {
+        settings.on_header = on_header;
+        settings.on_event = on_event;
+        if (!verbatim)
+            settings.select = on_select; /* step over types that cannot be selected */
+    }
     /* Block sizes as ghc-events reads them; bytes after the end marker are
      * not events of this log (reported below). */
     settings.options = ELOG_OPT_LENIENT_BLOCKS;
     cli_source_config cfg = {
         .settings = &settings,
-        .hooks = { .on_end = on_end },
+        .hooks = { .on_end = on_end, .on_bytes = r.pass_through ? on_bytes : NULL },
         .ctx = &r,
         .interruptible = false,
     };
@@ -105,7 +132,9 @@ int cli_rewrite(const cli_rewrite_job *job)
         goto fail;
     }
     elog_log_writer_fix fix;
-    if (elog_log_writer_finish(r.w, &fix) != ELOG_OK) {
+    elog_status fst = r.pass_through ? elog_log_writer_finish_bytes(r.w, end->offset, &fix)
+                                     : elog_log_writer_finish(r.w, &fix);
+    if (fst != ELOG_OK) {
         cli_error("%s: %s: %s", job->cmd, cli_outfile_name(r.out), elog_log_writer_error_reason(r.w));
         goto fail;
     }
@@ -154,7 +183,7 @@ int cli_rewrite(const cli_rewrite_job *job)
             cli_note("repair: appended the end-of-data marker at offset %llu; %s: %llu bytes, "
                      "%llu events", (unsigned long long)(written - 2), out_copy,
                      (unsigned long long)written,
-                     (unsigned long long)elog_filter_kept(job->filter));
+                     (unsigned long long)(r.pass_through ? end->events : elog_filter_kept(job->filter)));
     } else if (end->kind != ELOG_END_CLEAN) {
         rc = cli_report_end(name, d, end, elog_get_header(d), job->strict);
     }

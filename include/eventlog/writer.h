@@ -76,6 +76,11 @@ enum {
  * size in place instead of holding each block in memory. */
 typedef int (*elog_log_patch)(void *ctx, uint64_t offset, const uint8_t *buf, size_t len);
 
+/* Optional: cuts the output to its first `size` bytes; later output goes
+ * on from there. Returns 0, or non-zero with errno set. Needed by the
+ * pass-through copy below. */
+typedef int (*elog_log_truncate)(void *ctx, uint64_t size);
+
 typedef struct elog_log_writer_options {
     unsigned flags;                  /* ELOG_LOG_WRITER_* */
     size_t block_bytes;              /* 0: the default of the mode (see above) */
@@ -84,6 +89,8 @@ typedef struct elog_log_writer_options {
     elog_log_patch patch;            /* NULL: none (see above); called with the
                                         sink's ctx. open_fd/open_path use pwrite(2)
                                         when the descriptor is seekable */
+    elog_log_truncate truncate;      /* NULL: none; open_fd/open_path use
+                                        ftruncate(2) when seekable */
 } elog_log_writer_options;
 
 /* Opens a writer over `sink` (called with `ctx`). `opt` may be NULL (the
@@ -181,6 +188,25 @@ typedef struct elog_log_writer_fix {
  * end-of-data marker, and flushes; closes a path's file. `fix` (may be NULL)
  * receives what was corrected. After it only free is allowed. */
 elog_status elog_log_writer_finish(elog_log_writer *w, elog_log_writer_fix *fix);
+
+/* Pass-through copy, the fast way to copy a whole log (verbatim mode with
+ * a patch and a truncate function, e.g. a regular file): instead of a
+ * header and events, give the input stream's bytes as they come, header
+ * included (any chunking), and elog_log_writer_copy() each block marker the
+ * decoder delivers (other events may be stepped over with settings.select:
+ * the decoder only frames them). Then elog_log_writer_finish_bytes() with
+ * the offset where the complete records end (elog_end.offset of a clean,
+ * truncated-between-events or truncated-in-event end): the output is cut
+ * there, the last block's size corrected if the cut shortened it, and the
+ * end marker appended. Output offsets equal input offsets throughout.
+ * Returns ELOG_E_USAGE if the writer cannot do this (not verbatim, no
+ * patch or truncate function, a header already written). */
+elog_status elog_log_writer_bytes(elog_log_writer *w, const void *p, size_t n);
+
+/* Ends a pass-through copy at stream offset `valid_end` (see above); `fix`
+ * as for elog_log_writer_finish. */
+elog_status elog_log_writer_finish_bytes(elog_log_writer *w, uint64_t valid_end,
+                                         elog_log_writer_fix *fix);
 
 /* Bytes handed to the sink so far (plus what is buffered). Safe any time. */
 uint64_t elog_log_writer_offset(const elog_log_writer *w);
