@@ -59,8 +59,9 @@ typedef struct tally {
 
 static void mix(tally *t, const elog_event *ev, bool with_marker_size)
 {
-    uint64_t x = fuzz_hash_bytes(ev->payload.ptr + (ev->id == 18 && !with_marker_size ? 4 : 0),
-                                 ev->payload.len - (ev->id == 18 && !with_marker_size ? 4 : 0));
+    /* a block marker's size may be corrected: hash the rest */
+    size_t skip = ev->id == 18 && !with_marker_size && ev->payload.len >= 4 ? 4 : 0;
+    uint64_t x = fuzz_hash_bytes(ev->payload.ptr + skip, ev->payload.len - skip);
     x ^= ((uint64_t)ev->id << 48) ^ ev->time * 0x9e3779b97f4a7c15ull ^ ((uint64_t)ev->cap << 32);
     t->seq = t->seq * 0x100000001b3ull ^ x;
     t->h[ev->cap % 4] = t->h[ev->cap % 4] * 0x100000001b3ull ^ x;
