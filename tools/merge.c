@@ -344,33 +344,27 @@ int cmd_merge(int argc, char **argv)
             break;
         const elog_event *ev = &heads[best];
         if (ev->id != 18) {
-            /* The record with its fields shifted. */
-            bool var = ev->type->size == ELOG_VARIABLE_SIZE;
-            size_t hlen = var ? 12 : 10;
-            uint8_t *p = scratch;
-            p[0] = (uint8_t)(ev->id >> 8);
-            p[1] = (uint8_t)ev->id;
-            for (int b = 0; b < 8; b++)
-                p[2 + b] = (uint8_t)(ev->time >> (56 - 8 * b));
-            if (var) {
-                p[10] = (uint8_t)(ev->payload.len >> 8);
-                p[11] = (uint8_t)ev->payload.len;
-            }
-            memcpy(p + hlen, ev->payload.ptr, ev->payload.len);
+            /* The payload with its fields shifted (a copy only if any is). */
+            const uint8_t *pay = ev->payload.ptr;
             const layout_shifts *ls = shifts_of(ev);
-            for (unsigned i = 0; ls != NULL && i < ls->n; i++) {
-                const shift_field *f = &ls->f[i];
-                if ((size_t)f->off + f->size > ev->payload.len)
-                    continue;
-                uint8_t *q = p + hlen + f->off;
-                uint32_t v = rd(q, f->size);
-                if (f->kind == K_CAP && f->size == 2 && v == ELOG_NO_CAP)
-                    continue;
-                wr(q, f->size, v + (uint32_t)shift[best].v[f->kind]);
+            const maxima *sh = &shift[best];
+            if (ls != NULL && (sh->v[0] | sh->v[1] | sh->v[2]) != 0) {
+                memcpy(scratch, ev->payload.ptr, ev->payload.len);
+                pay = scratch;
+                for (unsigned i = 0; i < ls->n; i++) {
+                    const shift_field *f = &ls->f[i];
+                    if ((size_t)f->off + f->size > ev->payload.len)
+                        continue;
+                    uint8_t *q = scratch + f->off;
+                    uint32_t v = rd(q, f->size);
+                    if (f->kind == K_CAP && f->size == 2 && v == ELOG_NO_CAP)
+                        continue;
+                    wr(q, f->size, v + (uint32_t)sh->v[f->kind]);
+                }
             }
             uint16_t cap = ev->cap == ELOG_NO_CAP ? ELOG_NO_CAP
-                                                  : (uint16_t)(ev->cap + shift[best].v[K_CAP]);
-            ws = elog_log_writer_record(w, cap, scratch, hlen + ev->payload.len);
+                                                  : (uint16_t)(ev->cap + sh->v[K_CAP]);
+            ws = elog_log_writer_raw(w, cap, ev->id, ev->time, pay, ev->payload.len);
             if (ws != ELOG_OK)
                 break;
         }
