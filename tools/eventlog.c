@@ -290,7 +290,7 @@ int main(int argc, char **argv)
     }
 
     if (optind >= argc)
-        return cli_usage_error(NULL, "missing command (show, info, record, control, replay or help)");
+        return cli_usage_error(NULL, "missing command (show, info, record, control, replay, filter, repair, merge or help)");
     const char *cmd = argv[optind++];
     int nargs = argc - optind;
     char **args = argv + optind;
