@@ -6,6 +6,8 @@
 Prints the table (metric, ours, baseline, ratio, target, met?) and, with a
 second argument, writes the Markdown report there: the table, the machine,
 the details of every figure (best, spread, peak RSS) and the load averages.
+Sections after a line `<!-- areas -->` at the end (one per area, e.g. "Time-ordered
+iteration") are kept too.
 A hand-written section between the lines `<!-- analysis -->` and
 `<!-- /analysis -->` of an existing report is kept.
 
@@ -415,11 +417,17 @@ def main() -> int:
     dest = sys.argv[2]
     analysis = ("<!-- analysis -->\n_(no analysis yet: write it between these markers; "
                 "bench/run.sh keeps it)_\n<!-- /analysis -->")
+    # Sections of other benchmarks (one per area, appended after the marker
+    # `<!-- areas -->` at the end) are kept as they are.
+    areas = ""
     if os.path.exists(dest):
         old = open(dest, encoding="utf-8").read()
         m = re.search(r"<!-- analysis -->.*?<!-- /analysis -->", old, re.S)
         if m:
             analysis = m.group(0)
+        m = re.search(r"\n<!-- areas -->\n.*\Z", old, re.S)
+        if m:
+            areas = m.group(0)
     mach = rep.info["machine"]
     loads = rep.loads
     load_txt = ", ".join(f"{a:.2f}" for a, _, _ in loads) if loads else "-"
@@ -491,6 +499,7 @@ they decode clean with strict block checks.
 
 {rep.details()}
 """
+    md = md.rstrip("\n") + "\n" + areas if areas else md
     with open(dest + ".tmp", "w", encoding="utf-8") as f:
         f.write(md)
     os.replace(dest + ".tmp", dest)

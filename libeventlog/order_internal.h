@@ -97,6 +97,7 @@ void order_p1_init(order_p1 *st, size_t max_runs);
 int order_p1_record_slow(order_p1 *st, const elog_event *ev, uint64_t off);
 void order_p1_free(order_p1 *st);
 size_t order_max_runs(const elog_order *o);
+void order_p1_error(elog_order *o);
 
 /* Extends the current run by the record, or starts a new one. */
 static inline __attribute__((always_inline)) int order_p1_record(order_p1 *st,
@@ -116,6 +117,9 @@ static inline __attribute__((always_inline)) int order_p1_record(order_p1 *st,
 
 /* order_scan.c */
 void order_scan_free(elog_order *o);
+/* The head's decoder after a successful elog_order_scan_fd() (it holds the
+ * header), else NULL. */
+elog_decoder *order_scan_decoder(elog_order *o);
 
 /* order_merge.c */
 void order_set_error(elog_order *o, const char *fmt, ...)

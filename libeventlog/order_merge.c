@@ -36,7 +36,11 @@ void order_set_error(elog_order *o, const char *fmt, ...)
 
 const char *elog_order_error(const elog_order *o)
 {
-    return o == NULL ? "out of memory" : o->error;
+    if (o == NULL)
+        return "out of memory";
+    /* The message is made when first asked for: elog_order_note() stays lean. */
+    order_p1_error((elog_order *)o);
+    return o->error;
 }
 
 int order_pread_full(int fd, void *buf, size_t len, uint64_t pos)

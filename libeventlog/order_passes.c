@@ -282,9 +282,12 @@ int order_passes(elog_order *o)
     ps.o = o;
     /* A quarter of the budget for a chunk's bytes, a quarter for its index. */
     size_t buf_cap = o->opts.memory_budget / 4;
+    if (buf_cap > (256u << 20))
+        buf_cap = 256u << 20; /* positions in a chunk are 32-bit */
     if (buf_cap < 2 * ELOG_MAX_RECORD_SIZE)
         buf_cap = 2 * ELOG_MAX_RECORD_SIZE;
-    size_t idx_max = o->opts.memory_budget / 4 / sizeof(idx_entry);
+    size_t idx_max = (o->opts.memory_budget / 4 < buf_cap ? o->opts.memory_budget / 4 : buf_cap) /
+                     sizeof(idx_entry);
     if (idx_max < 16)
         idx_max = 16;
     uint8_t *buf = NULL;

@@ -196,17 +196,22 @@ int order_p1_record_slow(order_p1 *st, const elog_event *ev, uint64_t off)
 
 int elog_order_note(elog_order *o, const elog_event *ev)
 {
-    int rc = order_p1_record(&o->p1, ev);
-    if (rc != ELOG_CB_CONTINUE) {
-        if (o->p1.oom)
-            order_set_error(o, "out of memory recording %zu sorted runs", o->p1.n_runs);
-        else if (o->p1.cap_mismatch)
-            order_set_error(o, "internal error: capability attribution of "
-                               "elog_block_state_apply() differs from the decoder's (at "
-                               "byte offset %llu)",
-                            (unsigned long long)o->p1.mismatch_offset);
-    }
-    return rc;
+    /* The reason of an abort is worked out by elog_order_error(). */
+    return order_p1_record(&o->p1, ev);
+}
+
+/* elog_order_error()'s message for a pass-1 failure, if there was one. */
+void order_p1_error(elog_order *o)
+{
+    if (o->error[0] != '\0')
+        return;
+    if (o->p1.oom)
+        order_set_error(o, "out of memory recording %zu sorted runs", o->p1.n_runs);
+    else if (o->p1.cap_mismatch)
+        order_set_error(o, "internal error: capability attribution of "
+                           "elog_block_state_apply() differs from the decoder's (at "
+                           "byte offset %llu)",
+                        (unsigned long long)o->p1.mismatch_offset);
 }
 
 uint64_t elog_order_events(const elog_order *o)

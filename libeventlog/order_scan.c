@@ -333,3 +333,9 @@ void order_scan_free(elog_order *o)
         o->scan = NULL;
     }
 }
+
+elog_decoder *order_scan_decoder(elog_order *o)
+{
+    half *head = o->scan;
+    return head != NULL ? &head->dec : NULL;
+}

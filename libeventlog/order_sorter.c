@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #define BATCH_EVENTS 4096u
+/* Smaller plain files are decoded in one piece: two threads pay off from a
+ * few MiB on. */
+#define SPLIT_MIN (8u * 1024u * 1024u)
 #define BATCH_RAW (256u * 1024u)
 
 struct elog_sorter {
@@ -153,7 +156,7 @@ static int pass1(elog_sorter *s)
     if (info.regular && !info.gzip) {
         s->fd = info.fd;
         s->base = info.start;
-        int rc = elog_order_scan_fd(s->order, info.fd, info.start, info.size, NULL, &s->end);
+        int rc = info.size < SPLIT_MIN ? 0 : elog_order_scan_fd(s->order, info.fd, info.start, info.size, NULL, &s->end);
         if (rc < 0) {
             set_error(s, "out of memory");
             return -1;
@@ -226,6 +229,9 @@ static int sorter_open(elog_sorter **out, const char *path, int fd, const char *
     if (s == NULL)
         return -1;
     s->fd = -1;
+    /* Until pass 1 ends: an error that is not the decoder's (I/O, memory). */
+    s->end.kind = ELOG_END_ERROR;
+    s->end.status = ELOG_E_CALLBACK;
     if (opts != NULL)
         s->opts = *opts;
     char fdname[32];
@@ -322,12 +328,16 @@ int elog_sorter_run(elog_sorter *s, const elog_settings *settings, void *data)
 {
     if (s == NULL || s->h == NULL)
         return -1;
-    void *old = s->dec.data;
-    s->dec.data = data;
+    /* The callbacks get the decoder that holds the header. */
+    elog_decoder *d = order_scan_decoder(s->order);
+    if (d == NULL)
+        d = &s->dec;
+    void *old = d->data;
+    d->data = data;
     int rc = 0;
     if (!s->header_sent && settings->on_header != NULL) {
         s->header_sent = true;
-        int cb = settings->on_header(&s->dec, s->h);
+        int cb = settings->on_header(d, s->h);
         if (cb == ELOG_CB_PAUSE)
             rc = 1;
         else if (cb != ELOG_CB_CONTINUE)
@@ -346,15 +356,15 @@ int elog_sorter_run(elog_sorter *s, const elog_settings *settings, void *data)
                                : settings->on_event;
         if (cb == NULL)
             continue;
-        if (settings->select != NULL && ev.type != NULL && !settings->select(&s->dec, ev.type))
+        if (settings->select != NULL && ev.type != NULL && !settings->select(d, ev.type))
             continue;
-        int r = cb(&s->dec, &ev);
+        int r = cb(d, &ev);
         if (r == ELOG_CB_PAUSE)
             rc = 1;
         else if (r != ELOG_CB_CONTINUE)
             rc = -2;
     }
-    s->dec.data = old;
+    d->data = old;
     if (rc == -2) {
         set_error(s, "stopped by a callback");
         rc = -1;

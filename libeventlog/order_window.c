@@ -9,7 +9,8 @@
  *
  * Each held event is a copy of its record (rebuilt from the event: id, time,
  * length for variable-size types, payload), decoded again on release with
- * the stream's header: memory is the records held plus ~48 bytes each.
+ * the stream's header: memory is the records held plus ~48 bytes each, and
+ * one record-sized buffer for events handed out at once.
  */
 #include "order_internal.h"
 
@@ -41,6 +42,7 @@ struct elog_window {
     bool any_released;
     size_t bytes;           /* held records + overhead */
     elog_window_stats st;
+    uint8_t *now;           /* ELOG_MAX_RECORD_SIZE bytes: events handed out at once */
 };
 
 elog_window *elog_window_new(const elog_window_options *opts, const elog_header *h,
@@ -51,6 +53,11 @@ elog_window *elog_window_new(const elog_window_options *opts, const elog_header 
     elog_window *w = calloc(1, sizeof *w);
     if (w == NULL)
         return NULL;
+    w->now = malloc(ELOG_MAX_RECORD_SIZE);
+    if (w->now == NULL) {
+        free(w);
+        return NULL;
+    }
     if (opts != NULL)
         w->opts = *opts;
     if (w->opts.max_bytes == 0)
@@ -170,14 +177,8 @@ int elog_window_push(elog_window *w, const elog_event *ev)
         uint64_t behind = w->released - ev->time;
         if (behind > w->st.max_late_ns)
             w->st.max_late_ns = behind;
-        uint8_t stack[256];
-        uint8_t *rec = ev->size <= sizeof stack ? stack : malloc(ev->size);
-        if (rec == NULL)
-            return -1;
-        rebuild(ev, rec);
-        int rc = deliver(w, rec, ev->size, ev->offset, ev->cap, true);
-        if (rec != stack)
-            free(rec);
+        rebuild(ev, w->now);
+        int rc = deliver(w, w->now, ev->size, ev->offset, ev->cap, true);
         return rc;
     }
     uint8_t *rec = malloc(ev->size);
@@ -212,15 +213,9 @@ int elog_window_push(elog_window *w, const elog_event *ev)
     return release_due(w);
 
 unordered:
-    /* Out of memory: the event still goes out, now. */
-    {
-        uint8_t stack[256];
-        uint8_t *r = ev->size <= sizeof stack ? stack : NULL;
-        if (r != NULL) {
-            rebuild(ev, r);
-            (void)deliver(w, r, ev->size, ev->offset, ev->cap, false);
-        }
-    }
+    /* Out of memory: the event still goes out, now, unordered. */
+    rebuild(ev, w->now);
+    (void)deliver(w, w->now, ev->size, ev->offset, ev->cap, false);
     return -1;
 }
 
@@ -246,5 +241,6 @@ void elog_window_free(elog_window *w)
     for (size_t i = 0; i < w->n; i++)
         free(w->heap[i].rec);
     free(w->heap);
+    free(w->now);
     free(w);
 }

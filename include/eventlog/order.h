@@ -4,9 +4,6 @@
  * order), in memory that does not grow with the input, plus a bounded
  * reordering window for live streams.
  *
- * DRAFT API (helper `order`, first commit): the names below are what other
- * modules may build on; details may still move until the branch is merged.
- *
  * Three levels:
  *
  *   1. elog_sorter: the simple one. Open a path (or fd), then either pull
@@ -22,9 +19,8 @@
  *        if (rc < 0) puts(elog_sorter_error(s));
  *        elog_sorter_close(s);
  *
- *      Several sorters pulled side by side merge several logs in time order
- *      (what `eventlog merge` needs): keep a small heap keyed by (time,
- *      source index).
+ *      Several sorters merge several logs in time order (what `eventlog
+ *      merge` needs): elog_sorter_set.
  *
  *   2. elog_order: the engine under it, for callers that read the input
  *      themselves (the CLI's sources: sockets, progress, spooling) and want
@@ -46,9 +42,10 @@
  * elog_order_options.tmpdir for the disk it may use).
  *
  * Thread safety: an elog_order / elog_sorter / elog_window is used by one
- * thread at a time; distinct ones are independent. elog_order_scan_fd() and
- * elog_order_merge_fill() may use a second thread internally; callbacks are
- * only ever called on the caller's thread.
+ * thread at a time; distinct ones are independent. elog_order_scan_fd() (and
+ * so elog_sorter_open() on a plain file of 8 MiB or more) decodes on a second
+ * thread meanwhile, and the sorter's reader may read ahead on one (see
+ * reader.h); callbacks are only ever called on the caller's thread.
  */
 #ifndef ELOG_ORDER_H
 #define ELOG_ORDER_H
@@ -111,7 +108,9 @@ int elog_sorter_open_fd(elog_sorter **out, int fd, const char *name,
 /* The header (owned by the sorter, valid until elog_sorter_close()). */
 const elog_header *elog_sorter_header(const elog_sorter *s);
 
-/* How pass 1 found the input to end (clean, truncated, ...). */
+/* How pass 1 found the input to end (clean, truncated, ...). Before pass 1
+ * ended (a failure to open or read it, out of memory): kind ELOG_END_ERROR
+ * with status ELOG_E_CALLBACK. */
 void elog_sorter_end(const elog_sorter *s, elog_end *end);
 
 /* The next event in time order into *ev (cap set; slices valid until the
@@ -133,6 +132,24 @@ int elog_sorter_run(elog_sorter *s, const elog_settings *settings, void *data);
 const char *elog_sorter_error(const elog_sorter *s);
 
 void elog_sorter_close(elog_sorter *s);
+
+/* Several sorted logs merged into one time order (e.g. `eventlog merge`):
+ * ties go to the earlier source in `sorters`, then to each source's own
+ * order. The sorters stay the caller's (opened, and closed after
+ * elog_sorter_set_free()); pull them only through the set meanwhile. Each
+ * keeps its own budget: with many sources, give each a smaller
+ * memory_budget. NULL if out of memory. */
+typedef struct elog_sorter_set elog_sorter_set;
+elog_sorter_set *elog_sorter_set_new(elog_sorter *const *sorters, size_t n);
+
+/* The next event of all sources in time order into *ev, and its source's
+ * index into *source (may be NULL). The event belongs to that source's
+ * header (elog_sorter_header()); its slices are valid until the next call.
+ * Returns 1, 0 when all are done, or -1 when a source failed:
+ * elog_sorter_error() of sorters[elog_sorter_set_failed()]. */
+int elog_sorter_set_next(elog_sorter_set *m, elog_event *ev, size_t *source);
+size_t elog_sorter_set_failed(const elog_sorter_set *m);
+void elog_sorter_set_free(elog_sorter_set *m);
 
 /* ---------------------------------------------------------------------------
  * 2. The engine: run recording (pass 1) and the merge (pass 2)
@@ -181,8 +198,9 @@ typedef int (*elog_order_read_cb)(void *ctx, void *buf, size_t len, uint64_t off
  * When there are more runs than one pass can merge within the budget, this
  * first merges them in passes of bounded fan-in into temporary files (it
  * can take a while then). Returns ELOG_OK, ELOG_E_NOMEM, or ELOG_E_USAGE
- * (twice, or no header); I/O failures: ELOG_E_CALLBACK with
- * elog_order_error(). */
+ * (twice, or no header), or ELOG_E_CALLBACK (a failed read, a temporary file
+ * that cannot be written, out of memory in a pass): elog_order_error() says
+ * which, with what to do. */
 elog_status elog_order_merge_begin(elog_order *o, const elog_header *h,
                                    elog_order_read_cb read, void *ctx);
 
@@ -230,8 +248,11 @@ const char *elog_order_error(const elog_order *o);
 typedef struct elog_window elog_window;
 
 /* Called for each released event, in order. `ev` (slices included) is valid
- * during the call; ev->cap is the cap it was pushed with. Return
- * ELOG_CB_CONTINUE, or ELOG_CB_ABORT to make the push/flush return -1. */
+ * during the call; ev->cap is the cap it was pushed with; `late`: it came
+ * after the window had moved past its time. Return ELOG_CB_CONTINUE, or
+ * anything else to make the push/flush return -1 (the event counts as
+ * released; a flush stops there and can be called again). It must not call
+ * the window's functions. */
 typedef int (*elog_window_cb)(void *ctx, const elog_event *ev, bool late);
 
 typedef struct elog_window_options {
@@ -246,9 +267,11 @@ elog_window *elog_window_new(const elog_window_options *opts, const elog_header 
                              elog_window_cb emit, void *ctx);
 void elog_window_set_header(elog_window *w, const elog_header *h);
 
-/* Takes a copy of `ev` and releases what is due. Returns 0, or -1 (out of
- * memory: `ev` was delivered at once, unordered, not lost; or `emit`
- * aborted). */
+/* Takes a copy of `ev` (anything the decoder delivers: the window keeps no
+ * pointer into it) and releases what is due. Returns 0, or -1: out of memory
+ * (`ev` was delivered at once, unordered: not lost), or `emit` aborted.
+ * Memory: the records held (at most about max_bytes: beyond it the oldest
+ * go out early) plus one 64 KiB buffer. */
 int elog_window_push(elog_window *w, const elog_event *ev);
 
 /* Releases everything held, in order (at the end of the stream). */
