@@ -560,8 +560,13 @@ static elog_status put_record(elog_log_writer *w, uint16_t cap, uint16_t id, uin
     if (id == BLOCK_MARKER_ID)
         return ELOG_OK; /* the writer makes its own */
     slot *sl = NULL;
-    if ((s = block_room(w, cap, total, &sl)) != ELOG_OK)
+    size_t i = cap == ELOG_NO_CAP ? 0 : (size_t)cap + 1;
+    if (i < w->n_slots && w->slots[i].len != 0 && w->slots[i].len + total <= w->slots[i].cap &&
+        w->slots[i].len + total <= w->block_bytes) {
+        sl = &w->slots[i]; /* the common case: room in the open block */
+    } else if ((s = block_room(w, cap, total, &sl)) != ELOG_OK) {
         return s;
+    }
     if (sl->len == MARKER_SIZE) {
         sl->tmin = sl->tmax = time;
     } else {
