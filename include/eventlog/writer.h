@@ -20,8 +20,12 @@
  *        last block is corrected at finish if it disagrees with the bytes it
  *        holds (a log cut short). Decoding a complete log and copying every
  *        record (block markers too) this way gives back the same bytes.
+ *        Events may also be given as parts (elog_log_writer_raw).
  *   3. elog_log_writer_finish: the pending blocks, the end-of-data marker, a
  *      last flush.
+ * A third way copies a whole log fastest: the pass-through copy
+ * (elog_log_writer_bytes, below) takes the input's bytes as they are read
+ * and only needs the block markers from the decoder.
  * Output goes to a caller callback, a file descriptor, or a path.
  *
  * Memory budget (for any input): blocks mode holds one block buffer per
@@ -40,14 +44,17 @@
  * (an event before the header was complete, anything after finish);
  * ELOG_E_UNDECLARED for an event whose id the header does not declare;
  * ELOG_E_BAD_EVENT for a record whose length disagrees with its declared
- * size or fields that do not fit; ELOG_E_NOMEM; ELOG_E_CALLBACK when the
+ * size or fields that do not fit; ELOG_E_BAD_HEADER from begin_data in
+ * blocks mode when block markers are declared with another size than 14;
+ * ELOG_E_NOMEM; ELOG_E_CALLBACK when the
  * output failed (the sink returned non-zero; elog_log_writer_errno() has the
  * errno). Every error has a sentence in elog_log_writer_error_reason().
  * Errors of an event leave the writer usable; an output error is sticky.
  *
  * Thread safety: one writer per thread at a time; writers are independent.
- * A writer may be used from inside a decoder's callbacks (of another
- * object): it never calls into a decoder.
+ * Every function may be called from a decoder's callbacks (the writer never
+ * calls into a decoder); none may be called from the writer's own sink,
+ * patch or truncate functions.
  */
 #ifndef ELOG_WRITER_H
 #define ELOG_WRITER_H
