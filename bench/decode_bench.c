@@ -64,6 +64,7 @@
 
 #include "eventlog.h"
 #include "eventlog/reader.h"
+#include "eventlog/writer.h"
 
 #define CHUNK (1u << 20)
 #define MAX_ROUNDS 50
@@ -594,12 +595,6 @@ static int on_event_none(elog_decoder *d, const elog_event *ev)
     return ELOG_CB_CONTINUE;
 }
 
-static void put(FILE *f, const char *path, const uint8_t *p, size_t n)
-{
-    if (n && fwrite(p, 1, n, f) != n)
-        die(path, strerror(errno));
-}
-
 static int cmd_mklog(const char *in, const char *out, unsigned long long want)
 {
     if (want < 65536)
@@ -620,51 +615,39 @@ static int cmd_mklog(const char *in, const char *out, unsigned long long want)
         die(in, "not a clean eventlog");
     if (b.n < 2)
         die(in, "fewer than two blocks: nothing to cycle");
-    /* Cycle over the spans [block i, block i+1) for i < n-1: the last block
-     * may count the end marker (GHC >= 9), so it is left out. */
-    size_t spans = b.n - 1;
-    uint64_t hdr_end = b.v[0].offset; /* header + any events before block 0 */
-    FILE *f = fopen(out, "wb");
-    if (!f)
+    /* The library's writer, verbatim: the header, then whole blocks of the
+     * input over and over, cycling over the spans [block i, block i+1) for
+     * i < n-1 (the last block may count the end marker, GHC >= 9, so it is
+     * left out), then the events of one more block up to the budget, whose
+     * size the writer corrects at finish, and the end marker. */
+    elog_log_writer *w;
+    elog_log_writer_options wo = {.flags = ELOG_LOG_WRITER_VERBATIM};
+    if (elog_log_writer_open_path(&w, &wo, out) != ELOG_OK)
         die(out, strerror(errno));
-    put(f, out, file_data, (size_t)hdr_end);
-    uint64_t written = hdr_end;
-    for (size_t i = 0; written + 2 < want; i = (i + 1) % spans) {
-        uint64_t a = b.v[i].offset, z = b.v[i + 1].offset;
-        if (written + (z - a) + 2 <= want) {
-            put(f, out, file_data + a, (size_t)(z - a));
-            written += z - a;
-            continue;
-        }
-        /* The last, partial span: events of block i up to the budget, its
-         * size patched; events between blocks are not needed. */
-        uint64_t p = a, limit = a + b.v[i].size;
-        while (p < limit) {
+    if (elog_log_writer_header(w, h) != ELOG_OK)
+        die(out, elog_log_writer_error_reason(w));
+    size_t spans = b.n - 1;
+    bool full = false;
+    for (size_t i = 0; !full; i = (i + 1) % spans) {
+        uint64_t p = b.v[i].offset, z = b.v[i + 1].offset;
+        while (p < z) {
             elog_event ev;
             size_t rs;
-            if (elog_decode_record(h, file_data + p, (size_t)(limit - p), p, &ev, &rs) != ELOG_OK)
+            if (elog_decode_record(h, file_data + p, (size_t)(z - p), p, &ev, &rs) != ELOG_OK)
                 die(in, "cannot re-read a record of a block");
-            if (p > a && written + (p + rs - a) + 2 > want)
+            if (elog_log_writer_offset(w) + rs + 2 > want) {
+                full = true;
                 break;
+            }
+            if (elog_log_writer_copy(w, &ev) != ELOG_OK)
+                die(out, elog_log_writer_error_reason(w));
             p += rs;
         }
-        uint8_t marker[24];
-        memcpy(marker, file_data + a, sizeof marker);
-        uint32_t size = (uint32_t)(p - a);
-        marker[10] = (uint8_t)(size >> 24);
-        marker[11] = (uint8_t)(size >> 16);
-        marker[12] = (uint8_t)(size >> 8);
-        marker[13] = (uint8_t)size;
-        put(f, out, marker, sizeof marker);
-        put(f, out, file_data + a + sizeof marker, (size_t)(p - a - sizeof marker));
-        written += p - a;
-        break;
     }
-    static const uint8_t end_marker[2] = {0xff, 0xff};
-    put(f, out, end_marker, 2);
-    written += 2;
-    if (fclose(f) != 0)
-        die(out, strerror(errno));
+    uint64_t written = elog_log_writer_offset(w) + 2;
+    if (elog_log_writer_finish(w, NULL) != ELOG_OK)
+        die(out, elog_log_writer_error_reason(w));
+    elog_log_writer_free(w);
     elog_decoder_free(&d);
     free(b.v);
 

@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "replay.h"
+#include "rewrite.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -46,6 +47,14 @@ static void usage(FILE *f)
         "                      or NAMESPACE:ID.\n"
         "  replay [OPTIONS] FILE LISTEN  Serve FILE on a socket as an eventlog-socket\n"
         "                      program would ('" CLI_NAME " replay --help').\n"
+        "  filter SOURCE -o OUT  Write the events selected by type, capability, thread\n"
+        "                      and time to a new eventlog ('" CLI_NAME " filter --help').\n"
+        "  repair SOURCE -o OUT  Make a complete eventlog of one cut short: drop the\n"
+        "                      partial last event, fix the last block, add the end\n"
+        "                      marker ('" CLI_NAME " repair --help').\n"
+        "  merge A B [C ...] -o OUT  Merge eventlogs in time order, shifting the\n"
+        "                      capabilities, capsets and threads of each later one\n"
+        "                      ('" CLI_NAME " merge --help').\n"
         "  help                Print this help.\n"
         "\n"
         "Options:\n"
@@ -194,6 +203,19 @@ int main(int argc, char **argv)
     /* `replay` has options of its own: it parses its whole command line. */
     if (argc >= 2 && strcmp(argv[1], "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
+    /* So do the commands that write an eventlog (rewrite.h). */
+    if (argc >= 2 && strcmp(argv[1], "filter") == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        return cmd_filter(argc - 1, argv + 1);
+    }
+    if (argc >= 2 && strcmp(argv[1], "repair") == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        return cmd_repair(argc - 1, argv + 1);
+    }
+    if (argc >= 2 && strcmp(argv[1], "merge") == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        return cmd_merge(argc - 1, argv + 1);
+    }
 
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
@@ -314,7 +336,7 @@ int main(int argc, char **argv)
     }
 
     if (optind >= argc)
-        return cli_usage_error(NULL, "missing command (show, info, record, control, replay or help)");
+        return cli_usage_error(NULL, "missing command (show, info, record, control, replay, filter, repair, merge or help)");
     const char *cmd = argv[optind++];
     int nargs = argc - optind;
     char **args = argv + optind;

@@ -15,6 +15,7 @@
 #include "replay.h"
 
 #include "eventlog/socket.h"
+#include "eventlog/writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -560,17 +561,47 @@ static void end_client(replay *r, client *c)
     c->fd = -1;
 }
 
-/* A 24-byte BLOCK_MARKER (id 18) from "the previous session". */
+/* Collects what the writer writes (stale_block). */
+typedef struct mem_out {
+    uint8_t buf[256];
+    size_t len;
+} mem_out;
+
+static int mem_sink(void *ctx, const uint8_t *p, size_t n)
+{
+    mem_out *m = ctx;
+    if (n > sizeof m->buf - m->len)
+        return -1;
+    memcpy(m->buf + m->len, p, n);
+    m->len += n;
+    return 0;
+}
+
+/* A 24-byte BLOCK_MARKER (id 18) from "the previous session": an empty
+ * block of cap 0 at 10 ms, encoded by the library's writer (the record after
+ * a one-type header). */
 static void stale_block(uint8_t out[STALE_BLOCK_SIZE])
 {
-    static const uint8_t b[STALE_BLOCK_SIZE] = {
-        0x00, 0x12,                                     /* id 18 */
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x98, 0x96, 0x80, /* time 10 ms */
-        0x00, 0x00, 0x00, 0x18,                         /* block size 24: empty */
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x98, 0x96, 0x80, /* end time */
-        0x00, 0x00,                                     /* cap 0 */
-    };
-    memcpy(out, b, sizeof b);
+    mem_out m = {{0}, 0};
+    elog_log_writer *w;
+    elog_log_writer_options wo = {.flags = ELOG_LOG_WRITER_VERBATIM};
+    elog_fields f;
+    memset(&f, 0, sizeof f);
+    f.block_marker.block_size = STALE_BLOCK_SIZE;
+    f.block_marker.end_time = 10000000;
+    f.block_marker.cap = 0;
+    /* None of this can fail: a fixed layout into a large enough buffer. */
+    if (elog_log_writer_open(&w, &wo, mem_sink, &m) != ELOG_OK)
+        abort();
+    if (elog_log_writer_declare_known(w, ELOG_EV_BLOCK_MARKER) != ELOG_OK ||
+        elog_log_writer_begin_data(w) != ELOG_OK)
+        abort();
+    uint64_t data = elog_log_writer_offset(w);
+    if (elog_log_writer_event(w, 0, ELOG_EV_BLOCK_MARKER, 10000000, &f) != ELOG_OK ||
+        elog_log_writer_finish(w, NULL) != ELOG_OK || m.len != data + STALE_BLOCK_SIZE + 2)
+        abort();
+    elog_log_writer_free(w);
+    memcpy(out, m.buf + data, STALE_BLOCK_SIZE);
 }
 
 enum { C_SENDING, C_HOLD, C_DRAIN };

@@ -188,6 +188,50 @@ int elogpy_window_enable(elogpy_state *s, uint64_t window_ns, size_t max_bytes);
 int elogpy_window_flush(elogpy_state *s);
 void elogpy_window_stats(elogpy_state *s, uint64_t out[5]);
 """
+# The writer (include/eventlog/writer.h, filter.h) and the glue of
+# native/elogpy_write.c: libeventlog.Writer and libeventlog.filter().
+WRITER_CDEF = r"""
+typedef struct elog_u32_array { const uint8_t *ptr; uint32_t count; } elog_u32_array;
+typedef struct elog_log_writer elog_log_writer;
+enum { ELOG_LOG_WRITER_VERBATIM, ... };
+typedef struct elog_log_writer_options {
+    unsigned flags;
+    size_t block_bytes;
+    size_t budget_bytes;
+    ...;
+} elog_log_writer_options;
+elog_status elog_log_writer_open_fd(elog_log_writer **out, const elog_log_writer_options *opt,
+                                    int fd);
+elog_status elog_log_writer_open_path(elog_log_writer **out, const elog_log_writer_options *opt,
+                                      const char *path);
+elog_status elog_log_writer_header(elog_log_writer *w, const elog_header *h);
+elog_status elog_log_writer_declare(elog_log_writer *w, uint16_t id, uint16_t size,
+                                    elog_slice description);
+elog_status elog_log_writer_declare_known(elog_log_writer *w, uint16_t id);
+elog_status elog_log_writer_declare_catalogue(elog_log_writer *w);
+elog_status elog_log_writer_begin_data(elog_log_writer *w);
+elog_status elog_log_writer_raw(elog_log_writer *w, uint16_t cap, uint16_t id, uint64_t time,
+                                const void *payload, size_t len);
+elog_status elog_log_writer_end_block(elog_log_writer *w, uint16_t cap);
+typedef struct elog_log_writer_fix {
+    bool fixed;
+    uint64_t marker_offset;
+    uint32_t declared;
+    uint32_t actual;
+} elog_log_writer_fix;
+elog_status elog_log_writer_finish(elog_log_writer *w, elog_log_writer_fix *fix);
+uint64_t elog_log_writer_offset(const elog_log_writer *w);
+const char *elog_log_writer_error_reason(const elog_log_writer *w);
+int elog_log_writer_errno(const elog_log_writer *w);
+void elog_log_writer_free(elog_log_writer *w);
+elog_status elogpy_write_fields(elog_log_writer *w, uint16_t cap, uint16_t id, uint64_t time,
+                                const elog_layout_info *lay, const uint64_t *ints,
+                                const elog_slice *slices, const uint8_t *present);
+int elogpy_filter(const char *src, const char *dst, const uint16_t *types, size_t n_types,
+                  int exclude, const uint16_t *caps, size_t n_caps, const uint32_t *threads,
+                  size_t n_threads, uint64_t from, uint64_t to, elog_end *end, char *err,
+                  size_t errcap);
+"""
 
 
 # The C file reader (include/eventlog/reader.h): gzip and follow mode in C.
@@ -459,9 +503,12 @@ def library_version(cfg: dict[str, list[str]]) -> str:
                      + ": build or install libeventlog 0.3.0 or later first")
 
 
-def _source(socket: bool = False) -> str:
+def _source(socket: bool = False, writer: bool = False) -> str:
     with open(os.path.join(HERE, "native", "elogpy.c"), encoding="utf-8") as f:
         text = f.read()
+    if writer:
+        with open(os.path.join(HERE, "native", "elogpy_write.c"), encoding="utf-8") as f:
+            text += "\n" + f.read()
     if socket:
         with open(os.path.join(HERE, "native", "elogpy_socket.c"), encoding="utf-8") as f:
             text += "\n" + f.read()
@@ -472,11 +519,13 @@ ffibuilder = cffi.FFI()
 _cfg = library_config()
 HAVE_READER = has_reader(_cfg)
 HAVE_SOCKET = has_socket(_cfg)
+# the glue reads through elog_reader
+HAVE_WRITER = HAVE_READER and _library_has(_cfg["library_dirs"], "elog_log_writer_open")
 ffibuilder.cdef(CDEF + (READER_CDEF if HAVE_READER else "")
-                + (SOCKET_CDEF if HAVE_SOCKET else ""))
+                + (SOCKET_CDEF if HAVE_SOCKET else "") + (WRITER_CDEF if HAVE_WRITER else ""))
 ffibuilder.set_source(
     "libeventlog._native",
-    ("#include <eventlog/reader.h>\n" if HAVE_READER else "") + _source(HAVE_SOCKET),
+    ("#include <eventlog/reader.h>\n" if HAVE_READER else "") + _source(HAVE_SOCKET, HAVE_WRITER),
     libraries=["eventlog"],
     include_dirs=_cfg["include_dirs"],
     library_dirs=_cfg["library_dirs"],

@@ -181,7 +181,76 @@ def case_follow():
     print("follow: %d bytes followed, clean end" % os.path.getsize(log))
 
 
-CASES = {"fifo": case_fifo, "killed": case_killed, "follow": case_follow}
+def ghc_events_show(path):
+    """`ghc-events show` of path (Debian's), or None when not installed."""
+    if not os.path.exists("/usr/bin/ghc-events"):
+        return None
+    p = subprocess.run(["/usr/bin/ghc-events", "show", path], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=TIMEOUT)
+    check(p.returncode == 0, "ghc-events show %s: exit %d: %r" % (path, p.returncode, p.stderr[-300:]))
+    return p.stdout
+
+
+def case_repair():
+    """A SIGKILLed program's log made complete by `eventlog repair`: ghc-events
+    reads it and lists the same events as for the killed log."""
+    log = os.path.join(TMP, "killed.eventlog")
+    prog = program(["forever"], log)
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline and prog.poll() is None:
+        if os.path.exists(log) and os.path.getsize(log) > 2 * 1024 * 1024 + 5000:
+            break
+        time.sleep(0.05)
+    prog.send_signal(signal.SIGKILL)
+    prog.wait(timeout=5)
+    out = os.path.join(TMP, "repaired.eventlog")
+    rc, _, note = eventlog(["repair", log, "-o", out])
+    check(rc == 0 and "appended the end-of-data marker" in note, "repair: exit %d: %s" % (rc, note))
+    rc, _, err = eventlog(["show", "--strict", out])
+    check(rc == 0, "show --strict of the repaired log: exit %d: %s" % (rc, err))
+    before, after = ghc_events_show(log), ghc_events_show(out)
+    if before is not None:
+        check(after == before, "ghc-events lists other events for the repaired log")
+        check(len(messages(after)) > 1000, "too few messages: %d" % len(messages(after)))
+    print("repair: %d bytes in, %d out: %s" % (os.path.getsize(log), os.path.getsize(out),
+                                                note.strip().replace("\n", "; ")))
+
+
+def case_merge():
+    """Two runs with 3 and 1 capabilities merged: every message of both,
+    the second run's capabilities and threads shifted past the first's,
+    readable by ghc-events, in time order."""
+    logs = []
+    for n, count in ((3, 3000), (1, 2000)):
+        log = os.path.join(TMP, "n%d.eventlog" % n)
+        p = subprocess.Popen([PROG, str(count), "+RTS", "-N%d" % n, "-l", "-ol" + log, "-RTS"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=TMP)
+        check(wait(p, "trace -N%d" % n) == 0, "trace -N%d failed" % n)
+        logs.append(log)
+    out = os.path.join(TMP, "merged.eventlog")
+    rc, _, err = eventlog(["merge", logs[0], logs[1], "-o", out])
+    check(rc == 0, "merge: exit %d: %s" % (rc, err))
+    check(re.search(r"capabilities \+3, capsets \+\d+, threads \+\d+", err), "merge note: %s" % err)
+    rc, show, err = eventlog(["show", "--strict", out])
+    check(rc == 0, "show of the merged log: exit %d: %s" % (rc, err))
+    got = messages(show)
+    check(sorted(got) == sorted(list(range(3000)) + list(range(2000))),
+          "merged log has %d messages, 5000 expected" % len(got))
+    caps = {int(c) for c in re.findall(rb"^\d+: cap (\d+): elog-test-msg", show, re.M)}
+    check(caps & {0, 1, 2} and 3 in caps and max(caps) == 3,
+          "message capabilities %s: the second run's cap 0 should be cap 3" % sorted(caps))
+    ge = ghc_events_show(out)
+    if ge is not None:
+        body = ge.split(b"Events:\n", 1)[1]
+        times = [int(l.split(b":", 1)[0]) for l in body.split(b"\n") if re.match(rb"^\d+:", l)]
+        check(times == sorted(times) and len(messages(ge)) == 5000,
+              "ghc-events: %d messages, sorted %s" % (len(messages(ge)), times == sorted(times)))
+    print("merge: %d + %d bytes -> %d" % (os.path.getsize(logs[0]), os.path.getsize(logs[1]),
+                                          os.path.getsize(out)))
+
+
+CASES = {"fifo": case_fifo, "killed": case_killed, "follow": case_follow,
+         "repair": case_repair, "merge": case_merge}
 
 
 def main():

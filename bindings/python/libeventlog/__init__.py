@@ -14,6 +14,10 @@
     dec = libeventlog.Decoder()                          # push decoder
     events = dec.feed(chunk); end = dec.finish()
 
+    with libeventlog.Writer("out.eventlog") as w:        # write an eventlog
+        w.header(log.header); w.copy(ev); w.event("USER_MSG", t, cap=0, message="hi")
+    libeventlog.filter("in.eventlog", "out.eventlog", types=["USER_MSG"], caps=[0])
+
     with libeventlog.connect("unix:/tmp/ghc.sock") as conn:   # eventlog-socket, live
         conn.send_command("start-heap-profiling")
         for ev in conn: ...
@@ -30,6 +34,7 @@ from ._decoder import Decoder, End, EndKind, EventTypeInfo, Header, decode
 from ._errors import EventlogError, TruncatedEventlog
 from ._reader import EventlogReader, open
 from ._socket import (EventlogConnection, Gap, Session, SocketError, connect, control_frame)
+from ._writer import Writer, WriterError, filter
 from . import events
 
 __version__ = VERSION
@@ -41,4 +46,5 @@ __all__ = [
     "LAYOUTS", "NO_CAP", "VARIABLE_SIZE", "event_class", "events",
     "EventlogError", "TruncatedEventlog",
     "connect", "EventlogConnection", "Session", "Gap", "SocketError", "control_frame",
+    "Writer", "WriterError", "filter",
 ]

@@ -25,6 +25,7 @@
 #include <eventlog.h>
 #include <eventlog/order.h>
 #include <eventlog/show.h>
+#include <eventlog/writer.h>
 
 #define ELOGPY_RECORDS 0
 #define ELOGPY_COLUMNS 1
@@ -380,16 +381,35 @@ static int elogpy_show_cb(elog_decoder *d, const elog_event *ev)
     return ELOG_CB_PAUSE;
 }
 
-static uint8_t *elogpy_be(uint8_t *w, uint64_t v, int n)
+/* A growable memory sink for the writer. */
+typedef struct elogpy_membuf {
+    uint8_t *p;
+    size_t len, cap;
+} elogpy_membuf;
+
+static int elogpy_mem_sink(void *ctx, const uint8_t *p, size_t n)
 {
-    for (int i = n - 1; i >= 0; i--)
-        *w++ = (uint8_t)(v >> (8 * i));
-    return w;
+    elogpy_membuf *m = ctx;
+    if (m->len + n > m->cap) {
+        size_t c = m->cap ? m->cap : 256;
+        while (c < m->len + n)
+            c *= 2;
+        uint8_t *q = realloc(m->p, c);
+        if (q == NULL)
+            return -1;
+        m->p = q;
+        m->cap = c;
+    }
+    memcpy(m->p + m->len, p, n);
+    m->len += n;
+    return 0;
 }
 
 /* Writes at most `out_cap` bytes of the event's show line (with its "\n"), or
  * of its text only, and returns the length needed; -1 if the event cannot be
- * decoded with that declaration, -2 when out of memory. */
+ * decoded with that declaration, -2 when out of memory. The event is shown
+ * by decoding a one-event log the library's writer builds (verbatim: no
+ * block, so the capability comes from `cap`). */
 static long elogpy_show(uint16_t id, uint16_t size, const uint8_t *desc, size_t desc_len,
                         uint64_t time, uint16_t cap, uint64_t offset, const uint8_t *payload,
                         size_t plen, int text_only, char *out, size_t out_cap)
@@ -398,25 +418,23 @@ static long elogpy_show(uint16_t id, uint16_t size, const uint8_t *desc, size_t 
         return -1;
     if (plen > 65535 || desc_len > 0xffffffffu)
         return -1;
-    size_t total = 8 + 20 + desc_len + 12 + 12 + plen;
-    uint8_t *buf = malloc(total);
-    if (!buf)
+    elogpy_membuf m = {NULL, 0, 0};
+    elog_log_writer *wr;
+    elog_log_writer_options wo = {.flags = ELOG_LOG_WRITER_VERBATIM};
+    if (elog_log_writer_open(&wr, &wo, elogpy_mem_sink, &m) != ELOG_OK)
         return -2;
-    uint8_t *w = buf;
-    w = elogpy_put(w, "hdrbhetbetb", 12); /* "hdrb" "hetb" "etb\0" */
-    w = elogpy_be(w, id, 2);
-    w = elogpy_be(w, size, 2);
-    w = elogpy_be(w, desc_len, 4);
-    if (desc_len)
-        w = elogpy_put(w, desc, desc_len);
-    w = elogpy_be(w, 0, 4);
-    w = elogpy_put(w, "ete\0hetehdredatb", 16);
-    w = elogpy_be(w, id, 2);
-    w = elogpy_be(w, time, 8);
-    if (size == ELOG_VARIABLE_SIZE)
-        w = elogpy_be(w, plen, 2);
-    if (plen)
-        w = elogpy_put(w, payload, plen);
+    elog_status wst = elog_log_writer_declare(wr, id, size, (elog_slice){desc, desc_len});
+    if (wst == ELOG_OK)
+        wst = elog_log_writer_begin_data(wr);
+    if (wst == ELOG_OK)
+        wst = elog_log_writer_raw(wr, ELOG_NO_CAP, id, time, payload, plen);
+    if (wst == ELOG_OK)
+        wst = elog_log_writer_finish(wr, NULL);
+    elog_log_writer_free(wr);
+    if (wst != ELOG_OK) {
+        free(m.p);
+        return wst == ELOG_E_CALLBACK || wst == ELOG_E_NOMEM ? -2 : -1;
+    }
 
     elogpy_show_ctx ctx = {out, out_cap, 0, cap, offset, text_only, 0};
     elog_settings st;
@@ -425,9 +443,9 @@ static long elogpy_show(uint16_t id, uint16_t size, const uint8_t *desc, size_t 
     st.options = ELOG_OPT_LENIENT_BLOCKS;
     elog_decoder dec;
     elog_decoder_init(&dec, &st, &ctx);
-    elog_execute(&dec, buf, (size_t)(w - buf));
+    elog_execute(&dec, m.p, m.len);
     elog_decoder_free(&dec);
-    free(buf);
+    free(m.p);
     return ctx.done ? (long)ctx.need : -1;
 }
 
