@@ -158,7 +158,7 @@ elog_status elog_log_writer_raw(elog_log_writer *w, uint16_t cap, uint16_t id, u
                                 const void *payload, size_t len);
 
 /* Appends one raw record, `len` bytes at `rec` (id, time, [length], payload:
- * FORMAT.md §4.1), in the block of `cap` (ELOG_NO_CAP: the global block).
+ * docs/FORMAT.md §4.1), in the block of `cap` (ELOG_NO_CAP: the global block).
  * It is checked against the header's declared size. */
 elog_status elog_log_writer_record(elog_log_writer *w, uint16_t cap, const void *rec, size_t len);
 

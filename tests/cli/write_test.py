@@ -6,7 +6,7 @@ and `eventlog repair` (and the safe output file they share).
 
 The expected selection is computed here, independently of the C code, by a
 small record parser (header sizes, block-marker capability attribution as
-FORMAT.md §5.3) and the catalogue's own description of which types carry a
+docs/FORMAT.md §5.3) and the catalogue's own description of which types carry a
 thread (libeventlog/catalogue.txt). Outputs are read back with that parser,
 with `eventlog show --stream`, and with Debian's ghc-events where installed.
 """
