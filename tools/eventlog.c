@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "replay.h"
+#include "export_cmd.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -44,6 +45,9 @@ static void usage(FILE *f)
         "                      start-profiling, stop-profiling, start-heap-profiling,\n"
         "                      stop-heap-profiling, request-heap-census (or camelCase),\n"
         "                      or NAMESPACE:ID.\n"
+        "  export --format ndjson|chrome|csv SOURCE [-o OUT]  Write the events as\n"
+        "                      NDJSON, a Chrome/Perfetto trace or a CSV table\n"
+        "                      ('" CLI_NAME " export --help').\n"
         "  replay [OPTIONS] FILE LISTEN  Serve FILE on a socket as an eventlog-socket\n"
         "                      program would ('" CLI_NAME " replay --help').\n"
         "  help                Print this help.\n"
@@ -169,6 +173,9 @@ int main(int argc, char **argv)
     /* `replay` has options of its own: it parses its whole command line. */
     if (argc >= 2 && strcmp(argv[1], "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
+    /* So do `export` and `report` (export_cmd.h). */
+    if (argc >= 2 && strcmp(argv[1], "export") == 0)
+        return cmd_export(argc - 1, argv + 1);
 
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
