@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "replay.h"
 #include "export_cmd.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -39,6 +40,8 @@ static void usage(FILE *f)
         "  info SOURCE         Summary: RTS identifier, program arguments, GHC version,\n"
         "                      event counts per type, time span, capabilities, how the\n"
         "                      log ended, and the decode throughput.\n"
+        "  stats SOURCE        The '+RTS -s' figures, GC pauses, capabilities, threads,\n"
+        "                      heap and user spans, in one pass ('" CLI_NAME " stats --help').\n"
         "  record SOURCE -o FILE  Save the eventlog, bytes exactly as received\n"
         "                      (decompressed), e.g. from a socket or a growing file.\n"
         "  control SOURCE COMMAND  Send a control command to an eventlog-socket program:\n"
@@ -176,6 +179,8 @@ int main(int argc, char **argv)
     /* So do `export` and `report` (export_cmd.h). */
     if (argc >= 2 && strcmp(argv[1], "export") == 0)
         return cmd_export(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "stats") == 0)
+        return cmd_stats(argc - 1, argv + 1);
 
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
@@ -275,7 +280,7 @@ int main(int argc, char **argv)
     }
 
     if (optind >= argc)
-        return cli_usage_error(NULL, "missing command (show, info, record, control, replay or help)");
+        return cli_usage_error(NULL, "missing command (show, info, stats, record, control, replay or help)");
     const char *cmd = argv[optind++];
     int nargs = argc - optind;
     char **args = argv + optind;
