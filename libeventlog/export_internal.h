@@ -53,7 +53,9 @@ static inline void export_commit(elog_writer *w, char *end)
     w->len = (size_t)(end - w->buf);
 }
 
-#define EXPORT_LIT(w, s) elog__put_lit((w), (s), sizeof(s) - 1)
+/* A string literal (only: its size is taken with sizeof, "" s "" rejects
+ * anything else at compile time). */
+#define EXPORT_LIT(w, s) elog__put_lit((w), "" s "", sizeof(s) - 1)
 
 /* Length of the well-formed UTF-8 sequence of 2..4 bytes at p (p[0] >= 0x80),
  * or 0 (the byte is then written as its code point), as `show` decides. */

@@ -48,6 +48,9 @@ static void usage(FILE *f)
         "                      start-profiling, stop-profiling, start-heap-profiling,\n"
         "                      stop-heap-profiling, request-heap-census (or camelCase),\n"
         "                      or NAMESPACE:ID.\n"
+        "  report SOURCE -o report.html  One self-contained HTML page: summary,\n"
+        "                      capability timeline, GC pauses, heap, heap profile,\n"
+        "                      user spans, threads ('" CLI_NAME " report --help').\n"
         "  export --format ndjson|chrome|csv SOURCE [-o OUT]  Write the events as\n"
         "                      NDJSON, a Chrome/Perfetto trace or a CSV table\n"
         "                      ('" CLI_NAME " export --help').\n"
@@ -179,6 +182,8 @@ int main(int argc, char **argv)
     /* So do `export` and `report` (export_cmd.h). */
     if (argc >= 2 && strcmp(argv[1], "export") == 0)
         return cmd_export(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "stats") == 0)
         return cmd_stats(argc - 1, argv + 1);
 
