@@ -116,7 +116,7 @@
       var t = s("text", { x: m.l - 6, y: Y(v) + 4, "text-anchor": "end" }, ax);
       t.textContent = o.yfmt(v);
     });
-    niceTicks(x0, x1, Math.max(2, Math.floor((W - m.l) / 110))).forEach(function (v) {
+    (o.xticks || niceTicks(x0, x1, Math.max(2, Math.floor((W - m.l) / 110)))).forEach(function (v) {
       if (v < x0 || v > x1) return;
       s("line", { x1: X(v), x2: X(v), y1: H - m.b, y2: H - m.b + 4 }, ax);
       var t = s("text", { x: X(v), y: H - 8, "text-anchor": "middle" }, ax);
@@ -212,7 +212,7 @@
       [fmtNs(elapsed), "elapsed (log time)"],
       [(tm.productivity * 100).toFixed(1) + "%", "productivity (mutator / elapsed)"],
       [fmtNs(tm.gc_ns), "GC time"],
-      [fmtInt(p.count !== undefined ? p.count : S.gc.generations.reduce(function (a, g) { return a + g.collections; }, 0)), "GC pauses"],
+      [fmtInt(D.pauses.counts.reduce(function (a, c) { return a + c; }, 0)), "GC pauses"],
       [fmtNs(p.max || 0), "longest pause"],
       [fmtBytes(S.heap.allocated_bytes), "allocated"],
       [fmtBytes(S.heap.max_live_bytes), "maximum residency"],
@@ -338,9 +338,15 @@
     if (lo < 0) return empty(el, "No GC pauses in this log.");
     var xs = [], vals = [];
     for (var i = lo; i <= hi; i++) { xs.push(i); vals.push(P.counts[i]); }
-    xy(el, { kind: "bar", x: xs, xmin: lo, xmax: hi + 1, barWidth: 1,
+    /* bin i holds the pauses of [edges[i], edges[i + 1]); ticks at the bin edges */
+    var ticks = [], every = Math.ceil((hi + 2 - lo) / 10);
+    for (var k = lo; k <= hi + 1; k += every) ticks.push(k);
+    xy(el, { kind: "bar", x: xs, xmin: lo, xmax: hi + 1, barWidth: 1, xticks: ticks,
       series: [{ name: "pauses", values: vals, color: "#e8843a" }],
-      xfmt: function (v) { return v <= 0 ? "0" : fmtNs(P.edges[Math.round(v)] || P.edges[P.edges.length - 1] * 2); },
+      xfmt: function (v) {
+        var e = v < P.edges.length ? P.edges[v] : P.edges[P.edges.length - 1] * Math.pow(2, v - P.edges.length + 1);
+        return e ? fmtNs(e) : "0";
+      },
       yfmt: function (v) { return fmtInt(Math.round(v)); } });
     var p = S.gc.pause_ns;
     var rows = S.gc.generations.map(function (g) {
