@@ -330,6 +330,22 @@ extern "Python" void elogpy_py_skipped(elog_socket *s, const elog_socket_session
 """
 
 
+# The exporters and the HTML report (include/eventlog/export.h, report.h) and
+# native/elogpy_export.c; bound only when the headers and the library have them
+# (and the C reader, which feeds them).
+EXPORT_CDEF = r"""
+typedef struct elogpy_export_result {
+    int status;
+    elog_end end;
+    uint64_t count;
+    char error[512];
+} elogpy_export_result;
+int elogpy_export(int in_fd, const char *name, int out_fd, int format, int table,
+                  unsigned top_labels, unsigned options, const char *title,
+                  elogpy_export_result *res);
+"""
+
+
 def _library_has(libdirs: list[str], symbol: str) -> bool:
     import ctypes
     import ctypes.util
@@ -361,6 +377,15 @@ def has_socket(cfg: dict[str, list[str]]) -> bool:
     header = any(os.path.exists(os.path.join(d, "eventlog", "socket.h"))
                  for d in cfg["include_dirs"])
     return header and _library_has(cfg["library_dirs"], "elog_socket_new")
+
+
+def has_export(cfg: dict[str, list[str]]) -> bool:
+    """Whether to bind the exporters: LIBEVENTLOG_NO_EXPORT=1 turns it off."""
+    if os.environ.get("LIBEVENTLOG_NO_EXPORT"):
+        return False
+    header = all(any(os.path.exists(os.path.join(d, "eventlog", h)) for d in cfg["include_dirs"])
+                 for h in ("export.h", "report.h"))
+    return header and _library_has(cfg["library_dirs"], "elog_report_write")
 
 
 def _pkg_config(*args: str) -> list[str] | None:
@@ -415,11 +440,14 @@ def library_config() -> dict[str, list[str]]:
     }
 
 
-def _source(socket: bool = False) -> str:
+def _source(socket: bool = False, export: bool = False) -> str:
     with open(os.path.join(HERE, "native", "elogpy.c"), encoding="utf-8") as f:
         text = f.read()
     if socket:
         with open(os.path.join(HERE, "native", "elogpy_socket.c"), encoding="utf-8") as f:
+            text += "\n" + f.read()
+    if export:
+        with open(os.path.join(HERE, "native", "elogpy_export.c"), encoding="utf-8") as f:
             text += "\n" + f.read()
     return text
 
@@ -428,11 +456,12 @@ ffibuilder = cffi.FFI()
 _cfg = library_config()
 HAVE_READER = has_reader(_cfg)
 HAVE_SOCKET = has_socket(_cfg)
+HAVE_EXPORT = HAVE_READER and has_export(_cfg)
 ffibuilder.cdef(CDEF + (READER_CDEF if HAVE_READER else "")
-                + (SOCKET_CDEF if HAVE_SOCKET else ""))
+                + (SOCKET_CDEF if HAVE_SOCKET else "") + (EXPORT_CDEF if HAVE_EXPORT else ""))
 ffibuilder.set_source(
     "libeventlog._native",
-    ("#include <eventlog/reader.h>\n" if HAVE_READER else "") + _source(HAVE_SOCKET),
+    ("#include <eventlog/reader.h>\n" if HAVE_READER else "") + _source(HAVE_SOCKET, HAVE_EXPORT),
     libraries=["eventlog"],
     include_dirs=_cfg["include_dirs"],
     library_dirs=_cfg["library_dirs"],
@@ -451,8 +480,9 @@ def main() -> int:
     os.replace(dest + ".tmp", dest)
     reader = "with" if HAVE_READER else "without"
     sock = "with" if HAVE_SOCKET else "without"
+    exp = "with" if HAVE_EXPORT else "without"
     print(f"built {os.path.relpath(dest)} against {_cfg['library_dirs'][0]} "
-          f"({reader} the C reader, {sock} the socket client)")
+          f"({reader} the C reader, {sock} the socket client, {exp} the exporters)")
     return 0
 
 

@@ -14,6 +14,8 @@
     dec = libeventlog.Decoder()                          # push decoder
     events = dec.feed(chunk); end = dec.finish()
 
+    libeventlog.export("prog.eventlog", "trace.json", format="chrome")   # or ndjson, csv, html
+
     with libeventlog.connect("unix:/tmp/ghc.sock") as conn:   # eventlog-socket, live
         conn.send_command("start-heap-profiling")
         for ev in conn: ...
@@ -28,6 +30,7 @@ from ._catalogue import (LAYOUTS, NO_CAP, VARIABLE_SIZE, VERSION, Event, EventTy
 from ._columns import Columns, read_columns
 from ._decoder import Decoder, End, EndKind, EventTypeInfo, Header, decode
 from ._errors import EventlogError, TruncatedEventlog
+from ._export import export
 from ._reader import EventlogReader, open
 from ._socket import (EventlogConnection, Gap, Session, SocketError, connect, control_frame)
 from . import events
@@ -40,5 +43,6 @@ __all__ = [
     "Event", "UnknownEvent", "EventType", "FieldKind", "FieldInfo", "LayoutInfo",
     "LAYOUTS", "NO_CAP", "VARIABLE_SIZE", "event_class", "events",
     "EventlogError", "TruncatedEventlog",
+    "export",
     "connect", "EventlogConnection", "Session", "Gap", "SocketError", "control_frame",
 ]
