@@ -88,6 +88,7 @@ static void clear_state(elog_analysis *a)
     a->n_longest = 0;
     a->max_live = a->max_size = 0;
     a->threads_used = a->threads_finished_kept = 0;
+    a->next_compact = 2 * (size_t)a->cfg.max_threads + 64;
     a->threads_dropped = a->threads_created = a->threads_finished = 0;
     memset(a->thread_states, 0, sizeof a->thread_states);
     memset(a->spans, 0, (L + 1) * sizeof *a->spans);
@@ -315,42 +316,61 @@ static int cmp_u64_desc(const void *x, const void *y)
     return a < b ? 1 : a > b ? -1 : 0;
 }
 
-/* Keeps the max_threads longest-running finished threads, drops the rest
- * (amortised: runs when twice as many are kept). */
+/* The time no later event can precede: every capability's events come in
+ * time order, so none is earlier than the least of their latest times. */
+static uint64_t frontier(const elog_analysis *a)
+{
+    uint64_t f = UINT64_MAX;
+    for (size_t i = 0; i < a->n_caps_alloc; i++)
+        if (a->caps[i] != NULL && a->caps[i]->seen && a->caps[i]->last_time < f)
+            f = a->caps[i]->last_time;
+    return f == UINT64_MAX ? a->end_ns : f;
+}
+
+/* Keeps the max_threads longest-running finished threads and drops the
+ * rest, but only those that finished before the frontier: a capability
+ * whose block comes later in the file may still mention them, and a
+ * dropped thread mentioned again would come back as a live one.
+ * Amortised: runs when the finished threads kept doubled. */
 static void thread_compact(elog_analysis *a)
 {
     size_t n = a->threads_finished_kept, keep = a->cfg.max_threads;
-    uint64_t *run = an_alloc(a, n * sizeof *run);
+    uint64_t *run = an_alloc(a, (n ? n : 1) * sizeof *run);
     if (run == NULL)
         return;
     size_t k = 0;
-    for (size_t i = 0; i < a->threads_cap; i++)
+    for (size_t i = 0; i < a->threads_cap && k < n; i++)
         if (a->threads[i].used && a->threads[i].state == ELOG_THREAD_FINISHED)
             run[k++] = a->threads[i].running_ns;
     qsort(run, k, sizeof *run, cmp_u64_desc);
     uint64_t cut = keep > 0 && keep <= k ? run[keep - 1] : UINT64_MAX;
-    an_free(a, run, n * sizeof *run);
-    size_t kept_at_cut = 0, kept = 0;
+    an_free(a, run, (n ? n : 1) * sizeof *run);
+    /* Margin: GHC flushes a capability's buffer out of time order at times
+     * (seen on busy -N2 logs), so keep a second of slack behind it. */
+    uint64_t fr = frontier(a);
+    fr = fr > 1000000000u ? fr - 1000000000u : 0;
+    /* Past 8 x max_threads the bound wins over the slack. */
+    bool hard = a->threads_finished_kept > 8 * (size_t)keep + 64;
+    size_t dropped = 0;
     for (size_t i = 0; i < a->threads_cap; i++) {
         thread_rec *r = &a->threads[i];
         if (!r->used || r->state != ELOG_THREAD_FINISHED)
             continue;
-        bool stay = keep > 0 && (r->running_ns > cut ||
-                                 (r->running_ns == cut && kept_at_cut < keep && kept < keep));
-        if (stay) {
-            if (r->running_ns == cut)
-                kept_at_cut++;
-            kept++;
+        if ((keep > 0 && r->running_ns >= cut) || (r->finished_ns >= fr && !hard))
             continue;
-        }
         an_free(a, r->label, r->label_size);
         r->label = NULL;
         r->used = false;
         a->threads_used--;
+        a->threads_finished_kept--;
         a->threads_dropped++;
+        dropped++;
     }
-    a->threads_finished_kept = kept;
-    thread_rehash(a, a->threads_cap); /* removes the holes */
+    if (dropped > 0)
+        thread_rehash(a, a->threads_cap); /* removes the holes */
+    a->next_compact = 2 * a->threads_finished_kept;
+    if (a->next_compact < 2 * (size_t)keep + 64)
+        a->next_compact = 2 * (size_t)keep + 64;
 }
 
 static thread_rec *thread_get(elog_analysis *a, uint32_t id)
@@ -371,6 +391,17 @@ static thread_rec *thread_get(elog_analysis *a, uint32_t id)
         a->threads_used++;
     }
     return r;
+}
+
+/* The thread's record, or NULL if unknown (never adds one): for events
+ * that may arrive, in file order, after the thread finished and was
+ * dropped, so that they do not bring it back as a live thread. */
+static thread_rec *thread_lookup(elog_analysis *a, uint32_t id)
+{
+    if (a->threads_cap == 0)
+        return NULL;
+    thread_rec *r = thread_find_slot(a->threads, a->threads_cap, id);
+    return r->used ? r : NULL;
 }
 
 static void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)
@@ -673,6 +704,8 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         return ELOG_CB_CONTINUE;
     bool was_oom = a->oom;
     cap_state *cs = NULL;
+    if (ev->cap != ELOG_NO_CAP && (cs = cap_get(a, ev->cap)) != NULL && t > cs->last_time)
+        cs->last_time = t;
     switch (ev->id) {
     case ELOG_EV_CREATE_THREAD: {
         thread_rec *r = thread_get(a, ev->as.create_thread.thread);
@@ -712,7 +745,7 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         if (s == ELOG_THREAD_FINISHED)
             r->finished_ns = t;
         thread_set_state(a, r, s);
-        if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64)
+        if (a->threads_finished_kept >= a->next_compact)
             thread_compact(a);
         break;
     }
@@ -720,13 +753,13 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
     case ELOG_EV_THREAD_WAKEUP: {
         uint32_t id = ev->id == ELOG_EV_THREAD_RUNNABLE ? ev->as.thread_runnable.thread
                                                         : ev->as.thread_wakeup.thread;
-        thread_rec *r = thread_get(a, id);
+        thread_rec *r = thread_lookup(a, id);
         if (r != NULL && r->state != ELOG_THREAD_RUNNING)
             thread_set_state(a, r, ELOG_THREAD_RUNNABLE);
         break;
     }
     case ELOG_EV_MIGRATE_THREAD: {
-        thread_rec *r = thread_get(a, ev->as.migrate_thread.thread);
+        thread_rec *r = thread_lookup(a, ev->as.migrate_thread.thread);
         if (r != NULL)
             r->migrations++;
         break;

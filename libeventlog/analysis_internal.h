@@ -41,6 +41,7 @@ typedef struct cap_state {
     uint64_t last_gc_start, last_gc_end;
     uint32_t pending_gen;     /* GC_STATS seen while in GC: UINT32_MAX none */
     uint64_t mutator_ns, gc_ns;
+    uint64_t last_time;       /* its latest event: later ones are not earlier */
     uint64_t last_alloc;
     elog_spark_stats sparks;
     elog_util_bucket *util;   /* time_buckets */
@@ -112,7 +113,7 @@ struct elog_analysis {
 
     /* threads: open addressing on id */
     thread_rec *threads;
-    size_t threads_cap, threads_used, threads_finished_kept;
+    size_t threads_cap, threads_used, threads_finished_kept, next_compact;
     uint64_t threads_dropped, threads_created, threads_finished;
     uint64_t thread_states[ELOG_THREAD_STATES];
 

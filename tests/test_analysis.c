@@ -316,18 +316,18 @@ static void test_thread_bound(void **state)
     synth_std_header(&s);
     synth_block_begin(&s, 0, 0, 0);
     uint64_t t = 0;
-    for (uint32_t id = 1; id <= 2000; id++) {
+    for (uint32_t id = 1; id <= 5000; id++) {
         ev_u32(&s, ELOG_EV_RUN_THREAD, t, id);
         t += id;  /* thread id runs for id ns */
         ev_stop(&s, t, id, 5);
     }
     synth_block_end(&s);
     elog_stats *st = analyse(s.buf, s.len, 0);
-    assert_int_equal(st->threads_finished, 2000);
-    assert_true(st->n_threads >= 256 && st->n_threads <= 2 * 256 + 64);
-    assert_int_equal(st->n_threads + st->threads_dropped, 2000);
-    assert_int_equal(st->threads[0].thread, 2000);
-    assert_int_equal(st->threads[0].running_ns, 2000);
+    assert_int_equal(st->threads_finished, 5000);
+    assert_true(st->n_threads >= 256 && st->n_threads <= 16 * 256 + 128);
+    assert_int_equal(st->n_threads + st->threads_dropped, 5000);
+    assert_int_equal(st->threads[0].thread, 5000);
+    assert_int_equal(st->threads[0].running_ns, 5000);
     elog_stats_free(st);
     synth_free(&s);
 }
