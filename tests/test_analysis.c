@@ -324,7 +324,7 @@ static void test_thread_bound(void **state)
     synth_block_end(&s);
     elog_stats *st = analyse(s.buf, s.len, 0);
     assert_int_equal(st->threads_finished, 5000);
-    assert_true(st->n_threads >= 256 && st->n_threads <= 16 * 256 + 128);
+    assert_true(st->n_threads >= 256 && st->n_threads <= 2 * 256 + 64);
     assert_int_equal(st->n_threads + st->threads_dropped, 5000);
     assert_int_equal(st->threads[0].thread, 5000);
     assert_int_equal(st->threads[0].running_ns, 5000);
