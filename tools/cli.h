@@ -48,6 +48,7 @@ typedef struct cli_options {
     unsigned connect_timeout_ms; /* sockets: how long to keep trying to connect */
     const char *output;          /* record: -o FILE */
     long read_ms;                /* control: --read MS, -1 if not given */
+    long window_ms;              /* show --stream: --window MS, -1 if not given */
 } cli_options;
 
 #define CLI_DEFAULT_IDLE_TIMEOUT_MS 2000u
@@ -307,6 +308,13 @@ typedef struct cli_stream_printer {
     int rc;                  /* worst exit code of the streams reported so far */
     bool strict;
     bool quiet_stopped;      /* no truncation warning when we stopped the input */
+    /* show --stream --window: events go through a reordering window
+     * (elog_window, eventlog/order.h), created at the first header. */
+    bool windowed;
+    uint64_t window_ns;
+    struct elog_window *window;
+    uint64_t late_reported;  /* late events already warned about */
+    const char *name;        /* for the late-event note */
 } cli_stream_printer;
 
 /* Fills settings/hooks for printing: decoder callbacks in `settings`, and
@@ -315,5 +323,7 @@ void cli_stream_printer_setup(cli_stream_printer *p, cli_output *out, bool stric
                               elog_settings *settings, cli_source_hooks *hooks);
 /* After the run: the trailing blank line, flush, and the exit code. */
 int cli_stream_printer_finish(cli_stream_printer *p, int run_rc);
+/* Frees what the printer allocated (the window). */
+void cli_stream_printer_free(cli_stream_printer *p);
 
 #endif

@@ -60,6 +60,11 @@ static void usage(FILE *f)
         "\n"
         "Options:\n"
         "  --stream            (show) input order, incremental output.\n"
+        "  --window MS         (show --stream) Reorder live events across capabilities:\n"
+        "                      hold each until the stream's eventlog time is MS\n"
+        "                      milliseconds past it (and at most 16 MiB), then print\n"
+        "                      in time order. An event that arrives later than that\n"
+        "                      is printed at once, out of order, and counted on stderr.\n"
         "  --strict            Exit with status 3 if the input is truncated (it is\n"
         "                      otherwise only a warning).\n"
         "  --json              (info) Print the summary as one JSON object.\n"
@@ -114,13 +119,14 @@ static bool parse_ms(const char *s, unsigned *out)
 
 enum {
     OPT_STRICT = 256, OPT_STREAM, OPT_JSON, OPT_FOLLOW, OPT_IDLE, OPT_RECONNECT,
-    OPT_CONNECT_TIMEOUT, OPT_READ
+    OPT_CONNECT_TIMEOUT, OPT_READ, OPT_WINDOW
 };
 
 /* Which options a command accepts (bit per option). */
 enum {
     A_STREAM = 1 << 0, A_STRICT = 1 << 1, A_JSON = 1 << 2, A_FOLLOW = 1 << 3,
-    A_RECONNECT = 1 << 4, A_CONNECT = 1 << 5, A_OUTPUT = 1 << 6, A_READ = 1 << 7
+    A_RECONNECT = 1 << 4, A_CONNECT = 1 << 5, A_OUTPUT = 1 << 6, A_READ = 1 << 7,
+    A_WINDOW = 1 << 8
 };
 
 typedef struct seen {
@@ -139,6 +145,7 @@ static const char *option_name(unsigned bit)
     case A_CONNECT: return "--connect-timeout";
     case A_OUTPUT: return "--output";
     case A_READ: return "--read";
+    case A_WINDOW: return "--window";
     default: return "?";
     }
 }
@@ -148,13 +155,16 @@ static const char *option_name(unsigned bit)
 static int check_options(const char *cmd, unsigned allowed, const seen *sn,
                          const cli_options *opt, const char *source)
 {
-    for (unsigned bit = 1; bit <= A_READ; bit <<= 1)
+    for (unsigned bit = 1; bit <= A_WINDOW; bit <<= 1)
         if ((sn->mask & bit) && !(allowed & bit))
             return cli_usage_error(NULL, "option '%s' does not apply to '%s'", option_name(bit), cmd);
     if (sn->idle && !(allowed & A_FOLLOW))
         return cli_usage_error(NULL, "option '--idle-timeout' does not apply to '%s'", cmd);
     if (sn->idle && !opt->follow)
         return cli_usage_error(NULL, "option '--idle-timeout' applies with '--follow'");
+    if ((sn->mask & A_WINDOW) && !opt->stream)
+        return cli_usage_error(NULL, "option '--window' applies to 'show --stream' (a sorted "
+                           "'show' orders the whole log)");
     if (opt->reconnect && strcmp(cmd, "show") == 0 && !opt->stream)
         return cli_usage_error(NULL, "option '--reconnect' applies to 'show --stream' (a sorted 'show' "
                            "reads one eventlog)");
@@ -199,6 +209,7 @@ int main(int argc, char **argv)
         { "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
         { "output", required_argument, NULL, 'o' },
         { "read", required_argument, NULL, OPT_READ },
+        { "window", required_argument, NULL, OPT_WINDOW },
         { NULL, 0, NULL, 0 },
     };
 
@@ -211,6 +222,7 @@ int main(int argc, char **argv)
     opt.idle_timeout_ms = CLI_DEFAULT_IDLE_TIMEOUT_MS;
     opt.connect_timeout_ms = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
     opt.read_ms = -1;
+    opt.window_ms = -1;
     seen sn = { 0, false };
     opterr = 0;
     int c;
@@ -267,6 +279,13 @@ int main(int argc, char **argv)
             opt.read_ms = (long)ms;
             sn.mask |= A_READ;
             break;
+        case OPT_WINDOW:
+            if (!parse_ms(optarg, &ms))
+                return cli_usage_error(NULL, "--window: '%s' is not a number of milliseconds",
+                                   optarg);
+            opt.window_ms = (long)ms;
+            sn.mask |= A_WINDOW;
+            break;
         default: {
             if (optopt == 'o')
                 return cli_usage_error(NULL, "option '-o' needs a FILE");
@@ -301,7 +320,7 @@ int main(int argc, char **argv)
     unsigned allowed;
     int want_args;
     if (strcmp(cmd, "show") == 0) {
-        allowed = A_STREAM | A_STRICT | A_FOLLOW | A_RECONNECT | A_CONNECT;
+        allowed = A_STREAM | A_STRICT | A_FOLLOW | A_RECONNECT | A_CONNECT | A_WINDOW;
         want_args = 1;
     } else if (strcmp(cmd, "info") == 0) {
         allowed = A_STRICT | A_JSON | A_FOLLOW | A_CONNECT;

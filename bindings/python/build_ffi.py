@@ -165,6 +165,28 @@ long elogpy_show(uint16_t id, uint16_t size, const uint8_t *desc, size_t desc_le
 size_t elogpy_show_header(const elog_header *h, char *out, size_t out_cap);
 
 extern "Python" int elogpy_py_header(elog_decoder *d, const elog_header *h);
+
+/* include/eventlog/order.h (part of it) */
+typedef struct elog_order_options {
+    size_t memory_budget;
+    const char *tmpdir;
+    unsigned decoder_options;
+    bool no_threads;
+    size_t max_runs;
+} elog_order_options;
+void elog_order_options_init(elog_order_options *o);
+typedef struct elog_sorter elog_sorter;
+int elog_sorter_open(elog_sorter **out, const char *path, const elog_order_options *opts);
+int elog_sorter_open_fd(elog_sorter **out, int fd, const char *name,
+                        const elog_order_options *opts);
+void elog_sorter_end(const elog_sorter *s, elog_end *end);
+const char *elog_sorter_error(const elog_sorter *s);
+void elog_sorter_close(elog_sorter *s);
+int elogpy_sorter_header(elogpy_state *s, elog_sorter *so);
+int elogpy_sorter_fill(elogpy_state *s, elog_sorter *so);
+int elogpy_window_enable(elogpy_state *s, uint64_t window_ns, size_t max_bytes);
+int elogpy_window_flush(elogpy_state *s);
+void elogpy_window_stats(elogpy_state *s, uint64_t out[5]);
 """
 
 

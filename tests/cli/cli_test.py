@@ -651,7 +651,12 @@ def case_sort_oracle():
     rng = random.Random(20261126)
     ways = {"whole": {"ELOG_SHOW_SPLIT_MIN": "18446744073709551615"},
             "halves": {"ELOG_SHOW_SPLIT_MIN": "0"},
-            "pread": {"ELOG_SHOW_SPLIT_MIN": "0", "ELOG_SHOW_NO_MAP": "1"}}
+            "pread": {"ELOG_SHOW_SPLIT_MIN": "0", "ELOG_SHOW_NO_MAP": "1"},
+            # merges in passes of fan-in 2 and 3 through temporary files,
+            # unsorted ranges sorted in chunks of ~1500 records
+            "passes": {"ELOG_SHOW_MAX_RUNS": "2", "ELOG_SHOW_MERGE_BUDGET": "100000"},
+            "passes-halves": {"ELOG_SHOW_SPLIT_MIN": "0", "ELOG_SHOW_MAX_RUNS": "3",
+                              "ELOG_SHOW_MERGE_BUDGET": "100000"}}
     logs = runs = 0
     for path in files:
         parts = split_records(read(path))
@@ -676,6 +681,32 @@ def case_sort_oracle():
         logs += 1
     check(logs >= 20, "only %d corpus logs with blocks" % logs)
     print("sort-oracle: %d logs, 3 shuffles each, %d show runs" % (logs, runs))
+
+
+def case_stream_window():
+    """show --stream --window MS: a window wider than the log prints exactly
+    what the sorted show prints; a window of 0 prints every event (none
+    lost), the late ones out of order and counted on stderr."""
+    f = os.path.join(CORPUS, "parallelTest.eventlog")
+    rc, sorted_out, err = run(["show", f])
+    check(rc == 0, "show failed: %s" % err)
+    rc, wide, err = run(["show", "--stream", "--window", "100000", f])
+    check(rc == 0 and wide == sorted_out and err == "",
+          "--window 100000 differs from the sorted show (rc %d, %s)" % (rc, err))
+    rc, stream, err = run(["show", "--stream", f])
+    check(rc == 0, "show --stream failed")
+    rc, narrow, err = run(["show", "--stream", "--window", "0", f])
+    check(rc == 0, "--window 0: exit %d (%s)" % (rc, err))
+    check(sorted(narrow.split(b"\n")) == sorted(stream.split(b"\n")),
+          "--window 0 lost or changed events")
+    check(narrow != stream, "--window 0 reordered nothing")
+    check(re.search(r"40 events arrived later than the 0 ms window", err),
+          "--window 0: no late-event count on stderr: %r" % err)
+    for bad in (["show", "--window", "5", f], ["show", "--stream", "--window", "x", f],
+                ["info", "--window", "5", f]):
+        rc, out, err = run(bad)
+        check(rc == 2 and "--window" in err and out == b"", "%s: exit %d, %r" % (bad, rc, err))
+    print("stream-window: ok")
 
 
 def case_usage():
@@ -725,6 +756,7 @@ CASES = {
     "progress": case_progress,
     "usage": case_usage,
     "sort-oracle": case_sort_oracle,
+    "stream-window": case_stream_window,
 }
 
 

@@ -13,7 +13,7 @@ import os
 import threading
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union, Dict
 
 from ._catalogue import Event
 from ._decoder import Decoder, End, Header, check_end
@@ -216,7 +216,8 @@ class EventlogConnection:
                  max_skip: int = 65536, read_size: int = 65536, strict: bool = False,
                  continue_after_end: bool = False, lenient_blocks: bool = False,
                  batch_events: int = 512,
-                 types: Optional[Iterable[Union[int, str, type]]] = None) -> None:
+                 types: Optional[Iterable[Union[int, str, type]]] = None,
+                 window: Optional[float] = None) -> None:
         if not HAVE_SOCKET:
             raise RuntimeError("libeventlog was built without the eventlog-socket client")
         self._sock: Any = None
@@ -249,6 +250,13 @@ class EventlogConnection:
         self._decoder = Decoder(continue_after_end=continue_after_end,
                                 lenient_blocks=lenient_blocks, batch_events=batch_events,
                                 types=types)
+        if window is not None:
+            if window < 0:
+                raise ValueError("window must be >= 0 milliseconds (None: no reordering)")
+            if lib.elogpy_window_enable(self._decoder._state, int(window * 1e6), 0):
+                self._decoder.close()
+                raise MemoryError("libeventlog: cannot allocate the reordering window")
+        self.window = window
         self._stop = ffi.new("elogpy_flag *")
         sock = lib.elogpy_socket_new(self._decoder._state, self._addr, opts)
         if sock == ffi.NULL:
@@ -409,7 +417,30 @@ class EventlogConnection:
                 s.gap = gap
                 break
 
+    @property
+    def window_stats(self) -> Dict[str, int]:
+        """connect(window=MS): events pushed into the reordering window,
+        released from it, `late` (arrived after the window had moved past
+        them: yielded at once, out of time order, never dropped),
+        `max_late_ns` (how far behind the latest one was) and `held` now."""
+        out = ffi.new("uint64_t[5]")
+        if self._decoder._state is not None:
+            lib.elogpy_window_stats(self._decoder._state, out)
+        return dict(zip(("pushed", "released", "late", "max_late_ns", "held"),
+                        (int(v) for v in out)))
+
+    @property
+    def late_events(self) -> int:
+        """connect(window=MS): events that arrived too late to be put in order
+        (see window_stats)."""
+        return self.window_stats["late"]
+
     def _on_disconnected(self, ss: Any, end: Any) -> None:
+        # what the window holds goes out in order before the session's end
+        if self._decoder._state is not None and self.window is not None:
+            if lib.elogpy_window_flush(self._decoder._state) != 0:
+                self._callback_error = MemoryError(
+                    "libeventlog: out of memory releasing the reordering window")
         # the session's last events, built with its header before the next one
         if self._decoder._state is not None and self._decoder._state.n:
             self._pending.append(self._decoder._drain())
@@ -474,7 +505,8 @@ def connect(address: Optional[str] = None, *, reconnect: bool = False,
             attempt_timeout: float = 5.0, send_timeout: float = 5.0, max_skip: int = 65536,
             strict: bool = False, continue_after_end: bool = False,
             lenient_blocks: bool = False,
-            types: Optional[Iterable[Union[int, str, type]]] = None) -> EventlogConnection:
+            types: Optional[Iterable[Union[int, str, type]]] = None,
+            window: Optional[float] = None) -> EventlogConnection:
     """Connects to a program instrumented with eventlog-socket and iterates over
     its live events (the same classes as open()):
 
@@ -499,10 +531,17 @@ def connect(address: Optional[str] = None, *, reconnect: bool = False,
         reconnect, connections that received no byte are not checked).
     types: yield only events of these types, as for open(): the others are
         stepped over in C without being decoded.
+    window: milliseconds of eventlog time to hold events back so that those
+        of different capabilities (whose buffers GHC flushes at different
+        times) are yielded in time order (elog_window, include/eventlog/
+        order.h; at most 16 MiB held). An event that arrives later than the
+        window allows is yielded at once, out of order, and counted in
+        `late_events` / `window_stats`: nothing is dropped. What the window
+        holds is yielded when the session ends. None (default): arrival order.
     """
     return EventlogConnection(address, reconnect=reconnect, connect_timeout=connect_timeout,
                               max_attempts=max_attempts, retry_delay=retry_delay,
                               max_retry_delay=max_retry_delay, attempt_timeout=attempt_timeout,
                               send_timeout=send_timeout, max_skip=max_skip, strict=strict,
                               continue_after_end=continue_after_end,
-                              lenient_blocks=lenient_blocks, types=types)
+                              lenient_blocks=lenient_blocks, types=types, window=window)

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include <eventlog.h>
+#include <eventlog/order.h>
 #include <eventlog/show.h>
 
 #define ELOGPY_RECORDS 0
@@ -57,6 +58,11 @@ typedef struct elogpy_state {
     uint64_t fill;              /* value of a field the event does not have */
     /* Python */
     void *handle;               /* ffi.new_handle() of the Decoder, or NULL */
+    /* connect(window=MS): the decoder's events go through this reordering
+     * window (elogpy_window_enable), which may hand out more than `limit`
+     * at once: the index arrays then grow to rec_cap. */
+    elog_window *window;
+    size_t rec_cap;
     elog_settings settings;
     elog_decoder dec;
 } elogpy_state;
@@ -68,6 +74,8 @@ static int elogpy_on_header(elog_decoder *d, const elog_header *h)
 {
     elogpy_state *s = d->data;
     s->header_ready = 1;
+    if (s->window)
+        elog_window_set_header(s->window, h); /* flushed at the last session's end */
     if (s->handle)
         return elogpy_py_header(d, h);
     return ELOG_CB_CONTINUE;
@@ -270,6 +278,7 @@ static int elogpy_init(elogpy_state *s, int mode, unsigned options, size_t limit
 {
     s->mode = mode;
     s->limit = limit ? limit : 1;
+    s->rec_cap = s->limit;
     s->handle = handle;
     s->arena_limit = 4u << 20;
     if (mode == ELOGPY_RECORDS) {
@@ -298,6 +307,8 @@ static void elogpy_free(elogpy_state *s)
     if (s->settings.on_event)
         elog_decoder_free(&s->dec);
     s->settings.on_event = NULL;
+    elog_window_free(s->window);
+    s->window = NULL;
     free(s->arena);
     free(s->rec_pos);
     free(s->rec_kind);
@@ -428,4 +439,100 @@ static size_t elogpy_show_header(const elog_header *h, char *out, size_t out_cap
     elog_writer_init(&w, out, out_cap, NULL, NULL);
     elog_show_header(&w, h);
     return w.len + (size_t)w.dropped;
+}
+
+/* ---------------------------------------------------------------- order.h */
+
+/* Sorted iteration (open(sorted=True)): the sorter's header through the
+ * state's on_header (Python builds its classes). 0, or -1. */
+static int elogpy_sorter_header(elogpy_state *s, elog_sorter *so)
+{
+    const elog_header *h = elog_sorter_header(so);
+    if (!h)
+        return -1;
+    return elogpy_on_header(&s->dec, h) == ELOG_CB_CONTINUE ? 0 : -1;
+}
+
+/* The sorter's next events, in time order, into the batch: 1 when it is full
+ * (drain it and call again), 0 at the end, -1 on an error
+ * (elog_sorter_error(), or s->nomem). */
+static int elogpy_sorter_fill(elogpy_state *s, elog_sorter *so)
+{
+    elog_event ev;
+    for (;;) {
+        int r = elog_sorter_next(so, &ev);
+        if (r <= 0)
+            return r;
+        if (s->keep && !s->keep[ev.id])
+            continue;
+        int cb = elogpy_record_event(&s->dec, &ev);
+        if (cb == ELOG_CB_PAUSE)
+            return 1;
+        if (cb != ELOG_CB_CONTINUE)
+            return -1;
+    }
+}
+
+/* The window hands events out here, possibly many at once. */
+static int elogpy_window_emit(void *ctx, const elog_event *ev, bool late)
+{
+    elogpy_state *s = ctx;
+    (void)late; /* counted by the window (elogpy_window_stats) */
+    if (s->keep && !s->keep[ev->id])
+        return ELOG_CB_CONTINUE;
+    if (s->n >= s->rec_cap) {
+        size_t ncap = 2 * s->rec_cap;
+        uint32_t *pos = realloc(s->rec_pos, ncap * sizeof *pos);
+        if (pos)
+            s->rec_pos = pos;
+        uint32_t *kind = pos ? realloc(s->rec_kind, ncap * sizeof *kind) : NULL;
+        if (kind)
+            s->rec_kind = kind;
+        if (!pos || !kind) {
+            s->nomem = 1;
+            return ELOG_CB_ABORT;
+        }
+        s->rec_cap = ncap;
+    }
+    return elogpy_record_event(&s->dec, ev) == ELOG_CB_ABORT ? ELOG_CB_ABORT : ELOG_CB_CONTINUE;
+}
+
+static int elogpy_window_event(elog_decoder *d, const elog_event *ev)
+{
+    elogpy_state *s = d->data;
+    if (elog_window_push(s->window, ev) != 0 && s->nomem)
+        return ELOG_CB_ABORT;
+    return s->n >= s->limit ? ELOG_CB_PAUSE : ELOG_CB_CONTINUE;
+}
+
+/* Puts a records-mode state's events through a reordering window of
+ * `window_ns` (and `max_bytes`, 0: the default). 0, or -1 (out of memory). */
+static int elogpy_window_enable(elogpy_state *s, uint64_t window_ns, size_t max_bytes)
+{
+    elog_window_options o = {window_ns, max_bytes};
+    s->window = elog_window_new(&o, elog_get_header(&s->dec), elogpy_window_emit, s);
+    if (!s->window)
+        return -1;
+    s->settings.on_event = elogpy_window_event;
+    return 0;
+}
+
+/* Releases what the window holds (a session ended). 0, or -1 (nomem). */
+static int elogpy_window_flush(elogpy_state *s)
+{
+    return s->window ? elog_window_flush(s->window) : 0;
+}
+
+/* pushed, released, late, max_late_ns, held */
+static void elogpy_window_stats(elogpy_state *s, uint64_t out[5])
+{
+    elog_window_stats st;
+    memset(&st, 0, sizeof st);
+    if (s->window)
+        elog_window_get_stats(s->window, &st);
+    out[0] = st.pushed;
+    out[1] = st.released;
+    out[2] = st.late;
+    out[3] = st.max_late_ns;
+    out[4] = st.held;
 }
