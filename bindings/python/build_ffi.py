@@ -406,8 +406,9 @@ def has_export(cfg: dict[str, list[str]]) -> bool:
     if os.environ.get("LIBEVENTLOG_NO_EXPORT"):
         return False
     header = all(any(os.path.exists(os.path.join(d, "eventlog", h)) for d in cfg["include_dirs"])
-                 for h in ("export.h", "report.h"))
-    return header and _library_has(cfg["library_dirs"], "elog_report_write")
+                 for h in ("export.h", "report.h", "order.h"))
+    return header and all(_library_has(cfg["library_dirs"], s)
+                          for s in ("elog_report_write", "elog_sorter_open_fd"))
 
 
 def _pkg_config(*args: str) -> list[str] | None:

@@ -59,6 +59,8 @@ def check_ndjson(path):
         want = sum(n for i, n in c.items() if i != 18)
         assert len(objs) == want, f"{path}: {len(objs)} objects, info counts {want} events"
     prev = {}
+    times = [o["t"] for o in objs]
+    assert times == sorted(times), f"{path}: not in time order"
     for o in objs:
         assert list(o)[:4] == ["t", "cap", "type", "id"], o
         assert isinstance(o["t"], int) and o["t"] >= 0

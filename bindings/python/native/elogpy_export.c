@@ -1,8 +1,10 @@
 /*
  * libeventlog.export() for the Python binding (appended to elogpy.c by
  * build_ffi.py when the C library has include/eventlog/export.h): the whole
- * export runs in C, from an input descriptor through the C reader (plain or
- * gzip) to an output descriptor, without the GIL (cffi releases it).
+ * export runs in C, from an input descriptor (plain or gzip) to an output
+ * descriptor, without the GIL (cffi releases it): exports in time order
+ * through the library's sorter (order.h), the report in one pass of the
+ * reader.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include <eventlog/export.h>
+#include <eventlog/order.h>
 #include <eventlog/report.h>
 
 typedef struct elogpy_export_result {
@@ -115,37 +118,57 @@ static int elogpy_export(int in_fd, const char *name, int out_fd, int format, in
     s.on_header = elogpy_export_on_header;
     s.on_event = elogpy_export_on_event;
     s.options = options;
-    elog_decoder d;
-    elog_decoder_init(&d, &s, &c);
-    elog_reader *r = NULL;
-    elog_reader_status rs = elog_reader_open_fd(&r, in_fd, name, NULL);
-    if (rs == ELOG_READER_OK)
-        rs = elog_reader_run(r, &d, &res->end);
-    if (c.failed) {
-        res->status = 3;
-        snprintf(res->error, sizeof res->error, "out of memory");
-    } else if (rs == ELOG_READER_E_DECODE) {
-        res->status = 1;
-        snprintf(res->error, sizeof res->error, "%s", elog_get_error_reason(&d));
-    } else if (rs != ELOG_READER_OK) {
-        res->status = rs == ELOG_READER_E_NOMEM ? 3 : 2;
-        snprintf(res->error, sizeof res->error, "%s", elog_reader_error(r));
-    } else if (c.x) {
-        elog_exporter_finish(c.x);
-        res->count = elog_exporter_count(c.x);
+    if (c.x) {
+        /* exports: in time order, through the library's bounded merge */
+        elog_order_options oo;
+        elog_order_options_init(&oo);
+        oo.decoder_options = options;
+        elog_sorter *so = NULL;
+        if (elog_sorter_open_fd(&so, in_fd, name, &oo) != 0) {
+            res->status = so ? 1 : 3;
+            snprintf(res->error, sizeof res->error, "%s", so ? elog_sorter_error(so) : "out of memory");
+            if (so)
+                elog_sorter_end(so, &res->end);
+        } else if (elog_sorter_run(so, &s, &c) != 0) {
+            res->status = c.failed ? 3 : 1;
+            snprintf(res->error, sizeof res->error, "%s", elog_sorter_error(so));
+            elog_sorter_end(so, &res->end);
+        } else {
+            elog_sorter_end(so, &res->end);
+            elog_exporter_finish(c.x);
+            res->count = elog_exporter_count(c.x);
+        }
+        elog_sorter_close(so);
     } else {
-        elog_report_on_end(c.r, &res->end, NULL);
-        if (elog_report_write(c.r, &out.w) != ELOG_OK) {
+        elog_decoder d;
+        elog_decoder_init(&d, &s, &c);
+        elog_reader *r = NULL;
+        elog_reader_status rs = elog_reader_open_fd(&r, in_fd, name, NULL);
+        if (rs == ELOG_READER_OK)
+            rs = elog_reader_run(r, &d, &res->end);
+        if (c.failed) {
             res->status = 3;
             snprintf(res->error, sizeof res->error, "out of memory");
+        } else if (rs == ELOG_READER_E_DECODE) {
+            res->status = 1;
+            snprintf(res->error, sizeof res->error, "%s", elog_get_error_reason(&d));
+        } else if (rs != ELOG_READER_OK) {
+            res->status = rs == ELOG_READER_E_NOMEM ? 3 : 2;
+            snprintf(res->error, sizeof res->error, "%s", elog_reader_error(r));
+        } else {
+            elog_report_on_end(c.r, &res->end, NULL);
+            if (elog_report_write(c.r, &out.w) != ELOG_OK) {
+                res->status = 3;
+                snprintf(res->error, sizeof res->error, "out of memory");
+            }
         }
+        elog_reader_close(r);
+        elog_decoder_free(&d);
     }
     if (res->status == 0 && (elog_writer_flush(&out.w) != 0 || out.err)) {
         res->status = 4;
         snprintf(res->error, sizeof res->error, "write failed: %s", strerror(out.err));
     }
-    elog_reader_close(r);
-    elog_decoder_free(&d);
     elog_exporter_free(c.x);
     elog_report_free(c.r);
     return res->status;
