@@ -33,11 +33,13 @@
     while (Math.abs(b) >= 1024 && i < u.length - 1) { b /= 1024; i++; }
     return (i ? b.toFixed(b < 10 ? 1 : 0) : Math.round(b)) + " " + u[i];
   }
+  /* a number with at most `d` decimals, trailing zeros dropped */
+  function dec(x, d) { return String(Number(x.toFixed(d))); }
   function fmtNs(ns) {
     if (ns < 1e3) return Math.round(ns) + " ns";
-    if (ns < 1e6) return (ns / 1e3).toFixed(ns < 1e4 ? 1 : 0) + " \u00b5s";
-    if (ns < 1e9) return (ns / 1e6).toFixed(ns < 1e7 ? 2 : 1) + " ms";
-    return (ns / 1e9).toFixed(ns < 1e10 ? 3 : 1) + " s";
+    if (ns < 1e6) return dec(ns / 1e3, ns < 1e4 ? 1 : 0) + " \u00b5s";
+    if (ns < 1e9) return dec(ns / 1e6, ns < 1e7 ? 2 : 1) + " ms";
+    return dec(ns / 1e9, ns < 1e10 ? 3 : 1) + " s";
   }
   function fmtT(ns) { return fmtNs(ns); }
   function fmtInt(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ","); }
@@ -354,7 +356,7 @@
       return ["gen " + g.generation, fmtInt(g.collections), fmtInt(g.parallel), fmtNs(q.total), fmtNs(q.mean),
               fmtNs(q.p50), fmtNs(q.p90), fmtNs(q.p99), fmtNs(q.max)];
     });
-    rows.push(["all", fmtInt(p.count || 0), "", fmtNs(p.total), fmtNs(p.mean), fmtNs(p.p50), fmtNs(p.p90),
+    rows.push(["all", fmtInt(P.counts.reduce(function (a, c) { return a + c; }, 0)), "", fmtNs(p.total), fmtNs(p.mean), fmtNs(p.p50), fmtNs(p.p90),
                fmtNs(p.p99), fmtNs(p.max)]);
     table($("pause-table"), ["generation", "collections", "parallel", "total", "mean", "p50", "p90", "p99", "max"],
       rows, [false, true, true, true, true, true, true, true, true]);
