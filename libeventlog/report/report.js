@@ -238,7 +238,7 @@
       for (var i = 0; i < n; i++) if (T.mut[c][i] || T.gc[c][i]) lastUsed = Math.max(lastUsed, i);
     var full0 = T.start, full1 = Math.max(T.start + (lastUsed + 1) * T.bucket, tm.end_ns);
     var view = [full0, full1];
-    var rowH = 26, gap = 6, top = 6, axisH = 24, left = 56;
+    var rowH = 26, gap = 6, top = 6, axisH = 24, left = 56, right = 24;
     var cv = h("canvas", {}, el);
     var W = Math.max(el.clientWidth || 900, 400), H = top + ncap * (rowH + gap) + axisH;
     var dpr = window.devicePixelRatio || 1;
@@ -247,7 +247,7 @@
     function draw() {
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.clearRect(0, 0, W, H);
-      var pw = W - left - 8, t0 = view[0], t1 = view[1];
+      var pw = W - left - right, t0 = view[0], t1 = view[1];
       var X = function (t) { return left + (t - t0) / (t1 - t0) * pw; };
       ctx.font = "11px system-ui, sans-serif";
       for (var c = 0; c < ncap; c++) {
@@ -297,7 +297,7 @@
     }
     function timeAt(ev) {
       var r = cv.getBoundingClientRect(), px = (ev.clientX - r.left) * W / r.width;
-      return view[0] + (px - left) / (W - left - 8) * (view[1] - view[0]);
+      return view[0] + (px - left) / (W - left - right) * (view[1] - view[0]);
     }
     cv.addEventListener("wheel", function (ev) { ev.preventDefault(); zoom(ev.deltaY < 0 ? 0.8 : 1.25, timeAt(ev)); });
     var dragging = null;
@@ -305,7 +305,7 @@
     window.addEventListener("mouseup", function () { dragging = null; });
     cv.addEventListener("mousemove", function (ev) {
       if (dragging) {
-        var r = cv.getBoundingClientRect(), dt = (ev.clientX - dragging.x) / r.width * W / (W - left - 8) *
+        var r = cv.getBoundingClientRect(), dt = (ev.clientX - dragging.x) / r.width * W / (W - left - right) *
           (dragging.v[1] - dragging.v[0]);
         var n0 = Math.max(full0, Math.min(dragging.v[0] - dt, full1 - (dragging.v[1] - dragging.v[0])));
         view = [n0, n0 + dragging.v[1] - dragging.v[0]];
