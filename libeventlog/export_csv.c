@@ -20,6 +20,7 @@ typedef struct csv {
     unsigned gc_open;            /* capabilities whose GC is open */
     bool gc_pending;             /* intervals not written yet */
     bool gc_has_gen;
+    uint64_t gc_last_end;        /* latest GC_END of the collection */
     uint16_t gc_gen;
     /* heap-profile */
     export_names ccs;
@@ -99,6 +100,7 @@ static void gc_flush(csv *c)
     c->gc_pending = false;
     c->gc_has_gen = false;
     c->gc_open = 0;
+    c->gc_last_end = 0;
 }
 
 static elog_status gc_event(csv *c, const elog_event *ev)
@@ -112,9 +114,13 @@ static elog_status gc_event(csv *c, const elog_event *ev)
             return ELOG_E_NOMEM;
         /* A new collection (no GC open anywhere), or this capability's
          * second one before the others finished: write the previous. */
+        /* This capability's part of the collection being assembled, or the
+         * first of a new one: with every capability's GC ended, a start
+         * before the last of those ends is still the same collection (events
+         * in file order: another capability's block may come later). */
         if (k->gc == 1)
             c->gc_open--;           /* a second start: the interval restarts */
-        else if ((c->gc_open == 0 && c->gc_pending) || k->gc == 2)
+        else if (k->gc == 2 || (c->gc_open == 0 && c->gc_pending && ev->time > c->gc_last_end))
             gc_flush(c);
         k->gc = 1;
         k->gc_start = ev->time;
@@ -128,6 +134,8 @@ static elog_status gc_event(csv *c, const elog_event *ev)
         csv_cap *k = &c->caps[ev->cap];
         k->gc = 2;
         k->gc_end = ev->time;
+        if (ev->time > c->gc_last_end)
+            c->gc_last_end = ev->time;
         c->gc_open--;
         return ELOG_OK;
     }

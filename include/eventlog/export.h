@@ -63,9 +63,11 @@
  *                 sample's label or its cost-centre stack (labels joined by
  *                 "/", innermost first)
  *   gc-pauses     start,end,generation,capability: a row per GC_START ..
- *                 GC_END of a capability, written when every capability's
- *                 GC has ended; generation from the GC's GC_STATS_GHC event
- *                 (empty if none)
+ *                 GC_END of a capability, written once the collection is
+ *                 over (every capability's GC ended, and a GC_START comes
+ *                 after the last of those ends, or the input ends);
+ *                 generation from the collection's GC_STATS_GHC (empty if
+ *                 none)
  *   thread-runs   thread,capability,start,end,stop reason: a row per
  *                 RUN_THREAD .. STOP_THREAD on a capability; the reason as
  *                 `show` words it
