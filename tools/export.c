@@ -41,6 +41,9 @@ static void usage(FILE *f)
           "  -f, --format FORMAT  ndjson, chrome or csv (default ndjson)\n"
           "  -t, --table TABLE    (csv) heap-profile, gc-pauses or thread-runs\n"
           "  --top-labels N       (chrome) heap-profile series to draw (default 10)\n"
+          "  --window MS          (sockets, --follow) export in time order across\n"
+          "                       capabilities, holding back MS ms of eventlog time\n"
+          "                       (later events are exported at once and counted)\n"
           "  -o, --output OUT     where to write (default '-', standard output)\n"
           "  --strict             exit 3 if the input is truncated\n"
           "  --follow             a program is still writing the file: wait for more\n"
@@ -61,11 +64,31 @@ typedef struct export_run {
     elog_status status;
     elog_end end;
     bool have_end;
+    uint64_t window_ns;       /* live: --window, 0 = none */
+    elog_window *window;
+    bool window_oom;
 } export_run;
+
+/* Events released by the reordering window (live input with --window). */
+static int window_emit(void *ctx, const elog_event *ev, bool late)
+{
+    (void)late; /* counted by the window, reported at the end */
+    export_run *r = ctx;
+    r->status = elog_exporter_event(r->x, ev);
+    return r->status == ELOG_OK ? ELOG_CB_CONTINUE : ELOG_CB_ABORT;
+}
 
 static int on_header(elog_decoder *d, const elog_header *h)
 {
     export_run *r = cli_source_ctx(d);
+    if (r->window_ns > 0) {
+        elog_window_options wo = {.window_ns = r->window_ns, .max_bytes = 0};
+        r->window = elog_window_new(&wo, h, window_emit, r);
+        if (r->window == NULL) {
+            r->status = ELOG_E_NOMEM;
+            return ELOG_CB_ABORT;
+        }
+    }
     r->status = elog_exporter_header(r->x, h);
     return r->status == ELOG_OK ? ELOG_CB_CONTINUE : ELOG_CB_ABORT;
 }
@@ -73,6 +96,11 @@ static int on_header(elog_decoder *d, const elog_header *h)
 static int on_event(elog_decoder *d, const elog_event *ev)
 {
     export_run *r = cli_source_ctx(d);
+    if (r->window != NULL) {
+        if (elog_window_push(r->window, ev) != 0 && r->status != ELOG_OK)
+            return ELOG_CB_ABORT;
+        return ELOG_CB_CONTINUE;
+    }
     r->status = elog_exporter_event(r->x, ev);
     return r->status == ELOG_OK ? ELOG_CB_CONTINUE : ELOG_CB_ABORT;
 }
@@ -162,12 +190,13 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 
 int cmd_export(int argc, char **argv)
 {
-    enum { O_STRICT = 256, O_FOLLOW, O_IDLE, O_CONNECT, O_TOP };
+    enum { O_STRICT = 256, O_FOLLOW, O_IDLE, O_CONNECT, O_TOP, O_WINDOW };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"table", required_argument, NULL, 't'},
         {"output", required_argument, NULL, 'o'},
         {"top-labels", required_argument, NULL, O_TOP},
+        {"window", required_argument, NULL, O_WINDOW},
         {"strict", no_argument, NULL, O_STRICT},
         {"follow", no_argument, NULL, O_FOLLOW},
         {"idle-timeout", required_argument, NULL, O_IDLE},
@@ -181,6 +210,8 @@ int cmd_export(int argc, char **argv)
     bool strict = false, follow = false, table_given = false;
     unsigned idle = CLI_DEFAULT_IDLE_TIMEOUT_MS, connect = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
     unsigned long v;
+    unsigned long window_ms = 0;
+    bool window_given = false;
 
     optind = 0;
     opterr = 0;
@@ -206,6 +237,12 @@ int cmd_export(int argc, char **argv)
                 return cli_usage_error("export", "--top-labels: '%s' is not a number from 1 to 1000",
                                        optarg);
             xo.top_labels = (unsigned)v;
+            break;
+        case O_WINDOW:
+            if (!parse_uint(optarg, 86400000ul, &window_ms) || window_ms == 0)
+                return cli_usage_error("export", "--window: '%s' is not a positive number of "
+                                       "milliseconds", optarg);
+            window_given = true;
             break;
         case O_STRICT:
             strict = true;
@@ -252,6 +289,9 @@ int cmd_export(int argc, char **argv)
         return cli_usage_error("export", "%s", err);
     if (follow && cli_source_is_socket(source))
         return cli_usage_error("export", "--follow applies to files and pipes");
+    if (window_given && !follow && !cli_source_is_socket(source))
+        return cli_usage_error("export", "--window applies to live input (a socket, or "
+                               "--follow): a file is exported in time order anyway");
 
     int fd = cli_open_output("export", output);
     if (fd < 0)
@@ -261,6 +301,7 @@ int cmd_export(int argc, char **argv)
 
     export_run r;
     memset(&r, 0, sizeof r);
+    r.window_ns = (uint64_t)window_ms * 1000000u;
     if (elog_exporter_new(&r.x, &xo, &out.w) != ELOG_OK) {
         cli_error("export: out of memory");
         if (fd != 1)
@@ -311,12 +352,22 @@ int cmd_export(int argc, char **argv)
     } else if (run != 0 || !r.have_end) {
         rc = CLI_EXIT_BAD_INPUT;
     } else {
+        if (r.window != NULL) {
+            (void)elog_window_flush(r.window);
+            elog_window_stats ws;
+            elog_window_get_stats(r.window, &ws);
+            if (ws.late > 0)
+                cli_warning("%s: %llu event%s arrived later than the %lu ms window allowed and "
+                            "were exported out of time order", name, (unsigned long long)ws.late,
+                            ws.late == 1 ? "" : "s", window_ms);
+        }
         elog_exporter_finish(r.x);
         if (cli_output_flush(&out) != 0)
             rc = cli_output_report(&out);
         else
             rc = cli_report_end(name, dec, &r.end, elog_get_header(dec), strict);
     }
+    elog_window_free(r.window);
     elog_exporter_free(r.x);
     cli_source_close(src);
     if (fd != 1 && close(fd) != 0 && rc == CLI_EXIT_OK) {

@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 EVENTLOG, CONFORMANCE, GHC902, CASE = sys.argv[1:5]
 
@@ -194,6 +195,32 @@ def main():
         finally:
             if os.path.exists(out):
                 os.unlink(out)
+    elif CASE == "live":
+        # a socket (eventlog replay): without --window in arrival order (the
+        # same events), with a window wider than the log in time order (the
+        # same text as the file's export)
+        log = os.path.join(GHC902, "threaded-N2-la.eventlog")
+        want = run("export", "-f", "ndjson", log).stdout
+        tmp = tempfile.mkdtemp(prefix="export-live-")
+        try:
+            for args in ([], ["--window", "100000"]):
+                sock = os.path.join(tmp, "s%d" % len(args))
+                srv = subprocess.Popen([EVENTLOG, "replay", "--clients", "1", log, "unix:" + sock],
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                try:
+                    line = srv.stdout.readline()
+                    assert line.startswith(b"listening on"), line
+                    got = run("export", "-f", "ndjson", *args, "unix:" + sock).stdout
+                finally:
+                    srv.kill()
+                    srv.wait()
+                if args:
+                    assert got == want, "windowed socket export differs from the file's"
+                else:
+                    assert got != want and sorted(got.splitlines()) == sorted(want.splitlines())
+            run("export", "--window", "10", log, ok=(2,))
+        finally:
+            shutil.rmtree(tmp)
     elif CASE == "usage":
         for args, msg in [(["export"], b"missing SOURCE"),
                           (["export", "-f", "xml", "x"], b"not ndjson, chrome or csv"),
