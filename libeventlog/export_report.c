@@ -26,6 +26,7 @@ struct elog_report {
     const elog_allocator *al;
     elog_report_options opt;
     char title[TEXT_MAX + 1];
+    char name[TEXT_MAX + 1];
     elog_analysis *an;
     char program[TEXT_MAX + 1];
     char rts[TEXT_MAX + 1];
@@ -154,6 +155,9 @@ elog_report *elog_report_new(const elog_report_options *o)
         snprintf(r->title, sizeof r->title, "%s", o->title);
         r->opt.title = r->title;
     }
+    if (o->name)
+        snprintf(r->name, sizeof r->name, "%s", o->name);
+    r->opt.name = NULL;
     elog_analysis_config cfg;
     elog_analysis_config_init(&cfg);
     cfg.time_buckets = r->opt.time_buckets;
@@ -501,6 +505,8 @@ static void put_data(elog_writer *w, const elog_report *r, elog_stats *s, const 
     put_str(w, r->program);
     key(w, "rts");
     put_str(w, r->rts);
+    key(w, "source");
+    put_str(w, r->name);
     key(w, "incomplete");
     if (r->oom || s->oom)
         EXPORT_LIT(w, "true");
@@ -532,6 +538,8 @@ elog_status elog_report_write(elog_report *r, elog_writer *w)
         snprintf(title, sizeof title, "%s", r->opt.title);
     else if (r->program[0])
         snprintf(title, sizeof title, "eventlog report: %s", r->program);
+    else if (r->name[0])
+        snprintf(title, sizeof title, "eventlog report: %s", r->name);
     else
         snprintf(title, sizeof title, "eventlog report");
 

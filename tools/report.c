@@ -161,6 +161,7 @@ int cmd_report(int argc, char **argv)
 
     report_run run;
     memset(&run, 0, sizeof run);
+    ro.name = strcmp(source, "-") == 0 ? "<stdin>" : source;
     run.r = elog_report_new(&ro);
     if (run.r == NULL) {
         cli_error("report: out of memory");

@@ -58,6 +58,9 @@ typedef struct elog_report elog_report;
 
 typedef struct elog_report_options {
     const char *title;               /* page title (copied); NULL: from the log */
+    const char *name;                /* the input's name (copied; NULL: none), shown in
+                                        the page and in the title when the log names
+                                        no program (a killed GHC 9.0 program's) */
     uint32_t time_buckets;           /* timeline resolution; 0: 1024 */
     const elog_allocator *allocator; /* NULL: malloc/free */
 } elog_report_options;

@@ -198,7 +198,8 @@
   var tm = S.time, elapsed = tm.end_ns;
   $("title").textContent = D.title;
   var meta = $("meta");
-  meta.textContent = (D.rts ? D.rts + " \u00b7 " : "") + "log time " + fmtNs(elapsed);
+  meta.textContent = (D.source ? D.source + " \u00b7 " : "") + (D.rts ? D.rts + " \u00b7 " : "") +
+    "log time " + fmtNs(elapsed);
   var end = S.end || {};
   var kind = end.kind || end["class"] || "";
   var badge = h("span", { "class": "badge" + (kind === "clean" ? "" : /error/.test(kind) ? " bad" : " warn") },
