@@ -102,6 +102,7 @@ static int elogpy_export(int in_fd, const char *name, int out_fd, int format, in
         elog_report_options o;
         elog_report_options_init(&o);
         o.title = title;
+        o.name = name;
         c.r = elog_report_new(&o);
         if (c.r == NULL) {
             res->status = 3;
