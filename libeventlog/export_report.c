@@ -243,38 +243,73 @@ void elog_report_attach(elog_settings *s)
 
 /* Writers that escape what passes through them into the page: as HTML text,
  * or as the content of a <script> element holding JSON (where only "<" could
- * end the element early; in JSON it can only stand inside strings). */
+ * end the element early; in JSON it can only stand inside strings). Both
+ * also make the page valid UTF-8 whatever the text they are given (labels
+ * are the log's bytes): a byte that is not part of well-formed UTF-8 becomes
+ * the code point of the byte, as in the exports. A sequence cut by the end
+ * of the buffer waits for the next flush (`final` flushes it as it is). */
 typedef struct escaper {
     elog_writer w;
     elog_writer *out;
     bool html;
+    bool final;
     char buf[4096];
 } escaper;
+
+static void escape_byte(escaper *e, char ch)
+{
+    if (!e->html)
+        elog__put_lit(e->out, ch == '<' ? "\\u003c" : ch == '>' ? "\\u003e" : "\\u0026", 6);
+    else if (ch == '<')
+        EXPORT_LIT(e->out, "&lt;");
+    else if (ch == '>')
+        EXPORT_LIT(e->out, "&gt;");
+    else if (ch == '&')
+        EXPORT_LIT(e->out, "&amp;");
+    else
+        EXPORT_LIT(e->out, "&quot;");
+}
 
 static int escape_flush(elog_writer *w)
 {
     escaper *e = w->ctx;
-    const char *p = w->buf, *end = w->buf + w->len;
+    size_t n = w->len, hold = 0;
+    if (!e->final) {
+        /* an incomplete sequence at the end waits for its continuation */
+        for (size_t k = 1; k <= 3 && k <= n; k++) {
+            uint8_t c = (uint8_t)w->buf[n - k];
+            if ((c & 0xc0) == 0x80)
+                continue;
+            size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+            if (need > k)
+                hold = k;
+            break;
+        }
+    }
+    const uint8_t *p = (const uint8_t *)w->buf, *end = p + (n - hold);
     while (p < end) {
-        const char *q = p;
-        while (q < end && *q != '<' && *q != '>' && *q != '&' && !(e->html && *q == '"'))
+        const uint8_t *q = p;
+        while (q < end && *q < 0x80 && *q != '<' && *q != '>' && *q != '&' &&
+               !(e->html && *q == '"'))
             q++;
         elog_writer_put(e->out, p, (size_t)(q - p));
-        if (q == end)
+        p = q;
+        if (p == end)
             break;
-        if (!e->html)
-            elog__put_lit(e->out, *q == '<' ? "\\u003c" : *q == '>' ? "\\u003e" : "\\u0026", 6);
-        else if (*q == '<')
-            EXPORT_LIT(e->out, "&lt;");
-        else if (*q == '>')
-            EXPORT_LIT(e->out, "&gt;");
-        else if (*q == '&')
-            EXPORT_LIT(e->out, "&amp;");
-        else
-            EXPORT_LIT(e->out, "&quot;");
-        p = q + 1;
+        if (*p < 0x80) {
+            escape_byte(e, (char)*p++);
+            continue;
+        }
+        size_t k = export_utf8_multi(p, end);
+        if (k) {
+            elog_writer_put(e->out, p, k);
+            p += k;
+        } else {
+            export_put_high_byte(e->out, *p++);
+        }
     }
-    w->len = 0;
+    memmove(w->buf, w->buf + (n - hold), hold);
+    w->len = hold;
     return e->out->failed ? -1 : 0;
 }
 
@@ -282,7 +317,14 @@ static void escaper_init(escaper *e, elog_writer *out, bool html)
 {
     e->out = out;
     e->html = html;
+    e->final = false;
     elog_writer_init(&e->w, e->buf, sizeof e->buf, escape_flush, e);
+}
+
+static void escaper_finish(escaper *e)
+{
+    e->final = true;
+    elog_writer_flush(&e->w);
 }
 
 static void put_str(elog_writer *w, const char *s)
@@ -552,15 +594,15 @@ elog_status elog_report_write(elog_report *r, elog_writer *w)
     elog__put_lit(w, parts[0], strlen(parts[0]));
     escaper_init(e, w, true);
     elog_writer_put(&e->w, title, strlen(title));
-    elog_writer_flush(&e->w);
+    escaper_finish(e);
     elog__put_lit(w, parts[1], strlen(parts[1]));
     escaper_init(e, w, true);
     elog_stats_write_text(&e->w, s, 10);
-    elog_writer_flush(&e->w);
+    escaper_finish(e);
     elog__put_lit(w, parts[2], strlen(parts[2]));
     escaper_init(e, w, false);
     put_data(&e->w, r, s, title);
-    elog_writer_flush(&e->w);
+    escaper_finish(e);
     elog__put_lit(w, parts[3], strlen(parts[3]));
     r->al->free(r->al->ctx, e, sizeof *e);
     elog_stats_free(s);
