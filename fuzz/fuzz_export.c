@@ -5,7 +5,8 @@
  * has one line per event that is not a block marker and no raw control
  * character; the Chrome trace has as many "E" as "B" records and as many "e"
  * as "b" (every slice closed, also for a stream cut anywhere); CSV rows have
- * the header's number of fields outside quotes; the report is one page.
+ * the header's number of fields outside quotes; the report (for one input in
+ * four, by the last byte: it is slow) is one valid page.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,8 @@ static int on_header(elog_decoder *d, const elog_header *h)
     for (int i = 0; i < 5; i++)
         if (elog_exporter_header(c->x[i], h) != ELOG_OK)
             abort();
+    if (c->r == NULL)
+        return ELOG_CB_CONTINUE;
     return elog_report_on_header(c->r, h) == ELOG_CB_CONTINUE ? ELOG_CB_CONTINUE : ELOG_CB_ABORT;
 }
 
@@ -59,6 +62,8 @@ static int on_event(elog_decoder *d, const elog_event *ev)
     for (int i = 0; i < 5; i++)
         if (elog_exporter_event(c->x[i], ev) != ELOG_OK)
             abort();
+    if (c->r == NULL)
+        return ELOG_CB_CONTINUE;
     return elog_report_on_event(c->r, ev) == ELOG_CB_CONTINUE ? ELOG_CB_CONTINUE : ELOG_CB_ABORT;
 }
 
@@ -98,8 +103,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     elog_writer_init(&rw, rbuf, sizeof rbuf, keep, &ro);
-    c.r = elog_report_new(NULL);
-    if (c.r == NULL)
+    /* the report (a snapshot per input, slow) for one input in four */
+    bool report = size > 0 && (data[size - 1] & 3) == 0;
+    c.r = report ? elog_report_new(NULL) : NULL;
+    if (report && c.r == NULL)
         abort();
 
     elog_settings s;
@@ -118,13 +125,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         elog_exporter_free(c.x[i]);
         check_utf8(&o[i]);
     }
-    elog_report_on_end(c.r, &end, NULL);
-    if (elog_report_write(c.r, &rw) != ELOG_OK)
-        abort();
-    elog_report_free(c.r);
-    check_utf8(&ro);
-    if (ro.len < 100 || memcmp(ro.buf + ro.len - 8, "</html>\n", 8) != 0)
-        abort();
+    if (report) {
+        elog_report_on_end(c.r, &end, NULL);
+        if (elog_report_write(c.r, &rw) != ELOG_OK)
+            abort();
+        elog_report_free(c.r);
+        check_utf8(&ro);
+        if (ro.len < 100 || memcmp(ro.buf + ro.len - 8, "</html>\n", 8) != 0)
+            abort();
+    }
 
     /* NDJSON: a line per event, no raw control character */
     if (count(&o[0], "\n") != c.events)
