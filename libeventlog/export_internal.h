@@ -77,7 +77,9 @@ void export_put_us(elog_writer *w, uint64_t ns);
 
 /* A bounded string table (id -> name) for thread labels and cost centres:
  * open addressing over 32-bit keys, names copied into one arena of at most
- * ELOG_EXPORT_LABEL_BUDGET bytes. */
+ * ELOG_EXPORT_LABEL_BUDGET bytes, at most EXPORT_NAMES_MAX names (ids set
+ * again replace their name; a replaced name's bytes stay used). */
+#define EXPORT_NAMES_MAX (1u << 16)
 typedef struct export_names {
     uint32_t *keys;         /* key + 1, 0 = empty */
     uint32_t *offs;         /* arena offset of the name */

@@ -175,7 +175,7 @@ bool export_names_set(elog_exporter *x, export_names *t, uint32_t id, elog_slice
             return false;
         t->arena_cap = ELOG_EXPORT_LABEL_BUDGET;
     }
-    if (t->arena_len + len > t->arena_cap)
+    if (t->arena_len + len > t->arena_cap || t->used >= EXPORT_NAMES_MAX)
         return true;                    /* over budget: named by id */
     if ((t->used + 1) * 2 > t->slots && !grow(x, t))
         return false;

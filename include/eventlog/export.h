@@ -76,10 +76,13 @@
  *
  * Memory: bounded, independently of the log's length: per capability a few
  * words of open state; thread labels (chrome) up to ELOG_EXPORT_LABEL_BUDGET
- * bytes of labels (threads labelled beyond it are named by id); cost-centre
- * names up to the same budget (beyond it a stack frame is shown as its id);
- * open user spans up to 4096 (more are not drawn); heap-profile labels of
- * one census up to 4096 (the rest count as "other"). Formatting allocates
+ * bytes and 65536 labels (threads labelled beyond them are named by id);
+ * cost-centre names within the same bounds (beyond them a stack frame is
+ * shown as its id); open user spans up to 4096 (more are not drawn);
+ * heap-profile labels of one census up to 4096 and 512 KiB (the rest count
+ * as "other"). In all: about 16 KiB for ndjson, at most ~2.5 MiB for csv
+ * and ~5 MiB for chrome (every table full, thousands of capabilities), a
+ * few KiB plus the open capabilities in practice. Formatting allocates
  * nothing per event.
  *
  * Errors: functions return ELOG_OK, ELOG_E_NOMEM (the allocator failed; the
