@@ -81,7 +81,7 @@
  * shown as its id); open user spans up to 4096 (more are not drawn);
  * heap-profile labels of one census up to 4096 and 512 KiB (the rest count
  * as "other"). In all: about 16 KiB for ndjson, at most ~2.5 MiB for csv
- * and ~5 MiB for chrome (every table full, thousands of capabilities), a
+ * and ~7 MiB for chrome (every table full, thousands of capabilities), a
  * few KiB plus the open capabilities in practice. Formatting allocates
  * nothing per event.
  *
