@@ -162,7 +162,28 @@ def main():
     if CASE == "page":
         for name in LOGS:
             check_page(name)
-        print(f"{len(LOGS)} pages self-contained")
+        # from a socket (eventlog replay): the same figures as from the file
+        log = log_path("threaded-N2-la")
+        sock = os.path.join(OUTDIR, "report-test.sock")
+        if os.path.exists(sock):
+            os.unlink(sock)
+        srv = subprocess.Popen([EVENTLOG, "replay", "--clients", "1", log, "unix:" + sock],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            assert srv.stdout.readline().startswith(b"listening on")
+            out = os.path.join(OUTDIR, "report-socket.html")
+            r = subprocess.run([EVENTLOG, "report", "unix:" + sock, "-o", out],
+                               capture_output=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+        finally:
+            srv.kill()
+            srv.wait()
+        live = data_of(open(out, encoding="utf-8").read())
+        path, _ = report("threaded-N2-la")
+        from_file = data_of(open(path, encoding="utf-8").read())
+        assert live["stats"]["gc"] == from_file["stats"]["gc"]
+        assert live["timeline"] == from_file["timeline"]
+        print(f"{len(LOGS)} pages self-contained; a socket's report equals the file's")
     elif CASE == "browser":
         exe = chromium()
         if exe is None:
