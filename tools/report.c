@@ -26,6 +26,8 @@ static void usage(FILE *f)
           "and data are inside the file (a few hundred KB whatever the log's size);\n"
           "it opens from disk in any current browser, without network access.\n"
           "A truncated log (a killed program's) is reported up to where it ends.\n"
+          "The input is read once, in file order, as 'eventlog stats' reads it (the\n"
+          "page's figures are those of 'stats').\n"
           "\n"
           "Options:\n"
           "  -o, --output FILE    where to write the page ('-': standard output;\n"
