@@ -7,6 +7,8 @@
 #include "cli.h"
 #include "replay.h"
 #include "rewrite.h"
+#include "export_cmd.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -39,12 +41,20 @@ static void usage(FILE *f)
         "  info SOURCE         Summary: RTS identifier, program arguments, GHC version,\n"
         "                      event counts per type, time span, capabilities, how the\n"
         "                      log ended, and the decode throughput.\n"
+        "  stats SOURCE        The '+RTS -s' figures, GC pauses, capabilities, threads,\n"
+        "                      heap and user spans, in one pass ('" CLI_NAME " stats --help').\n"
         "  record SOURCE -o FILE  Save the eventlog, bytes exactly as received\n"
         "                      (decompressed), e.g. from a socket or a growing file.\n"
         "  control SOURCE COMMAND  Send a control command to an eventlog-socket program:\n"
         "                      start-profiling, stop-profiling, start-heap-profiling,\n"
         "                      stop-heap-profiling, request-heap-census (or camelCase),\n"
         "                      or NAMESPACE:ID.\n"
+        "  report SOURCE -o report.html  One self-contained HTML page: summary,\n"
+        "                      capability timeline, GC pauses, heap, heap profile,\n"
+        "                      user spans, threads ('" CLI_NAME " report --help').\n"
+        "  export --format ndjson|chrome|csv SOURCE [-o OUT]  Write the events as\n"
+        "                      NDJSON, a Chrome/Perfetto trace or a CSV table\n"
+        "                      ('" CLI_NAME " export --help').\n"
         "  replay [OPTIONS] FILE LISTEN  Serve FILE on a socket as an eventlog-socket\n"
         "                      program would ('" CLI_NAME " replay --help').\n"
         "  filter SOURCE -o OUT  Write the events selected by type, capability, thread\n"
@@ -216,6 +226,13 @@ int main(int argc, char **argv)
         signal(SIGPIPE, SIG_IGN);
         return cmd_merge(argc - 1, argv + 1);
     }
+    /* So do `export` and `report` (export_cmd.h). */
+    if (argc >= 2 && strcmp(argv[1], "export") == 0)
+        return cmd_export(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "stats") == 0)
+        return cmd_stats(argc - 1, argv + 1);
 
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
@@ -336,7 +353,7 @@ int main(int argc, char **argv)
     }
 
     if (optind >= argc)
-        return cli_usage_error(NULL, "missing command (show, info, record, control, replay, filter, repair, merge or help)");
+        return cli_usage_error(NULL, "missing command (show, info, record, control, replay, filter, repair, merge, stats, report, export or help)");
     const char *cmd = argv[optind++];
     int nargs = argc - optind;
     char **args = argv + optind;

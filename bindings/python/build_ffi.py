@@ -400,6 +400,22 @@ extern "Python" void elogpy_py_skipped(elog_socket *s, const elog_socket_session
 """
 
 
+# The exporters and the HTML report (include/eventlog/export.h, report.h) and
+# native/elogpy_export.c; bound only when the headers and the library have them
+# (and the C reader, which feeds them).
+EXPORT_CDEF = r"""
+typedef struct elogpy_export_result {
+    int status;
+    elog_end end;
+    uint64_t count;
+    char error[512];
+} elogpy_export_result;
+int elogpy_export(int in_fd, const char *name, int out_fd, int format, int table,
+                  unsigned top_labels, unsigned options, const char *title,
+                  elogpy_export_result *res);
+"""
+
+
 def _library_has(libdirs: list[str], symbol: str) -> bool:
     import ctypes
     import ctypes.util
@@ -431,6 +447,16 @@ def has_socket(cfg: dict[str, list[str]]) -> bool:
     header = any(os.path.exists(os.path.join(d, "eventlog", "socket.h"))
                  for d in cfg["include_dirs"])
     return header and _library_has(cfg["library_dirs"], "elog_socket_new")
+
+
+def has_export(cfg: dict[str, list[str]]) -> bool:
+    """Whether to bind the exporters: LIBEVENTLOG_NO_EXPORT=1 turns it off."""
+    if os.environ.get("LIBEVENTLOG_NO_EXPORT"):
+        return False
+    header = all(any(os.path.exists(os.path.join(d, "eventlog", h)) for d in cfg["include_dirs"])
+                 for h in ("export.h", "report.h", "order.h"))
+    return header and all(_library_has(cfg["library_dirs"], s)
+                          for s in ("elog_report_write", "elog_sorter_open_fd"))
 
 
 def _pkg_config(*args: str) -> list[str] | None:
@@ -503,7 +529,7 @@ def library_version(cfg: dict[str, list[str]]) -> str:
                      + ": build or install libeventlog 0.3.0 or later first")
 
 
-def _source(socket: bool = False, writer: bool = False) -> str:
+def _source(socket: bool = False, writer: bool = False, export: bool = False) -> str:
     with open(os.path.join(HERE, "native", "elogpy.c"), encoding="utf-8") as f:
         text = f.read()
     if writer:
@@ -512,6 +538,9 @@ def _source(socket: bool = False, writer: bool = False) -> str:
     if socket:
         with open(os.path.join(HERE, "native", "elogpy_socket.c"), encoding="utf-8") as f:
             text += "\n" + f.read()
+    if export:
+        with open(os.path.join(HERE, "native", "elogpy_export.c"), encoding="utf-8") as f:
+            text += "\n" + f.read()
     return text
 
 
@@ -519,13 +548,15 @@ ffibuilder = cffi.FFI()
 _cfg = library_config()
 HAVE_READER = has_reader(_cfg)
 HAVE_SOCKET = has_socket(_cfg)
+HAVE_EXPORT = HAVE_READER and has_export(_cfg)
 # the glue reads through elog_reader
 HAVE_WRITER = HAVE_READER and _library_has(_cfg["library_dirs"], "elog_log_writer_open")
 ffibuilder.cdef(CDEF + (READER_CDEF if HAVE_READER else "")
-                + (SOCKET_CDEF if HAVE_SOCKET else "") + (WRITER_CDEF if HAVE_WRITER else ""))
+                + (SOCKET_CDEF if HAVE_SOCKET else "") + (WRITER_CDEF if HAVE_WRITER else "")
+                + (EXPORT_CDEF if HAVE_EXPORT else ""))
 ffibuilder.set_source(
     "libeventlog._native",
-    ("#include <eventlog/reader.h>\n" if HAVE_READER else "") + _source(HAVE_SOCKET, HAVE_WRITER),
+    ("#include <eventlog/reader.h>\n" if HAVE_READER else "") + _source(HAVE_SOCKET, HAVE_WRITER, HAVE_EXPORT),
     libraries=["eventlog"],
     include_dirs=_cfg["include_dirs"],
     library_dirs=_cfg["library_dirs"],
@@ -544,8 +575,9 @@ def main() -> int:
     os.replace(dest + ".tmp", dest)
     reader = "with" if HAVE_READER else "without"
     sock = "with" if HAVE_SOCKET else "without"
+    exp = "with" if HAVE_EXPORT else "without"
     print(f"built {os.path.relpath(dest)} against {_cfg['library_dirs'][0]} "
-          f"({reader} the C reader, {sock} the socket client)")
+          f"({reader} the C reader, {sock} the socket client, {exp} the exporters)")
     return 0
 
 

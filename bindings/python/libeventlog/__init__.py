@@ -17,6 +17,7 @@
     with libeventlog.Writer("out.eventlog") as w:        # write an eventlog
         w.header(log.header); w.copy(ev); w.event("USER_MSG", t, cap=0, message="hi")
     libeventlog.filter("in.eventlog", "out.eventlog", types=["USER_MSG"], caps=[0])
+    libeventlog.export("prog.eventlog", "trace.json", format="chrome")   # or ndjson, csv, html
 
     with libeventlog.connect("unix:/tmp/ghc.sock") as conn:   # eventlog-socket, live
         conn.send_command("start-heap-profiling")
@@ -32,6 +33,7 @@ from ._catalogue import (LAYOUTS, NO_CAP, VARIABLE_SIZE, VERSION, Event, EventTy
 from ._columns import Columns, read_columns
 from ._decoder import Decoder, End, EndKind, EventTypeInfo, Header, decode
 from ._errors import EventlogError, TruncatedEventlog
+from ._export import export
 from ._reader import EventlogReader, open
 from ._socket import (EventlogConnection, Gap, Session, SocketError, connect, control_frame)
 from ._writer import Writer, WriterError, filter
@@ -45,6 +47,7 @@ __all__ = [
     "Event", "UnknownEvent", "EventType", "FieldKind", "FieldInfo", "LayoutInfo",
     "LAYOUTS", "NO_CAP", "VARIABLE_SIZE", "event_class", "events",
     "EventlogError", "TruncatedEventlog",
+    "export",
     "connect", "EventlogConnection", "Session", "Gap", "SocketError", "control_frame",
     "Writer", "WriterError", "filter",
 ]

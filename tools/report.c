@@ -1,0 +1,230 @@
+/*
+ * `eventlog report SOURCE -o report.html`: the library's HTML report
+ * (include/eventlog/report.h) of any SOURCE, in one pass.
+ */
+#include "cli.h"
+#include "export_cmd.h"
+
+#include "eventlog/report.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fputs("Usage: " CLI_NAME " report [OPTIONS] SOURCE -o report.html\n"
+          "\n"
+          "Write one self-contained HTML page about the eventlog SOURCE (a file, '-',\n"
+          "a FIFO, unix:PATH or tcp:HOST:PORT): the 'eventlog stats' summary, a\n"
+          "zoomable capability timeline (mutator / GC / idle), GC pauses, heap size,\n"
+          "live bytes and allocation rate over time, the heap profile by label, user\n"
+          "spans (START/STOP messages) over time and a thread table. Styles, scripts\n"
+          "and data are inside the file (a few hundred KB whatever the log's size);\n"
+          "it opens from disk in any current browser, without network access.\n"
+          "A truncated log (a killed program's) is reported up to where it ends.\n"
+          "The input is read once, in file order, as 'eventlog stats' reads it (the\n"
+          "page's figures are those of 'stats').\n"
+          "\n"
+          "Options:\n"
+          "  -o, --output FILE    where to write the page ('-': standard output;\n"
+          "                       required)\n"
+          "  --title TEXT         the page's title (default: from the program's name)\n"
+          "  --strict             exit 3 if the input is truncated\n"
+          "  --follow             a program is still writing the file: wait for more\n"
+          "  --idle-timeout MS    with --follow: stop after MS ms without data\n"
+          "  --connect-timeout MS (sockets) keep trying to connect for MS ms\n"
+          "  -h, --help           print this help\n"
+          "\n"
+          "Exit status: 0 success, 1 corrupt or unreadable input or output error,\n"
+          "2 usage error, 3 truncated input with --strict.\n",
+          f);
+}
+
+typedef struct report_run {
+    elog_report *r;
+    bool failed;
+    elog_end end;
+    bool have_end;
+} report_run;
+
+static int on_header(elog_decoder *d, const elog_header *h)
+{
+    report_run *run = cli_source_ctx(d);
+    int rc = elog_report_on_header(run->r, h);
+    run->failed |= rc != ELOG_CB_CONTINUE;
+    return rc;
+}
+
+static int on_event(elog_decoder *d, const elog_event *ev)
+{
+    report_run *run = cli_source_ctx(d);
+    int rc = elog_report_on_event(run->r, ev);
+    run->failed |= rc != ELOG_CB_CONTINUE;
+    return rc;
+}
+
+static void on_end(cli_source *src, const cli_stream_end *e)
+{
+    report_run *run = cli_source_ctx_of(src);
+    run->end = *e->end;
+    run->have_end = true;
+}
+
+static bool parse_ms(const char *s, bool positive, unsigned *out)
+{
+    if (*s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v > 86400000ul || (positive && v == 0))
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    enum { O_STRICT = 256, O_FOLLOW, O_IDLE, O_CONNECT, O_TITLE };
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"title", required_argument, NULL, O_TITLE},
+        {"strict", no_argument, NULL, O_STRICT},
+        {"follow", no_argument, NULL, O_FOLLOW},
+        {"idle-timeout", required_argument, NULL, O_IDLE},
+        {"connect-timeout", required_argument, NULL, O_CONNECT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    elog_report_options ro;
+    elog_report_options_init(&ro);
+    const char *output = NULL;
+    bool strict = false, follow = false;
+    unsigned idle = CLI_DEFAULT_IDLE_TIMEOUT_MS, connect = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
+
+    optind = 0;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'o':
+            output = optarg;
+            break;
+        case O_TITLE:
+            ro.title = optarg;
+            break;
+        case O_STRICT:
+            strict = true;
+            break;
+        case O_FOLLOW:
+            follow = true;
+            break;
+        case O_IDLE:
+            if (!parse_ms(optarg, false, &idle))
+                return cli_usage_error("report", "--idle-timeout: '%s' is not a number of "
+                                       "milliseconds", optarg);
+            break;
+        case O_CONNECT:
+            if (!parse_ms(optarg, true, &connect))
+                return cli_usage_error("report", "--connect-timeout: '%s' is not a positive "
+                                       "number of milliseconds", optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
+        default:
+            if (optopt == 'o')
+                return cli_usage_error("report", "option '-o' needs a FILE");
+            if (optopt != 0 && optopt < 256) {
+                char s[3] = {'-', (char)optopt, 0};
+                return cli_usage_error("report", "unknown option '%s'", s);
+            }
+            if (optopt >= 256)
+                return cli_usage_error("report", "option '%s' needs an argument", argv[optind - 1]);
+            return cli_usage_error("report", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage_error("report", "%s", argc - optind < 1
+                               ? "missing SOURCE (a file, '-', unix:PATH or tcp:HOST:PORT)"
+                               : "too many arguments (one SOURCE expected)");
+    if (output == NULL)
+        return cli_usage_error("report", "missing -o FILE (where to write the HTML page)");
+    const char *source = argv[optind];
+    char err[ELOG_SOCKET_ERRLEN];
+    if (cli_source_check(source, err, sizeof err) != 0)
+        return cli_usage_error("report", "%s", err);
+    if (follow && cli_source_is_socket(source))
+        return cli_usage_error("report", "--follow applies to files and pipes");
+
+    report_run run;
+    memset(&run, 0, sizeof run);
+    ro.name = strcmp(source, "-") == 0 ? "<stdin>" : source;
+    run.r = elog_report_new(&ro);
+    if (run.r == NULL) {
+        cli_error("report: out of memory");
+        return CLI_EXIT_BAD_INPUT;
+    }
+    elog_settings settings;
+    elog_settings_init(&settings);
+    settings.on_header = on_header;
+    settings.on_event = on_event;
+    settings.options = CLI_DECODER_OPTIONS;
+    cli_source_config cfg = {
+        .settings = &settings,
+        .hooks = {.on_end = on_end},
+        .ctx = &run,
+        .follow = follow,
+        .idle_timeout_ms = idle,
+        .connect_timeout_ms = connect,
+        .progress = true,
+        .interruptible = true,
+    };
+    cli_source *src = cli_source_open(source, &cfg);
+    if (src == NULL) {
+        elog_report_free(run.r);
+        return CLI_EXIT_BAD_INPUT;
+    }
+    int rc = cli_source_run(src);
+    const char *name = cli_source_name(src);
+    elog_decoder *dec = cli_source_decoder(src);
+    if (run.failed) {
+        cli_error("%s: out of memory", name);
+        rc = CLI_EXIT_BAD_INPUT;
+    } else if (rc != 0 || !run.have_end) {
+        rc = CLI_EXIT_BAD_INPUT;
+    } else if (!cli_end_usable(&run.end)) {
+        rc = cli_report_end(name, dec, &run.end, elog_get_header(dec), strict);
+    } else {
+        elog_report_on_end(run.r, &run.end,
+                           run.end.kind == ELOG_END_ERROR ? elog_get_error_reason(dec) : NULL);
+        /* the page is written only once the input was read: no partial file
+         * is left behind for an unreadable input */
+        int fd = cli_open_output("report", output);
+        if (fd < 0) {
+            rc = CLI_EXIT_BAD_INPUT;
+        } else {
+            static cli_output out;
+            cli_output_init(&out, fd);
+            if (elog_report_write(run.r, &out.w) != ELOG_OK) {
+                cli_error("report: out of memory");
+                rc = CLI_EXIT_BAD_INPUT;
+            } else if (cli_output_flush(&out) != 0) {
+                rc = cli_output_report(&out);
+            } else {
+                rc = cli_report_end(name, dec, &run.end, elog_get_header(dec), strict);
+            }
+            if (fd != 1 && close(fd) != 0 && rc == CLI_EXIT_OK) {
+                cli_error("report: %s: %s", output, strerror(errno));
+                rc = CLI_EXIT_BAD_INPUT;
+            }
+        }
+    }
+    elog_report_free(run.r);
+    cli_source_close(src);
+    return rc;
+}
