@@ -30,9 +30,13 @@ enum {
     CLI_EXIT_TRUNCATED = 3   /* truncated input with --strict */
 };
 
-/* Decoder options of every command: ghc-events compatibility (decode after
- * the end marker, lenient block sizes), so all commands see the same events. */
-#define CLI_DECODER_OPTIONS (ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS)
+/* Decoder options of every command, so all commands see the same events:
+ * ghc-events compatibility (decode after the end marker), and strict block
+ * sizes: an event running past its block is corruption (exit 1) unless
+ * --lenient-blocks adds ELOG_OPT_LENIENT_BLOCKS. Set once by main() before a
+ * command runs. */
+extern unsigned cli_decoder_options;
+#define CLI_DECODER_OPTIONS cli_decoder_options
 
 /* ------------------------------------------------------------------------
  * Options of all subcommands (parsed in eventlog.c; each command uses its own).

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+unsigned cli_decoder_options = ELOG_OPT_CONTINUE_AFTER_END;
+
 static void usage(FILE *f)
 {
     fputs(
@@ -69,6 +71,10 @@ static void usage(FILE *f)
         "  -o, --output FILE   (record) Where to save; '-' for standard output.\n"
         "  --read MS           (control) Print the session as 'show --stream' does until\n"
         "                      MS milliseconds after the command was sent.\n"
+        "  --lenient-blocks    Accept events that run past the end of their block, and\n"
+        "                      blocks that disagree with their events, attributing\n"
+        "                      capabilities by byte count as ghc-events does (by\n"
+        "                      default such a log is corrupt: exit 1).\n"
         "  -h, --help          Print this help and exit.\n"
         "  -V, --version       Print the version and exit.\n"
         "\n"
@@ -104,7 +110,7 @@ static bool parse_ms(const char *s, unsigned *out)
 
 enum {
     OPT_STRICT = 256, OPT_STREAM, OPT_JSON, OPT_FOLLOW, OPT_IDLE, OPT_RECONNECT,
-    OPT_CONNECT_TIMEOUT, OPT_READ
+    OPT_CONNECT_TIMEOUT, OPT_READ, OPT_LENIENT_BLOCKS
 };
 
 /* Which options a command accepts (bit per option). */
@@ -182,6 +188,7 @@ int main(int argc, char **argv)
         { "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
         { "output", required_argument, NULL, 'o' },
         { "read", required_argument, NULL, OPT_READ },
+        { "lenient-blocks", no_argument, NULL, OPT_LENIENT_BLOCKS },
         { NULL, 0, NULL, 0 },
     };
 
@@ -243,6 +250,9 @@ int main(int argc, char **argv)
         case 'o':
             opt.output = optarg;
             sn.mask |= A_OUTPUT;
+            break;
+        case OPT_LENIENT_BLOCKS:
+            cli_decoder_options |= ELOG_OPT_LENIENT_BLOCKS;
             break;
         case OPT_READ:
             if (!parse_ms(optarg, &ms))
