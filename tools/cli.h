@@ -61,7 +61,7 @@ typedef struct cli_options {
  * source.c: where the eventlog comes from, for every command.
  *
  * A SOURCE is a path, `-` (stdin), `unix:PATH` or `tcp:HOST:PORT`. Files
- * and pipes are read with elog_reader (gzip detected by its magic, follow
+ * and pipes are read with elog_reader (gzip, zstd, xz detected by magic, follow
  * mode), sockets with elog_socket (sessions, reconnect). Either way the
  * source feeds a decoder set up with the command's callbacks and hands the
  * command the raw (decompressed) bytes first, so that `show` can spool them
@@ -125,7 +125,7 @@ cli_source *cli_source_open(const char *text, const cli_source_config *cfg);
 
 /* Reads the input to its end, feeding the decoder and calling the hooks
  * (on_end tells how each stream ended). Returns 0, or -1 after printing an
- * error (cannot read or connect, gzip corrupt, a hook failed); on_end is
+ * error (cannot read or connect, compressed data corrupt, a hook failed); on_end is
  * then not called for the stream that failed. */
 int cli_source_run(cli_source *src);
 
@@ -189,7 +189,7 @@ typedef struct cli_store {
 
 void cli_store_init(cli_store *st, const char *name);
 /* Chooses pread on the source or a spool (in $TMPDIR or /tmp). Call at the
- * first bytes (gzip is known then). Returns 0, or -1 (message printed). */
+ * first bytes (the compression is known then). Returns 0, or -1 (message printed). */
 int cli_store_begin(cli_store *st, const cli_source *src);
 /* Appends bytes to the spool (nothing when reading the file directly). */
 int cli_store_append(cli_store *st, const void *p, size_t n);

@@ -2,7 +2,7 @@
  * Sources of the `eventlog` tool: every SOURCE argument, whatever it is,
  * becomes a decoder fed by the library's readers.
  *
- *   path, `-`         elog_reader (plain or gzip by magic; follow mode for
+ *   path, `-`         elog_reader (plain, gzip, zstd or xz by magic; follow mode for
  *                     growing files; progress) through its pull interface,
  *                     so that the raw bytes can be handed to the command
  *                     (spool, record) before they are decoded, and output
@@ -137,7 +137,8 @@ bool cli_source_seekable(const cli_source *src, int *fd, uint64_t *base)
         return false;
     elog_reader_info info;
     elog_reader_get_info(src->reader, &info);
-    if (!info.regular || info.gzip)
+    bool compressed = info.format != ELOG_READER_AUTO && info.format != ELOG_READER_PLAIN;
+    if (!info.regular || compressed)
         return false;
     *fd = info.fd;
     *base = info.start;
@@ -428,9 +429,12 @@ static int run_reader(cli_source *src)
 
     elog_reader_info info;
     elog_reader_get_info(r, &info);
-    if (info.gzip_truncated)
-        cli_warning("%s: the compressed data end inside gzip member %u (the file is cut short)",
-                    src->name, (unsigned)info.gzip_members);
+    if (info.compressed_truncated)
+        cli_warning("%s: the compressed data end inside %s %u (the file is cut short)",
+                    src->name,
+                    info.format == ELOG_READER_ZSTD ? "zstd frame"
+                    : info.format == ELOG_READER_XZ ? "xz stream" : "gzip member",
+                    (unsigned)info.compressed_members);
     if (info.eof == ELOG_READER_EOF_IDLE)
         cli_warning("%s: no new data for %u ms, stopped following (--idle-timeout)",
                     src->name, src->cfg.idle_timeout_ms);

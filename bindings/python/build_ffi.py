@@ -179,7 +179,8 @@ typedef enum elog_reader_status {
 const char *elog_reader_status_name(elog_reader_status s);
 
 typedef enum elog_reader_compression {
-    ELOG_READER_AUTO, ELOG_READER_PLAIN, ELOG_READER_GZIP, ...
+    ELOG_READER_AUTO, ELOG_READER_PLAIN, ELOG_READER_GZIP, ELOG_READER_ZSTD, ELOG_READER_XZ,
+    ...
 } elog_reader_compression;
 
 typedef struct elog_reader_options {
@@ -223,6 +224,9 @@ typedef struct elog_reader_info {
     uint64_t bytes_read;
     uint64_t bytes_out;
     elog_reader_eof eof;
+    elog_reader_compression format;
+    bool compressed_truncated;
+    uint32_t compressed_members;
 } elog_reader_info;
 void elog_reader_get_info(const elog_reader *r, elog_reader_info *info);
 """

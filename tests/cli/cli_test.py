@@ -175,6 +175,73 @@ def case_gzip_stdin():
     print("gzip-stdin: %d files" % checked)
 
 
+def compressed_copy(path, tool, name):
+    """`path` compressed by the zstd or xz program into TMP/name (no suffix)."""
+    out = os.path.join(TMP, name)
+    with open(out, "wb") as f:
+        subprocess.run([tool, "-q", "-c", path], stdout=f, check=True, timeout=60)
+    return out
+
+
+def case_zstd_xz():
+    """zstd and xz input, recognised by content under any name and on stdin,
+    in every command; corrupt input is exit 1 with the compressed offset; a
+    cut file is a warning."""
+    for tool in ("zstd", "xz"):
+        if shutil.which(tool) is None:
+            print("SKIP zstd-xz: no %s program (apt-get install zstd xz-utils)" % tool)
+            sys.exit(77)
+    checked = 0
+    for path in conformance_files():
+        name = os.path.basename(path)
+        rc0, plain, err0 = run(["show", path])
+        _, s_plain, _ = run(["show", "--stream", path])
+        _, i_plain, _ = run(["info", "--json", path])
+        for tool in ("zstd", "xz"):
+            comp = compressed_copy(path, tool, "copy-" + tool)
+            rc1, named, err1 = run(["show", comp])
+            check(rc1 == rc0 and named == plain, "%s (%s): show differs: %s" % (name, tool, err1))
+            with open(comp, "rb") as f:
+                rc2, piped, _ = run(["show", "--stream", "-"], stdin=f)
+            check(rc2 == rc0 and piped == s_plain, "%s (%s): show --stream - differs" % (name, tool))
+            rc3, i_comp, _ = run(["info", "--json", comp])
+            check(rc3 == rc0 and strip_info_json(i_comp) == strip_info_json(i_plain),
+                  "%s (%s): info differs" % (name, tool))
+            if rc0 == 0:
+                out = os.path.join(TMP, "record-" + tool)
+                if os.path.exists(out):
+                    os.unlink(out)
+                rc4, _, err4 = run(["record", comp, "-o", out])
+                check(rc4 == 0 and read(out) == read(path),
+                      "%s (%s): record does not give the plain bytes: %s" % (name, tool, err4))
+                os.unlink(out)
+        checked += 1
+    check(checked >= 10, "only %d conformance files" % checked)
+    big = os.path.join(CORPUS, "stop.hT.eventlog")
+    for tool in ("zstd", "xz"):
+        comp = compressed_copy(big, tool, "big-" + tool)
+        data = bytearray(read(comp))
+        bad = os.path.join(TMP, "bad-" + tool)
+        mid = len(data) // 2
+        for k in range(16):
+            data[mid + k] ^= 0x5A
+        with open(bad, "wb") as f:
+            f.write(data)
+        for cmd in (["show"], ["show", "--stream"], ["info"]):
+            rc, _, err = run(cmd + [bad])
+            check(rc == 1 and ("corrupt %s data" % tool) in err and "compressed byte" in err,
+                  "%s corrupt %s: exit %d: %r" % (cmd, tool, rc, err))
+        cut = os.path.join(TMP, "cut-" + tool)
+        with open(cut, "wb") as f:
+            f.write(read(comp)[:len(data) * 6 // 10])
+        rc, _, err = run(["show", "--stream", cut])
+        check(rc == 0 and "the compressed data end inside" in err,
+              "cut %s: exit %d: %r" % (tool, rc, err))
+        rc, _, _ = run(["show", "--stream", "--strict", cut])
+        check(rc == 3, "cut %s with --strict: exit %d" % (tool, rc))
+    print("zstd-xz: %d files" % checked)
+
+
 def strip_info_text(out):
     return [l for l in out.decode().splitlines()
             if not l.startswith("File:") and not l.startswith("Decode:")]
@@ -774,6 +841,7 @@ CASES = {
     "usage": case_usage,
     "sort-oracle": case_sort_oracle,
     "block-overrun": case_block_overrun,
+    "zstd-xz": case_zstd_xz,
 }
 
 
