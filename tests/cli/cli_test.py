@@ -228,9 +228,11 @@ def case_zstd_xz():
         with open(bad, "wb") as f:
             f.write(data)
         for cmd in (["show"], ["show", "--stream"], ["info"]):
-            rc, _, err = run(cmd + [bad])
+            rc, out, err = run(cmd + [bad])
             check(rc == 1 and ("corrupt %s data" % tool) in err and "compressed byte" in err,
                   "%s corrupt %s: exit %d: %r" % (cmd, tool, rc, err))
+            # unreadable input (not a decode error): info prints no summary
+            check(cmd != ["info"] or out == b"", "info on corrupt %s printed %r" % (tool, out[:200]))
         cut = os.path.join(TMP, "cut-" + tool)
         with open(cut, "wb") as f:
             f.write(read(comp)[:len(data) * 6 // 10])
@@ -777,6 +779,17 @@ def case_block_overrun():
         rc, out, err = run(cmd + [bad])
         check(rc == 1 and where in err and "offset %d" % victim in err,
               "%s: exit %d, wanted 1 naming the event and its block: %r" % (cmd, rc, err))
+    # Exit 1 and stdout (README): sorted show prints nothing, show --stream
+    # what came before the error, info its summary with the error as the end.
+    rc, out, _ = run(["show", bad])
+    check(rc == 1 and out == b"", "show: exit %d with %d bytes on stdout" % (rc, len(out)))
+    rc, out, _ = run(["show", "--stream", bad])
+    check(rc == 1 and b"heap prof sample" in out, "show --stream: exit %d" % rc)
+    rc, out, _ = run(["info", bad])
+    check(rc == 1 and re.search(rb"\nEnd: +error at offset %d " % victim, out),
+          "info: exit %d, summary %r" % (rc, out[-300:]))
+    rc, out, _ = run(["info", "--json", bad])
+    check(rc == 1 and json.loads(out)["end"]["kind"] == "error", "info --json: exit %d" % rc)
     rc, _, err = run(["record", bad, "-o", os.path.join(TMP, "heap-bad.copy")])
     check(rc == 1 and where in err, "record: exit %d: %r" % (rc, err))
     # ghc-events' reading: the log is cut inside that event, a warning
