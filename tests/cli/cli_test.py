@@ -839,6 +839,18 @@ def case_usage():
           "--help")
     rc, out, _ = run(["replay", "--help"])
     check(rc == 0 and out.startswith(b"Usage: eventlog replay"), "replay --help")
+    # Every command has its own help, listing only the options it takes.
+    own = {"show": (b"--stream", b"--json"), "info": (b"--json", b"--output"),
+           "record": (b"--output", b"--json"), "control": (b"--read", b"--json")}
+    for cmd, (has, lacks) in own.items():
+        for args in ([cmd, "--help"], [cmd, "-h"], ["help", cmd], [cmd, f, "--help"]):
+            rc, out, err = run(args)
+            check(rc == 0 and out.startswith(b"Usage: eventlog " + cmd.encode() + b" "),
+                  "%s: exit %d, %r" % (args, rc, out[:80]))
+            check(has in out and lacks not in out and b"Exit status" in out,
+                  "%s: the help should list %s and not %s" % (args, has, lacks))
+    rc, _, err = run(["help", "frobnicate"])
+    check(rc == 2 and "unknown command" in err, "help frobnicate: exit %d" % rc)
     print("usage: ok")
 
 
