@@ -229,6 +229,22 @@ static const char **catalogue_names(void)
     return names;
 }
 
+/* The GHC version an RTS identifier names ("GHC-9.0.2 rts_l" -> "9.0.2"), for
+ * logs without a version event (GHC writes that one rarely). Returns the
+ * length at *out, 0 if the identifier does not name one. */
+static size_t version_from_ident(const info_ctx *c, const uint8_t **out)
+{
+    static const char prefix[] = "GHC-";
+    size_t n = sizeof prefix - 1;
+    if (!c->has_ident || c->ident_len <= n || memcmp(c->ident, prefix, n) != 0)
+        return 0;
+    size_t end = n;
+    while (end < c->ident_len && c->ident[end] != ' ' && c->ident[end] != '\0')
+        end++;
+    *out = c->ident + n;
+    return end - n;
+}
+
 /* Capabilities seen, as ranges "0-3, 5"; returns how many. */
 static unsigned put_caps(elog_writer *w, const info_ctx *c, bool json)
 {
@@ -309,10 +325,16 @@ static void print_text(elog_writer *w, const info_ctx *c, const info_run *r)
         put_cstr(w, "(none)");
     }
     put_cstr(w, "\nGHC version:      ");
-    if (c->has_version)
+    const uint8_t *v;
+    size_t vlen;
+    if (c->has_version) {
         put_text(w, c->version, c->version_len, true, false);
-    else
+    } else if ((vlen = version_from_ident(c, &v)) > 0) {
+        put_text(w, v, vlen, false, false);
+        put_cstr(w, " (from the RTS identifier)");
+    } else {
         put_cstr(w, "(none)");
+    }
     cli_printf(w, "\nEvent types:      %zu declared\n", r->h->n_types);
     cli_printf(w, "Events:           %llu\n", (unsigned long long)c->events);
     if (c->events > 0) {
@@ -391,11 +413,19 @@ static void print_json(elog_writer *w, const info_ctx *c, const info_run *r)
     } else {
         put_cstr(w, "null");
     }
+    /* "ghc_version_from": "version_event" or "rts_identifier" (null: none). */
     put_cstr(w, ",\"ghc_version\":");
-    if (c->has_version)
+    const uint8_t *v;
+    size_t vlen;
+    if (c->has_version) {
         put_json_str(w, c->version, c->version_len, true);
-    else
-        put_cstr(w, "null");
+        put_cstr(w, ",\"ghc_version_from\":\"version_event\"");
+    } else if ((vlen = version_from_ident(c, &v)) > 0) {
+        put_json_str(w, v, vlen, false);
+        put_cstr(w, ",\"ghc_version_from\":\"rts_identifier\"");
+    } else {
+        put_cstr(w, "null,\"ghc_version_from\":null");
+    }
 
     cli_printf(w, ",\"event_types_declared\":%zu", r->h->n_types);
     cli_printf(w, ",\"events\":%llu", (unsigned long long)c->events);

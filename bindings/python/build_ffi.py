@@ -6,7 +6,8 @@ Where the C library comes from, first match wins:
                           source tree's include/ and DIR/include, library from
                           DIR/libeventlog, rpath to it)
   ../../build             the default meson build directory of this repository
-  pkg-config libeventlog  an installed libeventlog
+  pkg-config libeventlog  an installed libeventlog (LIBEVENTLOG_BUILD=pkg-config
+                          chooses it even when ../../build exists)
 
 Build in place (what build_inplace.sh does):
 
@@ -393,7 +394,9 @@ def _source_dir(build: str) -> str:
 def library_config() -> dict[str, list[str]]:
     """include_dirs, library_dirs, runtime_library_dirs for the C library."""
     build = os.environ.get("LIBEVENTLOG_BUILD")
-    if not build and os.path.exists(os.path.join(REPO, "build", "libeventlog", "libeventlog.so")):
+    if build == "pkg-config":  # an installed libeventlog, even beside a build/
+        build = None
+    elif not build and os.path.exists(os.path.join(REPO, "build", "libeventlog", "libeventlog.so")):
         build = os.path.join(REPO, "build")
     if not build:
         cflags = _pkg_config("--cflags")

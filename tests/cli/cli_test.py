@@ -272,6 +272,15 @@ def case_info_gz():
         check(rc0 == rc1, "%s: info --json exit differs" % name)
         if rc0 == 0:
             check(strip_info_json(a) == strip_info_json(b), "%s: info --json on .gz differs" % name)
+    # The GHC version: from a version event, else from the RTS identifier.
+    heap = os.path.join(CORPUS, "..", "ghc-9.0.2", "heap-hT.eventlog")
+    rc, out, _ = run(["info", heap])
+    check(rc == 0 and b"\nRTS identifier:   GHC-9.0.2 rts_l\n" in out and
+          b"\nGHC version:      9.0.2 (from the RTS identifier)\n" in out, "info: GHC version %r" % out[:300])
+    rc, out, _ = run(["info", "--json", heap])
+    d = json.loads(out)
+    check(d["ghc_version"] == "9.0.2" and d["ghc_version_from"] == "rts_identifier",
+          "info --json: ghc_version %r" % d.get("ghc_version"))
     print("info-gz: ok")
 
 

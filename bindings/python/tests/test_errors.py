@@ -180,3 +180,20 @@ def test_garbage_after_the_header():
     assert info.value.offset == h.data_offset
     assert info.value.status == "ELOG_E_UNDECLARED"
     assert "65280" in info.value.reason
+
+
+def test_end_prints_readably():
+    """print(log.end) gives what `eventlog info` prints as its End line."""
+    with libeventlog.open(HELLO) as log:
+        log.read_all()
+    assert str(log.end) == "clean at offset %d" % log.end.offset
+    assert repr(log.end).startswith("End(")
+    data, victim, _ = _heap_log_with_garbage_string_length()
+    with libeventlog.open(io.BytesIO(data), lenient_blocks=True) as log:
+        log.read_all()
+    assert str(log.end) == ("truncated-in-event at offset %d (event id 164, %d bytes missing)"
+                            % (victim.offset, log.end.bytes_missing))
+    with pytest.raises(EventlogError):
+        with libeventlog.open(io.BytesIO(data)) as log:
+            log.read_all()
+    assert str(log.end) == "error at offset %d (ELOG_E_BAD_BLOCK)" % victim.offset
