@@ -190,6 +190,8 @@ static const command commands[] = {
       "(or the protocol's camelCase names) or NAMESPACE:ID (ID 1..255). It is sent\n"
       "once the eventlog header arrived.\n",
       A_CONNECT | A_READ | A_LENIENT, 2, run_control, NULL },
+    /* A command with its own parser: `main` gets its whole line (argv[0] is
+     * its name) and answers its own --help. */
     { "replay", "replay [OPTIONS] FILE LISTEN",
       "  replay [OPTIONS] FILE LISTEN  Serve FILE on a socket as an eventlog-socket\n"
       "                      program would ('" CLI_NAME " replay --help').\n",
@@ -441,7 +443,12 @@ int main(int argc, char **argv)
     if (optind >= argc) {
         if (help)
             return print_help(NULL);
-        return cli_usage_error(NULL, "missing command (show, info, record, control, replay or help)");
+        char names[256] = "";
+        for (size_t i = 0; i < N_COMMANDS; i++) {
+            size_t at = strlen(names);
+            snprintf(names + at, sizeof names - at, "%s, ", commands[i].name);
+        }
+        return cli_usage_error(NULL, "missing command (%shelp)", names);
     }
     const char *cmd_name = argv[optind++];
     int nargs = argc - optind;
