@@ -386,7 +386,13 @@ class Report:
                f"{self.info['bytes'].get('large', 0):,}).", "",
                "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         out += ["| " + " | ".join(r) + " |" for r in rows]
-        out += ["", ("Missed: " + "; ".join(misses) + ".") if misses else "Every target is met.",
+        out += ["", ("Missed: " + "; ".join(misses) + ".") if misses else "Every target is met.", "",
+                "How to read the zstd rows: the reader decompresses on its read-ahead thread while "
+                "the caller's thread decodes, so on two idle cores a `.zst` log is decoded in about "
+                "the time `zstd -dc` takes to decompress it; in CPU time it costs decompression plus "
+                "decoding (the CPU row). On a host whose other jobs keep both cores busy (load "
+                "average near or above 2, see above) the second core is not there to be had and the "
+                "wall-clock ratio falls toward the CPU-time ratio.",
                 "<!-- /sources -->"]
         return "\n".join(out)
 

@@ -53,9 +53,13 @@ static const char *lzma_text(lzma_ret rc)
 
 static elog_reader_status xz_fail(xz_source *x, lzma_ret rc, uint64_t at)
 {
+    /* Limits and options are not corruption: say what stops us instead. */
+    bool corrupt = rc != LZMA_MEMLIMIT_ERROR && rc != LZMA_OPTIONS_ERROR && rc != LZMA_MEM_ERROR &&
+                   rc != LZMA_UNSUPPORTED_CHECK;
     x->failed = bsrc_fail(&x->base, rc == LZMA_MEM_ERROR ? ELOG_READER_E_NOMEM : ELOG_READER_E_GZIP,
-                          "corrupt xz data near compressed byte %" PRIu64 " (stream %" PRIu32 "): %s",
-                          at, x->streams, lzma_text(rc));
+                          "%s xz data near compressed byte %" PRIu64 " (stream %" PRIu32 "): %s",
+                          corrupt ? "corrupt" : "cannot decompress the", at, x->streams,
+                          lzma_text(rc));
     return x->failed;
 }
 
