@@ -1874,6 +1874,24 @@ static void test_zstd_xz_concatenated(void **state)
     free(b.p);
 }
 
+/* A growing .zst / .xz file followed to its end marker, as a streaming
+ * compressor writes it. */
+static void test_follow_zstd_xz(void **state)
+{
+    (void)state;
+    blob b = load_corpus("ghc-9.2-events.eventlog");
+    outcome want = decode_memory(b.p, b.n);
+    for (int fmt = ZSTD_FMT; fmt <= XZ_FMT; fmt++) {
+        blob z = compress_one(fmt, b.p, b.n);
+        outcome got = follow_growing("follow-growing.z", z.p, z.n, 300, 5000);
+        assert_same(&want, &got);
+        assert_int_equal(got.info.format, fmt == ZSTD_FMT ? ELOG_READER_ZSTD : ELOG_READER_XZ);
+        assert_int_equal(got.info.eof, ELOG_READER_EOF_DATA_END);
+        free(z.p);
+    }
+    free(b.p);
+}
+
 /* Cut short: the bytes decompressed so far are decoded (a truncated log),
  * and the reader says the compressed data were cut. */
 static void test_zstd_xz_truncated(void **state)
@@ -1966,6 +1984,7 @@ int main(void)
         cmocka_unit_test(test_gzip_truncated),
         cmocka_unit_test(test_zstd_xz_match_memory),
         cmocka_unit_test(test_zstd_xz_concatenated),
+        cmocka_unit_test(test_follow_zstd_xz),
         cmocka_unit_test(test_zstd_xz_truncated),
         cmocka_unit_test(test_zstd_xz_corrupt),
         cmocka_unit_test(test_stdin),
