@@ -79,6 +79,8 @@ typedef struct ahead_source {
     atomic_bool quit;           /* close: stop producing */
     bool held;                  /* caller only: it holds slot `released` */
     bool last_taken;            /* caller only: it took the last slot */
+    bool caller_slept;          /* caller only: its last wait ended asleep */
+    bool helper_slept;          /* the thread only: the same for it */
 } ahead_source;
 
 static inline void cpu_relax(void)
@@ -115,13 +117,23 @@ typedef bool ready_fn(ahead_source *a, unsigned mine, unsigned need);
 
 /* Waits until ready(a, mine, poll_need): polls for up to poll_ns, then
  * sleeps with `me` set in `asleep` until ready(a, mine, sleep_need), a
- * stronger condition, so the other side wakes it once for several slots. */
+ * stronger condition, so the other side wakes it once for several slots.
+ * *slept says whether the last wait of this side ended asleep: then it does
+ * not poll this time. A side that always waits (the decoder behind a
+ * decompressor slower than it, as zstd and xz are) would otherwise burn
+ * poll_ns per slot for nothing: with zstd, 0.1 s of a 0.45 s decode, CPU
+ * the decompressing thread wants when the host is busy. */
 static inline void await(ahead_source *a, ready_fn *ready, unsigned mine,
                          unsigned poll_need, unsigned sleep_need, uint64_t poll_ns,
-                         unsigned me)
+                         unsigned me, bool *slept)
 {
-    if (ready(a, mine, poll_need))
+    if (ready(a, mine, poll_need)) {
+        *slept = false;
         return;
+    }
+    if (*slept)
+        poll_ns = 0;
+    *slept = false;
     uint64_t deadline = now_ns() + poll_ns;
     for (unsigned i = 1;; i++) {
         cpu_relax();
@@ -132,8 +144,10 @@ static inline void await(ahead_source *a, ready_fn *ready, unsigned mine,
     }
     pthread_mutex_lock(&a->mu);
     atomic_fetch_or(&a->asleep, me);
-    while (!ready(a, mine, sleep_need))
+    while (!ready(a, mine, sleep_need)) {
+        *slept = true;
         pthread_cond_wait(&a->cv, &a->mu);
+    }
     atomic_fetch_and(&a->asleep, ~me);
     pthread_mutex_unlock(&a->mu);
 }
@@ -159,7 +173,8 @@ static void *ahead_main(void *arg)
 {
     ahead_source *a = arg;
     for (unsigned filled = 0;; filled++) {
-        await(a, helper_ready, filled, 1, AHEAD_SLOTS / 2, HELPER_POLL_NS, HELPER_ASLEEP);
+        await(a, helper_ready, filled, 1, AHEAD_SLOTS / 2, HELPER_POLL_NS, HELPER_ASLEEP,
+              &a->helper_slept);
         if (atomic_load(&a->quit))
             break;
         struct ahead_slot *s = &a->slot[filled % AHEAD_SLOTS];
@@ -195,7 +210,7 @@ static elog_reader_status ahead_lend(byte_source *src, const uint8_t **chunk, si
             helper_ready(a, atomic_load(&a->filled), AHEAD_SLOTS / 2))
             wake(a);
     }
-    await(a, caller_ready, released, 0, 0, CALLER_POLL_NS, CALLER_ASLEEP);
+    await(a, caller_ready, released, 0, 0, CALLER_POLL_NS, CALLER_ASLEEP, &a->caller_slept);
     struct ahead_slot *s = &a->slot[released % AHEAD_SLOTS];
     a->held = true;
     a->seen = s->view;
