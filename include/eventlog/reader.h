@@ -44,7 +44,9 @@
  * your thread; the thread blocks every signal, so your handlers run where
  * they did. If the thread cannot be started, the reader reads on your thread.
  * The two threads hand slots over without system calls while each keeps up:
- * a side that waits polls for a fraction of a millisecond before it sleeps,
+ * a side that waits polls for a fraction of a millisecond before it sleeps
+ * (not when its last wait ended asleep: behind a decompressor slower than
+ * the decoder, as zstd and xz are, the decoding thread sleeps at once),
  * so behind a consumer that uses up a slot within ~0.3 ms (~0.8 GB/s with
  * the default buffer) the thread keeps its core busy to the end of the file.
  * `no_read_ahead` turns it off (for example in a program that must not start
