@@ -33,6 +33,9 @@
  *       one elog_reader_run() pass, plain or gzip, with a callback that does
  *       what ghc_events_decode.hs does with each event, to be timed
  *       from outside like the ghc-events baseline: prints "events=N"
+ *   decode_bench count FILE
+ *       the same with a callback that only counts events: the bare decode
+ *       `eventlog info` is measured against (plain, gzip, zstd or xz)
  *   decode_bench mklog IN OUT BYTES
  *       writes a valid log of about BYTES bytes (>= 64 KiB) made of IN's
  *       header, whole blocks of IN's data section (cycled as often as needed;
@@ -556,6 +559,16 @@ static int cmd_reader(const char *path)
     return 0;
 }
 
+/* The bare decode: elog_reader_run() with a callback that only counts (what
+ * `eventlog info` is compared with; any compression). */
+static int cmd_count(const char *path)
+{
+    file_path = path;
+    run_reader_with(path, &st_count);
+    printf("events=%llu\n", (unsigned long long)expect_events);
+    return 0;
+}
+
 /* ---- mklog ---- */
 
 typedef struct block {
@@ -691,9 +704,11 @@ int main(int argc, char **argv)
         return cmd_once(argv[2]);
     if (argc == 3 && strcmp(argv[1], "reader") == 0)
         return cmd_reader(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "count") == 0)
+        return cmd_count(argv[2]);
     if (argc == 5 && strcmp(argv[1], "mklog") == 0)
         return cmd_mklog(argv[2], argv[3], strtoull(argv[4], NULL, 0));
     fprintf(stderr, "usage: decode_bench bench FILE [ROUNDS] | gz FILE.gz [ROUNDS] | once FILE |"
-                    " reader FILE | mklog IN OUT BYTES\n");
+                    " reader FILE | count FILE | mklog IN OUT BYTES\n");
     return 2;
 }

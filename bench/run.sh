@@ -42,6 +42,10 @@
 #   GE_TIMEOUT=S     time limit of one ghc-events run (default 120)
 #   RESULTS=FILE     where to write the report (default bench/RESULTS.md;
 #                    RESULTS=- prints it only)
+#   ONLY=sources     only the byte-source and `info` figures (the large log:
+#                    cat, bare counting decode, info; .zst input vs zstd -dc;
+#                    info's RSS from 1 MB to 1 GB), written to the "Sources"
+#                    section of RESULTS.md, the rest of it kept (~2 minutes)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -56,6 +60,9 @@ derived=$data/derived
 GE_TIMEOUT=${GE_TIMEOUT:-120}
 results_md=${RESULTS:-$here/RESULTS.md}
 start=$SECONDS
+ONLY=${ONLY:-}
+[[ -z $ONLY || $ONLY == sources ]] || { echo "run.sh: ONLY must be 'sources'" >&2; exit 2; }
+full() { [[ -z $ONLY ]]; }
 
 log() { printf '\n== %s (%ds)\n' "$*" "$((SECONDS - start))" >&2; }
 note() { echo "run.sh: $*" >&2; }
@@ -78,6 +85,7 @@ need=(
     python3-dev:/usr/include/python3.11/Python.h
     python3-setuptools:/usr/lib/python3/dist-packages/setuptools
     gzip:/usr/bin/zcat
+    zstd:/usr/bin/zstd
 )
 missing=()
 for pf in "${need[@]}"; do
@@ -123,7 +131,7 @@ done
 hs=$build/bench-hs
 mkdir -p "$hs"
 ged=$hs/ghc_events_decode
-if [[ ! -x $ged || $here/ghc_events_decode.hs -nt $ged ]]; then
+if full && [[ ! -x $ged || $here/ghc_events_decode.hs -nt $ged ]]; then
     log "building the ghc-events baseline (bench/ghc_events_decode.hs)"
     timeout 600 ghc -O2 -rtsopts -package ghc-events -outputdir "$hs/obj" -o "$ged" \
         "$here/ghc_events_decode.hs" >"$hs/build.log" 2>&1 || {
@@ -155,9 +163,15 @@ derive size-100M.eventlog "$large" 100000000
 derive size-1G.eventlog "$large" 1000000000
 derive cut-20M.eventlog "$large" 20000000
 gz=$derived/busy-large.eventlog.gz
-if [[ ! -s $gz || $large -nt $gz ]]; then
+if full && [[ ! -s $gz || $large -nt $gz ]]; then
     note "compressing $large (gzip -6)"
     timeout 900 gzip -6 -c "$large" >"$gz.tmp" && mv -f "$gz.tmp" "$gz" || die "gzip failed"
+fi
+# zstd's default level (3), as a user would compress a log
+zst=$derived/busy-large.eventlog.zst
+if [[ ! -s $zst || $large -nt $zst ]]; then
+    note "compressing $large (zstd -3)"
+    timeout 900 zstd -q -3 -c "$large" >"$zst.tmp" && mv -f "$zst.tmp" "$zst" || die "zstd failed"
 fi
 
 # --------------------------------------------------------------- helpers --
@@ -198,7 +212,31 @@ for k in large small census; do
     input_bytes "$k" "${inputs[$k]}"
 done
 for k in 1M 10M 100M 1G; do input_bytes "size$k" "$derived/size-$k.eventlog"; done
-input_bytes gz "$gz"
+full && input_bytes gz "$gz"
+input_bytes zst "$zst"
+
+if ! full; then
+    log "sources: large log (cat, bare counting decode, info), .zst vs zstd -dc ($ROUNDS rounds)"
+    warm "$large" "$zst"
+    for ((r = 1; r <= ROUNDS; r++)); do
+        run1 cat large 60 "$r" cat -- "$large"
+        run1 count large 120 "$r" "$bb/decode_bench" count "$large"
+        run1 info large 120 "$r" "$eventlog" info "$large"
+        run1 zstd_dc zst 120 "$r" zstd -dc -- "$zst"
+        run1 count zst 120 "$r" "$bb/decode_bench" count "$zst"
+        run1 info zst 120 "$r" "$eventlog" info "$zst"
+    done
+    loadavg
+    for k in 1M 10M 100M 1G; do
+        f=$derived/size-$k.eventlog
+        warm "$f"
+        for ((r = 1; r <= ROUNDS; r++)); do
+            run1 info "size$k" 120 "$r" "$eventlog" info "$f"
+        done
+    done
+    loadavg
+fi
+if full; then
 
 log "decode: floors, ours, ghc-events incremental (interleaved, $ROUNDS rounds)"
 for k in large small census; do
@@ -210,6 +248,7 @@ for k in large small census; do
         # the same with the buffer where malloc puts a 1 MiB block (page + 16)
         [[ $k != large ]] || run1 byte_loop_off16 "$k" 60 "$r" "$bb/byte_loop" "$f" 16
         run1 decode "$k" 120 "$r" "$bb/decode_bench" reader "$f"
+        run1 count "$k" 120 "$r" "$bb/decode_bench" count "$f"
         run1 info "$k" 120 "$r" "$eventlog" info "$f"
         run1 ghc_events_decode "$k" "$GE_TIMEOUT" "$r" "$ged" "$f"
     done
@@ -247,6 +286,15 @@ timeout 600 "$bb/decode_bench" gz "$gz" "$inner_rounds" >"$tmp/gz.txt" ||
     die "decode_bench gz failed"
 sed -n "s/^RESULT /D input=gz /p" "$tmp/gz.txt" >>"$res"
 sed -n '1p; /^  /p' "$tmp/gz.txt" >&2
+loadavg
+
+log ".zst input vs zstd -dc"
+warm "$zst"
+for ((r = 1; r <= ROUNDS; r++)); do
+    run1 zstd_dc zst 120 "$r" zstd -dc -- "$zst"
+    run1 count zst 120 "$r" "$bb/decode_bench" count "$zst"
+    run1 info zst 120 "$r" "$eventlog" info "$zst"
+done
 loadavg
 
 log "peak RSS from 1 MB to 1 GB"
@@ -333,6 +381,8 @@ else
 fi
 loadavg
 
+fi # full
+
 # ------------------------------------------------------------- 5. report --
 log "report"
 {
@@ -346,6 +396,7 @@ log "report"
     echo "MACHINE ghc_events=$(ghc-pkg field ghc-events version --simple-output 2>/dev/null | head -1)"
     echo "MACHINE cc=$(cc --version | head -1)"
     echo "MACHINE zlib=$(sed -n 's/^#define ZLIB_VERSION "\(.*\)"/\1/p' /usr/include/zlib.h)"
+    echo "MACHINE zstd=$(zstd -V 2>/dev/null | sed -n 's/.* v\([0-9.]*\).*/\1/p')"
     echo "MACHINE date=$(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "MACHINE commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(
         git -C "$root" diff --quiet HEAD -- libeventlog include tools 2>/dev/null || echo ' (+ uncommitted changes)')"
@@ -353,9 +404,11 @@ log "report"
     echo "MACHINE duration=$((SECONDS - start))"
 } >>"$res"
 cp "$res" "$build/bench-results.txt"
+section=()
+full || section=(--section sources)
 if [[ $results_md == - ]]; then
-    python3 "$here/report.py" "$res"
+    python3 "$here/report.py" "${section[@]}" "$res"
 else
-    python3 "$here/report.py" "$res" "$results_md"
+    python3 "$here/report.py" "${section[@]}" "$res" "$results_md"
     note "wrote $results_md (raw figures: $build/bench-results.txt)"
 fi

@@ -220,7 +220,9 @@ typedef enum elog_status {
     ELOG_E_UNDECLARED,      /* an event id the header does not declare */
     ELOG_E_BAD_EVENT,       /* an event's fields overrun its length */
     ELOG_E_BAD_BLOCK,       /* a block marker disagrees with the events it holds: a
-                               record crosses the block's end, a block begins before
+                               record crosses the block's end (reported at the record
+                               as soon as its size is known, without waiting for the
+                               rest of it), a block begins before
                                the previous one ended, a marker declares fewer than its
                                own 24 bytes, or the end-of-data marker comes while the
                                block declares more than its 2 bytes (GHC >= 9 counts the

@@ -743,6 +743,39 @@ static elog_status bad_block(elog_decoder *d, const elog_event *ev, int64_t rema
                 ev->id, ev->size, d->block_offset_, remaining_before);
 }
 
+/* The error of check_block_room(), out of line. */
+static __attribute__((noinline, cold)) elog_status
+block_overrun(elog_decoder *d, const elog_event_type *t, uint32_t size, bool exact,
+              uint64_t offset)
+{
+    const elog_settings *s = d->settings_;
+    if (is_block_marker(t->id, t->layout) || (s && (s->options & ELOG_OPT_LENIENT_BLOCKS)))
+        return ELOG_OK;
+    /* At most ~190 bytes: reason_ holds 200. */
+    return fail(d, ELOG_E_BAD_BLOCK, offset,
+                "event %.32s (id %u, %s%" PRIu32 " bytes) runs past the end of the block at "
+                "offset %" PRIu64 " (%" PRId64 " bytes left); lenient blocks accept it",
+                t->layout ? t->layout->name : "?", t->id, exact ? "" : "at least ", size,
+                d->block_offset_, d->block_remaining_);
+}
+
+/* A record of type t at `offset` that needs at least `size` bytes (its
+ * whole size, or for a variable-size type whose length is not in yet, the 12
+ * bytes before it: `exact` false) inside the current block: ELOG_E_BAD_BLOCK
+ * in strict mode if the block ends before. Checked as soon as the size is
+ * known, not when the record is complete: its last bytes may never come (a
+ * garbage length near the end of a file, a live stream waiting for bytes
+ * that cannot legally follow). Only the general path calls it; a block
+ * marker inside a block is deliver()'s to report. */
+static inline elog_status
+check_block_room(elog_decoder *d, const elog_event_type *t, uint32_t size, bool exact,
+                 uint64_t offset)
+{
+    if (__builtin_expect(d->block_remaining_ > 0 && (int64_t)size > d->block_remaining_, 0))
+        return block_overrun(d, t, size, exact, offset);
+    return ELOG_OK;
+}
+
 /* Decodes, attributes and delivers one complete record: the general path,
  * for records that straddle calls and for those the in-place loop does not
  * take straight (variable size, block markers, block ends). Advances
@@ -843,8 +876,12 @@ record_in_place(elog_decoder *d, const uint8_t *p, size_t avail)
         return data_end(d, offset);
     }
     uint32_t total = record_size_at(t, p, avail);
-    if (avail < total)
-        return ELOG_OK;
+    /* Before deliver() decodes the fields: the same error however the
+     * stream is chunked. */
+    elog_status st = check_block_room(d, t, total, t->size != ELOG_VARIABLE_SIZE || avail >= 12,
+                                      offset);
+    if (st != ELOG_OK || avail < total)
+        return st;
     return deliver(d, t, p, total, offset);
 }
 
@@ -1037,11 +1074,16 @@ static elog_status event_part(elog_decoder *d, const uint8_t **pp, const uint8_t
             }
             d->ev_id_ = id;
             d->need_ = record_size_at(t, d->carry_, 0); /* 12 first if variable */
+            if ((st = check_block_room(d, t, d->need_, t->size != ELOG_VARIABLE_SIZE,
+                                         d->item_offset_)))
+                break;
             continue;
         }
         const elog_event_type *t = lookup(d, id);
         if (d->item_total_ == 0) {
             d->item_total_ = record_size_at(t, d->carry_, d->have_);
+            if ((st = check_block_room(d, t, d->item_total_, true, d->item_offset_)))
+                break;
             if (d->have_ < d->item_total_) {
                 d->need_ = d->item_total_;
                 continue;

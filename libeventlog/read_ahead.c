@@ -1,22 +1,19 @@
 /*
- * The reader's read-ahead thread: read(2) and inflate run on a second core
- * while the caller's thread decodes, so a plain file costs the decoder no
- * more than the bytes in memory would, and a .gz file decodes at the speed
- * of inflate alone.
+ * The read-ahead byte source: the source below it (a descriptor, or a
+ * decompressor over one) is read on a second core while the caller's thread
+ * decodes, so a plain file costs the decoder no more than the bytes in memory
+ * would, and a compressed file decodes at the speed of decompression alone.
  *
- * The chunk buffer the reader already has (the read buffer for plain input,
- * the output buffer for gzip) is cut into AHEAD_SLOTS slots used as a ring:
- * the thread fills slots, the caller's thread holds one at a time and hands
- * it back when the decoder has consumed it. No memory is added, so the
- * streaming RSS stays where it was.
+ * The caller's chunk buffer (the reader's) is cut into AHEAD_SLOTS slots
+ * used as a ring: the thread fills slots, the caller's thread holds one at a
+ * time (lend()) and hands it back with its next call. No memory is added,
+ * so the streaming RSS stays where it was.
  *
- * Only the thread touches the source side of the reader (descriptor, `in`,
- * zlib, raw_total, eof, src_err) while it runs; each slot carries a copy of
- * what the caller's thread may report about it (reader_view), published
- * with the slot. The thread never calls the caller's allocator (zlib's
- * window is reserved before it starts: gzip_source.c), never calls a
- * callback, and blocks every signal, so handlers keep running on the
- * caller's threads.
+ * Only the thread touches the source below while it runs; each slot carries
+ * a copy of what the caller's thread may report about it (bsrc_desc),
+ * published with the slot. The sources below never call the caller's
+ * allocator or a callback from read() (byte_source.h), and the thread blocks
+ * every signal, so handlers keep running on the caller's threads.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -24,7 +21,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "reader_internal.h"
+#include "byte_source.h"
+
+#define AHEAD_SLOTS 4u
 
 /* Below this a slot's hand-over would cost more than reading it. */
 #define MIN_SLOT 4096u
@@ -44,7 +43,7 @@ struct ahead_slot {
     uint8_t *buf;
     size_t len;                 /* 0: the input ended here (or failed) */
     elog_reader_status st;      /* the source's error, or OK */
-    reader_view view;           /* the source's figures after this slot */
+    bsrc_desc view;             /* the source's figures after this slot */
 };
 
 enum { HELPER_ASLEEP = 1, CALLER_ASLEEP = 2 };
@@ -57,7 +56,12 @@ enum { HELPER_ASLEEP = 1, CALLER_ASLEEP = 2 };
  * sleeping: a side sets its bit in `asleep` before its last look at
  * the other's counter, the other looks at `asleep` after its store (both
  * sequentially consistent), so a wake-up is never lost. */
-struct elog__ahead {
+typedef struct ahead_source {
+    byte_source base;
+    byte_source *below;
+    bsrc_desc seen;             /* caller only: the view of the slot it holds */
+    const uint8_t *rest;        /* caller only: read(): what is left of that slot */
+    size_t rest_len;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -75,7 +79,9 @@ struct elog__ahead {
     atomic_bool quit;           /* close: stop producing */
     bool held;                  /* caller only: it holds slot `released` */
     bool last_taken;            /* caller only: it took the last slot */
-};
+    bool caller_slept;          /* caller only: its last wait ended asleep */
+    bool helper_slept;          /* the thread only: the same for it */
+} ahead_source;
 
 static inline void cpu_relax(void)
 {
@@ -95,29 +101,39 @@ static uint64_t now_ns(void)
 
 /* The thread may produce slot `filled`: at least `need_free` slots are free,
  * or it must quit. */
-static bool helper_ready(struct elog__ahead *a, unsigned filled, unsigned need_free)
+static bool helper_ready(ahead_source *a, unsigned filled, unsigned need_free)
 {
     return atomic_load(&a->quit) || filled - atomic_load(&a->released) <= AHEAD_SLOTS - need_free;
 }
 
 /* The caller may take slot `released`: it is filled. */
-static bool caller_ready(struct elog__ahead *a, unsigned released, unsigned unused)
+static bool caller_ready(ahead_source *a, unsigned released, unsigned unused)
 {
     (void)unused;
     return atomic_load(&a->filled) != released;
 }
 
-typedef bool ready_fn(struct elog__ahead *a, unsigned mine, unsigned need);
+typedef bool ready_fn(ahead_source *a, unsigned mine, unsigned need);
 
 /* Waits until ready(a, mine, poll_need): polls for up to poll_ns, then
  * sleeps with `me` set in `asleep` until ready(a, mine, sleep_need), a
- * stronger condition, so the other side wakes it once for several slots. */
-static inline void await(struct elog__ahead *a, ready_fn *ready, unsigned mine,
+ * stronger condition, so the other side wakes it once for several slots.
+ * *slept says whether the last wait of this side ended asleep: then it does
+ * not poll this time. A side that always waits (the decoder behind a
+ * decompressor slower than it, as zstd and xz are) would otherwise burn
+ * poll_ns per slot for nothing: with zstd, 0.1 s of a 0.45 s decode, CPU
+ * the decompressing thread wants when the host is busy. */
+static inline void await(ahead_source *a, ready_fn *ready, unsigned mine,
                          unsigned poll_need, unsigned sleep_need, uint64_t poll_ns,
-                         unsigned me)
+                         unsigned me, bool *slept)
 {
-    if (ready(a, mine, poll_need))
+    if (ready(a, mine, poll_need)) {
+        *slept = false;
         return;
+    }
+    if (*slept)
+        poll_ns = 0;
+    *slept = false;
     uint64_t deadline = now_ns() + poll_ns;
     for (unsigned i = 1;; i++) {
         cpu_relax();
@@ -128,58 +144,41 @@ static inline void await(struct elog__ahead *a, ready_fn *ready, unsigned mine,
     }
     pthread_mutex_lock(&a->mu);
     atomic_fetch_or(&a->asleep, me);
-    while (!ready(a, mine, sleep_need))
+    while (!ready(a, mine, sleep_need)) {
+        *slept = true;
         pthread_cond_wait(&a->cv, &a->mu);
+    }
     atomic_fetch_and(&a->asleep, ~me);
     pthread_mutex_unlock(&a->mu);
 }
 
-static void wake(struct elog__ahead *a)
+static void wake(ahead_source *a)
 {
     pthread_mutex_lock(&a->mu);
     pthread_cond_broadcast(&a->cv);
     pthread_mutex_unlock(&a->mu);
 }
 
-bool elog__ahead_eligible(const elog_reader *r)
+/* Produces one slot on the thread. */
+static void produce(ahead_source *a, struct ahead_slot *s)
 {
-    size_t cap = r->mode == MODE_GZIP ? r->out_cap : r->in_cap;
-    return !r->no_read_ahead && r->regular && !r->follow && r->mode != MODE_UNKNOWN &&
-           cap / AHEAD_SLOTS >= MIN_SLOT && r->size > cap / AHEAD_SLOTS;
-}
-
-/* Produces one slot on the thread: reads into it (plain) or inflates into it
- * (gzip), with the same source functions the caller's thread uses when there
- * is no read-ahead. */
-static void produce(elog_reader *r, struct ahead_slot *s, size_t cap)
-{
-    s->st = ELOG_READER_OK;
-    s->len = 0;
-    if (r->mode == MODE_GZIP) {
-        s->st = elog__gzip_next(r, s->buf, cap, &s->len);
-    } else {
-        r->in = s->buf;
-        r->in_pos = r->in_len = 0;
-        r->in_cap = cap; /* what elog__reader_fill reads into; in_alloc stays */
-        ssize_t n = elog__reader_fill(r);
-        if (n < 0)
-            s->st = r->src_failed;
-        else
-            s->len = (size_t)n;
-    }
-    elog__reader_view(r, &s->view);
+    s->st = a->below->ops->read(a->below, s->buf, a->slot_cap, &s->len);
+    if (s->st)
+        s->len = 0;
+    a->below->ops->describe(a->below, &s->view);
+    s->view.read_ahead = true;
 }
 
 static void *ahead_main(void *arg)
 {
-    elog_reader *r = arg;
-    struct elog__ahead *a = r->ahead;
+    ahead_source *a = arg;
     for (unsigned filled = 0;; filled++) {
-        await(a, helper_ready, filled, 1, AHEAD_SLOTS / 2, HELPER_POLL_NS, HELPER_ASLEEP);
+        await(a, helper_ready, filled, 1, AHEAD_SLOTS / 2, HELPER_POLL_NS, HELPER_ASLEEP,
+              &a->helper_slept);
         if (atomic_load(&a->quit))
             break;
         struct ahead_slot *s = &a->slot[filled % AHEAD_SLOTS];
-        produce(r, s, a->slot_cap);
+        produce(a, s);
         bool last = s->len == 0 || s->st != ELOG_READER_OK;
         atomic_store(&a->filled, filled + 1);
         if (atomic_load(&a->asleep) & CALLER_ASLEEP)
@@ -190,59 +189,17 @@ static void *ahead_main(void *arg)
     return NULL;
 }
 
-bool elog__ahead_start(elog_reader *r)
+static elog_reader_status ahead_lend(byte_source *src, const uint8_t **chunk, size_t *len)
 {
-    if (r->mode == MODE_GZIP && !elog__gzip_reserve(r))
-        return false;
-    struct elog__ahead *a = elog__reader_alloc(r, sizeof *a);
-    if (!a)
-        return false; /* read-ahead is an optimisation: go on without it */
-    memset(a, 0, sizeof *a);
-    uint8_t *base = r->mode == MODE_GZIP ? r->out : r->in;
-    size_t cap = r->mode == MODE_GZIP ? r->out_cap : r->in_cap;
-    a->slot_cap = cap / AHEAD_SLOTS;
-    for (unsigned i = 0; i < AHEAD_SLOTS; i++)
-        a->slot[i].buf = base + (size_t)i * a->slot_cap;
-    bool ok = pthread_mutex_init(&a->mu, NULL) == 0;
-    if (ok && pthread_cond_init(&a->cv, NULL) != 0) {
-        pthread_mutex_destroy(&a->mu);
-        ok = false;
-    }
-    if (!ok) {
-        elog__reader_free(r, a, sizeof *a);
-        return false;
-    }
-    r->ahead = a;
-
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&a->thread, NULL, ahead_main, r);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-#if defined(__GLIBC__)
-    if (rc == 0) /* for top, gdb and perf */
-        (void)pthread_setname_np(a->thread, "elog-read-ahead");
-#endif
-    if (rc != 0) {
-        r->ahead = NULL;
-        pthread_cond_destroy(&a->cv);
-        pthread_mutex_destroy(&a->mu);
-        elog__reader_free(r, a, sizeof *a);
-        return false;
-    }
-    return true;
-}
-
-elog_reader_status elog__ahead_take(elog_reader *r, const uint8_t **chunk, size_t *len,
-                                    reader_view *view)
-{
-    struct elog__ahead *a = r->ahead;
+    ahead_source *a = (ahead_source *)src;
     *chunk = NULL;
     *len = 0;
+    a->rest_len = 0;
     if (a->last_taken) {
-        /* next_chunk stops at the recorded end or failure first; without
-         * this, a call after the last slot would wait for ever. */
-        return ELOG_READER_OK;
+        /* The end or the failure again; without this, a call after the
+         * last slot would wait for ever. */
+        struct ahead_slot *s = &a->slot[atomic_load(&a->released) % AHEAD_SLOTS];
+        return s->st;
     }
     unsigned released = atomic_load_explicit(&a->released, memory_order_relaxed);
     if (a->held) {
@@ -253,27 +210,101 @@ elog_reader_status elog__ahead_take(elog_reader *r, const uint8_t **chunk, size_
             helper_ready(a, atomic_load(&a->filled), AHEAD_SLOTS / 2))
             wake(a);
     }
-    await(a, caller_ready, released, 0, 0, CALLER_POLL_NS, CALLER_ASLEEP);
+    await(a, caller_ready, released, 0, 0, CALLER_POLL_NS, CALLER_ASLEEP, &a->caller_slept);
     struct ahead_slot *s = &a->slot[released % AHEAD_SLOTS];
     a->held = true;
+    a->seen = s->view;
     if (s->len == 0 || s->st != ELOG_READER_OK)
         a->last_taken = true;
+    if (s->st) /* the thread stopped after it: below's message is stable */
+        memcpy(src->err, a->below->err, sizeof src->err);
     *chunk = s->buf;
     *len = s->len;
-    *view = s->view;
     return s->st;
 }
 
-void elog__ahead_stop(elog_reader *r)
+static elog_reader_status ahead_read(byte_source *src, uint8_t *buf, size_t cap, size_t *n)
 {
-    struct elog__ahead *a = r->ahead;
-    if (!a)
-        return;
+    ahead_source *a = (ahead_source *)src;
+    *n = 0;
+    if (a->rest_len == 0) {
+        elog_reader_status st = ahead_lend(src, &a->rest, &a->rest_len);
+        if (st || a->rest_len == 0)
+            return st;
+    }
+    size_t k = a->rest_len < cap ? a->rest_len : cap;
+    memcpy(buf, a->rest, k);
+    a->rest += k;
+    a->rest_len -= k;
+    *n = k;
+    return ELOG_READER_OK;
+}
+
+static void ahead_close(byte_source *src)
+{
+    ahead_source *a = (ahead_source *)src;
     atomic_store(&a->quit, true);
     wake(a);
     pthread_join(a->thread, NULL);
     pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);
-    r->ahead = NULL;
-    elog__reader_free(r, a, sizeof *a);
+    byte_source *below = a->below;
+    elog_allocator al = src->alloc;
+    bsrc_free(&al, a, sizeof *a);
+    below->ops->close(below);
+}
+
+static void ahead_describe(const byte_source *src, bsrc_desc *d)
+{
+    *d = ((const ahead_source *)src)->seen;
+}
+
+static const byte_source_ops ahead_ops = {ahead_read, ahead_lend, ahead_close, ahead_describe};
+
+size_t bsrc_ahead_min_buffer(void)
+{
+    return (size_t)MIN_SLOT * AHEAD_SLOTS;
+}
+
+byte_source *bsrc_ahead_open(const elog_allocator *al, byte_source *below, uint8_t *buf,
+                             size_t cap)
+{
+    if (cap < bsrc_ahead_min_buffer())
+        return NULL;
+    ahead_source *a = bsrc_alloc(al, sizeof *a);
+    if (!a)
+        return NULL; /* read-ahead is an optimisation: go on without it */
+    memset(a, 0, sizeof *a);
+    a->base.ops = &ahead_ops;
+    a->base.alloc = *al;
+    a->below = below;
+    below->ops->describe(below, &a->seen);
+    a->seen.read_ahead = true;
+    a->slot_cap = cap / AHEAD_SLOTS;
+    for (unsigned i = 0; i < AHEAD_SLOTS; i++)
+        a->slot[i].buf = buf + (size_t)i * a->slot_cap;
+    bool ok = pthread_mutex_init(&a->mu, NULL) == 0;
+    if (ok && pthread_cond_init(&a->cv, NULL) != 0) {
+        pthread_mutex_destroy(&a->mu);
+        ok = false;
+    }
+    if (!ok) {
+        bsrc_free(al, a, sizeof *a);
+        return NULL;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&a->thread, NULL, ahead_main, a);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        pthread_cond_destroy(&a->cv);
+        pthread_mutex_destroy(&a->mu);
+        bsrc_free(al, a, sizeof *a);
+        return NULL;
+    }
+#if defined(__GLIBC__)
+    (void)pthread_setname_np(a->thread, "elog-read-ahead"); /* for top, gdb and perf */
+#endif
+    return &a->base;
 }

@@ -1,35 +1,85 @@
 /*
- * The file reader: descriptors, follow mode, progress, and the loop that
- * feeds an elog_decoder. Inflating gzip input is gzip_source.c's job.
+ * The file reader: opening, recognising the format, stacking the byte
+ * sources (byte_source.h: descriptor, decompressor, read-ahead), progress,
+ * and the loop that feeds an elog_decoder. The sources themselves live in
+ * their own files; this file only sees their interface.
  *
- * Plain input goes to the decoder straight from the read buffer; the only
- * copy is read(2)'s.
+ * Plain input goes to the decoder straight from the chunk buffer (or a
+ * read-ahead slot of it); the only copy is read(2)'s.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "allocator_internal.h"
-#include "reader_internal.h"
+#include "byte_source.h"
 
 #define DEFAULT_BUFFER (1u << 20)
 #define MIN_BUFFER 16u
 #define DEFAULT_POLL_MS 25u
 #define DEFAULT_PROGRESS_EVERY (4u << 20)
+/* The longest magic number told apart (xz's). */
+#define MAGIC_MAX 6u
+
+struct elog_reader {
+    elog_allocator alloc;           /* a copy of the caller's, or malloc/free */
+    char *name;                     /* for messages */
+    size_t name_size;
+    int fd;
+    bool own_fd;
+    bool regular;
+
+    /* options */
+    size_t in_cap, out_cap;
+    elog_reader_compression compression;
+    bool follow;
+    bool no_read_ahead;
+    unsigned poll_ms, idle_ms;
+    elog_reader_progress_cb progress;
+    void *progress_ctx;
+    uint64_t progress_every;
+
+    uint64_t start, size;           /* see elog_reader_info */
+
+    /* The stack of sources: `fd_src` at the bottom until the first chunk,
+     * then `top` (which owns everything below it). */
+    byte_source *fd_src;
+    byte_source *top;
+    elog_reader_compression format; /* AUTO until recognised */
+    uint8_t *buf;                   /* the chunk buffer: read into, or read-ahead slots */
+    void *buf_raw;
+    size_t buf_cap;
+
+    /* The chunk handed out and not yet consumed. */
+    const uint8_t *cur;
+    size_t cur_len;
+    uint64_t out_total;
+    bsrc_desc seen;                 /* the sources as of the last chunk taken */
+
+    /* BSRC_STOP | BSRC_DATA_END, read by the fd source. */
+    atomic_int stop;
+    uint64_t next_progress;
+    bool progress_final;
+
+    /* outcome */
+    elog_reader_status failed;      /* sticky error, or ELOG_READER_OK */
+    bool run_done;                  /* elog_reader_run() returned a final status */
+    elog_reader_status run_status;
+    elog_end end;
+    char err[640];
+};
 
 /* ---------------------------------------------------------------------------
- * Names, allocation, errors
+ * Names, errors
  * ------------------------------------------------------------------------- */
-
 const char *elog_reader_status_name(elog_reader_status s)
 {
     switch (s) {
@@ -56,34 +106,11 @@ const char *elog_reader_eof_name(elog_reader_eof e)
     return "unknown";
 }
 
-void *elog__reader_alloc(elog_reader *r, size_t size)
-{
-    return r->alloc.alloc(r->alloc.ctx, size);
-}
-
-void elog__reader_free(elog_reader *r, void *p, size_t size)
-{
-    if (p)
-        r->alloc.free(r->alloc.ctx, p, size);
-}
-
-#define PAGE_ALIGN 4096u
-
-void *elog__reader_alloc_page(elog_reader *r, size_t size, void **raw)
-{
-    *raw = elog__reader_alloc(r, size + PAGE_ALIGN);
-    if (!*raw)
-        return NULL;
-    uintptr_t p = ((uintptr_t)*raw + PAGE_ALIGN - 1) & ~(uintptr_t)(PAGE_ALIGN - 1);
-    return (void *)p;
-}
-
-void elog__reader_free_page(elog_reader *r, void *raw, size_t size)
-{
-    elog__reader_free(r, raw, size + PAGE_ALIGN);
-}
-
-elog_reader_status elog__reader_fail(elog_reader *r, elog_reader_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+/* Records the sticky error with a message prefixed by the input's name. */
+static elog_reader_status reader_fail(elog_reader *r, elog_reader_status st, const char *fmt, ...)
 {
     int n = snprintf(r->err, sizeof r->err, "%s: ", r->name ? r->name : "<input>");
     if (n < 0 || (size_t)n >= sizeof r->err)
@@ -94,31 +121,6 @@ elog_reader_status elog__reader_fail(elog_reader *r, elog_reader_status st, cons
     va_end(ap);
     r->failed = st;
     return st;
-}
-
-elog_reader_status elog__source_fail(elog_reader *r, elog_reader_status st, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->src_err, sizeof r->src_err, fmt, ap);
-    va_end(ap);
-    r->src_failed = st;
-    return st;
-}
-
-/* The caller's side reaches a chunk the source failed to produce. */
-static elog_reader_status publish_failure(elog_reader *r, elog_reader_status st)
-{
-    return elog__reader_fail(r, st, "%s", r->src_err);
-}
-
-void elog__reader_view(const elog_reader *r, reader_view *v)
-{
-    v->raw_total = r->raw_total;
-    v->eof = r->eof;
-    v->members = r->members;
-    v->gz_truncated = r->gz_truncated;
-    v->gz_padding = r->gz_padding;
 }
 
 const char *elog_reader_error(const elog_reader *r)
@@ -161,7 +163,7 @@ static elog_reader_status create(elog_reader **out, const char *name,
         r->in_cap = MIN_BUFFER;
     if (r->out_cap < MIN_BUFFER)
         r->out_cap = MIN_BUFFER;
-    /* zlib counts in uInt. */
+    /* zlib and liblzma count in uInt / size_t; keep to what all accept. */
     if (r->in_cap > UINT_MAX)
         r->in_cap = UINT_MAX;
     if (r->out_cap > UINT_MAX)
@@ -177,9 +179,9 @@ static elog_reader_status create(elog_reader **out, const char *name,
     r->next_progress = r->progress_every;
 
     size_t len = strlen(name);
-    r->name = elog__reader_alloc(r, len + 1);
+    r->name = a.alloc(a.ctx, len + 1);
     if (!r->name)
-        return elog__reader_fail(r, ELOG_READER_E_NOMEM, "out of memory for the file reader");
+        return reader_fail(r, ELOG_READER_E_NOMEM, "out of memory for the file reader");
     memcpy(r->name, name, len + 1);
     r->name_size = len + 1;
     return ELOG_READER_OK;
@@ -190,9 +192,9 @@ static elog_reader_status setup_fd(elog_reader *r)
 {
     struct stat st;
     if (fstat(r->fd, &st) != 0)
-        return elog__reader_fail(r, ELOG_READER_E_IO, "cannot stat: %s", strerror(errno));
+        return reader_fail(r, ELOG_READER_E_IO, "cannot stat: %s", strerror(errno));
     if (S_ISDIR(st.st_mode))
-        return elog__reader_fail(r, ELOG_READER_E_IO, "is a directory");
+        return reader_fail(r, ELOG_READER_E_IO, "is a directory");
     if (S_ISREG(st.st_mode)) {
         r->regular = true;
         off_t pos = lseek(r->fd, 0, SEEK_CUR);
@@ -200,11 +202,12 @@ static elog_reader_status setup_fd(elog_reader *r)
         r->size = (uint64_t)st.st_size > r->start ? (uint64_t)st.st_size - r->start : 0;
         (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     }
-    r->in_alloc = r->in_cap;
-    r->in = elog__reader_alloc_page(r, r->in_alloc, &r->in_raw);
-    if (!r->in)
-        return elog__reader_fail(r, ELOG_READER_E_NOMEM,
-                                 "out of memory for the %zu-byte read buffer", r->in_cap);
+    bsrc_fd_config c = {r->fd, r->own_fd, r->regular, r->start, r->follow,
+                        r->poll_ms, r->idle_ms, &r->stop};
+    r->fd_src = bsrc_fd_open(&r->alloc, &c);
+    if (!r->fd_src)
+        return reader_fail(r, ELOG_READER_E_NOMEM, "out of memory for the file reader");
+    r->own_fd = false; /* the source closes it */
     return ELOG_READER_OK;
 }
 
@@ -217,7 +220,7 @@ elog_reader_status elog_reader_open(elog_reader **out, const char *path,
         return st;
     elog_reader *r = *out;
     if (!path)
-        return elog__reader_fail(r, ELOG_READER_E_USAGE, "elog_reader_open: the path is NULL");
+        return reader_fail(r, ELOG_READER_E_USAGE, "elog_reader_open: the path is NULL");
     if (is_stdin) {
         r->fd = STDIN_FILENO;
     } else {
@@ -225,7 +228,7 @@ elog_reader_status elog_reader_open(elog_reader **out, const char *path,
             r->fd = open(path, O_RDONLY | O_CLOEXEC);
         } while (r->fd < 0 && errno == EINTR);
         if (r->fd < 0)
-            return elog__reader_fail(r, ELOG_READER_E_IO, "cannot open: %s", strerror(errno));
+            return reader_fail(r, ELOG_READER_E_IO, "cannot open: %s", strerror(errno));
         r->own_fd = true;
     }
     return setup_fd(r);
@@ -245,7 +248,7 @@ elog_reader_status elog_reader_open_fd(elog_reader **out, int fd, const char *na
     elog_reader *r = *out;
     r->fd = fd;
     if (fd < 0)
-        return elog__reader_fail(r, ELOG_READER_E_USAGE, "elog_reader_open_fd: invalid descriptor");
+        return reader_fail(r, ELOG_READER_E_USAGE, "elog_reader_open_fd: invalid descriptor");
     return setup_fd(r);
 }
 
@@ -253,12 +256,15 @@ void elog_reader_close(elog_reader *r)
 {
     if (!r)
         return;
-    elog__ahead_stop(r);
-    elog__gzip_free(r);
-    if (r->own_fd && r->fd >= 0)
+    /* The top source owns the rest (read-ahead's thread is joined first);
+     * before the first chunk, only the fd source exists. */
+    byte_source *s = r->top ? r->top : r->fd_src;
+    if (s)
+        s->ops->close(s);
+    else if (r->own_fd && r->fd >= 0)
         close(r->fd);
-    elog__reader_free_page(r, r->in_raw, r->in_alloc);
-    elog__reader_free(r, r->name, r->name_size);
+    bsrc_free_page(&r->alloc, r->buf_raw, r->buf_cap);
+    bsrc_free(&r->alloc, r->name, r->name_size);
     elog_allocator a = r->alloc;
     a.free(a.ctx, r, sizeof *r);
 }
@@ -266,7 +272,7 @@ void elog_reader_close(elog_reader *r)
 void elog_reader_stop(elog_reader *r)
 {
     if (r)
-        atomic_store_explicit(&r->stop, 1, memory_order_relaxed);
+        atomic_fetch_or_explicit(&r->stop, BSRC_STOP, memory_order_relaxed);
 }
 
 void elog_reader_get_info(const elog_reader *r, elog_reader_info *info)
@@ -276,45 +282,28 @@ void elog_reader_get_info(const elog_reader *r, elog_reader_info *info)
         info->fd = -1;
         return;
     }
+    const bsrc_desc *d = &r->seen;
     info->name = r->name;
     info->fd = r->fd;
     info->regular = r->regular;
-    info->gzip = r->mode == MODE_GZIP;
-    info->gzip_truncated = r->seen.gz_truncated;
-    info->gzip_padding = r->seen.gz_padding;
-    info->read_ahead = r->ahead != NULL;
-    info->gzip_members = r->seen.members;
+    info->format = r->format;
+    info->gzip = r->format == ELOG_READER_GZIP;
+    info->compressed_truncated = d->truncated;
+    info->compressed_members = d->members;
+    info->gzip_truncated = info->gzip && d->truncated;
+    info->gzip_members = info->gzip ? d->members : 0;
+    info->gzip_padding = info->gzip ? d->padding : 0;
+    info->read_ahead = d->read_ahead;
     info->start = r->start;
     info->size = r->size;
-    info->bytes_read = r->seen.raw_total;
+    info->bytes_read = d->bytes_in;
     info->bytes_out = r->out_total;
-    info->eof = r->seen.eof;
+    info->eof = d->eof;
 }
 
 /* ---------------------------------------------------------------------------
- * Reading, following
+ * Recognising the input, building the stack
  * ------------------------------------------------------------------------- */
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
-    nanosleep(&ts, NULL); /* EINTR: the caller's loop re-checks its conditions */
-}
-
-/* Has the decoder passed the end-of-data marker? Read from the decoder's
- * private state, which decoder.c sets to the marker's offset when it meets
- * it (UINT64_MAX before); reader.c belongs to the library, so it may. */
-static bool decoder_saw_end(const elog_decoder *d)
-{
-    return d->end_offset_ != UINT64_MAX;
-}
 
 static void report_progress(elog_reader *r, bool final)
 {
@@ -323,189 +312,118 @@ static void report_progress(elog_reader *r, bool final)
     if (final) {
         r->progress_final = true;
     } else {
-        if (r->seen.raw_total < r->next_progress)
+        if (r->seen.bytes_in < r->next_progress)
             return;
-        r->next_progress = (r->seen.raw_total / r->progress_every + 1) * r->progress_every;
+        r->next_progress = (r->seen.bytes_in / r->progress_every + 1) * r->progress_every;
     }
-    r->progress(r->progress_ctx, r->seen.raw_total, r->regular && !r->follow ? r->size : 0);
+    r->progress(r->progress_ctx, r->seen.bytes_in, r->regular && !r->follow ? r->size : 0);
 }
 
-static ssize_t at_eof(elog_reader *r, elog_reader_eof why)
+/* The format the first `n` bytes say (`more`: more bytes may follow), or
+ * ELOG_READER_AUTO while they could still begin a magic number. */
+static elog_reader_compression sniff(const uint8_t *p, size_t n, bool more)
 {
-    r->eof = why;
-    return 0;
-}
-
-/* Milliseconds left of the idle timeout, starting the clock if needed;
- * -1 without a timeout, 0 when it expired. */
-static int idle_left(elog_reader *r)
-{
-    if (!r->idle_ms)
-        return -1;
-    uint64_t t = now_ns();
-    if (!r->waiting) {
-        r->waiting = true;
-        r->wait_start_ns = t;
+    static const struct {
+        uint8_t len;
+        uint8_t bytes[MAGIC_MAX];
+        elog_reader_compression format;
+    } magic[] = {
+        {2, {0x1f, 0x8b}, ELOG_READER_GZIP},
+        {4, {0x28, 0xb5, 0x2f, 0xfd}, ELOG_READER_ZSTD},
+        {6, {0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00}, ELOG_READER_XZ},
+    };
+    /* zstd skippable frames (magic 0x184D2A50..5F, little-endian) may come
+     * first: `zstd` writes none, but other tools do. */
+    if (n >= 1 && (p[0] & 0xf0) == 0x50) {
+        static const uint8_t rest[3] = {0x2a, 0x4d, 0x18};
+        size_t k = n - 1 < 3 ? n - 1 : 3;
+        if (memcmp(p + 1, rest, k) == 0) {
+            if (k == 3)
+                return ELOG_READER_ZSTD;
+            if (more)
+                return ELOG_READER_AUTO;
+        }
     }
-    uint64_t waited = (t - r->wait_start_ns) / 1000000u;
-    if (waited >= r->idle_ms)
-        return 0;
-    uint64_t left = r->idle_ms - waited;
-    return left > INT_MAX ? INT_MAX : (int)left;
-}
-
-/* poll(2) for input on a descriptor that is not a regular file. Returns 1
- * when readable (or hung up: read() tells), 0 when `timeout_ms` passed, -1 on
- * error (recorded). EINTR counts as a timeout, so callers re-check `stop`. */
-static int wait_readable(elog_reader *r, int timeout_ms)
-{
-    struct pollfd p = {r->fd, POLLIN, 0};
-    int rc = poll(&p, 1, timeout_ms);
-    if (rc < 0 && errno != EINTR) {
-        elog__source_fail(r, ELOG_READER_E_IO, "cannot poll: %s", strerror(errno));
-        return -1;
+    for (size_t i = 0; i < sizeof magic / sizeof magic[0]; i++) {
+        size_t k = n < magic[i].len ? n : magic[i].len;
+        if (k == 0 || memcmp(p, magic[i].bytes, k) != 0)
+            continue;
+        if (k == magic[i].len)
+            return magic[i].format;
+        if (more)
+            return ELOG_READER_AUTO;
     }
-    return rc > 0;
+    return n == 0 && more ? ELOG_READER_AUTO : ELOG_READER_PLAIN;
 }
 
-ssize_t elog__reader_fill(elog_reader *r)
-{
-    if (r->eof)
-        return 0;
-    if (r->src_failed)
-        return -1;
-    for (;;) {
-        bool stop = atomic_load_explicit(&r->stop, memory_order_relaxed) != 0;
-        bool data_end = r->follow && r->dec && decoder_saw_end(r->dec);
-        if (!r->regular && (stop || data_end))
-            return at_eof(r, stop ? ELOG_READER_EOF_STOPPED : ELOG_READER_EOF_DATA_END);
-
-        if (!r->regular && r->follow) {
-            /* Wait in slices so that stop and the idle timeout are noticed. */
-            int left = idle_left(r);
-            if (left == 0)
-                return at_eof(r, ELOG_READER_EOF_IDLE);
-            int slice = left < 0 || (unsigned)left > r->poll_ms ? (int)r->poll_ms : left;
-            int rc = wait_readable(r, slice);
-            if (rc < 0)
-                return -1;
-            if (rc == 0)
-                continue;
-        }
-
-        ssize_t n = read(r->fd, r->in + r->in_len, r->in_cap - r->in_len);
-        if (n > 0) {
-            r->waiting = false;
-            r->in_len += (size_t)n;
-            r->raw_total += (uint64_t)n;
-            return n;
-        }
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) { /* an O_NONBLOCK descriptor */
-                int rc = wait_readable(r, r->follow ? (int)r->poll_ms : -1);
-                if (rc < 0)
-                    return -1;
-                continue;
-            }
-            elog__source_fail(r, ELOG_READER_E_IO, "cannot read at byte %" PRIu64 ": %s",
-                              r->raw_total, strerror(errno));
-            return -1;
-        }
-
-        /* End of file. */
-        if (!r->regular || !r->follow)
-            return at_eof(r, ELOG_READER_EOF_END);
-        if (stop)
-            return at_eof(r, ELOG_READER_EOF_STOPPED);
-        if (data_end)
-            return at_eof(r, ELOG_READER_EOF_DATA_END);
-        struct stat st;
-        if (fstat(r->fd, &st) != 0) {
-            elog__source_fail(r, ELOG_READER_E_IO, "cannot stat: %s", strerror(errno));
-            return -1;
-        }
-        if ((uint64_t)st.st_size < r->start + r->raw_total) {
-            elog__source_fail(r, ELOG_READER_E_IO,
-                              "the file shrank to %" PRIu64 " bytes while being followed "
-                              "(%" PRIu64 " bytes had been read)",
-                              (uint64_t)st.st_size, r->start + r->raw_total);
-            return -1;
-        }
-        int left = idle_left(r);
-        if (left == 0)
-            return at_eof(r, ELOG_READER_EOF_IDLE);
-        sleep_ms(left < 0 || (unsigned)left > r->poll_ms ? r->poll_ms : (unsigned)left);
-    }
-}
-
-static void set_mode(elog_reader *r, bool magic)
-{
-    if (r->compression == ELOG_READER_GZIP || (r->compression == ELOG_READER_AUTO && magic))
-        r->mode = MODE_GZIP;
-    else
-        r->mode = MODE_PLAIN;
-}
-
-/* Decides plain or gzip from the first two bytes. A regular file that is not
- * followed is peeked at with pread(2), leaving the read buffer empty for the
- * read-ahead thread; anything else is read into `in`, where those bytes then
- * wait to be handed out or inflated. */
+/* Decides the format from the first bytes. A regular file that is not
+ * followed is peeked at with pread(2); anything else is read, and the bytes
+ * given back to the fd source. */
 static elog_reader_status detect(elog_reader *r)
 {
+    if (r->compression != ELOG_READER_AUTO) {
+        r->format = r->compression;
+        return ELOG_READER_OK;
+    }
+    uint8_t m[MAGIC_MAX];
+    size_t n = 0;
     if (r->regular && !r->follow) {
-        uint8_t m[2];
-        ssize_t n;
+        ssize_t k;
         do {
-            n = pread(r->fd, m, 2, (off_t)r->start);
-        } while (n < 0 && errno == EINTR);
-        if (n >= 0) {
-            set_mode(r, n == 2 && m[0] == 0x1f && m[1] == 0x8b);
+            k = pread(r->fd, m, sizeof m, (off_t)r->start);
+        } while (k < 0 && errno == EINTR);
+        if (k >= 0) {
+            r->format = sniff(m, (size_t)k, false);
             return ELOG_READER_OK;
         }
     }
-    while (r->in_len < 2) {
-        ssize_t n = elog__reader_fill(r);
-        if (n < 0)
-            return r->src_failed;
-        if (n == 0)
-            break;
+    elog_reader_compression f = ELOG_READER_AUTO;
+    while (f == ELOG_READER_AUTO) {
+        size_t got;
+        elog_reader_status st = r->fd_src->ops->read(r->fd_src, m + n, sizeof m - n, &got);
+        if (st)
+            return reader_fail(r, st, "%s", r->fd_src->err);
+        n += got;
+        f = sniff(m, n, got > 0 && n < sizeof m);
     }
-    set_mode(r, r->in_len >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b);
+    bsrc_fd_unread(r->fd_src, m, n);
+    r->format = f;
     return ELOG_READER_OK;
 }
 
-/* The source produces the next chunk on this thread. */
-static elog_reader_status produce_here(elog_reader *r, const uint8_t **chunk, size_t *len)
+/* Once the format is known: the decompressor, the chunk buffer, and the
+ * read-ahead thread where it pays (a regular file that is not followed and
+ * larger than a slot). */
+static elog_reader_status build(elog_reader *r)
 {
-    if (r->mode == MODE_GZIP) {
-        *chunk = r->out;
-        return elog__gzip_next(r, r->out, r->out_cap, len);
+    byte_source *top = r->fd_src;
+    r->fd_src = NULL; /* from now on owned through `top` */
+    r->top = top;
+    if (r->format != ELOG_READER_PLAIN) {
+        bsrc_open_error e = {ELOG_READER_OK, ""};
+        if (r->format == ELOG_READER_GZIP)
+            top = bsrc_gzip_open(&r->alloc, top, r->in_cap, &e);
+        else if (r->format == ELOG_READER_ZSTD)
+            top = bsrc_zstd_open(&r->alloc, top, r->in_cap, &e);
+        else
+            top = bsrc_xz_open(&r->alloc, top, r->in_cap, &e);
+        r->top = top;
+        if (!top)
+            return reader_fail(r, e.st, "%s", e.msg);
     }
-    if (r->in_pos == r->in_len) {
-        r->in_pos = r->in_len = 0;
-        ssize_t n = elog__reader_fill(r);
-        if (n < 0)
-            return r->src_failed;
+    r->buf_cap = r->format == ELOG_READER_PLAIN ? r->in_cap : r->out_cap;
+    r->buf = bsrc_alloc_page(&r->alloc, r->buf_cap, &r->buf_raw);
+    if (!r->buf)
+        return reader_fail(r, ELOG_READER_E_NOMEM, "out of memory for the %zu-byte %s buffer",
+                           r->buf_cap, r->format == ELOG_READER_PLAIN ? "read" : "output");
+    top->ops->describe(top, &r->seen);
+    if (!r->no_read_ahead && r->regular && !r->follow &&
+        r->buf_cap >= bsrc_ahead_min_buffer() && r->size > r->buf_cap / 4) {
+        byte_source *ahead = bsrc_ahead_open(&r->alloc, top, r->buf, r->buf_cap);
+        if (ahead)
+            r->top = ahead;
     }
-    *chunk = r->in + r->in_pos;
-    *len = r->in_len - r->in_pos;
-    r->in_pos = r->in_len;
     return ELOG_READER_OK;
-}
-
-/* Once the mode is known: gzip's buffers, and the read-ahead thread where it
- * pays. */
-static elog_reader_status begin(elog_reader *r, const uint8_t **chunk, size_t *len)
-{
-    elog_reader_status st;
-    *len = 0;
-    if (r->mode == MODE_GZIP && (st = elog__gzip_init(r)))
-        return st;
-    if (elog__ahead_eligible(r) && elog__ahead_start(r))
-        return elog__ahead_take(r, chunk, len, &r->seen);
-    return produce_here(r, chunk, len);
 }
 
 /* Makes r->cur/r->cur_len the next unconsumed chunk; cur_len == 0 at the end. */
@@ -517,23 +435,24 @@ static elog_reader_status next_chunk(elog_reader *r)
         return r->failed;
     if (r->seen.eof)
         return ELOG_READER_OK;
-    const uint8_t *chunk = NULL;
-    size_t len = 0;
     elog_reader_status st;
-    if (r->mode == MODE_UNKNOWN) {
-        if ((st = detect(r)) == ELOG_READER_OK)
-            st = begin(r, &chunk, &len);
-    } else if (r->ahead) {
-        st = elog__ahead_take(r, &chunk, &len, &r->seen);
-    } else {
-        st = produce_here(r, &chunk, &len);
+    if (!r->top) {
+        if ((st = detect(r)) || (st = build(r))) {
+            if (r->top)
+                r->top->ops->describe(r->top, &r->seen);
+            return st;
+        }
     }
-    /* With read-ahead, take() copied the slot's figures; the source's own
-     * fields are the thread's. */
-    if (!r->ahead)
-        elog__reader_view(r, &r->seen);
+    byte_source *top = r->top;
+    const uint8_t *chunk = r->buf;
+    size_t len = 0;
+    if (top->ops->lend)
+        st = top->ops->lend(top, &chunk, &len);
+    else
+        st = top->ops->read(top, r->buf, r->buf_cap, &len);
+    top->ops->describe(top, &r->seen);
     if (st)
-        return publish_failure(r, st);
+        return reader_fail(r, st, "%s", top->err);
     r->cur = chunk;
     r->cur_len = len;
     r->out_total += len;
@@ -558,6 +477,14 @@ elog_reader_status elog_reader_read(elog_reader *r, const uint8_t **p, size_t *n
     return ELOG_READER_OK;
 }
 
+/* Has the decoder passed the end-of-data marker? Read from the decoder's
+ * private state, which decoder.c sets to the marker's offset when it meets
+ * it (UINT64_MAX before); reader.c belongs to the library, so it may. */
+static bool decoder_saw_end(const elog_decoder *d)
+{
+    return d->end_offset_ != UINT64_MAX;
+}
+
 /* The run is over: finish the decoder and remember the outcome. */
 static elog_reader_status run_over(elog_reader *r, elog_decoder *d, elog_reader_status st,
                                    elog_end *end)
@@ -565,7 +492,6 @@ static elog_reader_status run_over(elog_reader *r, elog_decoder *d, elog_reader_
     r->end = elog_finish(d);
     r->run_done = true;
     r->run_status = st;
-    r->dec = NULL;
     if (end)
         *end = r->end;
     return st;
@@ -585,8 +511,10 @@ elog_reader_status elog_reader_run(elog_reader *r, elog_decoder *d, elog_end *en
         return ELOG_READER_E_USAGE;
     }
     elog_resume(d);
-    r->dec = d;
     for (;;) {
+        /* Follow mode stops at the end-of-data marker: tell the fd source. */
+        if (r->follow && decoder_saw_end(d))
+            atomic_fetch_or_explicit(&r->stop, BSRC_DATA_END, memory_order_relaxed);
         elog_reader_status st = next_chunk(r);
         if (st)
             return run_over(r, d, st, end);
@@ -597,21 +525,18 @@ elog_reader_status elog_reader_run(elog_reader *r, elog_decoder *d, elog_end *en
         r->cur_len -= res.read;
         if (res.status == ELOG_OK)
             continue;
-        if (res.status == ELOG_PAUSED) {
-            r->dec = NULL;
+        if (res.status == ELOG_PAUSED)
             return ELOG_READER_PAUSED;
-        }
         if (res.status == ELOG_E_USAGE && elog_get_error(d) == ELOG_OK) {
-            r->dec = NULL;
             snprintf(r->err, sizeof r->err,
                      "elog_reader_run: the decoder refused input (called from one of its "
                      "callbacks, or after elog_finish())");
             return ELOG_READER_E_USAGE;
         }
-        elog__reader_fail(r, ELOG_READER_E_DECODE, "at byte %" PRIu64 "%s: %s",
-                          elog_get_error_offset(d),
-                          r->mode == MODE_GZIP ? " of the decompressed data" : "",
-                          elog_get_error_reason(d));
+        reader_fail(r, ELOG_READER_E_DECODE, "at byte %" PRIu64 "%s: %s",
+                    elog_get_error_offset(d),
+                    r->format != ELOG_READER_PLAIN ? " of the decompressed data" : "",
+                    elog_get_error_reason(d));
         return run_over(r, d, ELOG_READER_E_DECODE, end);
     }
 }

@@ -1360,6 +1360,206 @@ static void test_end_marker_inside_block(void **state)
     synth_free(&s);
 }
 
+/* Decodes buf[0, n) in one call with `options`: the status of that call,
+ * and the error's offset and reason (when one). */
+static elog_status decode_prefix(const uint8_t *buf, size_t n, unsigned options,
+                                 uint64_t *err_offset, char *reason, size_t reason_len)
+{
+    elog_settings set;
+    elog_settings_init(&set);
+    set.options = options;
+    elog_decoder d;
+    elog_decoder_init(&d, &set, NULL);
+    elog_result r = elog_execute(&d, buf, n);
+    *err_offset = elog_get_error_offset(&d);
+    snprintf(reason, reason_len, "%s", elog_get_error_reason(&d));
+    elog_decoder_free(&d);
+    return r.status;
+}
+
+/* An event whose size runs past the end of its block is ELOG_E_BAD_BLOCK at
+ * the event, as soon as the size is known: with the bytes to its declared
+ * end missing (they may never come), and whatever the chunking. Lenient
+ * blocks accept it (then it is an ordinary event, or a truncated one). */
+static void test_block_overrun_early(void **state)
+{
+    (void)state;
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    /* A block of 24 + 14 + 16 bytes: a 14-byte event, then a variable one
+     * whose length says 200 with 16 bytes of block left, then the end. */
+    size_t m = synth_block_marker(&s, 100, 24 + 14 + 16, 900, 2);
+    size_t e1 = ev_u32(&s, 0, 101, 1);
+    size_t bad = synth_event_var_len(&s, 19, 102, 200, "abcd", 4);
+    synth_data_end(&s);
+
+    expect e;
+    expect_init(&e, 0, false);
+    expect_header(&e, std_n_types(), s.data_offset);
+    expect_block(&e, m, 100, 2);
+    expect_event(&e, e1, 0, 101, 2);
+    outcome o = decode(&e, &s);
+    assert_error(&o, ELOG_E_BAD_BLOCK, bad);
+    char want[64];
+    snprintf(want, sizeof want, "block at offset %zu", m);
+    if (!strstr(o.reason, want) || !strstr(o.reason, "212 bytes"))
+        fail_msg("the reason should name the block and the size: \"%s\"", o.reason);
+    expect_free(&e);
+
+    /* Lenient: the record is taken as running on past the block; here the
+     * input ends first. */
+    expect_init(&e, ELOG_OPT_LENIENT_BLOCKS, false);
+    expect_header(&e, std_n_types(), s.data_offset);
+    expect_block(&e, m, 100, 2);
+    expect_event(&e, e1, 0, 101, 2);
+    o = decode(&e, &s);
+    assert_int_equal(o.status, ELOG_OK);
+    assert_int_equal(o.end.kind, ELOG_END_TRUNCATED_IN_EVENT);
+    assert_int_equal(o.end.offset, bad);
+    expect_free(&e);
+
+    /* A live stream: the error comes with the 12th byte of the record, the
+     * one that completes its length; the 11th still waits. */
+    uint64_t at;
+    char reason[256];
+    assert_int_equal(decode_prefix(s.buf, bad + 11, 0, &at, reason, sizeof reason), ELOG_OK);
+    assert_int_equal(decode_prefix(s.buf, bad + 12, 0, &at, reason, sizeof reason),
+                     ELOG_E_BAD_BLOCK);
+    assert_int_equal(at, bad);
+    assert_int_equal(decode_prefix(s.buf, bad + 12, ELOG_OPT_LENIENT_BLOCKS, &at, reason,
+                                   sizeof reason), ELOG_OK);
+
+    /* A fixed-size event: its size is known with its id. The block has 10
+     * bytes left for a 14-byte record. */
+    synth_clear(&s);
+    synth_std_header(&s);
+    m = synth_block_marker(&s, 100, 24 + 10, 900, 2);
+    bad = ev_u32(&s, 0, 101, 1);
+    synth_data_end(&s);
+    assert_int_equal(decode_prefix(s.buf, bad + 1, 0, &at, reason, sizeof reason), ELOG_OK);
+    assert_int_equal(decode_prefix(s.buf, bad + 2, 0, &at, reason, sizeof reason),
+                     ELOG_E_BAD_BLOCK);
+    assert_int_equal(at, bad);
+    assert_non_null(strstr(reason, "14 bytes"));
+
+    /* A variable event in a block with fewer than its 12 fixed bytes left:
+     * an error with its id already. */
+    synth_clear(&s);
+    synth_std_header(&s);
+    m = synth_block_marker(&s, 100, 24 + 14 + 8, 900, 2);
+    e1 = ev_u32(&s, 0, 101, 1);
+    bad = ev_text(&s, 19, 102, "hi");
+    synth_data_end(&s);
+    assert_int_equal(decode_prefix(s.buf, bad + 2, 0, &at, reason, sizeof reason),
+                     ELOG_E_BAD_BLOCK);
+    assert_int_equal(at, bad);
+    assert_non_null(strstr(reason, "at least 12 bytes"));
+    expect_init(&e, 0, false);
+    expect_header(&e, std_n_types(), s.data_offset);
+    expect_block(&e, m, 100, 2);
+    expect_event(&e, e1, 0, 101, 2);
+    o = decode(&e, &s);
+    assert_error(&o, ELOG_E_BAD_BLOCK, bad);
+    expect_free(&e);
+
+    /* An event that ends exactly at its block's end is fine. */
+    synth_clear(&s);
+    synth_std_header(&s);
+    m = synth_block_marker(&s, 100, 24 + 14 + 14, 900, 2);
+    e1 = ev_u32(&s, 0, 101, 1);
+    size_t e2 = ev_text(&s, 19, 102, "hi");
+    size_t end = synth_data_end(&s);
+    expect_init(&e, 0, false);
+    expect_header(&e, std_n_types(), s.data_offset);
+    expect_block(&e, m, 100, 2);
+    expect_event(&e, e1, 0, 101, 2);
+    expect_event(&e, e2, 19, 102, 2);
+    expect_data_end(&e, end);
+    o = decode(&e, &s);
+    assert_clean(&o, end, s.len, 3);
+    expect_free(&e);
+    synth_free(&s);
+}
+
+/* Offsets of the last event of `id` and of the block marker before it. */
+typedef struct find_last {
+    uint16_t id;
+    uint64_t offset, block, block_now;
+} find_last;
+
+static int on_find_last(elog_decoder *d, const elog_event *ev)
+{
+    find_last *f = d->data;
+    if (ev->id == ELOG_EV_BLOCK_MARKER)
+        f->block_now = ev->offset;
+    if (ev->id == f->id) {
+        f->offset = ev->offset;
+        f->block = f->block_now;
+    }
+    return ELOG_CB_CONTINUE;
+}
+
+/* The case seen in the field: a complete GHC 9.0.2 heap-profile log (end
+ * marker present) whose last heap-profile sample string has a garbage length
+ * of 42,752 bytes running past its block and the file. Strict: an error at
+ * the event naming its block (it used to be "truncated inside an event");
+ * lenient: the old reading, truncated inside the event. */
+static void test_block_overrun_heap_log(void **state)
+{
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/../ghc-9.0.2/heap-hT.eventlog", corpus_dir());
+    uint8_t *buf;
+    size_t len;
+    if (!read_file(path, &buf, &len))
+        fail_msg("cannot read %s", path);
+    find_last f = {ELOG_EV_HEAP_PROF_SAMPLE_STRING, 0, 0, 0};
+    elog_settings set;
+    elog_settings_init(&set);
+    set.on_event = on_find_last;
+    elog_decoder d;
+    elog_decoder_init(&d, &set, &f);
+    assert_int_equal(elog_execute(&d, buf, len).status, ELOG_OK);
+    assert_int_equal(elog_finish(&d).kind, ELOG_END_CLEAN);
+    elog_decoder_free(&d);
+    assert_true(f.offset > f.block && f.block > 0);
+    assert_true(f.offset + 12 + 42752 > len); /* past the file too */
+
+    buf[f.offset + 10] = 42752 >> 8;
+    buf[f.offset + 11] = 42752 & 0xff;
+    for (int lenient = 0; lenient < 2; lenient++) {
+        set.options = lenient ? ELOG_OPT_LENIENT_BLOCKS : 0;
+        set.on_event = NULL;
+        for (size_t chunk = 0; chunk <= 4096; chunk += 4096) {
+            elog_decoder_init(&d, &set, NULL);
+            elog_status st = ELOG_OK;
+            for (size_t pos = 0; pos < len && st == ELOG_OK;) {
+                size_t n = chunk && chunk < len - pos ? chunk : len - pos;
+                st = elog_execute(&d, buf + pos, n).status;
+                pos += n;
+            }
+            elog_end end = elog_finish(&d);
+            if (!lenient) {
+                assert_int_equal(st, ELOG_E_BAD_BLOCK);
+                assert_int_equal(end.kind, ELOG_END_ERROR);
+                assert_int_equal(end.offset, f.offset);
+                char want[64];
+                snprintf(want, sizeof want, "block at offset %" PRIu64, f.block);
+                if (!strstr(elog_get_error_reason(&d), want))
+                    fail_msg("reason \"%s\" lacks \"%s\"", elog_get_error_reason(&d), want);
+            } else {
+                assert_int_equal(st, ELOG_OK);
+                assert_int_equal(end.kind, ELOG_END_TRUNCATED_IN_EVENT);
+                assert_int_equal(end.offset, f.offset);
+                assert_int_equal(end.bytes_missing, f.offset + 12 + 42752 - len);
+            }
+            elog_decoder_free(&d);
+        }
+    }
+    free(buf);
+}
+
 /* docs/FORMAT.md §5.3 rule 3: the end marker does not change the attribution
  * state. With lenient blocks (ghc-events' attribution) and decoding after
  * the end, an event after the marker still inside a capability block's byte
@@ -2469,6 +2669,8 @@ int main(void)
         cmocka_unit_test(test_error_bad_event),
         cmocka_unit_test(test_select_skips),
         cmocka_unit_test(test_error_bad_block),
+        cmocka_unit_test(test_block_overrun_early),
+        cmocka_unit_test(test_block_overrun_heap_log),
         cmocka_unit_test(test_error_sticky_and_finish),
         cmocka_unit_test(test_pause_resume),
         cmocka_unit_test(test_pause_in_header_and_data_end),

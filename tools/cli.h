@@ -30,9 +30,13 @@ enum {
     CLI_EXIT_TRUNCATED = 3   /* truncated input with --strict */
 };
 
-/* Decoder options of every command: ghc-events compatibility (decode after
- * the end marker, lenient block sizes), so all commands see the same events. */
-#define CLI_DECODER_OPTIONS (ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS)
+/* Decoder options of every command, so all commands see the same events:
+ * ghc-events compatibility (decode after the end marker), and strict block
+ * sizes: an event running past its block is corruption (exit 1) unless
+ * --lenient-blocks adds ELOG_OPT_LENIENT_BLOCKS. Set once by main() before a
+ * command runs. */
+extern unsigned cli_decoder_options;
+#define CLI_DECODER_OPTIONS cli_decoder_options
 
 /* ------------------------------------------------------------------------
  * Options of all subcommands (parsed in eventlog.c; each command uses its own).
@@ -59,7 +63,7 @@ typedef struct cli_options {
  * source.c: where the eventlog comes from, for every command.
  *
  * A SOURCE is a path, `-` (stdin), `unix:PATH` or `tcp:HOST:PORT`. Files
- * and pipes are read with elog_reader (gzip detected by its magic, follow
+ * and pipes are read with elog_reader (gzip, zstd, xz detected by magic, follow
  * mode), sockets with elog_socket (sessions, reconnect). Either way the
  * source feeds a decoder set up with the command's callbacks and hands the
  * command the raw (decompressed) bytes first, so that `show` can spool them
@@ -123,7 +127,7 @@ cli_source *cli_source_open(const char *text, const cli_source_config *cfg);
 
 /* Reads the input to its end, feeding the decoder and calling the hooks
  * (on_end tells how each stream ended). Returns 0, or -1 after printing an
- * error (cannot read or connect, gzip corrupt, a hook failed); on_end is
+ * error (cannot read or connect, compressed data corrupt, a hook failed); on_end is
  * then not called for the stream that failed. */
 int cli_source_run(cli_source *src);
 
@@ -187,7 +191,7 @@ typedef struct cli_store {
 
 void cli_store_init(cli_store *st, const char *name);
 /* Chooses pread on the source or a spool (in $TMPDIR or /tmp). Call at the
- * first bytes (gzip is known then). Returns 0, or -1 (message printed). */
+ * first bytes (the compression is known then). Returns 0, or -1 (message printed). */
 int cli_store_begin(cli_store *st, const cli_source *src);
 /* Appends bytes to the spool (nothing when reading the file directly). */
 int cli_store_append(cli_store *st, const void *p, size_t n);

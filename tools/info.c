@@ -1,8 +1,9 @@
 /*
  * `eventlog info SOURCE`: a summary of an eventlog (RTS, program, event
  * counts per type, time span, capabilities, how the stream ended) and the
- * decode throughput. Every event's typed fields are read, so the timing is
- * that of a real consumer of the library, not of a skipper.
+ * decode throughput. The decoder fills every event's typed fields; info reads
+ * what it reports through them (ev->as), per event only the type and time,
+ * so it runs at the speed of a bare decode.
  * `--json` prints the same as one JSON object.
  */
 #include "cli.h"
@@ -16,9 +17,8 @@
 typedef struct info_ctx {
     uint64_t *counts;            /* N_IDS counters */
     uint8_t caps[N_IDS / 8];     /* capabilities seen (bitmap) */
-    uint64_t events;
-    uint64_t min_time, max_time;
-    uint64_t acc;                /* fold of every typed field */
+    uint64_t events;             /* sum of counts, once decoding is over */
+    uint64_t min_time, max_time; /* UINT64_MAX, 0 while there is no event */
     /* Copies of the first occurrence of these payload parts. */
     uint8_t *ident;    size_t ident_len;   bool has_ident;
     uint8_t *args;     size_t args_len;    bool has_args;
@@ -28,42 +28,9 @@ typedef struct info_ctx {
     bool have_end;
 } info_ctx;
 
-/* Written once at the end so the field accesses cannot be optimised out. */
-static volatile uint64_t info_sink;
-
-/* Reads every typed field of the event through the catalogue's field
- * descriptions and folds them into one number. */
-static uint64_t touch_fields(const elog_event *ev)
-{
-    const elog_layout_info *l = ev->layout;
-    if (l == NULL)
-        return ev->payload.len;
-    uint64_t acc = l->id;
-    for (unsigned i = 0; i < l->n_fields; i++) {
-        const elog_field_info *f = &l->fields[i];
-        if (!elog_field_present(ev, f))
-            continue;
-        switch (f->kind) {
-        case ELOG_FIELD_U8:
-        case ELOG_FIELD_U16:
-        case ELOG_FIELD_U32:
-        case ELOG_FIELD_U64:
-            acc = acc * 31 + elog_field_uint(ev, f);
-            break;
-        case ELOG_FIELD_STACK: {
-            elog_u32_array a = elog_field_stack(ev, f);
-            acc = acc * 31 + a.count + (a.count > 0 ? elog_u32_array_get(a, 0) : 0);
-            break;
-        }
-        default: {
-            elog_slice sl = elog_field_slice(ev, f);
-            acc = acc * 31 + sl.len + (sl.len > 0 ? sl.ptr[sl.len - 1] : 0);
-            break;
-        }
-        }
-    }
-    return acc;
-}
+/* The one context of the command (info runs once per process): the event
+ * callback reaches it without a call into source.c per event. */
+static info_ctx the_ctx;
 
 static bool keep_copy(info_ctx *c, elog_slice s, uint8_t **dst, size_t *len, bool *has)
 {
@@ -81,19 +48,10 @@ static bool keep_copy(info_ctx *c, elog_slice s, uint8_t **dst, size_t *len, boo
     return true;
 }
 
-static int on_event(elog_decoder *d, const elog_event *ev)
+/* The first event of its type: keep the strings the summary prints, read
+ * through the typed fields. */
+static __attribute__((noinline)) int first_of_type(info_ctx *c, const elog_event *ev)
 {
-    info_ctx *c = cli_source_ctx(d);
-    c->counts[ev->id]++;
-    if (c->events == 0 || ev->time < c->min_time)
-        c->min_time = ev->time;
-    if (c->events == 0 || ev->time > c->max_time)
-        c->max_time = ev->time;
-    c->events++;
-    if (ev->cap != ELOG_NO_CAP)
-        c->caps[ev->cap >> 3] |= (uint8_t)(1u << (ev->cap & 7));
-    c->acc += touch_fields(ev);
-
     if (ev->layout == NULL)
         return ELOG_CB_CONTINUE;
     bool ok = true;
@@ -112,6 +70,32 @@ static int on_event(elog_decoder *d, const elog_event *ev)
         break;
     }
     return ok ? ELOG_CB_CONTINUE : ELOG_CB_ABORT;
+}
+
+/* Per event: a count per type and the time span, nothing else; strings only
+ * from the first event of a type. This is what keeps `info` at the speed of
+ * a bare decode (bench/RESULTS.md, "Sources"). */
+static int on_event(elog_decoder *d, const elog_event *ev)
+{
+    (void)d;
+    info_ctx *c = &the_ctx;
+    uint64_t t = ev->time;
+    c->min_time = t < c->min_time ? t : c->min_time;
+    c->max_time = t > c->max_time ? t : c->max_time;
+    if (__builtin_expect(++c->counts[ev->id] == 1, 0))
+        return first_of_type(c, ev);
+    return ELOG_CB_CONTINUE;
+}
+
+/* Block markers: every capability an event is attributed to is the one of
+ * a block marker (which carries it too), so the capabilities seen are those
+ * of the markers, and the per-event callback does not look. */
+static int on_block(elog_decoder *d, const elog_event *ev)
+{
+    info_ctx *c = &the_ctx;
+    if (ev->cap != ELOG_NO_CAP)
+        c->caps[ev->cap >> 3] |= (uint8_t)(1u << (ev->cap & 7));
+    return on_event(d, ev);
 }
 
 /* ------------------------------------------------------------ text helpers */
@@ -245,6 +229,22 @@ static const char **catalogue_names(void)
     return names;
 }
 
+/* The GHC version an RTS identifier names ("GHC-9.0.2 rts_l" -> "9.0.2"), for
+ * logs without a version event (GHC writes that one rarely). Returns the
+ * length at *out, 0 if the identifier does not name one. */
+static size_t version_from_ident(const info_ctx *c, const uint8_t **out)
+{
+    static const char prefix[] = "GHC-";
+    size_t n = sizeof prefix - 1;
+    if (!c->has_ident || c->ident_len <= n || memcmp(c->ident, prefix, n) != 0)
+        return 0;
+    size_t end = n;
+    while (end < c->ident_len && c->ident[end] != ' ' && c->ident[end] != '\0')
+        end++;
+    *out = c->ident + n;
+    return end - n;
+}
+
 /* Capabilities seen, as ranges "0-3, 5"; returns how many. */
 static unsigned put_caps(elog_writer *w, const info_ctx *c, bool json)
 {
@@ -325,10 +325,16 @@ static void print_text(elog_writer *w, const info_ctx *c, const info_run *r)
         put_cstr(w, "(none)");
     }
     put_cstr(w, "\nGHC version:      ");
-    if (c->has_version)
+    const uint8_t *v;
+    size_t vlen;
+    if (c->has_version) {
         put_text(w, c->version, c->version_len, true, false);
-    else
+    } else if ((vlen = version_from_ident(c, &v)) > 0) {
+        put_text(w, v, vlen, false, false);
+        put_cstr(w, " (from the RTS identifier)");
+    } else {
         put_cstr(w, "(none)");
+    }
     cli_printf(w, "\nEvent types:      %zu declared\n", r->h->n_types);
     cli_printf(w, "Events:           %llu\n", (unsigned long long)c->events);
     if (c->events > 0) {
@@ -407,11 +413,19 @@ static void print_json(elog_writer *w, const info_ctx *c, const info_run *r)
     } else {
         put_cstr(w, "null");
     }
+    /* "ghc_version_from": "version_event" or "rts_identifier" (null: none). */
     put_cstr(w, ",\"ghc_version\":");
-    if (c->has_version)
+    const uint8_t *v;
+    size_t vlen;
+    if (c->has_version) {
         put_json_str(w, c->version, c->version_len, true);
-    else
-        put_cstr(w, "null");
+        put_cstr(w, ",\"ghc_version_from\":\"version_event\"");
+    } else if ((vlen = version_from_ident(c, &v)) > 0) {
+        put_json_str(w, v, vlen, false);
+        put_cstr(w, ",\"ghc_version_from\":\"rts_identifier\"");
+    } else {
+        put_cstr(w, "null,\"ghc_version_from\":null");
+    }
 
     cli_printf(w, ",\"event_types_declared\":%zu", r->h->n_types);
     cli_printf(w, ",\"events\":%llu", (unsigned long long)c->events);
@@ -497,13 +511,14 @@ int cli_info(const char *source, const cli_options *opt)
     static cli_output out;
     cli_output_init(&out, 1);
 
-    static info_ctx ctx; /* the caps bitmap makes it a bit large for the stack */
-    memset(&ctx, 0, sizeof ctx);
-    ctx.counts = calloc(N_IDS, sizeof *ctx.counts);
+    info_ctx *c = &the_ctx;
+    memset(c, 0, sizeof *c);
+    c->min_time = UINT64_MAX;
+    c->counts = calloc(N_IDS, sizeof *c->counts);
     const char **names = catalogue_names();
-    if (ctx.counts == NULL || names == NULL) {
+    if (c->counts == NULL || names == NULL) {
         cli_error("%s: out of memory", source);
-        free(ctx.counts);
+        free(c->counts);
         free(names);
         return CLI_EXIT_BAD_INPUT;
     }
@@ -511,11 +526,12 @@ int cli_info(const char *source, const cli_options *opt)
     elog_settings settings;
     elog_settings_init(&settings);
     settings.on_event = on_event;
+    settings.on_block = on_block;
     settings.options = CLI_DECODER_OPTIONS;
     cli_source_config cfg = {
         .settings = &settings,
         .hooks = { .on_end = on_end },
-        .ctx = &ctx,
+        .ctx = c,
         .follow = opt->follow,
         .idle_timeout_ms = opt->idle_timeout_ms,
         /* Live input: a signal ends it and what arrived is printed. */
@@ -525,7 +541,7 @@ int cli_info(const char *source, const cli_options *opt)
     };
     cli_source *src = cli_source_open(source, &cfg);
     if (src == NULL) {
-        free(ctx.counts);
+        free(c->counts);
         free(names);
         return CLI_EXIT_BAD_INPUT;
     }
@@ -534,37 +550,38 @@ int cli_info(const char *source, const cli_options *opt)
     double t0 = now_seconds();
     int run = cli_source_run(src);
     double wall = now_seconds() - t0;
-    info_sink = ctx.acc;
+    for (uint32_t id = 0; id < N_IDS; id++)
+        c->events += c->counts[id];
 
     int rc;
     elog_decoder *dec = cli_source_decoder(src);
     const elog_header *h = elog_get_header(dec);
-    if (run != 0 || !ctx.have_end) {
+    if (run != 0 || !c->have_end) {
         rc = CLI_EXIT_BAD_INPUT;
-    } else if (ctx.oom) {
+    } else if (c->oom) {
         cli_error("%s: out of memory", name);
         rc = CLI_EXIT_BAD_INPUT;
     } else if (h == NULL) {
-        rc = cli_report_end(name, dec, &ctx.end, NULL, opt->strict);
+        rc = cli_report_end(name, dec, &c->end, NULL, opt->strict);
         if (rc == CLI_EXIT_OK) /* cannot happen: no header means no usable end */
             rc = CLI_EXIT_BAD_INPUT;
     } else {
-        info_run r = { .name = name, .dec = dec, .h = h, .end = &ctx.end,
-                        .bytes = ctx.end.total_bytes, .names = names, .wall = wall };
+        info_run r = { .name = name, .dec = dec, .h = h, .end = &c->end,
+                        .bytes = c->end.total_bytes, .names = names, .wall = wall };
         if (opt->json)
-            print_json(&out.w, &ctx, &r);
+            print_json(&out.w, c, &r);
         else
-            print_text(&out.w, &ctx, &r);
+            print_text(&out.w, c, &r);
         if (cli_output_flush(&out) != 0)
             rc = cli_output_report(&out);
         else
-            rc = cli_report_end(name, dec, &ctx.end, h, opt->strict);
+            rc = cli_report_end(name, dec, &c->end, h, opt->strict);
     }
 
-    free(ctx.counts);
-    free(ctx.ident);
-    free(ctx.args);
-    free(ctx.version);
+    free(c->counts);
+    free(c->ident);
+    free(c->args);
+    free(c->version);
     free(names);
     cli_source_close(src);
     return rc;

@@ -1,6 +1,6 @@
 /*
  * `eventlog record SOURCE -o FILE`: saves the eventlog losslessly, the bytes
- * exactly as received (decompressed for gzip input; from "hdrb" on for a
+ * exactly as received (decompressed for gzip, zstd and xz input; from "hdrb" on for a
  * socket session), while decoding them on the side only to know how each
  * stream ended and, with --follow, when it is complete.
  *

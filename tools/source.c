@@ -2,7 +2,7 @@
  * Sources of the `eventlog` tool: every SOURCE argument, whatever it is,
  * becomes a decoder fed by the library's readers.
  *
- *   path, `-`         elog_reader (plain or gzip by magic; follow mode for
+ *   path, `-`         elog_reader (plain, gzip, zstd or xz by magic; follow mode for
  *                     growing files; progress) through its pull interface,
  *                     so that the raw bytes can be handed to the command
  *                     (spool, record) before they are decoded, and output
@@ -26,6 +26,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Every command decodes with these (cli.h); main() adds --lenient-blocks.
+ * Defined here, beside the sources they decode, so tools linked without
+ * eventlog.c (fuzz_record) have them too. */
+unsigned cli_decoder_options = ELOG_OPT_CONTINUE_AFTER_END;
 
 /* Bytes between progress calls from the reader; the progress printer
  * throttles by time on top of this. */
@@ -144,7 +149,8 @@ bool cli_source_seekable(const cli_source *src, int *fd, uint64_t *base)
         return false;
     elog_reader_info info;
     elog_reader_get_info(src->reader, &info);
-    if (!info.regular || info.gzip)
+    bool compressed = info.format != ELOG_READER_AUTO && info.format != ELOG_READER_PLAIN;
+    if (!info.regular || compressed)
         return false;
     *fd = info.fd;
     *base = info.start;
@@ -510,9 +516,12 @@ static int run_reader(cli_source *src)
 
     elog_reader_info info;
     elog_reader_get_info(r, &info);
-    if (info.gzip_truncated)
-        cli_warning("%s: the compressed data end inside gzip member %u (the file is cut short)",
-                    src->name, (unsigned)info.gzip_members);
+    if (info.compressed_truncated)
+        cli_warning("%s: the compressed data end inside %s %u (the file is cut short)",
+                    src->name,
+                    info.format == ELOG_READER_ZSTD ? "zstd frame"
+                    : info.format == ELOG_READER_XZ ? "xz stream" : "gzip member",
+                    (unsigned)info.compressed_members);
     if (info.gzip_padding > 0)
         cli_warning("%s: %llu zero byte%s after the gzip data, ignored (padding; gzip(1) "
                     "says \"decompression OK, trailing zero bytes ignored\")", src->name,

@@ -6,7 +6,8 @@ Where the C library comes from, first match wins:
                           source tree's include/ and DIR/include, library from
                           DIR/libeventlog, rpath to it)
   ../../build             the default meson build directory of this repository
-  pkg-config libeventlog  an installed libeventlog
+  pkg-config libeventlog  an installed libeventlog (LIBEVENTLOG_BUILD=pkg-config
+                          chooses it even when ../../build exists)
 
 Build in place (what build_inplace.sh does):
 
@@ -245,7 +246,8 @@ typedef enum elog_reader_status {
 const char *elog_reader_status_name(elog_reader_status s);
 
 typedef enum elog_reader_compression {
-    ELOG_READER_AUTO, ELOG_READER_PLAIN, ELOG_READER_GZIP, ...
+    ELOG_READER_AUTO, ELOG_READER_PLAIN, ELOG_READER_GZIP, ELOG_READER_ZSTD, ELOG_READER_XZ,
+    ...
 } elog_reader_compression;
 
 typedef struct elog_reader_options {
@@ -289,6 +291,9 @@ typedef struct elog_reader_info {
     uint64_t bytes_read;
     uint64_t bytes_out;
     elog_reader_eof eof;
+    elog_reader_compression format;
+    bool compressed_truncated;
+    uint32_t compressed_members;
     uint64_t gzip_padding;
 } elog_reader_info;
 void elog_reader_get_info(const elog_reader *r, elog_reader_info *info);
@@ -485,7 +490,9 @@ def _source_dir(build: str) -> str:
 def library_config() -> dict[str, list[str]]:
     """include_dirs, library_dirs, runtime_library_dirs for the C library."""
     build = os.environ.get("LIBEVENTLOG_BUILD")
-    if not build and os.path.exists(os.path.join(REPO, "build", "libeventlog", "libeventlog.so")):
+    if build == "pkg-config":  # an installed libeventlog, even beside a build/
+        build = None
+    elif not build and os.path.exists(os.path.join(REPO, "build", "libeventlog", "libeventlog.so")):
         build = os.path.join(REPO, "build")
     if not build:
         cflags = _pkg_config("--cflags")

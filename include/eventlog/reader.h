@@ -1,7 +1,8 @@
 /*
  * The file reader: feeds an elog_decoder from a path, an open file
- * descriptor or stdin, transparently inflating gzip input, optionally
- * following a file that a running program is still writing (tail -f).
+ * descriptor or stdin, transparently decompressing gzip, zstd and xz input,
+ * optionally following a file that a running program is still writing
+ * (tail -f).
  *
  *   elog_reader *r;
  *   if (elog_reader_open(&r, path, NULL) != ELOG_READER_OK) {   // "-" = stdin
@@ -15,18 +16,27 @@
  *       fprintf(stderr, "%s\n", elog_reader_error(r));          // path + offset
  *   elog_reader_close(r);
  *
- * Input: gzip is recognised by its magic bytes (1f 8b), not by the file name,
- * and inflated incrementally; concatenated gzip members are one stream. Any
- * other input is passed through unchanged (the decoder judges it).
+ * Input: the format is recognised by its magic bytes, not by the file name,
+ * also on stdin and pipes: gzip (1f 8b), zstd (28 b5 2f fd, or a skippable
+ * frame) and xz (fd 37 7a 58 5a 00) are decompressed incrementally;
+ * concatenated gzip members, zstd frames and xz streams are one stream, as
+ * the gzip, zstd and xz tools read them. Any other input is passed through
+ * unchanged (the decoder judges it).
  *
- * Memory: one read buffer (default 1 MiB) and, for gzip, one output buffer
- * (default 1 MiB) plus zlib's state (~7 KiB + a 32 KiB window), allocated
- * once. Plain input is handed to the decoder straight from the read buffer.
- * Nothing is allocated per chunk.
+ * Memory: one read buffer (default 1 MiB) and, for compressed input, one
+ * output buffer (default 1 MiB) plus the decompressor's state, allocated
+ * once: zlib's ~7 KiB + a 32 KiB window; zstd's context with the frame's
+ * window (2 MiB for `zstd -3`; frames needing more than 128 MiB, the zstd
+ * tool's own default limit, are refused); xz's state with its dictionary
+ * (9 MiB for `xz -6`, 65 MiB for `xz -9`; more than 128 MiB is refused).
+ * zlib's memory comes from the reader's allocator; libzstd and liblzma
+ * allocate theirs with malloc. Plain input is handed to the decoder straight
+ * from the read buffer. Nothing is allocated per chunk.
  *
  * Read-ahead: a regular file that is not followed and is larger than a
  * quarter of the chunk buffer (the read buffer for plain input, the output
- * buffer for gzip; at least 16 KiB) is read, and inflated, by a second
+ * buffer for compressed input; at least 16 KiB) is read, and decompressed,
+ * by a second
  * thread while yours decodes: the chunk buffer is cut into four slots that
  * it fills ahead of the decoder. It adds no memory, is started by the first
  * elog_reader_run()/elog_reader_read() and joined by elog_reader_close().
@@ -34,7 +44,9 @@
  * your thread; the thread blocks every signal, so your handlers run where
  * they did. If the thread cannot be started, the reader reads on your thread.
  * The two threads hand slots over without system calls while each keeps up:
- * a side that waits polls for a fraction of a millisecond before it sleeps,
+ * a side that waits polls for a fraction of a millisecond before it sleeps
+ * (not when its last wait ended asleep: behind a decompressor slower than
+ * the decoder, as zstd and xz are, the decoding thread sleeps at once),
  * so behind a consumer that uses up a slot within ~0.3 ms (~0.8 GB/s with
  * the default buffer) the thread keeps its core busy to the end of the file.
  * `no_read_ahead` turns it off (for example in a program that must not start
@@ -63,7 +75,8 @@ typedef enum elog_reader_status {
     ELOG_READER_PAUSED,       /* run: a decoder callback paused; call run again */
     ELOG_READER_E_DECODE,     /* the decoder stopped at an error (elog_get_error()) */
     ELOG_READER_E_IO,         /* open/stat/read failed, or a followed file shrank */
-    ELOG_READER_E_GZIP,       /* the compressed data are corrupt */
+    ELOG_READER_E_GZIP,       /* the compressed data (gzip, zstd or xz) are corrupt,
+                                 or need more memory than the limits above */
     ELOG_READER_E_NOMEM,      /* the allocator failed */
     ELOG_READER_E_USAGE       /* API misuse (see elog_reader_error()) */
 } elog_reader_status;
@@ -72,9 +85,11 @@ typedef enum elog_reader_status {
 const char *elog_reader_status_name(elog_reader_status s);
 
 typedef enum elog_reader_compression {
-    ELOG_READER_AUTO = 0,     /* gzip if the input starts with 1f 8b, else plain */
-    ELOG_READER_PLAIN,        /* never inflate */
-    ELOG_READER_GZIP          /* always inflate (non-gzip input is ELOG_READER_E_GZIP) */
+    ELOG_READER_AUTO = 0,     /* by the magic bytes: gzip, zstd, xz, else plain */
+    ELOG_READER_PLAIN,        /* never decompress */
+    ELOG_READER_GZIP,         /* always inflate (non-gzip input is ELOG_READER_E_GZIP) */
+    ELOG_READER_ZSTD,         /* always zstd (other input is ELOG_READER_E_GZIP) */
+    ELOG_READER_XZ            /* always xz (other input is ELOG_READER_E_GZIP) */
 } elog_reader_compression;
 
 /* Called after reads with the number of bytes read from the input so far
@@ -87,7 +102,7 @@ typedef void (*elog_reader_progress_cb)(void *ctx, uint64_t bytes_read, uint64_t
 
 typedef struct elog_reader_options {
     size_t read_buffer_size;        /* 0: 1 MiB; at least 16 */
-    size_t output_buffer_size;      /* gzip output buffer; 0: 1 MiB; at least 16 */
+    size_t output_buffer_size;      /* decompressed-output buffer; 0: 1 MiB; at least 16 */
     elog_reader_compression compression;
 
     /* Follow mode (tail -f). At the end of a regular file, wait for it to
@@ -227,6 +242,12 @@ typedef struct elog_reader_info {
     uint64_t bytes_read;       /* bytes read from the input (compressed for gzip) */
     uint64_t bytes_out;        /* bytes delivered to the decoder or elog_reader_read() */
     elog_reader_eof eof;
+    /* Any format (the gzip fields above are these for gzip only): */
+    elog_reader_compression format; /* PLAIN, GZIP, ZSTD or XZ once the first chunk
+                                       was read; AUTO before */
+    bool compressed_truncated; /* the compressed data ended inside a gzip member,
+                                  zstd frame or xz stream */
+    uint32_t compressed_members; /* gzip members, zstd frames or xz streams begun */
     uint64_t gzip_padding;     /* zero bytes after the last gzip member (tape or
                                   block padding), ignored as gzip(1) does; worth a
                                   warning. Other bytes there are an error. */

@@ -30,7 +30,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <lzma.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "eventlog.h"
 #include "eventlog/reader.h"
@@ -1722,6 +1724,255 @@ static void test_read_ahead_close_early(void **state)
     free(b.p);
 }
 
+/* ---------------------------------------------------------------------------
+ * zstd and xz: recognised by their magic bytes like gzip
+ * ------------------------------------------------------------------------- */
+
+enum { ZSTD_FMT, XZ_FMT };
+
+/* p[0..n) compressed as one zstd frame or one xz stream (a fast level). */
+static blob compress_one(int fmt, const uint8_t *p, size_t n)
+{
+    blob z;
+    if (fmt == ZSTD_FMT) {
+        size_t cap = ZSTD_compressBound(n);
+        z.p = malloc(cap);
+        assert_non_null(z.p);
+        z.n = ZSTD_compress(z.p, cap, p, n, 3);
+        assert_false(ZSTD_isError(z.n));
+    } else {
+        size_t cap = lzma_stream_buffer_bound(n);
+        z.p = malloc(cap);
+        assert_non_null(z.p);
+        z.n = 0;
+        assert_int_equal(lzma_easy_buffer_encode(1, LZMA_CHECK_CRC64, NULL, p, n, z.p, &z.n, cap),
+                         LZMA_OK);
+    }
+    return z;
+}
+
+/* Appends q[0..m) to b. */
+static void append(blob *b, const void *q, size_t m)
+{
+    uint8_t *g = realloc(b->p, b->n + m + 1);
+    assert_non_null(g);
+    b->p = g;
+    memcpy(b->p + b->n, q, m);
+    b->n += m;
+}
+
+static const char *fmt_name(int fmt)
+{
+    return fmt == ZSTD_FMT ? "zstd" : "xz";
+}
+
+static void test_zstd_xz_match_memory(void **state)
+{
+    (void)state;
+    char names[64][256];
+    size_t n = corpus_files(names, 64);
+    for (int fmt = ZSTD_FMT; fmt <= XZ_FMT; fmt++) {
+        for (size_t i = 0; i < n; i++) {
+            char path[2048], zp[2048];
+            path_in(path, sizeof path, corpus_dir, names[i]);
+            tmp_path(zp, sizeof zp, "compressed.eventlog"); /* no suffix: by content */
+            blob b = load(path);
+            blob z = compress_one(fmt, b.p, b.n);
+            save(zp, z.p, z.n);
+            outcome want = decode_memory(b.p, b.n);
+            outcome got = read_path(zp, NULL);
+            assert_same(&want, &got);
+            assert_int_equal(got.info.format, fmt == ZSTD_FMT ? ELOG_READER_ZSTD : ELOG_READER_XZ);
+            assert_false(got.info.gzip);
+            assert_false(got.info.compressed_truncated);
+            assert_int_equal(got.info.compressed_members, 1);
+            assert_int_equal(got.info.bytes_read, z.n);
+            assert_int_equal(got.info.bytes_out, b.n);
+            assert_int_equal(got.info.eof, ELOG_READER_EOF_END);
+            if (b.n < 100000) { /* chunk boundaries everywhere */
+                elog_reader_options o;
+                elog_reader_options_init(&o);
+                o.read_buffer_size = 16;
+                o.output_buffer_size = 16;
+                got = read_path(zp, &o);
+                assert_same(&want, &got);
+                o.read_buffer_size = 1000;
+                o.output_buffer_size = 777;
+                got = read_path(zp, &o);
+                assert_same(&want, &got);
+            } else { /* read ahead, and not */
+                assert_true(got.info.read_ahead);
+                elog_reader_options o;
+                elog_reader_options_init(&o);
+                o.no_read_ahead = true;
+                got = read_path(zp, &o);
+                assert_same(&want, &got);
+                assert_false(got.info.read_ahead);
+            }
+            /* Through a pipe: recognised without seeking. */
+            int fds[2];
+            assert_int_equal(pipe(fds), 0);
+            writer w = {.fd = fds[1], .data = z.p, .limit = z.n, .chunk = 3, .close_fd = true};
+            if (z.n > 5000)
+                w.chunk = 4099;
+            writer_start(&w);
+            elog_reader *r;
+            assert_int_equal(elog_reader_open_fd(&r, fds[0], "the pipe", NULL), ELOG_READER_OK);
+            got = run_reader(r, 0);
+            elog_reader_close(r);
+            writer_join(&w);
+            close(fds[0]);
+            assert_same(&want, &got);
+            assert_int_equal(got.info.format, fmt == ZSTD_FMT ? ELOG_READER_ZSTD : ELOG_READER_XZ);
+            free(b.p);
+            free(z.p);
+        }
+    }
+}
+
+/* Several frames / streams in one file are one eventlog, as `zstd -d` and
+ * `xz -d` read them: zstd skippable frames are stepped over, xz stream
+ * padding too. */
+static void test_zstd_xz_concatenated(void **state)
+{
+    (void)state;
+    blob b = load_corpus("stop.hT.eventlog");
+    outcome want = decode_memory(b.p, b.n);
+    size_t a = b.n / 3 + 1, c = 2 * b.n / 3 + 7;
+    const size_t cuts[4] = {0, a, c, b.n};
+    static const uint8_t skippable[12] = {0x5a, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 'e', 'l', 'o', 'g'};
+    static const uint8_t padding[8] = {0};
+    for (int fmt = ZSTD_FMT; fmt <= XZ_FMT; fmt++) {
+        blob z = {NULL, 0};
+        if (fmt == ZSTD_FMT)
+            append(&z, skippable, sizeof skippable); /* first: still recognised */
+        for (int k = 0; k < 3; k++) {
+            blob part = compress_one(fmt, b.p + cuts[k], cuts[k + 1] - cuts[k]);
+            append(&z, part.p, part.n);
+            free(part.p);
+            if (fmt == ZSTD_FMT)
+                append(&z, skippable, sizeof skippable);
+            else
+                append(&z, padding, 4 * (size_t)k);
+        }
+        char zp[2048];
+        tmp_path(zp, sizeof zp, "frames.eventlog");
+        save(zp, z.p, z.n);
+        outcome got = read_path(zp, NULL);
+        assert_same(&want, &got);
+        assert_false(got.info.compressed_truncated);
+        /* xz: 3 streams; zstd: 3 frames and 4 skippable ones */
+        assert_int_equal(got.info.compressed_members, fmt == ZSTD_FMT ? 7 : 3);
+        elog_reader_options o;
+        elog_reader_options_init(&o);
+        o.read_buffer_size = 100;
+        o.output_buffer_size = 4096;
+        got = read_path(zp, &o);
+                assert_same(&want, &got);
+        free(z.p);
+    }
+    free(b.p);
+}
+
+/* A growing .zst / .xz file followed to its end marker, as a streaming
+ * compressor writes it. */
+static void test_follow_zstd_xz(void **state)
+{
+    (void)state;
+    blob b = load_corpus("ghc-9.2-events.eventlog");
+    outcome want = decode_memory(b.p, b.n);
+    for (int fmt = ZSTD_FMT; fmt <= XZ_FMT; fmt++) {
+        blob z = compress_one(fmt, b.p, b.n);
+        outcome got = follow_growing("follow-growing.z", z.p, z.n, 300, 5000);
+        assert_same(&want, &got);
+        assert_int_equal(got.info.format, fmt == ZSTD_FMT ? ELOG_READER_ZSTD : ELOG_READER_XZ);
+        assert_int_equal(got.info.eof, ELOG_READER_EOF_DATA_END);
+        free(z.p);
+    }
+    free(b.p);
+}
+
+/* Cut short: the bytes decompressed so far are decoded (a truncated log),
+ * and the reader says the compressed data were cut. */
+static void test_zstd_xz_truncated(void **state)
+{
+    (void)state;
+    blob b = load_corpus("stop.hT.eventlog");
+    for (int fmt = ZSTD_FMT; fmt <= XZ_FMT; fmt++) {
+        blob z = compress_one(fmt, b.p, b.n);
+        char zp[2048];
+        tmp_path(zp, sizeof zp, "cut.eventlog");
+        size_t cuts[] = {z.n * 6 / 10, z.n - 3, 7};
+        for (size_t i = 0; i < 3; i++) {
+            save(zp, z.p, cuts[i]);
+            outcome got = read_path(zp, NULL);
+            if (got.status != ELOG_READER_OK)
+                fail_msg("%s cut at %zu: %s", fmt_name(fmt), cuts[i], got.error);
+            assert_true(got.info.compressed_truncated);
+            assert_int_equal(got.info.eof, ELOG_READER_EOF_END);
+            assert_true(got.end.total_bytes < b.n || got.end.kind == ELOG_END_CLEAN);
+            if (i == 0)
+                assert_true(got.end.total_bytes > 0 && got.end.total_bytes < b.n);
+            outcome want = decode_memory(b.p, (size_t)got.end.total_bytes);
+            assert_same(&want, &got);
+        }
+        free(z.p);
+    }
+    free(b.p);
+}
+
+/* Corrupt data and garbage after the last frame: ELOG_READER_E_GZIP with
+ * the compressed offset; what came before was decoded. */
+static void test_zstd_xz_corrupt(void **state)
+{
+    (void)state;
+    blob b = load_corpus("stop.hT.eventlog");
+    for (int fmt = ZSTD_FMT; fmt <= XZ_FMT; fmt++) {
+        blob z = compress_one(fmt, b.p, b.n);
+        char zp[2048];
+        tmp_path(zp, sizeof zp, "corrupt.eventlog");
+        size_t at = z.n / 2;
+        for (size_t k = 0; k < 16; k++)
+            z.p[at + k] ^= 0x5a;
+        save(zp, z.p, z.n);
+        outcome got = read_path(zp, NULL);
+        assert_int_equal(got.status, ELOG_READER_E_GZIP);
+        assert_non_null(strstr(got.error, zp));
+        char want_word[32];
+        snprintf(want_word, sizeof want_word, "corrupt %s data", fmt_name(fmt));
+        if (!strstr(got.error, want_word))
+            fail_msg("\"%s\" lacks \"%s\"", got.error, want_word);
+        uint64_t off = compressed_offset(got.error);
+        /* libzstd and liblzma check a block at a time: the offset is where
+         * they stopped, past the damage but within the file. */
+        assert_true(off <= z.n);
+        assert_true(got.end.total_bytes < b.n);
+        for (size_t k = 0; k < 16; k++)
+            z.p[at + k] ^= 0x5a;
+
+        /* Garbage after the last frame / stream. */
+        append(&z, "garbage!", 8);
+        save(zp, z.p, z.n);
+        got = read_path(zp, NULL);
+        assert_int_equal(got.status, ELOG_READER_E_GZIP);
+        off = compressed_offset(got.error);
+        assert_true(off >= z.n - 8 && off <= z.n);
+        assert_int_equal(got.end.kind, ELOG_END_CLEAN); /* all the data were there */
+        free(z.p);
+
+        /* Forced on plain input. */
+        elog_reader_options o;
+        elog_reader_options_init(&o);
+        o.compression = fmt == ZSTD_FMT ? ELOG_READER_ZSTD : ELOG_READER_XZ;
+        char plain[2048];
+        path_in(plain, sizeof plain, corpus_dir, "parallelTest.eventlog");
+        got = read_path(plain, &o);
+        assert_int_equal(got.status, ELOG_READER_E_GZIP);
+        assert_non_null(strstr(got.error, want_word));
+    }
+    free(b.p);
+}
+
 int main(void)
 {
     main_thread = pthread_self();
@@ -1731,6 +1982,11 @@ int main(void)
         cmocka_unit_test(test_gzip_concatenated_members),
         cmocka_unit_test(test_gzip_corrupt),
         cmocka_unit_test(test_gzip_truncated),
+        cmocka_unit_test(test_zstd_xz_match_memory),
+        cmocka_unit_test(test_zstd_xz_concatenated),
+        cmocka_unit_test(test_follow_zstd_xz),
+        cmocka_unit_test(test_zstd_xz_truncated),
+        cmocka_unit_test(test_zstd_xz_corrupt),
         cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_pipe_fd),
         cmocka_unit_test(test_follow_to_end_marker),

@@ -78,6 +78,23 @@ class End:
                              EndKind.TRUNCATED_IN_HEADER,  # type: ignore[attr-defined]
                              EndKind.EMPTY)  # type: ignore[attr-defined]
 
+    def __str__(self) -> str:
+        """The readable form, as `eventlog info` prints its End line:
+        "clean at offset 112645", "truncated-in-event at offset 4992 (event
+        id 164, 28292 bytes missing)", "error at offset 10 (ELOG_E_BAD_BLOCK)".
+        repr() keeps every field."""
+        s = f"{self.end_class} at offset {self.offset}"
+        if self.kind == EndKind.TRUNCATED_IN_EVENT:  # type: ignore[attr-defined]
+            what = f"event id {self.event_id}, " if self.event_id is not None else ""
+            s += f" ({what}{self.bytes_missing} bytes missing)"
+        elif self.kind == EndKind.TRUNCATED_IN_HEADER:  # type: ignore[attr-defined]
+            s += f" (at least {self.bytes_missing} bytes missing)"
+        elif self.kind == EndKind.CLEAN and self.trailing_bytes:  # type: ignore[attr-defined]
+            s += f" ({self.trailing_bytes} trailing bytes)"
+        elif self.kind == EndKind.ERROR:  # type: ignore[attr-defined]
+            s += f" ({self.status})"
+        return s
+
     def describe(self) -> str:
         """A sentence, as the `eventlog` command prints it."""
         k = self.kind

@@ -207,7 +207,8 @@ def open(source: Source, *, strict: bool = False, follow: bool = False,
          types: Optional[Iterable[Union[int, str, type]]] = None,
          sorted: bool = False) -> EventlogReader:
     """Opens an eventlog (a path or a binary file object; plain or gzip, told
-    apart by the magic bytes) for iteration:
+    apart by the magic bytes; zstd and xz too for a path, decompressed by the
+    C reader) for iteration:
 
         with libeventlog.open("prog.eventlog") as log:
             for ev in log:
@@ -219,8 +220,8 @@ def open(source: Source, *, strict: bool = False, follow: bool = False,
         says how it ended: check `log.end.clean`).
     follow: keep reading a file that is still being written (checking every
         `poll_interval` s) until its end-of-data marker, or until no data came
-        for `idle_timeout` s. Paths are followed by the C reader (plain or
-        gzip); file objects are polled from Python (plain only).
+        for `idle_timeout` s. Paths are followed by the C reader (plain, gzip,
+        zstd, xz); file objects are polled from Python (plain only).
     continue_after_end, lenient_blocks: ghc-events compatibility, see Decoder.
     read_ahead: let the C reader read (and inflate) a regular file on a second
         thread while this one decodes (the default); False keeps it on this

@@ -1,4 +1,5 @@
 """Opening an eventlog source: a path or a binary file object, plain or gzip
+(zstd and xz: paths only, through the C reader)
 (detected by its magic bytes, not by the file name).
 
 Paths are read by the C reader (include/eventlog/reader.h: gzip inflated in C,
@@ -18,6 +19,8 @@ from typing import Any, BinaryIO, List, Optional, Tuple, Union
 from ._native import ffi, lib
 
 GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+XZ_MAGIC = b"\xfd7zXZ\x00"
 
 Source = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]", BinaryIO]
 
@@ -114,17 +117,19 @@ class _Inflater(io.RawIOBase):
 
 
 def _sniff(f: Any) -> Tuple[bytes, Any]:
-    """The first two bytes of `f`, and a stream positioned where `f` was."""
+    """The first bytes of `f` (up to 6: the longest magic number), and a
+    stream positioned where `f` was."""
     peek = getattr(f, "peek", None)
     if peek is not None:
         try:
-            head = peek(2)[:2]
-            return head, f
+            head = peek(6)[:6]
+            if len(head) >= 6:
+                return head, f
         except (OSError, ValueError):
             pass
     head = b""
-    while len(head) < 2:
-        chunk = f.read(2 - len(head))
+    while len(head) < 6:
+        chunk = f.read(6 - len(head))
         if not chunk:
             break
         head += chunk
@@ -168,6 +173,11 @@ def open_source(source: Source, *, follow: bool = False) -> Opened:
         name = name if isinstance(name, str) else repr(source)
     try:
         head, stream = _sniff(raw)
+        if head[:4] == ZSTD_MAGIC or head == XZ_MAGIC:
+            kind = "zstd" if head[:4] == ZSTD_MAGIC else "xz"
+            raise ValueError(f"{name}: {kind}-compressed input is decompressed by the C reader: "
+                             "pass its path (or decompress it first)")
+        head = head[:2]
         if head == GZIP_MAGIC:
             if follow:
                 raise ValueError(f"{name}: follow mode reads plain eventlogs, not gzip")

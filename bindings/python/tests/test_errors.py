@@ -103,6 +103,41 @@ def test_bad_block_is_an_error_unless_lenient():
     assert len(lenient) == len(events)
 
 
+def _heap_log_with_garbage_string_length():
+    """A complete GHC 9.0.2 heap-profile log whose last heap-profile sample
+    string says it is 42,752 bytes long, past its block and the file:
+    (data, that event, its block marker)."""
+    path = corpus("ghc-9.0.2/heap-hT.eventlog")
+    events, end, _ = decode_file(path)
+    assert end.kind == EndKind.CLEAN
+    victim = [ev for ev in events if ev.type == libeventlog.EventType.HEAP_PROF_SAMPLE_STRING][-1]
+    block = [ev for ev in events if ev.type == libeventlog.EventType.BLOCK_MARKER
+             and ev.offset < victim.offset][-1]
+    return patched(read(path), victim.offset + 10, struct.pack(">H", 42752)), victim, block
+
+
+def test_event_past_its_block_is_an_error_unless_lenient():
+    data, victim, block = _heap_log_with_garbage_string_length()
+    with pytest.raises(EventlogError) as info:
+        with libeventlog.open(io.BytesIO(data)) as log:
+            for _ in log:
+                pass
+    e = info.value
+    assert e.status == "ELOG_E_BAD_BLOCK"
+    assert e.offset == victim.offset
+    assert "block at offset %d" % block.offset in e.reason
+    # ghc-events' reading: the event runs on, and the log is cut inside it
+    with libeventlog.open(io.BytesIO(data), lenient_blocks=True) as log:
+        log.read_all()
+    assert log.end.kind == EndKind.TRUNCATED_IN_EVENT
+    assert log.end.offset == victim.offset
+    # fed up to the length: the error is known without the missing bytes
+    dec = libeventlog.Decoder()
+    with pytest.raises(EventlogError) as info:
+        dec.feed(data[:victim.offset + 12])
+    assert info.value.offset == victim.offset
+
+
 def test_usage_errors():
     dec = libeventlog.Decoder()
     dec.feed(read(HELLO))
@@ -145,3 +180,20 @@ def test_garbage_after_the_header():
     assert info.value.offset == h.data_offset
     assert info.value.status == "ELOG_E_UNDECLARED"
     assert "65280" in info.value.reason
+
+
+def test_end_prints_readably():
+    """print(log.end) gives what `eventlog info` prints as its End line."""
+    with libeventlog.open(HELLO) as log:
+        log.read_all()
+    assert str(log.end) == "clean at offset %d" % log.end.offset
+    assert repr(log.end).startswith("End(")
+    data, victim, _ = _heap_log_with_garbage_string_length()
+    with libeventlog.open(io.BytesIO(data), lenient_blocks=True) as log:
+        log.read_all()
+    assert str(log.end) == ("truncated-in-event at offset %d (event id 164, %d bytes missing)"
+                            % (victim.offset, log.end.bytes_missing))
+    with pytest.raises(EventlogError):
+        with libeventlog.open(io.BytesIO(data)) as log:
+            log.read_all()
+    assert str(log.end) == "error at offset %d (ELOG_E_BAD_BLOCK)" % victim.offset

@@ -356,3 +356,34 @@ def test_stop_a_follow_from_another_thread(tmp_path, reader_kind, expected):
     assert time.monotonic() - t0 < 10
     assert log.end.truncated
     assert got == [ev for ev in expected[0] if ev.offset < log.end.offset]
+
+
+@pytest.mark.skipif(not HAVE_C_READER, reason="zstd and xz are decompressed by the C reader")
+@pytest.mark.parametrize("tool", ["zstd", "xz"])
+def test_zstd_and_xz_paths(tmp_path, tool, expected):
+    """zstd and xz files are recognised by content (any name) and read in C;
+    a file object of them is refused with a clear message; corrupt data raise
+    EventlogError with the compressed offset."""
+    import shutil
+    import subprocess
+    if shutil.which(tool) is None:
+        pytest.skip(f"no {tool} program")
+    data = subprocess.run([tool, "-q", "-c", SLEEP], stdout=subprocess.PIPE, check=True).stdout
+    p = tmp_path / "log"            # no suffix
+    p.write_bytes(data)
+    assert _all(p) == expected
+    with libeventlog.open(p) as log:
+        next(log)
+        assert not log.gzipped
+    cols = libeventlog.read_columns(p, numpy=False)
+    assert cols.as_dict() == libeventlog.read_columns(SLEEP, numpy=False).as_dict()
+    with pytest.raises(ValueError, match=f"{tool}-compressed"):
+        _all(io.BytesIO(data))
+    bad = bytearray(data)
+    for k in range(8):
+        bad[len(bad) // 2 + k] ^= 0x5A
+    p.write_bytes(bytes(bad))
+    with pytest.raises(libeventlog.EventlogError) as info:
+        _all(p)
+    assert info.value.status == "ELOG_READER_E_GZIP"
+    assert f"corrupt {tool} data" in info.value.reason and "compressed byte" in info.value.reason
