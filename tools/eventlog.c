@@ -6,6 +6,9 @@
  */
 #include "cli.h"
 #include "replay.h"
+#ifdef ELOG_HAVE_MONITOR
+#include "monitor.h"
+#endif
 
 #include <errno.h>
 #include <getopt.h>
@@ -46,6 +49,10 @@ static void usage(FILE *f)
         "                      or NAMESPACE:ID.\n"
         "  replay [OPTIONS] FILE LISTEN  Serve FILE on a socket as an eventlog-socket\n"
         "                      program would ('" CLI_NAME " replay --help').\n"
+        "  monitor [OPTIONS] [SOURCE] --listen HOST:PORT  Serve a running program's GC,\n"
+        "                      heap, capability, thread, spark and user-span figures\n"
+        "                      as Prometheus metrics, across restarts ('" CLI_NAME " monitor\n"
+        "                      --help').\n"
         "  help                Print this help.\n"
         "\n"
         "Options:\n"
@@ -169,6 +176,15 @@ int main(int argc, char **argv)
     /* `replay` has options of its own: it parses its whole command line. */
     if (argc >= 2 && strcmp(argv[1], "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
+    /* So has `monitor` (monitor.c). */
+    if (argc >= 2 && strcmp(argv[1], "monitor") == 0) {
+#ifdef ELOG_HAVE_MONITOR
+        return cmd_monitor(argc - 1, argv + 1);
+#else
+        return cli_usage_error(NULL, "'monitor' is not built in: libmicrohttpd was not found "
+                               "when " CLI_NAME " was built (Debian: libmicrohttpd-dev)");
+#endif
+    }
 
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },

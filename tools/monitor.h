@@ -1,0 +1,180 @@
+/*
+ * `eventlog monitor`: the internal interfaces of its files.
+ *
+ *   monitor.c         options, --help, the decode thread's loop over
+ *                     sessions (sockets through elog_socket with its
+ *                     reconnect and backoff, FIFOs and growing files through
+ *                     elog_reader in follow mode), snapshots, control queue
+ *   monitor_http.c    the HTTP server (libmicrohttpd, its own threads):
+ *                     /metrics, /healthz, POST /control/COMMAND
+ *   monitor_expo.c    the Prometheus text exposition (0.0.4) of a snapshot
+ *
+ * Threads: the decode thread owns the decoder and the analyses; every
+ * publication copies the figures into a mon_snapshot under mon_shared.lock,
+ * and a scrape copies that snapshot out under the same lock and formats the
+ * copy, so the lock is held for a memcpy only and a scrape always sees one
+ * consistent moment. The snapshot is plain data of fixed size (its bounds
+ * below are the monitor's memory budget for figures: about 60 KiB).
+ */
+#ifndef ELOG_TOOLS_MONITOR_H
+#define ELOG_TOOLS_MONITOR_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Generations, capabilities and user-span labels kept; more are folded
+ * (capabilities beyond the limit are not reported, span labels go to
+ * "other"), so the number of series is bounded whatever the program does. */
+#define MON_MAX_GENS 8u
+#define MON_MAX_CAPS 128u
+#define MON_MAX_SPAN_LABELS 64u   /* --span-labels N, N <= this */
+#define MON_DEFAULT_SPAN_LABELS 20u
+#define MON_LABEL_MAX 96u         /* bytes of a span label kept (UTF-8 cut at a char) */
+#define MON_MAX_BUCKETS 16u
+
+/* Thread states of ghc_threads and spark outcomes of ghc_sparks_total. */
+enum { MON_THREAD_RUNNING, MON_THREAD_RUNNABLE, MON_THREAD_BLOCKED, MON_THREAD_STATES };
+enum { MON_SPARK_CREATED, MON_SPARK_CONVERTED, MON_SPARK_OVERFLOWED, MON_SPARK_DUD,
+       MON_SPARK_GCD, MON_SPARK_FIZZLED, MON_SPARK_OUTCOMES };
+
+typedef struct mon_hist {
+    uint64_t count;
+    double sum;                         /* seconds */
+    uint64_t bucket[MON_MAX_BUCKETS];   /* not cumulative: bucket[i] counts
+                                           values <= bound[i] and > bound[i-1];
+                                           the exposition accumulates */
+} mon_hist;
+
+typedef struct mon_gen {
+    uint64_t collections, parallel, copied_bytes;
+    mon_hist pause;
+} mon_gen;
+
+typedef struct mon_cap {
+    double mutator, gc, idle;           /* seconds */
+} mon_cap;
+
+typedef struct mon_span {
+    char label[MON_LABEL_MAX + 1];
+    mon_hist h;
+} mon_span;
+
+/* Everything a scrape shows. Counters are totals over all sessions; gauges
+ * (connected, heap, threads) describe the current session and are absent
+ * (have_* false) when none is running. */
+typedef struct mon_snapshot {
+    /* the monitor's own */
+    uint64_t events, bytes, sessions, decode_errors, late_events;
+    bool connected;
+    uint64_t published_ns;              /* monotonic time of this snapshot */
+
+    /* from the analyses */
+    bool have_analysis;                 /* figures below are filled */
+    unsigned n_gens;
+    mon_gen gens[MON_MAX_GENS];
+    uint64_t allocated_bytes;
+    bool have_heap;
+    uint64_t heap_size, heap_live;
+    unsigned n_caps;
+    mon_cap caps[MON_MAX_CAPS];
+    bool have_threads;
+    uint64_t threads[MON_THREAD_STATES];
+    bool have_sparks;
+    uint64_t sparks[MON_SPARK_OUTCOMES];
+    unsigned n_spans;                   /* labelled series, then `other` */
+    mon_span spans[MON_MAX_SPAN_LABELS];
+    mon_hist span_other;
+    bool have_span_other;
+} mon_snapshot;
+
+/* Bucket bounds in seconds (ascending; +Inf is implicit). */
+extern const double mon_pause_bounds[];
+extern const unsigned mon_pause_nbounds;
+extern const double mon_span_bounds[];
+extern const unsigned mon_span_nbounds;
+
+/* Adds `v` seconds to a histogram with the given bounds. */
+void mon_hist_add(mon_hist *h, const double *bounds, unsigned nbounds, double v);
+
+/* A control request from an HTTP thread to the decode thread. */
+typedef enum mon_control_result {
+    MON_CONTROL_PENDING,
+    MON_CONTROL_SENT,
+    MON_CONTROL_NOT_CONNECTED,   /* no session with a header within the wait */
+    MON_CONTROL_FAILED           /* the send failed (message in `error`) */
+} mon_control_result;
+
+/* State shared by the decode thread and the HTTP threads. */
+typedef struct mon_shared {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;          /* a control request was answered */
+    mon_snapshot snap;            /* the latest publication */
+    bool control_enabled;
+    /* One control request at a time (a second one waits for the slot). */
+    bool control_busy;
+    char control_cmd[300];
+    uint64_t control_seq;         /* bumped per request */
+    mon_control_result control_result;
+    char control_error[256];
+    int wake_fd;                  /* eventfd: wakes the decode thread */
+    const char *source;           /* for /healthz */
+} mon_shared;
+
+/* Wakes the decode thread (async-signal-safe). */
+void mon_wake(mon_shared *sh);
+
+/* Sends `cmd` (already validated) through the decode thread and waits at
+ * most `wait_ms` for it to be sent. Called from HTTP threads. */
+mon_control_result mon_control_request(mon_shared *sh, const char *cmd, unsigned wait_ms,
+                                       char *err, size_t errcap);
+
+/* ------------------------------------------------------------------------
+ * monitor_expo.c
+ * ---------------------------------------------------------------------- */
+
+/* A growable text buffer (malloc); `failed` once an allocation failed. */
+typedef struct mon_buf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+} mon_buf;
+
+void mon_buf_free(mon_buf *b);
+
+/* Appends the label value `s[0..n)` escaped as the exposition format wants
+ * (backslash, double quote and newline as \\ \" \n). */
+void mon_expo_label_value(mon_buf *b, const char *s, size_t n);
+
+/* The whole /metrics page of `s`. */
+void mon_expo_write(mon_buf *b, const mon_snapshot *s);
+
+/* ------------------------------------------------------------------------
+ * monitor_http.c
+ * ---------------------------------------------------------------------- */
+
+typedef struct mon_http mon_http;
+
+typedef struct mon_http_options {
+    const char *listen;           /* HOST:PORT, [V6]:PORT */
+    unsigned max_connections;
+    unsigned max_per_ip;
+    unsigned timeout_s;
+} mon_http_options;
+
+/* Starts the server; prints the reason and returns NULL on failure. */
+mon_http *mon_http_start(const mon_http_options *o, mon_shared *sh);
+/* The bound port (useful with port 0). */
+unsigned mon_http_port(const mon_http *h);
+void mon_http_stop(mon_http *h);
+
+/* Parses HOST:PORT / [V6]:PORT into a socket address. Returns 0 or -1 with
+ * a sentence in err. */
+struct sockaddr_storage;
+int mon_parse_listen(const char *text, struct sockaddr_storage *ss, unsigned *len,
+                     char *err, size_t cap);
+
+int cmd_monitor(int argc, char **argv);
+
+#endif
