@@ -31,7 +31,7 @@
 
 /* While data flows, publish a snapshot at most this often; when the input
  * goes quiet, at once. */
-#define PUBLISH_EVERY_NS (20u * 1000000u)
+#define PUBLISH_EVERY_NS (50u * 1000000u)
 /* After a decoding error, wait this long before the next session, so a
  * program whose stream is always corrupt is not reconnected in a loop. */
 #define DECODE_ERROR_PAUSE_MS 1000
@@ -51,7 +51,10 @@ typedef struct monitor {
     /* the current session */
     bool in_session;
     bool header_seen;
-    uint64_t sess_events, sess_bytes;
+    uint64_t sess_events, sess_bytes, sess_late;
+    /* Each capability's events must come in time order (the analyses rely
+     * on it); those that do not are counted as late. */
+    uint64_t cap_last[MON_MAX_CAPS + 1];
     uint64_t last_publish_ns;
     bool dirty;
 
@@ -147,6 +150,7 @@ static void session_figures(monitor *m, mon_snapshot *cur)
         return;
     cur->events = m->sess_events;
     cur->bytes = m->sess_bytes;
+    cur->late_events = m->sess_late;
     mon_analysis_fill(&m->an, cur);
 }
 
@@ -188,7 +192,8 @@ static void session_begin(monitor *m)
 {
     m->in_session = true;
     m->header_seen = false;
-    m->sess_events = m->sess_bytes = 0;
+    m->sess_events = m->sess_bytes = m->sess_late = 0;
+    memset(m->cap_last, 0, sizeof m->cap_last);
     m->base.sessions++;
     mon_analysis_reset(&m->an);
     m->dirty = true;
@@ -236,6 +241,13 @@ static int on_event(elog_decoder *d, const elog_event *ev)
     monitor *m = d->data;
     m->sess_events++;
     m->dirty = true;
+    if (ev->id != ELOG_EV_BLOCK_MARKER) {
+        unsigned c = ev->cap < MON_MAX_CAPS ? ev->cap : MON_MAX_CAPS;
+        if (ev->time < m->cap_last[c])
+            m->sess_late++;
+        else
+            m->cap_last[c] = ev->time;
+    }
     return mon_analysis_on_event(&m->an, d, ev);
 }
 
