@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "replay.h"
+#include "stats.h"
 #ifdef ELOG_HAVE_MONITOR
 #include "monitor.h"
 #endif
@@ -41,6 +42,8 @@ static void usage(FILE *f)
         "  info SOURCE         Summary: RTS identifier, program arguments, GHC version,\n"
         "                      event counts per type, time span, capabilities, how the\n"
         "                      log ended, and the decode throughput.\n"
+        "  stats SOURCE        The '+RTS -s' figures, GC pauses, capabilities, threads,\n"
+        "                      heap and user spans, in one pass ('" CLI_NAME " stats --help').\n"
         "  record SOURCE -o FILE  Save the eventlog, bytes exactly as received\n"
         "                      (decompressed), e.g. from a socket or a growing file.\n"
         "  control SOURCE COMMAND  Send a control command to an eventlog-socket program:\n"
@@ -176,6 +179,8 @@ int main(int argc, char **argv)
     /* `replay` has options of its own: it parses its whole command line. */
     if (argc >= 2 && strcmp(argv[1], "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "stats") == 0)
+        return cmd_stats(argc - 1, argv + 1);
     /* So has `monitor` (monitor.c). */
     if (argc >= 2 && strcmp(argv[1], "monitor") == 0) {
 #ifdef ELOG_HAVE_MONITOR
@@ -284,7 +289,7 @@ int main(int argc, char **argv)
     }
 
     if (optind >= argc)
-        return cli_usage_error(NULL, "missing command (show, info, record, control, replay or help)");
+        return cli_usage_error(NULL, "missing command (show, info, stats, record, control, replay or help)");
     const char *cmd = argv[optind++];
     int nargs = argc - optind;
     char **args = argv + optind;

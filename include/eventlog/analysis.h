@@ -57,9 +57,9 @@
 extern "C" {
 #endif
 
-/* Capabilities beyond this number are ignored by the per-capability figures
- * (never by the totals). */
-#define ELOG_ANALYSIS_MAX_CAPS 256u
+/* Capabilities from this number on share one entry of the per-capability
+ * figures (the totals are unaffected). */
+#define ELOG_ANALYSIS_MAX_CAPS 1024u
 /* Generations with their own figures; collections of older generations
  * count in the last one's entry and in the overall figures. */
 #define ELOG_ANALYSIS_MAX_GENS 8u
@@ -157,11 +157,11 @@ typedef struct elog_cap_stats {
     bool open;                /* a run or GC was still open at the end */
 } elog_cap_stats;
 
-/* Utilisation over time: bucket i covers [series_start_ns + i*bucket_ns,
- * + bucket_ns); per capability `n_buckets` values, row-major
+/* Utilisation over time: bucket i covers [i*bucket_ns, (i+1)*bucket_ns)
+ * of RTS time; per capability `n_buckets` values, row-major
  * (cap index in `caps` order, then bucket). */
 typedef struct elog_util_bucket {
-    uint32_t mutator_ns, gc_ns; /* idle = bucket width - both (clipped at the end) */
+    uint64_t mutator_ns, gc_ns; /* idle = bucket width - both (clipped at the end) */
 } elog_util_bucket;
 
 typedef enum elog_thread_state {
@@ -241,7 +241,7 @@ typedef struct elog_stats {
 
     /* capabilities (cap order) and utilisation */
     elog_cap_stats *caps; size_t n_caps;
-    uint64_t series_start_ns, bucket_ns; size_t n_buckets;
+    uint64_t bucket_ns; size_t n_buckets;
     elog_util_bucket *util;      /* n_caps * n_buckets */
 
     /* threads: alive ones and the kept finished ones, by running_ns descending */

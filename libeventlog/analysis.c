@@ -1,0 +1,893 @@
+/*
+ * The analysis layer's feeding side: one pass over decoded events updates
+ * bounded state (see include/eventlog/analysis.h for what and how much).
+ * Intervals are measured on each capability's own timeline, so file order
+ * (capabilities interleaved by blocks) and time order give the same figures.
+ */
+#include "analysis_internal.h"
+#include "allocator_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ memory */
+
+void *an_alloc(elog_analysis *a, size_t size)
+{
+    void *p = a->al->alloc(a->al->ctx, size ? size : 1);
+    if (p == NULL) {
+        a->oom = true;
+        return NULL;
+    }
+    memset(p, 0, size);
+    return p;
+}
+
+void an_free(elog_analysis *a, void *p, size_t size)
+{
+    if (p != NULL)
+        a->al->free(a->al->ctx, p, size ? size : 1);
+}
+
+void elog_analysis_config_init(elog_analysis_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->max_threads = 256;
+    c->max_labels = 64;
+    c->max_open_spans = 4096;
+    c->time_buckets = 128;
+    c->bucket_ns = 10u * 1000u * 1000u;
+    c->max_censuses = 64;
+}
+
+static void free_state(elog_analysis *a)
+{
+    size_t L = a->cfg.max_labels;
+    for (size_t i = 0; i < a->n_caps_alloc; i++) {
+        if (a->caps[i] != NULL) {
+            an_free(a, a->caps[i]->util, a->cfg.time_buckets * sizeof(elog_util_bucket));
+            an_free(a, a->caps[i], sizeof(cap_state));
+        }
+    }
+    an_free(a, a->caps, a->n_caps_alloc * sizeof *a->caps);
+    a->caps = NULL;
+    a->n_caps_alloc = 0;
+    for (size_t i = 0; i < a->threads_cap; i++)
+        if (a->threads[i].used)
+            an_free(a, a->threads[i].label, a->threads[i].label_size);
+    an_free(a, a->threads, a->threads_cap * sizeof(thread_rec));
+    a->threads = NULL;
+    a->threads_cap = 0;
+    for (size_t i = 0; i < a->n_span_labels; i++)
+        an_free(a, a->span_labels[i].text, a->span_labels[i].size);
+    for (size_t i = 0; i < a->n_census_labels; i++)
+        an_free(a, a->census_labels[i].text, a->census_labels[i].size);
+    a->n_span_labels = a->n_census_labels = 0;
+    for (size_t i = 0; i < a->n_censuses; i++)
+        an_free(a, a->censuses[i].bytes, (L + 1) * sizeof(uint64_t));
+    a->n_censuses = 0;
+}
+
+/* Zeroes the figures; keeps the fixed-size arrays (allocated in new). */
+static void clear_state(elog_analysis *a)
+{
+    size_t L = a->cfg.max_labels;
+    a->oom = false;
+    a->has_gc_stats_type = false;
+    a->events = 0;
+    a->start_ns = a->end_ns = 0;
+    a->bucket_ns = a->cfg.bucket_ns;
+    memset(a->heap, 0, a->cfg.time_buckets * sizeof *a->heap);
+    memset(&a->pause_all, 0, sizeof a->pause_all);
+    memset(a->pause_gen, 0, ELOG_ANALYSIS_MAX_GENS * sizeof(hist));
+    memset(a->collections, 0, sizeof a->collections);
+    memset(a->parallel, 0, sizeof a->parallel);
+    memset(a->copied, 0, sizeof a->copied);
+    a->n_gens = 0;
+    a->copied_total = 0;
+    a->n_longest = 0;
+    a->max_live = a->max_size = 0;
+    a->threads_used = a->threads_finished_kept = 0;
+    a->threads_dropped = a->threads_created = a->threads_finished = 0;
+    memset(a->thread_states, 0, sizeof a->thread_states);
+    memset(a->spans, 0, (L + 1) * sizeof *a->spans);
+    a->n_open = 0;
+    a->unmatched_starts = a->unmatched_stops = 0;
+    memset(a->census_label_total, 0, (L + 1) * sizeof(uint64_t));
+    memset(a->census_label_max, 0, (L + 1) * sizeof(uint64_t));
+    a->census_stride = 1;
+    a->census_skip = 0;
+    a->censuses_seen = 0;
+    a->in_census = false;
+    a->has_end = false;
+    a->end_reason[0] = '\0';
+}
+
+elog_analysis *elog_analysis_new(const elog_analysis_config *cfg)
+{
+    elog_analysis_config c;
+    if (cfg == NULL)
+        elog_analysis_config_init(&c);
+    else
+        c = *cfg;
+    if (c.time_buckets < 2)
+        c.time_buckets = 2;
+    if (c.bucket_ns == 0)
+        c.bucket_ns = 1;
+    if (c.max_censuses < 2)
+        c.max_censuses = 2;
+    const elog_allocator *al = elog__allocator_or_libc(c.allocator);
+    elog_analysis *a = al->alloc(al->ctx, sizeof *a);
+    if (a == NULL)
+        return NULL;
+    memset(a, 0, sizeof *a);
+    a->cfg = c;
+    a->al = al;
+    size_t L = c.max_labels;
+    a->heap = an_alloc(a, c.time_buckets * sizeof *a->heap);
+    a->pause_gen = an_alloc(a, ELOG_ANALYSIS_MAX_GENS * sizeof(hist));
+    a->span_labels = an_alloc(a, L * sizeof(label_rec));
+    a->spans = an_alloc(a, (L + 1) * sizeof(span_acc));
+    a->open = an_alloc(a, c.max_open_spans * sizeof(open_span));
+    a->census_labels = an_alloc(a, L * sizeof(label_rec));
+    a->census_label_total = an_alloc(a, (L + 1) * sizeof(uint64_t));
+    a->census_label_max = an_alloc(a, (L + 1) * sizeof(uint64_t));
+    a->censuses = an_alloc(a, c.max_censuses * sizeof(census_rec));
+    a->cur_census = an_alloc(a, (L + 1) * sizeof(uint64_t));
+    if (a->oom) {
+        elog_analysis_free(a);
+        return NULL;
+    }
+    clear_state(a);
+    return a;
+}
+
+void elog_analysis_free(elog_analysis *a)
+{
+    if (a == NULL)
+        return;
+    size_t L = a->cfg.max_labels;
+    free_state(a);
+    an_free(a, a->heap, a->cfg.time_buckets * sizeof *a->heap);
+    an_free(a, a->pause_gen, ELOG_ANALYSIS_MAX_GENS * sizeof(hist));
+    an_free(a, a->span_labels, L * sizeof(label_rec));
+    an_free(a, a->spans, (L + 1) * sizeof(span_acc));
+    an_free(a, a->open, a->cfg.max_open_spans * sizeof(open_span));
+    an_free(a, a->census_labels, L * sizeof(label_rec));
+    an_free(a, a->census_label_total, (L + 1) * sizeof(uint64_t));
+    an_free(a, a->census_label_max, (L + 1) * sizeof(uint64_t));
+    an_free(a, a->censuses, a->cfg.max_censuses * sizeof(census_rec));
+    an_free(a, a->cur_census, (L + 1) * sizeof(uint64_t));
+    const elog_allocator *al = a->al;
+    al->free(al->ctx, a, sizeof *a);
+}
+
+void elog_analysis_reset(elog_analysis *a)
+{
+    free_state(a);
+    clear_state(a);
+}
+
+void elog_analysis_set_hooks(elog_analysis *a, elog_pause_hook on_pause,
+                             elog_span_hook on_span, void *ctx)
+{
+    a->on_pause = on_pause;
+    a->on_span = on_span;
+    a->hook_ctx = ctx;
+}
+
+/* ------------------------------------------------------------ time buckets */
+
+/* Doubles the bucket width until time t falls inside the series. */
+static void fit_time(elog_analysis *a, uint64_t t)
+{
+    size_t n = a->cfg.time_buckets;
+    while (t / a->bucket_ns >= n) {
+        size_t half = (n + 1) / 2;
+        for (size_t i = 0; i < half; i++) {
+            size_t j = 2 * i, k = 2 * i + 1;
+            elog_heap_bucket h = a->heap[j];
+            if (k < n) {
+                if (a->heap[k].size_bytes > h.size_bytes)
+                    h.size_bytes = a->heap[k].size_bytes;
+                if (a->heap[k].live_bytes > h.live_bytes)
+                    h.live_bytes = a->heap[k].live_bytes;
+                h.allocated_bytes += a->heap[k].allocated_bytes;
+            }
+            a->heap[i] = h;
+        }
+        memset(a->heap + half, 0, (n - half) * sizeof *a->heap);
+        for (size_t c = 0; c < a->n_caps_alloc; c++) {
+            cap_state *cs = a->caps[c];
+            if (cs == NULL)
+                continue;
+            for (size_t i = 0; i < half; i++) {
+                elog_util_bucket u = cs->util[2 * i];
+                if (2 * i + 1 < n) {
+                    u.mutator_ns += cs->util[2 * i + 1].mutator_ns;
+                    u.gc_ns += cs->util[2 * i + 1].gc_ns;
+                }
+                cs->util[i] = u;
+            }
+            memset(cs->util + half, 0, (n - half) * sizeof *cs->util);
+        }
+        a->bucket_ns *= 2;
+    }
+}
+
+/* Adds [s, e) to the utilisation of `cs` (gc or mutator). */
+static void util_add(elog_analysis *a, cap_state *cs, uint64_t s, uint64_t e, bool gc)
+{
+    if (e <= s)
+        return;
+    fit_time(a, e - 1);
+    uint64_t w = a->bucket_ns;
+    while (s < e) {
+        size_t i = (size_t)(s / w);
+        uint64_t bend = ((uint64_t)i + 1) * w;
+        uint64_t piece = (e < bend ? e : bend) - s;
+        if (gc)
+            cs->util[i].gc_ns += piece;
+        else
+            cs->util[i].mutator_ns += piece;
+        s += piece;
+    }
+}
+
+static elog_heap_bucket *heap_bucket(elog_analysis *a, uint64_t t)
+{
+    fit_time(a, t);
+    return &a->heap[t / a->bucket_ns];
+}
+
+/* ------------------------------------------------------------ capabilities */
+
+static cap_state *cap_get(elog_analysis *a, uint16_t cap)
+{
+    size_t i = cap < ELOG_ANALYSIS_MAX_CAPS ? cap : ELOG_ANALYSIS_MAX_CAPS - 1;
+    if (i >= a->n_caps_alloc) {
+        size_t n = a->n_caps_alloc ? a->n_caps_alloc : 8;
+        while (n <= i)
+            n *= 2;
+        if (n > ELOG_ANALYSIS_MAX_CAPS)
+            n = ELOG_ANALYSIS_MAX_CAPS;
+        cap_state **p = an_alloc(a, n * sizeof *p);
+        if (p == NULL)
+            return NULL;
+        if (a->caps != NULL)
+            memcpy(p, a->caps, a->n_caps_alloc * sizeof *p);
+        an_free(a, a->caps, a->n_caps_alloc * sizeof *a->caps);
+        a->caps = p;
+        a->n_caps_alloc = n;
+    }
+    cap_state *cs = a->caps[i];
+    if (cs == NULL) {
+        cs = an_alloc(a, sizeof *cs);
+        if (cs == NULL)
+            return NULL;
+        cs->util = an_alloc(a, a->cfg.time_buckets * sizeof *cs->util);
+        if (cs->util == NULL) {
+            an_free(a, cs, sizeof *cs);
+            return NULL;
+        }
+        cs->pending_gen = UINT32_MAX;
+        a->caps[i] = cs;
+    }
+    cs->seen = true;
+    return cs;
+}
+
+/* ------------------------------------------------------------ threads */
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+static thread_rec *thread_find_slot(thread_rec *t, size_t cap, uint32_t id)
+{
+    size_t mask = cap - 1, i = (size_t)mix(id) & mask;
+    while (t[i].used && t[i].id != id)
+        i = (i + 1) & mask;
+    return &t[i];
+}
+
+static bool thread_rehash(elog_analysis *a, size_t newcap)
+{
+    thread_rec *t = an_alloc(a, newcap * sizeof *t);
+    if (t == NULL)
+        return false;
+    for (size_t i = 0; i < a->threads_cap; i++)
+        if (a->threads[i].used)
+            *thread_find_slot(t, newcap, a->threads[i].id) = a->threads[i];
+    an_free(a, a->threads, a->threads_cap * sizeof *a->threads);
+    a->threads = t;
+    a->threads_cap = newcap;
+    return true;
+}
+
+static int cmp_u64_desc(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* Keeps the max_threads longest-running finished threads, drops the rest
+ * (amortised: runs when twice as many are kept). */
+static void thread_compact(elog_analysis *a)
+{
+    size_t n = a->threads_finished_kept, keep = a->cfg.max_threads;
+    uint64_t *run = an_alloc(a, n * sizeof *run);
+    if (run == NULL)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < a->threads_cap; i++)
+        if (a->threads[i].used && a->threads[i].state == ELOG_THREAD_FINISHED)
+            run[k++] = a->threads[i].running_ns;
+    qsort(run, k, sizeof *run, cmp_u64_desc);
+    uint64_t cut = keep > 0 && keep <= k ? run[keep - 1] : UINT64_MAX;
+    an_free(a, run, n * sizeof *run);
+    size_t kept_at_cut = 0, kept = 0;
+    for (size_t i = 0; i < a->threads_cap; i++) {
+        thread_rec *r = &a->threads[i];
+        if (!r->used || r->state != ELOG_THREAD_FINISHED)
+            continue;
+        bool stay = keep > 0 && (r->running_ns > cut ||
+                                 (r->running_ns == cut && kept_at_cut < keep && kept < keep));
+        if (stay) {
+            if (r->running_ns == cut)
+                kept_at_cut++;
+            kept++;
+            continue;
+        }
+        an_free(a, r->label, r->label_size);
+        r->label = NULL;
+        r->used = false;
+        a->threads_used--;
+        a->threads_dropped++;
+    }
+    a->threads_finished_kept = kept;
+    thread_rehash(a, a->threads_cap); /* removes the holes */
+}
+
+static thread_rec *thread_get(elog_analysis *a, uint32_t id)
+{
+    if (a->threads_cap == 0 || (a->threads_used + 1) * 4 > a->threads_cap * 3) {
+        if (!thread_rehash(a, a->threads_cap ? a->threads_cap * 2 : 64))
+            return NULL;
+    }
+    thread_rec *r = thread_find_slot(a->threads, a->threads_cap, id);
+    if (!r->used) {
+        memset(r, 0, sizeof *r);
+        r->used = true;
+        r->id = id;
+        r->created_ns = UINT64_MAX;
+        r->finished_ns = UINT64_MAX;
+        r->state = ELOG_THREAD_RUNNABLE;
+        a->thread_states[ELOG_THREAD_RUNNABLE]++;
+        a->threads_used++;
+    }
+    return r;
+}
+
+static void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)
+{
+    if (r->state == ELOG_THREAD_FINISHED || r->state == s)
+        return;
+    a->thread_states[r->state]--;
+    a->thread_states[s]++;
+    r->state = (uint8_t)s;
+    if (s == ELOG_THREAD_FINISHED) {
+        a->threads_finished++;
+        a->threads_finished_kept++;
+    }
+}
+
+/* Ends the run on `cs` at t (STOP_THREAD, or a RUN without a STOP). */
+static void end_run(elog_analysis *a, cap_state *cs, uint64_t t)
+{
+    if (!cs->running)
+        return;
+    cs->running = false;
+    uint64_t d = t > cs->run_start ? t - cs->run_start : 0;
+    cs->mutator_ns += d;
+    util_add(a, cs, cs->run_start, t, false);
+    thread_rec *r = thread_get(a, cs->thread);
+    if (r != NULL)
+        r->running_ns += d;
+}
+
+static elog_thread_state state_after_stop(uint16_t status)
+{
+    switch (status) {
+    case 5: return ELOG_THREAD_FINISHED;
+    case 0: case 1: case 2: case 3: case 17: case 19: return ELOG_THREAD_RUNNABLE;
+    default: return ELOG_THREAD_BLOCKED;
+    }
+}
+
+static void set_label(elog_analysis *a, thread_rec *r, elog_slice s)
+{
+    size_t n = s.len < 255 ? s.len : 255;
+    char *p = an_alloc(a, n + 1);
+    if (p == NULL)
+        return;
+    memcpy(p, s.ptr, n);
+    an_free(a, r->label, r->label_size);
+    r->label = p;
+    r->label_size = n + 1;
+}
+
+/* ------------------------------------------------------------ GC */
+
+static void longest_add(elog_analysis *a, const elog_pause *p)
+{
+    uint64_t d = p->end_ns - p->start_ns;
+    size_t n = a->n_longest;
+    if (n == ELOG_ANALYSIS_LONGEST) {
+        const elog_pause *last = &a->longest[n - 1];
+        if (d <= last->end_ns - last->start_ns)
+            return;
+        n--;
+    }
+    size_t i = n;
+    while (i > 0 && a->longest[i - 1].end_ns - a->longest[i - 1].start_ns < d) {
+        a->longest[i] = a->longest[i - 1];
+        i--;
+    }
+    a->longest[i] = *p;
+    a->n_longest = n + 1;
+}
+
+static void record_pause(elog_analysis *a, uint16_t cap, uint64_t s, uint64_t e, uint32_t gen)
+{
+    elog_pause p = { s, e > s ? e : s, gen, cap, false };
+    uint64_t d = p.end_ns - p.start_ns;
+    an_hist_add(&a->pause_all, d);
+    if (gen != UINT32_MAX)
+        an_hist_add(&a->pause_gen[gen < ELOG_ANALYSIS_MAX_GENS ? gen : ELOG_ANALYSIS_MAX_GENS - 1], d);
+    longest_add(a, &p);
+    if (a->on_pause != NULL)
+        a->on_pause(a->hook_ctx, &p);
+}
+
+static void gc_stats(elog_analysis *a, cap_state *cs, uint16_t cap, const elog_ev_gc_stats_ghc *g)
+{
+    uint32_t gen = g->gen;
+    size_t gi = gen < ELOG_ANALYSIS_MAX_GENS ? gen : ELOG_ANALYSIS_MAX_GENS - 1;
+    a->collections[gi]++;
+    if (g->par_n_threads > 1)
+        a->parallel[gi]++;
+    a->copied[gi] += g->copied;
+    a->copied_total += g->copied;
+    if (gi + 1 > a->n_gens)
+        a->n_gens = (uint32_t)gi + 1;
+    if (cs == NULL)
+        return;
+    if (cs->gc_unclaimed) {
+        cs->gc_unclaimed = false;
+        record_pause(a, cap, cs->last_gc_start, cs->last_gc_end, gen);
+    } else if (cs->in_gc) {
+        cs->pending_gen = gen; /* stats before the end: the pause completes at GC_END */
+    }
+}
+
+static void gc_end(elog_analysis *a, cap_state *cs, uint16_t cap, uint64_t t)
+{
+    if (!cs->in_gc)
+        return;
+    cs->in_gc = false;
+    cs->gc_ns += t > cs->gc_start ? t - cs->gc_start : 0;
+    util_add(a, cs, cs->gc_start, t, true);
+    if (cs->pending_gen != UINT32_MAX) {
+        record_pause(a, cap, cs->gc_start, t, cs->pending_gen);
+        cs->pending_gen = UINT32_MAX;
+    } else if (!a->has_gc_stats_type) {
+        /* Old logs without GC_STATS_GHC: every GC_END is a pause. */
+        record_pause(a, cap, cs->gc_start, t, UINT32_MAX);
+    } else {
+        cs->gc_unclaimed = true;
+        cs->last_gc_start = cs->gc_start;
+        cs->last_gc_end = t;
+    }
+}
+
+/* ------------------------------------------------------------ labels */
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The index of `s` in `tab` (adding it if there is room), or max (other). */
+static uint32_t label_index(elog_analysis *a, label_rec *tab, size_t *n, const uint8_t *p,
+                            size_t len, uint64_t h)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (tab[i].hash == h && tab[i].size == len + 1 && memcmp(tab[i].text, p, len) == 0)
+            return (uint32_t)i;
+    if (*n >= a->cfg.max_labels)
+        return a->cfg.max_labels;
+    char *t = an_alloc(a, len + 1);
+    if (t == NULL)
+        return a->cfg.max_labels;
+    memcpy(t, p, len);
+    tab[*n] = (label_rec){ t, len + 1, h };
+    return (uint32_t)(*n)++;
+}
+
+/* ------------------------------------------------------------ spans */
+
+static void span_close(elog_analysis *a, uint32_t label, uint64_t s, uint64_t e, bool open,
+                       const uint8_t *text, size_t len)
+{
+    span_acc *acc = &a->spans[label];
+    uint64_t d = e > s ? e - s : 0;
+    if (acc->count == 0 || d < acc->min)
+        acc->min = d;
+    if (d > acc->max)
+        acc->max = d;
+    acc->count++;
+    acc->total += d;
+    if (open)
+        acc->open++;
+    const double *bounds = elog_span_bucket_bounds();
+    size_t b = 0;
+    while (b < ELOG_SPAN_BUCKETS && (double)d > bounds[b] * 1e9)
+        b++;
+    acc->buckets[b]++;
+    if (!open && a->on_span != NULL)
+        a->on_span(a->hook_ctx, (const char *)text, len, s, e);
+}
+
+/* "START [n ]label" / "STOP [n ]label" (ghc-events-analyze's convention). */
+static void user_msg(elog_analysis *a, uint64_t t, elog_slice m)
+{
+    const uint8_t *p = m.ptr;
+    size_t n = m.len;
+    bool start;
+    if (n > 6 && memcmp(p, "START ", 6) == 0) {
+        start = true;
+        p += 6;
+        n -= 6;
+    } else if (n > 5 && memcmp(p, "STOP ", 5) == 0) {
+        start = false;
+        p += 5;
+        n -= 5;
+    } else {
+        return;
+    }
+    uint64_t sub = UINT64_MAX;
+    size_t i = 0;
+    while (i < n && i < 19 && p[i] >= '0' && p[i] <= '9')
+        i++;
+    if (i > 0 && i < n && p[i] == ' ') {
+        sub = 0;
+        for (size_t k = 0; k < i; k++)
+            sub = sub * 10 + (uint64_t)(p[k] - '0');
+        p += i + 1;
+        n -= i + 1;
+    }
+    if (n == 0)
+        return;
+    uint64_t h = hash_bytes(p, n);
+    if (start) {
+        if (a->n_open >= a->cfg.max_open_spans) {
+            a->unmatched_starts++;
+            return;
+        }
+        uint32_t li = label_index(a, a->span_labels, &a->n_span_labels, p, n, h);
+        a->open[a->n_open++] = (open_span){ h, sub, li, t };
+        return;
+    }
+    /* The most recent open span of this label and subscript. */
+    for (size_t k = a->n_open; k-- > 0;) {
+        open_span *o = &a->open[k];
+        if (o->hash == h && o->sub == sub) {
+            open_span os = *o;
+            memmove(o, o + 1, (a->n_open - k - 1) * sizeof *o);
+            a->n_open--;
+            span_close(a, os.label, os.start, t, false, p, n);
+            return;
+        }
+    }
+    a->unmatched_stops++;
+}
+
+/* ------------------------------------------------------------ censuses */
+
+static void census_end(elog_analysis *a)
+{
+    size_t L = a->cfg.max_labels;
+    a->in_census = false;
+    a->censuses_seen++;
+    for (size_t i = 0; i <= L; i++)
+        if (a->cur_census[i] > a->census_label_max[i])
+            a->census_label_max[i] = a->cur_census[i];
+    /* Thinning: when full, keep every other census and from then on only
+     * every stride-th new one. */
+    if (a->census_skip > 0) {
+        a->census_skip--;
+        return;
+    }
+    if (a->n_censuses == a->cfg.max_censuses) {
+        size_t k = 0;
+        for (size_t i = 0; i < a->n_censuses; i++) {
+            if (i % 2 == 0)
+                a->censuses[k++] = a->censuses[i];
+            else
+                an_free(a, a->censuses[i].bytes, (L + 1) * sizeof(uint64_t));
+        }
+        a->n_censuses = k;
+        a->census_stride *= 2;
+    }
+    uint64_t *b = an_alloc(a, (L + 1) * sizeof *b);
+    if (b == NULL)
+        return;
+    memcpy(b, a->cur_census, (L + 1) * sizeof *b);
+    a->censuses[a->n_censuses++] = (census_rec){ a->cur_census_time, a->cur_census_total, b };
+    a->census_skip = a->census_stride - 1;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+int elog_analysis_on_header(elog_analysis *a, const elog_header *h)
+{
+    a->has_gc_stats_type = elog_header_lookup(h, ELOG_EV_GC_STATS_GHC) != NULL;
+    return ELOG_CB_CONTINUE;
+}
+
+bool elog_analysis_wants(uint16_t id)
+{
+    switch (id) {
+    case ELOG_EV_CREATE_THREAD: case ELOG_EV_RUN_THREAD: case ELOG_EV_STOP_THREAD:
+    case ELOG_EV_THREAD_RUNNABLE: case ELOG_EV_MIGRATE_THREAD: case ELOG_EV_THREAD_WAKEUP:
+    case ELOG_EV_GC_START: case ELOG_EV_GC_END: case ELOG_EV_USER_MSG:
+    case ELOG_EV_SPARK_COUNTERS: case ELOG_EV_THREAD_LABEL: case ELOG_EV_HEAP_ALLOCATED:
+    case ELOG_EV_HEAP_SIZE: case ELOG_EV_HEAP_LIVE: case ELOG_EV_GC_STATS_GHC:
+    case ELOG_EV_HEAP_PROF_SAMPLE_BEGIN: case ELOG_EV_HEAP_PROF_SAMPLE_STRING:
+    case ELOG_EV_HEAP_PROF_SAMPLE_END:
+        return true;
+    default:
+        return false;
+    }
+}
+
+int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
+{
+    if (ev->id == ELOG_EV_BLOCK_MARKER)
+        return ELOG_CB_CONTINUE;
+    uint64_t t = ev->time;
+    if (a->events == 0 || t < a->start_ns)
+        a->start_ns = t;
+    if (t > a->end_ns)
+        a->end_ns = t;
+    a->events++;
+    if (ev->layout == NULL || !elog_analysis_wants(ev->id))
+        return ELOG_CB_CONTINUE;
+    bool was_oom = a->oom;
+    cap_state *cs = NULL;
+    switch (ev->id) {
+    case ELOG_EV_CREATE_THREAD: {
+        thread_rec *r = thread_get(a, ev->as.create_thread.thread);
+        if (r != NULL) {
+            r->created_ns = t;
+            a->threads_created++;
+        }
+        break;
+    }
+    case ELOG_EV_RUN_THREAD:
+        if ((cs = cap_get(a, ev->cap)) == NULL)
+            break;
+        end_run(a, cs, t);
+        cs->running = true;
+        cs->thread = ev->as.run_thread.thread;
+        cs->run_start = t;
+        {
+            thread_rec *r = thread_get(a, cs->thread);
+            if (r != NULL) {
+                r->runs++;
+                thread_set_state(a, r, ELOG_THREAD_RUNNING);
+            }
+        }
+        break;
+    case ELOG_EV_STOP_THREAD: {
+        const elog_ev_stop_thread *st = &ev->as.stop_thread;
+        if ((cs = cap_get(a, ev->cap)) == NULL)
+            break;
+        if (cs->running && cs->thread == st->thread)
+            end_run(a, cs, t);
+        thread_rec *r = thread_get(a, st->thread);
+        if (r == NULL)
+            break;
+        if (st->status < ELOG_STOP_REASONS)
+            r->stop_reasons[st->status]++;
+        elog_thread_state s = state_after_stop(st->status);
+        if (s == ELOG_THREAD_FINISHED)
+            r->finished_ns = t;
+        thread_set_state(a, r, s);
+        if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64)
+            thread_compact(a);
+        break;
+    }
+    case ELOG_EV_THREAD_RUNNABLE:
+    case ELOG_EV_THREAD_WAKEUP: {
+        uint32_t id = ev->id == ELOG_EV_THREAD_RUNNABLE ? ev->as.thread_runnable.thread
+                                                        : ev->as.thread_wakeup.thread;
+        thread_rec *r = thread_get(a, id);
+        if (r != NULL && r->state != ELOG_THREAD_RUNNING)
+            thread_set_state(a, r, ELOG_THREAD_RUNNABLE);
+        break;
+    }
+    case ELOG_EV_MIGRATE_THREAD: {
+        thread_rec *r = thread_get(a, ev->as.migrate_thread.thread);
+        if (r != NULL)
+            r->migrations++;
+        break;
+    }
+    case ELOG_EV_THREAD_LABEL: {
+        thread_rec *r = thread_get(a, ev->as.thread_label.thread);
+        if (r != NULL)
+            set_label(a, r, ev->as.thread_label.label);
+        break;
+    }
+    case ELOG_EV_GC_START:
+        if ((cs = cap_get(a, ev->cap)) == NULL)
+            break;
+        if (cs->in_gc) /* a missing GC_END: close it here */
+            gc_end(a, cs, ev->cap, t);
+        cs->in_gc = true;
+        cs->gc_start = t;
+        break;
+    case ELOG_EV_GC_END:
+        if ((cs = cap_get(a, ev->cap)) != NULL)
+            gc_end(a, cs, ev->cap, t);
+        break;
+    case ELOG_EV_GC_STATS_GHC:
+        gc_stats(a, cap_get(a, ev->cap), ev->cap, &ev->as.gc_stats_ghc);
+        break;
+    case ELOG_EV_HEAP_ALLOCATED:
+        if ((cs = cap_get(a, ev->cap)) != NULL) {
+            uint64_t v = ev->as.heap_allocated.alloc_bytes;
+            uint64_t delta = cs->has_alloc && v > cs->last_alloc ? v - cs->last_alloc
+                             : cs->has_alloc ? 0 : v;
+            heap_bucket(a, t)->allocated_bytes += delta;
+            cs->last_alloc = v;
+            cs->has_alloc = true;
+        }
+        break;
+    case ELOG_EV_HEAP_SIZE: {
+        uint64_t v = ev->as.heap_size.size_bytes;
+        if (v > a->max_size)
+            a->max_size = v;
+        elog_heap_bucket *b = heap_bucket(a, t);
+        if (v > b->size_bytes)
+            b->size_bytes = v;
+        break;
+    }
+    case ELOG_EV_HEAP_LIVE: {
+        uint64_t v = ev->as.heap_live.live_bytes;
+        if (v > a->max_live)
+            a->max_live = v;
+        elog_heap_bucket *b = heap_bucket(a, t);
+        if (v > b->live_bytes)
+            b->live_bytes = v;
+        break;
+    }
+    case ELOG_EV_SPARK_COUNTERS:
+        if ((cs = cap_get(a, ev->cap)) != NULL) {
+            const elog_ev_spark_counters *sc = &ev->as.spark_counters;
+            cs->sparks = (elog_spark_stats){ sc->created, sc->converted, sc->overflowed,
+                                             sc->dud, sc->gcd, sc->fizzled, sc->remaining };
+            cs->has_sparks = true;
+        }
+        break;
+    case ELOG_EV_USER_MSG:
+        user_msg(a, t, ev->as.user_msg.message);
+        break;
+    case ELOG_EV_HEAP_PROF_SAMPLE_BEGIN:
+        if (a->in_census)
+            census_end(a);
+        a->in_census = true;
+        a->cur_census_time = t;
+        a->cur_census_total = 0;
+        memset(a->cur_census, 0, (a->cfg.max_labels + 1) * sizeof(uint64_t));
+        break;
+    case ELOG_EV_HEAP_PROF_SAMPLE_STRING: {
+        const elog_ev_heap_prof_sample_string *s = &ev->as.heap_prof_sample_string;
+        uint32_t li = label_index(a, a->census_labels, &a->n_census_labels, s->label.ptr,
+                                  s->label.len, hash_bytes(s->label.ptr, s->label.len));
+        a->cur_census[li] += s->residency;
+        a->cur_census_total += s->residency;
+        a->census_label_total[li] += s->residency;
+        break;
+    }
+    case ELOG_EV_HEAP_PROF_SAMPLE_END:
+        if (a->in_census)
+            census_end(a);
+        break;
+    default:
+        break;
+    }
+    return a->oom && !was_oom ? ELOG_CB_ABORT : ELOG_CB_CONTINUE;
+}
+
+void elog_analysis_on_end(elog_analysis *a, const elog_end *end, const char *reason)
+{
+    a->has_end = true;
+    a->end = *end;
+    a->end_reason[0] = '\0';
+    if (reason != NULL) {
+        size_t n = strlen(reason);
+        if (n >= sizeof a->end_reason)
+            n = sizeof a->end_reason - 1;
+        memcpy(a->end_reason, reason, n);
+        a->end_reason[n] = '\0';
+    }
+}
+
+static int attach_header(elog_decoder *d, const elog_header *h)
+{
+    return elog_analysis_on_header(d->data, h);
+}
+
+static int attach_event(elog_decoder *d, const elog_event *ev)
+{
+    return elog_analysis_on_event(d->data, ev);
+}
+
+void elog_analysis_attach(elog_settings *s)
+{
+    s->on_header = attach_header;
+    s->on_event = attach_event;
+}
+
+uint64_t elog_analysis_pause_cumulative(const elog_analysis *a, uint32_t gen,
+                                        const double *bounds_s, size_t n, uint64_t *counts)
+{
+    const hist *h = gen == UINT32_MAX ? &a->pause_all
+                    : &a->pause_gen[gen < ELOG_ANALYSIS_MAX_GENS ? gen : ELOG_ANALYSIS_MAX_GENS - 1];
+    for (size_t i = 0; i < n; i++) {
+        double ns = bounds_s[i] * 1e9;
+        counts[i] = ns < 0 ? 0 : ns >= 1.8e19 ? h->count : an_hist_count_le(h, (uint64_t)ns);
+    }
+    return h->count;
+}
+
+const char *elog_stop_reason_name(uint16_t status)
+{
+    /* GHC's codes as ghc-events reads them (4 + why_blocked for blocked threads). */
+    static const char *const names[ELOG_STOP_REASONS] = {
+        "none", "heap_overflow", "stack_overflow", "yield", "blocked", "finished",
+        "foreign_call", "blocked_on_mvar", "blocked_on_black_hole", "blocked_on_read",
+        "blocked_on_write", "blocked_on_delay", "blocked_on_stm", "blocked_on_do_proc",
+        "blocked_on_ccall", "blocked_on_ccall_interruptible", "blocked_on_msg_throw_to",
+        "migrating", "blocked_on_throw_to", "none", "blocked_on_mvar_read"
+    };
+    return status < ELOG_STOP_REASONS ? names[status] : "unknown";
+}
+
+const char *elog_thread_state_name(elog_thread_state s)
+{
+    switch (s) {
+    case ELOG_THREAD_RUNNING: return "running";
+    case ELOG_THREAD_RUNNABLE: return "runnable";
+    case ELOG_THREAD_BLOCKED: return "blocked";
+    case ELOG_THREAD_FINISHED: return "finished";
+    default: return "unknown";
+    }
+}
+
+const double *elog_span_bucket_bounds(void)
+{
+    static const double b[ELOG_SPAN_BUCKETS] = {
+        1e-6, 1e-5, 1e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 10, 60
+    };
+    return b;
+}

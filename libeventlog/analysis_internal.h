@@ -1,0 +1,151 @@
+/* The state of an elog_analysis, shared by analysis.c (feeding),
+ * analysis_snapshot.c (building an elog_stats) and analysis_hist.c (the
+ * log-bucketed histogram). Not part of the public API. */
+#ifndef ELOG_ANALYSIS_INTERNAL_H
+#define ELOG_ANALYSIS_INTERNAL_H
+
+#include "eventlog/analysis.h"
+
+/* ------------------------------------------------------------ histogram */
+
+/* Values below HIST_EXACT exactly; above, 64 buckets per power of two up to
+ * 2^48 ns (larger values land in the last bucket; max stays exact). */
+#define HIST_EXACT 128u
+#define HIST_SUB 64u
+#define HIST_TOP_BIT 48u
+#define HIST_N (HIST_EXACT + (HIST_TOP_BIT - 7u + 1u) * HIST_SUB)
+
+typedef struct hist {
+    uint64_t count, total, max, min;
+    uint64_t b[HIST_N];
+} hist;
+
+void an_hist_add(hist *h, uint64_t v);
+/* The value at quantile q (0..1): bucket midpoint clamped to [min, max]. */
+uint64_t an_hist_quantile(const hist *h, double q);
+/* Pauses <= v (approximate within a bucket). */
+uint64_t an_hist_count_le(const hist *h, uint64_t v);
+void an_hist_summary(const hist *h, elog_duration_stats *out);
+
+/* ------------------------------------------------------------ state */
+
+typedef struct cap_state {
+    bool seen;
+    bool running;             /* a thread is running on it */
+    bool in_gc;
+    bool gc_unclaimed;        /* its last GC ended, GC_STATS not yet seen */
+    bool has_alloc;
+    bool has_sparks;
+    uint32_t thread;          /* the running thread */
+    uint64_t run_start, gc_start;
+    uint64_t last_gc_start, last_gc_end;
+    uint32_t pending_gen;     /* GC_STATS seen while in GC: UINT32_MAX none */
+    uint64_t mutator_ns, gc_ns;
+    uint64_t last_alloc;
+    elog_spark_stats sparks;
+    elog_util_bucket *util;   /* time_buckets */
+} cap_state;
+
+typedef struct thread_rec {
+    uint32_t id;
+    bool used;
+    uint8_t state;            /* elog_thread_state */
+    char *label;              /* NULL or owned, NUL-terminated */
+    size_t label_size;
+    uint64_t created_ns, finished_ns;
+    uint64_t runs, running_ns, migrations;
+    uint32_t stop_reasons[ELOG_STOP_REASONS];
+} thread_rec;
+
+typedef struct label_rec {
+    char *text;               /* owned, NUL-terminated */
+    size_t size;
+    uint64_t hash;
+} label_rec;
+
+typedef struct span_acc {
+    uint64_t count, total, max, min, open;
+    uint64_t buckets[ELOG_SPAN_BUCKETS + 1];
+} span_acc;
+
+typedef struct open_span {
+    uint64_t hash;            /* label text */
+    uint64_t sub;             /* numeric subscript, or UINT64_MAX */
+    uint32_t label;           /* index in span labels (max_labels: other) */
+    uint64_t start;
+} open_span;
+
+typedef struct census_rec {
+    uint64_t time, total;
+    uint64_t *bytes;          /* max_labels + 1 */
+} census_rec;
+
+struct elog_analysis {
+    elog_analysis_config cfg;
+    const elog_allocator *al;
+    bool oom;
+
+    bool has_gc_stats_type;   /* the header declares GC_STATS_GHC */
+    uint64_t events;
+    uint64_t start_ns, end_ns;
+
+    /* capabilities: caps[i] for cap i < ELOG_ANALYSIS_MAX_CAPS; the last
+     * entry also holds larger caps and ELOG_NO_CAP */
+    cap_state **caps;
+    size_t n_caps_alloc;
+
+    /* time series shared by caps and heap */
+    uint64_t bucket_ns;
+    elog_heap_bucket *heap;
+
+    /* GC */
+    hist pause_all;
+    hist *pause_gen;          /* ELOG_ANALYSIS_MAX_GENS */
+    uint64_t collections[ELOG_ANALYSIS_MAX_GENS];
+    uint64_t parallel[ELOG_ANALYSIS_MAX_GENS];
+    uint64_t copied[ELOG_ANALYSIS_MAX_GENS];
+    uint32_t n_gens;          /* highest generation seen + 1 */
+    uint64_t copied_total;
+    elog_pause longest[ELOG_ANALYSIS_LONGEST];
+    size_t n_longest;
+    uint64_t max_live, max_size;
+
+    /* threads: open addressing on id */
+    thread_rec *threads;
+    size_t threads_cap, threads_used, threads_finished_kept;
+    uint64_t threads_dropped, threads_created, threads_finished;
+    uint64_t thread_states[ELOG_THREAD_STATES];
+
+    /* spans */
+    label_rec *span_labels;   /* max_labels */
+    size_t n_span_labels;
+    span_acc *spans;          /* max_labels + 1 (other) */
+    open_span *open;          /* max_open_spans */
+    size_t n_open;
+    uint64_t unmatched_starts, unmatched_stops;
+
+    /* heap-profile censuses */
+    label_rec *census_labels; /* max_labels */
+    size_t n_census_labels;
+    uint64_t *census_label_total, *census_label_max; /* max_labels + 1 */
+    census_rec *censuses;     /* max_censuses */
+    size_t n_censuses;
+    uint64_t census_stride, census_skip, censuses_seen;
+    bool in_census;
+    uint64_t *cur_census;     /* max_labels + 1 */
+    uint64_t cur_census_time, cur_census_total;
+
+    /* end */
+    bool has_end;
+    elog_end end;
+    char end_reason[256];
+
+    elog_pause_hook on_pause;
+    elog_span_hook on_span;
+    void *hook_ctx;
+};
+
+void *an_alloc(elog_analysis *a, size_t size);   /* zeroed; NULL sets a->oom */
+void an_free(elog_analysis *a, void *p, size_t size);
+
+#endif
