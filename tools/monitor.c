@@ -194,7 +194,6 @@ static void session_begin(monitor *m)
     m->header_seen = false;
     m->sess_events = m->sess_bytes = m->sess_late = 0;
     memset(m->cap_last, 0, sizeof m->cap_last);
-    m->base.sessions++;
     mon_analysis_reset(&m->an);
     m->dirty = true;
     publish(m);
@@ -217,7 +216,9 @@ static void session_end(monitor *m, const elog_end *end, const elog_decoder *d, 
     m->in_session = false;
     char what[512];
     cli_describe_end(what, sizeof what, end, d);
-    if (end->kind == ELOG_END_ERROR) {
+    if (end->kind == ELOG_END_EMPTY) {
+        cli_note("%s: closed without sending anything", label);
+    } else if (end->kind == ELOG_END_ERROR) {
         m->base.decode_errors++;
         cli_warning("monitor: %s: decoding error, %s; going on with the next session", label, what);
     } else {
@@ -233,6 +234,10 @@ static int on_header(elog_decoder *d, const elog_header *h)
 {
     monitor *m = d->data;
     m->header_seen = true;
+    /* A session counts once it is an eventlog: a program that exits while
+     * we reconnect may still accept us from its backlog and close at once. */
+    m->base.sessions++;
+    m->dirty = true;
     return mon_analysis_on_header(&m->an, d, h);
 }
 
@@ -504,7 +509,7 @@ static int run_file(monitor *m)
         elog_reader_info info;
         elog_reader_get_info(r, &info);
         (void)fstat(info.fd, &st);
-        cli_note("session %llu: reading %s", (unsigned long long)m->base.sessions + 1, m->source);
+        cli_note("reading %s", m->source);
         elog_decoder_init(&dec, &settings, m);
         session_begin(m);
         for (;;) {

@@ -174,7 +174,7 @@ static void self_metrics(mon_buf *b, const mon_snapshot *s)
            "Sessions that ended with a decoding error (the monitor then reconnects).");
     u64(b, "eventlog_decode_errors_total", s->decode_errors);
     family(b, "eventlog_late_events_total", "counter",
-           "Events that arrived too late to be analysed in time order.");
+           "Events stamped earlier than the previous event of their capability (the RTS stamps some, e.g. GC ends, before writing them); the analyses measure each interval on one capability timeline.");
     u64(b, "eventlog_late_events_total", s->late_events);
 }
 
