@@ -78,13 +78,16 @@ static void printf_(mon_buf *b, const char *fmt, ...) __attribute__((format(prin
 
 static void printf_(mon_buf *b, const char *fmt, ...)
 {
+    /* Only short pieces go through here (names, numbers): never cut. */
     char tmp[256];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        b->failed = true;
+    else
+        put(b, tmp, (size_t)n);
 }
 
 void mon_expo_label_value(mon_buf *b, const char *s, size_t n)
@@ -107,7 +110,15 @@ void mon_expo_label_value(mon_buf *b, const char *s, size_t n)
 static void family(mon_buf *b, const char *name, const char *type, const char *help)
 {
     /* help texts are constants without backslashes or newlines */
-    printf_(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    puts_(b, "# HELP ");
+    puts_(b, name);
+    puts_(b, " ");
+    puts_(b, help);
+    puts_(b, "\n# TYPE ");
+    puts_(b, name);
+    puts_(b, " ");
+    puts_(b, type);
+    puts_(b, "\n");
 }
 
 static void u64(mon_buf *b, const char *name, uint64_t v)
