@@ -464,18 +464,16 @@ static int run_socket(monitor *m, const elog_socket_addr *addr)
 
 /* ------------------------------------------------------------ files */
 
-static bool file_replaced(const char *path, const struct stat *was, uint64_t consumed)
+/* After a session of a regular file ended (its end marker, an error), any
+ * change to the file is a new run of the program rewriting it: another
+ * inode, another size or another modification time than at the end. */
+static bool file_changed(const char *path, const struct stat *was)
 {
     struct stat st;
     if (stat(path, &st) != 0)
         return false; /* gone for now: wait for it to come back */
-    if (st.st_ino != was->st_ino || st.st_dev != was->st_dev)
-        return true;
-    if ((uint64_t)st.st_size < consumed)
-        return true;
-    return st.st_mtim.tv_sec != was->st_mtim.tv_sec || st.st_mtim.tv_nsec != was->st_mtim.tv_nsec
-               ? (uint64_t)st.st_size != consumed
-               : false;
+    return st.st_ino != was->st_ino || st.st_dev != was->st_dev || st.st_size != was->st_size ||
+           st.st_mtim.tv_sec != was->st_mtim.tv_sec || st.st_mtim.tv_nsec != was->st_mtim.tv_nsec;
 }
 
 static int run_file(monitor *m)
@@ -506,9 +504,6 @@ static int run_file(monitor *m)
         stop_reader = r;
         if (stop_flag)
             elog_reader_stop(r);
-        elog_reader_info info;
-        elog_reader_get_info(r, &info);
-        (void)fstat(info.fd, &st);
         cli_note("reading %s", m->source);
         elog_decoder_init(&dec, &settings, m);
         session_begin(m);
@@ -529,7 +524,9 @@ static int run_file(monitor *m)
         }
         stop_reader = NULL;
         elog_end end = elog_finish(&dec);
-        uint64_t consumed = m->sess_bytes;
+        elog_reader_info info;
+        elog_reader_get_info(r, &info);
+        bool at_end = fstat(info.fd, &st) == 0;
         session_end(m, &end, &dec, m->source);
         elog_decoder_free(&dec);
         elog_reader_close(r);
@@ -538,8 +535,8 @@ static int run_file(monitor *m)
         if (fifo)
             continue; /* the next writer opens it again */
         /* A regular file: wait until the program is restarted and rewrites
-         * it (another inode, or shorter, or changed and of another size). */
-        while (!stop_flag && !file_replaced(m->source, &st, consumed))
+         * it. */
+        while (!stop_flag && at_end && !file_changed(m->source, &st))
             wait_for(m, -1, 0, FILE_POLL_MS);
     }
     return CLI_EXIT_OK;

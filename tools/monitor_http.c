@@ -149,14 +149,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (rq == NULL)
             return MHD_NO;
         *con_cls = rq;
+        /* A declared body that is too large is refused before it is read
+         * (MHD then closes the connection). */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl != NULL && strtoull(cl, NULL, 10) > MAX_BODY)
+            return text(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %u bytes\n", MAX_BODY);
         return MHD_YES; /* headers seen; the body (if any) follows */
     }
     if (*upload_size != 0) {
+        /* An undeclared (chunked) body: discarded, and the connection
+         * dropped once it is too large. */
         rq->body += *upload_size;
         *upload_size = 0;
-        if (rq->body > MAX_BODY)
-            return text(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %u bytes\n", MAX_BODY);
-        return MHD_YES;
+        return rq->body > MAX_BODY ? MHD_NO : MHD_YES;
     }
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
