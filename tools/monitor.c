@@ -29,9 +29,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* While data flows, publish a snapshot at most this often; when the input
- * goes quiet, at once. */
-#define PUBLISH_EVERY_NS (50u * 1000000u)
+/* While data flows, publish a snapshot at most every PUBLISH_BUSY_MS; when
+ * the input goes quiet, within PUBLISH_QUIET_MS. A snapshot of the analyses
+ * costs in proportion to the threads they track, so a stream that keeps
+ * draining and refilling the socket must not take one per read. */
+#define PUBLISH_BUSY_MS 250u
+#define PUBLISH_QUIET_MS 20u
 /* After a decoding error, wait this long before the next session, so a
  * program whose stream is always corrupt is not reconnected in a loop. */
 #define DECODE_ERROR_PAUSE_MS 1000
@@ -182,8 +185,19 @@ static void maybe_publish(monitor *m, bool quiet)
 {
     if (!m->dirty)
         return;
-    if (quiet || now_ns() - m->last_publish_ns >= PUBLISH_EVERY_NS)
+    uint64_t every = (uint64_t)(quiet ? PUBLISH_QUIET_MS : PUBLISH_BUSY_MS) * 1000000u;
+    if (now_ns() - m->last_publish_ns >= every)
         publish(m);
+}
+
+/* How long a quiet wait may last before the figures must be published. */
+static int publish_due_ms(const monitor *m, int t)
+{
+    if (!m->dirty)
+        return t;
+    uint64_t since = (now_ns() - m->last_publish_ns) / 1000000u;
+    int due = since >= PUBLISH_QUIET_MS ? 0 : (int)(PUBLISH_QUIET_MS - since) + 1;
+    return t < 0 || due < t ? due : t;
 }
 
 /* ------------------------------------------------------------ sessions */
@@ -429,6 +443,7 @@ static int run_socket(monitor *m, const elog_socket_addr *addr)
             int t = elog_socket_timeout_ms(m->sock);
             if (t < 0 || t > 1000)
                 t = 1000;
+            t = publish_due_ms(m, t);
             wait_for(m, elog_socket_fd(m->sock), elog_socket_events(m->sock), t);
             continue;
         }
@@ -518,7 +533,14 @@ static int run_file(monitor *m)
                 break;
             m->sess_bytes += n;
             elog_result res = elog_execute(&dec, p, n);
-            maybe_publish(m, true);
+            /* The reader blocks inside elog_reader_read() while it waits for
+             * the file to grow, so figures are published here: at most every
+             * PUBLISH_QUIET_MS, and after any short read (the writer's last
+             * write so far; for GHC's 2 MB buffers, its final flush). */
+            if (n < 65536)
+                publish(m);
+            else
+                maybe_publish(m, true);
             if (res.status != ELOG_OK)
                 break;
         }
