@@ -16,8 +16,13 @@
 #      measuring each GET /metrics                             -> CPU, RSS,
 #      whether it kept up, scrape p50/p99/max
 #
+# Also the analyses alone (`eventlog stats FILE`): the monitor embeds them, so
+# their cost per byte bounds its own.
+#
 # CPU = (user + sys) / wall of the monitor process, 1.00 = one core; RSS =
-# its peak resident set (runstat). MB = 10^6 bytes.
+# its peak resident set (runstat). MB = 10^6 bytes. On a loaded machine the
+# wall-clock rates fall with the CPU share the processes get; the CPU-second
+# figures do not.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$root/build}
@@ -63,10 +68,14 @@ start_replay() {
     read -r _ <"$tmp/rp.out"
 }
 
-# 1. the baseline
+# 1. the baselines: the bare socket client; the analyses alone on the file
 start_replay "$tmp/b.sock"
 "$tmp/socket_bench" client "unix:$tmp/b.sock" "$sessions" | sed 's/^/baseline: /'
 wait "$replay_pid"
+"$runstat" -- "$eventlog" stats "$file" | awk -v s="$sessions" -v b="$size" '{
+    for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    printf "analyses alone (eventlog stats FILE, once): cpu %.2f s = %.0f MB per CPU-second (x %d sessions: %.2f s), peak RSS %.1f MiB\n",
+           v["cpu"], b / v["cpu"] / 1e6, s, v["cpu"] * s, v["maxrss_kb"] / 1024 }'
 
 # monitor_run NAME [RATE]: the monitor until all sessions ended, with scrapes
 monitor_run() {
@@ -118,8 +127,8 @@ EOF
     local line
     line=$(grep '^RUN' "$tmp/$name.runstat")
     echo "$line" | awk -v n="$name" '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-        printf "%s: monitor process: wall %.2f s, cpu %.2f s = %.2f cores, peak RSS %.1f MiB\n",
-               n, v["wall"], v["cpu"], v["cpu"] / v["wall"], v["maxrss_kb"] / 1024 }'
+        printf "%s: monitor process: wall %.2f s, cpu %.2f s = %.2f cores, %.0f MB per CPU-second, peak RSS %.1f MiB\n",
+               n, v["wall"], v["cpu"], v["cpu"] / v["wall"], t / v["cpu"] / 1e6, v["maxrss_kb"] / 1024 }' t="$total"
 }
 
 # 2. unlimited, 3. at 200 MiB/s
