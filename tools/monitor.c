@@ -48,6 +48,7 @@ typedef struct monitor {
     unsigned retry_max_ms;
 
     mon_snapshot base;        /* counters of the sessions that ended */
+    mon_cap caps_shown[MON_MAX_CAPS]; /* capability seconds last published */
     mon_snapshot scratch;     /* composed here, then copied under the lock */
     mon_analysis an;          /* the current session's analyses */
 
@@ -173,6 +174,20 @@ static void publish(monitor *m)
     s->heap_live = cur.heap_live;
     s->have_threads = cur.have_threads;
     memcpy(s->threads, cur.threads, sizeof s->threads);
+    /* The analyses close a running interval at the latest timestamp of any
+     * capability, so a capability whose events arrive later (blocks are
+     * written per capability) can see its provisional GC or idle time
+     * shrink. A counter must not go down: show the largest value so far. */
+    for (unsigned c = 0; c < s->n_caps; c++) {
+        mon_cap *was = &m->caps_shown[c];
+        if (s->caps[c].mutator < was->mutator)
+            s->caps[c].mutator = was->mutator;
+        if (s->caps[c].gc < was->gc)
+            s->caps[c].gc = was->gc;
+        if (s->caps[c].idle < was->idle)
+            s->caps[c].idle = was->idle;
+        *was = s->caps[c];
+    }
     s->published_ns = now_ns();
     pthread_mutex_lock(&m->sh.lock);
     memcpy(&m->sh.snap, s, sizeof *s);

@@ -21,6 +21,9 @@ CASE:
   fifo          a FIFO written twice (two runs of a program): two sessions
   file          a file, then the same path rewritten (a restarted program):
                 two sessions, counts of both
+  monotonic     the log paced over ~2 s (replay --rate), scraped every 20 ms:
+                no counter, bucket, sum or count sample ever goes down, and
+                the counts end equal to the file's
   usage         usage errors (exit 2) and --help
 
 Every wait is bounded; every process started is killed at the end.
@@ -328,6 +331,35 @@ def case_file():
     print("file: followed, then read again when rewritten")
 
 
+def case_monotonic():
+    sock = os.path.join(TMP, "s")
+    replay(["--rate", "20k", "--clients", "1", LOG], sock)
+    p, base, errp = monitor(["unix:" + sock])
+    prev, down, scrapes = {}, [], 0
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        m, _ = metrics(base)
+        scrapes += 1
+        for k, v in m.items():
+            counter = re.search(r"(_total|_bucket|_sum|_count)(\{|$)", k)
+            if counter and k in prev and v < prev[k]:
+                down.append((k, prev[k], v))
+            prev[k] = v
+        if m.get("eventlog_sessions_total") == 1 and m.get("eventlog_connected") == 0:
+            break
+        time.sleep(0.02)
+    check(not down, "%d decreases, e.g. %r" % (len(down), down[:5]))
+    check(scrapes > 20, "only %d scrapes during the session" % scrapes)
+    stats, info = file_figures(LOG)
+    m, _ = metrics(base)
+    for g in stats["gc"]["generations"]:
+        name = 'ghc_gc_collections_total{generation="%d"}' % g["generation"]
+        check(m[name] == g["collections"], "%s = %r, want %r" % (name, m[name], g["collections"]))
+    check(m["ghc_allocated_bytes_total"] == stats["heap"]["allocated_bytes"], "allocated")
+    check(m["eventlog_events_total"] == info["events"], "events")
+    print("monotonic: %d scrapes during a paced session, no counter went down" % scrapes)
+
+
 def case_usage():
     for args, msg in ((["--listen", "nonsense"], "HOST:PORT"),
                       (["--span-labels", "1000", "x"], "span-labels"),
@@ -352,7 +384,7 @@ def case_usage():
 
 
 CASES = {"replay": case_replay, "decode-error": case_decode_error, "control": case_control,
-         "limits": case_limits, "fifo": case_fifo, "file": case_file, "usage": case_usage}
+         "limits": case_limits, "monotonic": case_monotonic, "fifo": case_fifo, "file": case_file, "usage": case_usage}
 
 
 def main():
