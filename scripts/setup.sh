@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # Debian packages the build and the test suite need (ghc: the tests in
 # tests/ghc record eventlogs from a real GHC 9.0.2 program).
 PACKAGES=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev zlib1g-dev
-          libcmocka-dev python3 valgrind gzip ghc libmicrohttpd-dev prometheus curl
+          libcmocka-dev python3 valgrind gzip ghc libmicrohttpd-dev libcurl4-openssl-dev prometheus curl
           python3-cffi python3-pytest python3-setuptools python3-dev python3-numpy python3-venv python3-pip)
 
 missing=()

@@ -624,6 +624,11 @@ static void usage(FILE *f)
         "  --max-connections N    HTTP connections at once (default 16), and\n"
         "  --max-per-ip N         per client address (default 8).\n"
         "  --http-timeout S       Close idle HTTP connections after S seconds (10).\n"
+        "  --otlp URL             Also push the same metrics as OTLP/HTTP JSON to an\n"
+        "                         OpenTelemetry collector, e.g.\n"
+        "                         http://127.0.0.1:4318/v1/metrics (needs a build with\n"
+        "                         libcurl), every\n"
+        "  --otlp-interval MS     milliseconds (default 10000), and once at exit.\n"
         "  -h, --help             Print this help.\n"
         "\n"
         "SIGINT or SIGTERM stop the monitor. Exit status: 0 after a stop, 1 if the\n"
@@ -644,7 +649,8 @@ static bool parse_uint(const char *s, unsigned long lo, unsigned long hi, unsign
     return true;
 }
 
-enum { OPT_LISTEN = 256, OPT_CONTROL, OPT_SPANS, OPT_RETRY, OPT_MAXCONN, OPT_PERIP, OPT_TIMEOUT };
+enum { OPT_LISTEN = 256, OPT_CONTROL, OPT_SPANS, OPT_RETRY, OPT_MAXCONN, OPT_PERIP, OPT_TIMEOUT,
+       OPT_OTLP, OPT_OTLP_INTERVAL };
 
 int cmd_monitor(int argc, char **argv)
 {
@@ -657,11 +663,15 @@ int cmd_monitor(int argc, char **argv)
         { "max-connections", required_argument, NULL, OPT_MAXCONN },
         { "max-per-ip", required_argument, NULL, OPT_PERIP },
         { "http-timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "otlp", required_argument, NULL, OPT_OTLP },
+        { "otlp-interval", required_argument, NULL, OPT_OTLP_INTERVAL },
         { NULL, 0, NULL, 0 },
     };
     const char *listen = "127.0.0.1:9464";
     bool control = false;
     unsigned spans = MON_DEFAULT_SPAN_LABELS, retry = 5000, maxconn = 16, perip = 8, timeout = 10;
+    const char *otlp = NULL;
+    unsigned otlp_ms = 10000;
     optind = 1;
     opterr = 0;
     int c;
@@ -698,6 +708,21 @@ int cmd_monitor(int argc, char **argv)
             if (!parse_uint(optarg, 1, 3600, &timeout))
                 return cli_usage_error("monitor", "--http-timeout: '%s' is not 1..3600 seconds",
                                        optarg);
+            break;
+        case OPT_OTLP:
+            if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)
+                return cli_usage_error("monitor", "--otlp: '%s' is not an http:// or https:// URL "
+                                       "(e.g. http://127.0.0.1:4318/v1/metrics)", optarg);
+#ifndef ELOG_HAVE_OTLP
+            return cli_usage_error("monitor", "--otlp: this " CLI_NAME " was built without libcurl "
+                                   "(Debian: libcurl4-openssl-dev)");
+#endif
+            otlp = optarg;
+            break;
+        case OPT_OTLP_INTERVAL:
+            if (!parse_uint(optarg, 100, 3600000, &otlp_ms))
+                return cli_usage_error("monitor", "--otlp-interval: '%s' is not 100..3600000 "
+                                       "milliseconds", optarg);
             break;
         default:
             if (optopt != 0 && optopt < 256) {
@@ -762,6 +787,18 @@ int cmd_monitor(int argc, char **argv)
         close(m.sh.wake_fd);
         return CLI_EXIT_BAD_INPUT;
     }
+    mon_otlp *exporter = NULL;
+#ifdef ELOG_HAVE_OTLP
+    if (otlp != NULL && (exporter = mon_otlp_start(otlp, otlp_ms, &m.sh)) == NULL) {
+        mon_http_stop(http);
+        mon_analysis_free(&m.an);
+        close(m.sh.wake_fd);
+        return CLI_EXIT_BAD_INPUT;
+    }
+#else
+    (void)otlp;
+    (void)otlp_ms;
+#endif
     char shown[300];
     if (listen[0] == '[')
         snprintf(shown, sizeof shown, "%.*s", (int)(strchr(listen, ']') - listen + 1), listen);
@@ -780,6 +817,11 @@ int cmd_monitor(int argc, char **argv)
 
     int rc = socket ? run_socket(&m, &addr) : run_file(&m);
 
+#ifdef ELOG_HAVE_OTLP
+    mon_otlp_stop(exporter);   /* sends the final figures */
+#else
+    (void)exporter;
+#endif
     mon_http_stop(http);
     stop_wake_fd = -1;
     mon_analysis_free(&m.an);

@@ -131,10 +131,39 @@ mon_control_result mon_control_request(mon_shared *sh, const char *cmd, unsigned
                                        char *err, size_t errcap);
 
 /* ------------------------------------------------------------------------
- * monitor_expo.c
+ * monitor_metrics.c: every metric described once, walked for a writer.
  * ---------------------------------------------------------------------- */
 
-/* A growable text buffer (malloc); `failed` once an allocation failed. */
+typedef enum mon_kind { MON_COUNTER, MON_GAUGE, MON_HISTOGRAM } mon_kind;
+
+typedef struct mon_label {
+    const char *name;
+    const char *value;       /* NUL-terminated, as the program gave it */
+} mon_label;
+
+/* A writer: family() starts a family (name, kind, unit in UCUM as OTLP
+ * wants it: "1", "By", "s"), then value() / histogram() for each of its
+ * samples (pointers valid during the call), then end_family() (may be NULL). */
+typedef struct mon_visitor {
+    void *ctx;
+    void (*family)(void *ctx, const char *name, mon_kind kind, const char *unit,
+                   const char *help);
+    void (*value)(void *ctx, const mon_label *l, unsigned n, bool is_int, uint64_t u, double d);
+    void (*histogram)(void *ctx, const mon_label *l, unsigned n, const mon_hist *h,
+                      const double *bounds, unsigned nbounds);
+    void (*end_family)(void *ctx);
+} mon_visitor;
+
+/* The monitor's own families always; the ghc_* ones when the snapshot has
+ * analysis figures. Gauges without a session have no sample. */
+void mon_visit(const mon_snapshot *s, const mon_visitor *v);
+
+/* ------------------------------------------------------------------------
+ * monitor_expo.c: the Prometheus text exposition; the text buffer.
+ * ---------------------------------------------------------------------- */
+
+/* A growable text buffer (malloc); `failed` once an allocation failed or a
+ * piece did not fit. */
 typedef struct mon_buf {
     char *p;
     size_t len, cap;
@@ -142,6 +171,10 @@ typedef struct mon_buf {
 } mon_buf;
 
 void mon_buf_free(mon_buf *b);
+void mon_buf_put(mon_buf *b, const char *s, size_t n);
+void mon_buf_puts(mon_buf *b, const char *s);
+/* For short pieces (< 256 bytes); longer ones set `failed`. */
+void mon_buf_printf(mon_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Appends the label value `s[0..n)` escaped as the exposition format wants
  * (backslash, double quote and newline as \\ \" \n). */
@@ -149,6 +182,22 @@ void mon_expo_label_value(mon_buf *b, const char *s, size_t n);
 
 /* The whole /metrics page of `s`. */
 void mon_expo_write(mon_buf *b, const mon_snapshot *s);
+
+/* ------------------------------------------------------------------------
+ * monitor_otlp.c: OTLP/HTTP JSON export (libcurl), when built with it.
+ * ---------------------------------------------------------------------- */
+
+typedef struct mon_otlp mon_otlp;
+
+/* Appends the OTLP ExportMetricsServiceRequest JSON of `s`; times in ns
+ * since the Unix epoch (start: when the monitor started). */
+void mon_otlp_write(mon_buf *b, const mon_snapshot *s, const char *source, uint64_t start_ns,
+                    uint64_t now_ns);
+/* Starts a thread that POSTs the latest snapshot to `url` every
+ * `interval_ms`. NULL (after a message) on failure. */
+mon_otlp *mon_otlp_start(const char *url, unsigned interval_ms, mon_shared *sh);
+/* Sends once more (the final figures), then stops the thread. */
+void mon_otlp_stop(mon_otlp *o);
 
 /* ------------------------------------------------------------------------
  * monitor_http.c

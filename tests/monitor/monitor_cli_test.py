@@ -24,6 +24,11 @@ CASE:
   monotonic     the log paced over ~2 s (replay --rate), scraped every 20 ms:
                 no counter, bucket, sum or count sample ever goes down, and
                 the counts end equal to the file's
+  otlp          --otlp to a local HTTP receiver: ExportMetricsServiceRequest
+                JSON every interval and once at exit, whose metrics are those
+                of /metrics (same names, attributes = labels, same values,
+                histogram buckets per bucket); a receiver answering 500 is
+                logged and the monitor goes on
   usage         usage errors (exit 2) and --help
 
 Every wait is bounded; every process started is killed at the end.
@@ -360,12 +365,97 @@ def case_monotonic():
     print("monotonic: %d scrapes during a paced session, no counter went down" % scrapes)
 
 
+def otlp_receiver(status):
+    """A thread serving POSTs on a free port; returns (url, list of bodies)."""
+    import http.server
+    import threading
+    bodies = []
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            n = int(self.headers.get("Content-Length", 0))
+            bodies.append((self.path, self.headers.get("Content-Type"), self.rfile.read(n)))
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+    srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return "http://127.0.0.1:%d/v1/metrics" % srv.server_address[1], bodies
+
+
+def otlp_samples(body):
+    """{prometheus sample name: value} of an OTLP JSON request."""
+    req = json.loads(body)
+    rm = req["resourceMetrics"][0]
+    attrs = {a["key"]: a["value"]["stringValue"] for a in rm["resource"]["attributes"]}
+    check(attrs.get("service.name") == "eventlog-monitor", "resource %r" % attrs)
+    out = {}
+    for m in rm["scopeMetrics"][0]["metrics"]:
+        kind = [k for k in ("sum", "gauge", "histogram") if k in m]
+        check(len(kind) == 1, "metric %r" % m)
+        data = m[kind[0]]
+        if kind[0] != "gauge":
+            check(data["aggregationTemporality"] == 2, "temporality of %s" % m["name"])
+        for dp in data["dataPoints"]:
+            lab = ",".join('%s="%s"' % (a["key"], a["value"]["stringValue"].replace("\\", "\\\\")
+                                        .replace('"', '\\"'))
+                           for a in dp["attributes"])
+            key = lambda n, extra="": n + ("{" + lab + extra + "}" if lab or extra else "")
+            if kind[0] == "histogram":
+                out[key(m["name"] + "_count")] = float(dp["count"])
+                out[key(m["name"] + "_sum")] = float(dp["sum"])
+                cum = 0
+                bounds = dp["explicitBounds"] + ["+Inf"]
+                for b, c in zip(bounds, dp["bucketCounts"]):
+                    cum += int(c)
+                    le = "+Inf" if b == "+Inf" else ("%.15g" % b)
+                    out[key(m["name"] + "_bucket", (',' if lab else '') + 'le="%s"' % le)] = cum
+            else:
+                out[key(m["name"])] = float(dp["asInt"]) if "asInt" in dp else dp["asDouble"]
+    return out
+
+
+def case_otlp():
+    url, bodies = otlp_receiver(200)
+    sock = os.path.join(TMP, "s")
+    rp = replay(["--clients", "2", LOG], sock)
+    p, base, errp = monitor(["--otlp", url, "--otlp-interval", "200", "unix:" + sock])
+    wait_until("two sessions", lambda: metrics(base)[0].get("eventlog_sessions_total") == 2
+               and metrics(base)[0].get("eventlog_connected") == 0)
+    rp.wait(timeout=TIMEOUT)
+    m, _ = metrics(base)
+    n = len(bodies)
+    wait_until("periodic exports", lambda: len(bodies) >= n + 2, timeout=5)
+    p.send_signal(signal.SIGTERM)
+    check(p.wait(timeout=10) == 0, "monitor exit %s" % p.returncode)
+    check(len(bodies) >= n + 3, "no export at exit")
+    path, ctype, body = bodies[-1]
+    check(path == "/v1/metrics" and ctype == "application/json", "request %r %r" % (path, ctype))
+    got = otlp_samples(body)
+    check(set(got) == set(m), "OTLP and /metrics differ in series: only OTLP %r, only /metrics %r"
+          % (sorted(set(got) - set(m))[:5], sorted(set(m) - set(got))[:5]))
+    for k, v in m.items():
+        check(abs(got[k] - v) <= 1e-9 * max(1.0, abs(v)), "%s: OTLP %r, /metrics %r" % (k, got[k], v))
+    # A receiver that fails: logged, the monitor goes on.
+    url2, bodies2 = otlp_receiver(500)
+    p2, base2, errp2 = monitor(["--otlp", url2, "--otlp-interval", "100",
+                                "unix:" + os.path.join(TMP, "none")], "monitor2")
+    wait_until("a failed export logged", lambda: "answered HTTP 500" in read(errp2), timeout=5)
+    check(http(base2 + "/healthz")[0] == 200, "monitor after a failed export")
+    print("otlp: %d exports, the last equal to /metrics (%d series)" % (len(bodies), len(m)))
+
+
 def case_usage():
     for args, msg in ((["--listen", "nonsense"], "HOST:PORT"),
                       (["--span-labels", "1000", "x"], "span-labels"),
                       (["--enable-control", "some.eventlog"], "socket"),
                       (["-"], "FIFO"),
-                      (["a", "b"], "too many")):
+                      (["a", "b"], "too many"),
+                      (["--otlp", "ftp://x", "unix:/x"], "http://"),
+                      (["--otlp-interval", "5", "unix:/x"], "otlp-interval")):
         env = {k: v for k, v in os.environ.items() if not k.startswith("GHC_EVENTLOG")}
         p = subprocess.run([EXE, "monitor"] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=TIMEOUT, env=env)
@@ -384,7 +474,8 @@ def case_usage():
 
 
 CASES = {"replay": case_replay, "decode-error": case_decode_error, "control": case_control,
-         "limits": case_limits, "monotonic": case_monotonic, "fifo": case_fifo, "file": case_file, "usage": case_usage}
+         "limits": case_limits, "monotonic": case_monotonic,
+         "otlp": case_otlp, "fifo": case_fifo, "file": case_file, "usage": case_usage}
 
 
 def main():
