@@ -58,6 +58,9 @@ static void free_state(elog_analysis *a)
     an_free(a, a->threads, a->threads_cap * sizeof(thread_rec));
     a->threads = NULL;
     a->threads_cap = 0;
+    an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
+    a->dropped = NULL;
+    a->n_dropped = a->cap_dropped = 0;
     for (size_t i = 0; i < a->n_span_labels; i++)
         an_free(a, a->span_labels[i].text, a->span_labels[i].size);
     for (size_t i = 0; i < a->n_census_labels; i++)
@@ -88,6 +91,7 @@ static void clear_state(elog_analysis *a)
     a->n_longest = 0;
     a->max_live = a->max_size = 0;
     a->threads_used = a->threads_finished_kept = 0;
+    a->n_dropped = 0;
     a->threads_dropped = a->threads_created = a->threads_finished = 0;
     memset(a->thread_states, 0, sizeof a->thread_states);
     memset(a->spans, 0, (L + 1) * sizeof *a->spans);
@@ -309,48 +313,126 @@ static bool thread_rehash(elog_analysis *a, size_t newcap)
     return true;
 }
 
-static int cmp_u64_desc(const void *x, const void *y)
+/* Index of the first range whose end is >= id. */
+static size_t dropped_pos(const elog_analysis *a, uint32_t id)
 {
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return a < b ? 1 : a > b ? -1 : 0;
+    size_t lo = 0, hi = a->n_dropped;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a->dropped[mid][1] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool dropped_has(const elog_analysis *a, uint32_t id)
+{
+    size_t i = dropped_pos(a, id);
+    return i < a->n_dropped && a->dropped[i][0] <= id;
+}
+
+static void dropped_add(elog_analysis *a, uint32_t id)
+{
+    size_t i = dropped_pos(a, id);
+    if (i < a->n_dropped && a->dropped[i][0] <= id)
+        return;
+    bool join_prev = i > 0 && a->dropped[i - 1][1] == id - 1 && id > 0;
+    bool join_next = i < a->n_dropped && a->dropped[i][0] == id + 1 && id < UINT32_MAX;
+    if (join_prev && join_next) {
+        a->dropped[i - 1][1] = a->dropped[i][1];
+        memmove(a->dropped + i, a->dropped + i + 1, (a->n_dropped - i - 1) * sizeof *a->dropped);
+        a->n_dropped--;
+    } else if (join_prev) {
+        a->dropped[i - 1][1] = id;
+    } else if (join_next) {
+        a->dropped[i][0] = id;
+    } else {
+        if (a->n_dropped == a->cap_dropped) {
+            size_t nc = a->cap_dropped ? a->cap_dropped * 2 : 64;
+            uint32_t (*p)[2] = an_alloc(a, nc * sizeof *p);
+            if (p == NULL)
+                return;
+            if (a->n_dropped)
+                memcpy(p, a->dropped, a->n_dropped * sizeof *p);
+            an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
+            a->dropped = p;
+            a->cap_dropped = nc;
+        }
+        memmove(a->dropped + i + 1, a->dropped + i, (a->n_dropped - i) * sizeof *a->dropped);
+        a->dropped[i][0] = a->dropped[i][1] = id;
+        a->n_dropped++;
+    }
+}
+
+/* Removes the record at slot i (backward-shift deletion: linear probing
+ * without tombstones, so lookups stay short). */
+static void thread_delete(elog_analysis *a, size_t i)
+{
+    thread_rec *t = a->threads;
+    size_t mask = a->threads_cap - 1, j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!t[j].used)
+            break;
+        size_t home = (size_t)mix(t[j].id) & mask;
+        /* t[j] may move to i unless its home lies cyclically in (i, j]. */
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            t[i] = t[j];
+            i = j;
+        }
+    }
+    t[i].used = false;
+    t[i].label = NULL;
+}
+
+typedef struct run_id {
+    uint64_t running_ns;
+    uint32_t id;
+} run_id;
+
+static int cmp_run_desc(const void *x, const void *y)
+{
+    const run_id *a = x, *b = y;
+    if (a->running_ns != b->running_ns)
+        return a->running_ns < b->running_ns ? 1 : -1;
+    return a->id < b->id ? -1 : a->id > b->id;
 }
 
 /* Keeps the max_threads longest-running finished threads, drops the rest
- * (amortised: runs when twice as many are kept). */
+ * (their ids go to the dropped ranges). Amortised: runs when the finished
+ * threads kept reach twice the bound. */
 static void thread_compact(elog_analysis *a)
 {
     size_t n = a->threads_finished_kept, keep = a->cfg.max_threads;
-    uint64_t *run = an_alloc(a, n * sizeof *run);
-    if (run == NULL)
+    run_id *f = an_alloc(a, (n ? n : 1) * sizeof *f);
+    if (f == NULL)
         return;
     size_t k = 0;
-    for (size_t i = 0; i < a->threads_cap; i++)
+    for (size_t i = 0; i < a->threads_cap && k < n; i++)
         if (a->threads[i].used && a->threads[i].state == ELOG_THREAD_FINISHED)
-            run[k++] = a->threads[i].running_ns;
-    qsort(run, k, sizeof *run, cmp_u64_desc);
-    uint64_t cut = keep > 0 && keep <= k ? run[keep - 1] : UINT64_MAX;
-    an_free(a, run, n * sizeof *run);
-    size_t kept_at_cut = 0, kept = 0;
-    for (size_t i = 0; i < a->threads_cap; i++) {
-        thread_rec *r = &a->threads[i];
-        if (!r->used || r->state != ELOG_THREAD_FINISHED)
+            f[k++] = (run_id){ a->threads[i].running_ns, a->threads[i].id };
+    qsort(f, k, sizeof *f, cmp_run_desc);
+    for (size_t i = keep; i < k; i++) {
+        thread_rec *r = thread_find_slot(a->threads, a->threads_cap, f[i].id);
+        if (!r->used)
             continue;
-        bool stay = keep > 0 && (r->running_ns > cut ||
-                                 (r->running_ns == cut && kept_at_cut < keep && kept < keep));
-        if (stay) {
-            if (r->running_ns == cut)
-                kept_at_cut++;
-            kept++;
-            continue;
-        }
+        dropped_add(a, r->id);
         an_free(a, r->label, r->label_size);
-        r->label = NULL;
-        r->used = false;
+        thread_delete(a, (size_t)(r - a->threads));
         a->threads_used--;
+        a->threads_finished_kept--;
         a->threads_dropped++;
     }
-    a->threads_finished_kept = kept;
-    thread_rehash(a, a->threads_cap); /* removes the holes */
+    an_free(a, f, (n ? n : 1) * sizeof *f);
+    /* After a burst of threads, give the table back. */
+    size_t want = a->threads_cap;
+    while (want > 64 && a->threads_used * 8 < want)
+        want /= 2;
+    if (want < a->threads_cap)
+        thread_rehash(a, want);
 }
 
 static thread_rec *thread_get(elog_analysis *a, uint32_t id)
@@ -361,6 +443,8 @@ static thread_rec *thread_get(elog_analysis *a, uint32_t id)
     }
     thread_rec *r = thread_find_slot(a->threads, a->threads_cap, id);
     if (!r->used) {
+        if (a->n_dropped > 0 && dropped_has(a, id))
+            return NULL; /* finished and dropped: a late event about it */
         memset(r, 0, sizeof *r);
         r->used = true;
         r->id = id;
@@ -371,6 +455,17 @@ static thread_rec *thread_get(elog_analysis *a, uint32_t id)
         a->threads_used++;
     }
     return r;
+}
+
+/* The thread's record, or NULL if unknown (never adds one): for events
+ * that may arrive, in file order, after the thread finished and was
+ * dropped, so that they do not bring it back as a live thread. */
+static thread_rec *thread_lookup(elog_analysis *a, uint32_t id)
+{
+    if (a->threads_cap == 0)
+        return NULL;
+    thread_rec *r = thread_find_slot(a->threads, a->threads_cap, id);
+    return r->used ? r : NULL;
 }
 
 static void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)
@@ -676,10 +771,9 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
     switch (ev->id) {
     case ELOG_EV_CREATE_THREAD: {
         thread_rec *r = thread_get(a, ev->as.create_thread.thread);
-        if (r != NULL) {
+        if (r != NULL)
             r->created_ns = t;
-            a->threads_created++;
-        }
+        a->threads_created++;
         break;
     }
     case ELOG_EV_RUN_THREAD:
@@ -712,7 +806,10 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         if (s == ELOG_THREAD_FINISHED)
             r->finished_ns = t;
         thread_set_state(a, r, s);
-        if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64)
+        /* Amortised: each compaction scans the table, and drops at least
+         * half of what it looks at. */
+        if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64 &&
+            a->threads_finished_kept >= a->threads_cap / 4)
             thread_compact(a);
         break;
     }
@@ -720,13 +817,13 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
     case ELOG_EV_THREAD_WAKEUP: {
         uint32_t id = ev->id == ELOG_EV_THREAD_RUNNABLE ? ev->as.thread_runnable.thread
                                                         : ev->as.thread_wakeup.thread;
-        thread_rec *r = thread_get(a, id);
+        thread_rec *r = thread_lookup(a, id);
         if (r != NULL && r->state != ELOG_THREAD_RUNNING)
             thread_set_state(a, r, ELOG_THREAD_RUNNABLE);
         break;
     }
     case ELOG_EV_MIGRATE_THREAD: {
-        thread_rec *r = thread_get(a, ev->as.migrate_thread.thread);
+        thread_rec *r = thread_lookup(a, ev->as.migrate_thread.thread);
         if (r != NULL)
             r->migrations++;
         break;

@@ -112,7 +112,14 @@ struct elog_analysis {
 
     /* threads: open addressing on id */
     thread_rec *threads;
-    size_t threads_cap, threads_used, threads_finished_kept;
+    size_t threads_cap, threads_used, threads_finished_kept, next_compact;
+    /* Ids of the finished threads dropped, as sorted disjoint ranges: events
+     * about them that come later in the file (another capability's block)
+     * are recognised and do not bring them back as live threads. GHC numbers
+     * threads in creation order, so the ranges are about as many as the
+     * threads kept or alive. */
+    uint32_t (*dropped)[2];
+    size_t n_dropped, cap_dropped;
     uint64_t threads_dropped, threads_created, threads_finished;
     uint64_t thread_states[ELOG_THREAD_STATES];
 
