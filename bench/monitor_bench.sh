@@ -10,7 +10,8 @@
 # FILE defaults to corpus/large/busy-small.eventlog (bench/gen_large.sh
 # records it), served SESSIONS times (default 10) per run:
 #
-#   1. baseline: socket_bench client, no rate limit           -> MB/s
+#   1. baseline: socket_bench client, no rate limit, and at --rate 200M
+#      (what the replay server's pacing delivers)               -> MB/s
 #   2. monitor, no rate limit                                  -> MB/s, CPU, RSS
 #   3. monitor at --rate 200M (209.7 MB/s), scraped every 20 ms by a client
 #      measuring each GET /metrics                             -> CPU, RSS,
@@ -71,6 +72,9 @@ start_replay() {
 # 1. the baselines: the bare socket client; the analyses alone on the file
 start_replay "$tmp/b.sock"
 "$tmp/socket_bench" client "unix:$tmp/b.sock" "$sessions" | sed 's/^/baseline: /'
+wait "$replay_pid"
+start_replay "$tmp/b2.sock" 200M
+"$tmp/socket_bench" client "unix:$tmp/b2.sock" "$sessions" | sed 's/^/baseline at --rate 200M: /'
 wait "$replay_pid"
 "$runstat" -- "$eventlog" stats "$file" | awk -v s="$sessions" -v b="$size" '{
     for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
