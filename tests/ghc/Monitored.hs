@@ -6,6 +6,7 @@
 -- the first client at start-up), then, until told to stop over the socket (control command elog-test:2)
 -- or 30 s passed:
 --
+--   * posts ~60 KB of padding messages (see `pad`);
 --   * allocates (minor GCs) and every 8th round calls performMajorGC
 --     (collections of generation 1), inside a user span "work";
 --   * sparks a little parallel work (spark counters);
@@ -34,8 +35,16 @@ foreign import ccall unsafe "elog_test_quit" c_quit :: IO CInt
 fib :: Int -> Integer
 fib n = if n < 2 then toInteger n else fib (n - 1) + fib (n - 2)
 
+-- | GHC 9.0's RTS hands a capability's events to the writer only when its
+-- 2 MB buffer is full (or at exit): ~60 KB of padding messages per round
+-- make that happen about once a second, so the monitor sees the program's
+-- heap and threads while it runs.
+pad :: String
+pad = "pad " ++ replicate 200 'p'
+
 round_ :: Int -> IO ()
 round_ i = do
+  mapM_ (const (traceEventIO pad)) [1 .. 300 :: Int]
   traceEventIO "START work"
   let xs = [1 .. toInteger (20000 + i `mod` 1000)] :: [Integer]
   _ <- evaluate (sum (map (* 3) xs))

@@ -23,8 +23,9 @@ $GHC_EVENTLOG_UNIX_PATH, speaking the eventlog-socket protocol), then:
      across the restart), eventlog_sessions_total counts the runs,
      ghc_user_span_seconds_count{label="control"} counts the commands sent,
      and the target is up;
-  4. `promtool check metrics` accepts a scrape, which includes a span label
-     that needs escaping (we"ird\\label).
+  4. `promtool check metrics` accepts a scrape taken while the program runs
+     (heap size, live bytes and thread gauges present) and one at the end,
+     which includes a span label that needs escaping (we"ird\\label).
 
 Exits 77 (skipped) when ghc or prometheus/promtool is missing. Every wait is
 bounded; every process started is killed at the end.
@@ -235,6 +236,21 @@ def test(run):
         status, body = http(base + "/control/elog-test:1", "POST")
         check(status == 200 and body.startswith("sent"), "control 1: %d %r" % (status, body))
         time.sleep(0.3)
+        # While the program runs (its RTS hands over events in 2 MB
+        # buffers): the gauges of its session appear.
+        def live_scrape():
+            status, text = http(base + "/metrics")
+            vals = dict(l.rsplit(" ", 1) for l in text.splitlines() if l and l[0] != "#")
+            ok = (vals.get("eventlog_connected") == "1"
+                  and float(vals.get("ghc_heap_size_bytes", 0)) > 0
+                  and float(vals.get("ghc_heap_live_bytes", 0)) > 0
+                  and sum(float(v) for k, v in vals.items() if k.startswith("ghc_threads{")) >= 1)
+            return ok and text
+        live = wait_until("heap and thread gauges while the program runs", live_scrape,
+                          timeout=15)
+        p_check = subprocess.run(["promtool", "check", "metrics"], input=live.encode(),
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=TIMEOUT)
+        check(p_check.returncode == 0, "promtool (live): %s" % p_check.stdout.decode())
         status, body = http(base + "/control/elog-test:2", "POST")
         check(status == 200, "control 2: %d %r" % (status, body))
         try:

@@ -41,6 +41,8 @@ static int client_fd = -1;
 static int listen_fd = -1;
 static int clients;
 static bool started;        /* the RTS started logging through us */
+static bool restarting;     /* serve() restarts logging for a new client */
+static bool exiting;        /* the RTS ended logging (hs_exit) */
 static volatile int commands;
 static volatile int quit;
 
@@ -67,7 +69,12 @@ static bool write_eventlog(void *buf, size_t size)
 
 static void stop_writer(void)
 {
-    /* hs_exit(): the end marker was written; the client sees a clean end. */
+    /* hs_exit(): the end marker was written; the client sees a clean end.
+     * (Also called when serve() restarts logging for a new client.) */
+    pthread_mutex_lock(&state_lock);
+    if (!restarting)
+        exiting = true;
+    pthread_mutex_unlock(&state_lock);
     pthread_mutex_lock(&write_lock);
     if (client_fd >= 0)
         shutdown(client_fd, SHUT_WR);
@@ -123,7 +130,15 @@ static void *serve(void *arg)
         }
         pthread_mutex_lock(&state_lock);
         bool restart = clients > 0;
+        bool gone = exiting;
+        restarting = restart;
         pthread_mutex_unlock(&state_lock);
+        if (gone) {
+            /* The program is exiting: no new eventlog (a client that
+             * reconnects at once must not get a header of an empty log). */
+            close(fd);
+            continue;
+        }
         have = 0;
         if (restart) {
             /* A fresh eventlog, header first, for every later client. */
@@ -134,6 +149,9 @@ static void *serve(void *arg)
             pthread_mutex_unlock(&write_lock);
             if (!startEventLogging(&socket_writer))
                 fprintf(stderr, "socket_writer: startEventLogging failed\n");
+            pthread_mutex_lock(&state_lock);
+            restarting = false;
+            pthread_mutex_unlock(&state_lock);
         } else {
             /* The first: the RTS is waiting for it in init_writer(). */
             pthread_mutex_lock(&write_lock);
