@@ -168,14 +168,16 @@ void mon_analysis_fill(mon_analysis *a, mon_snapshot *cur)
         cur->gens[k].pause = im->pause[k];
 
     cur->allocated_bytes = st->allocated_bytes;
-    /* The latest heap figures: the last time bucket that has them. */
-    for (size_t i = st->n_buckets; i-- > 0;)
-        if (st->heap[i].size_bytes != 0 || st->heap[i].live_bytes != 0) {
-            cur->have_heap = true;
+    /* The latest heap figures: the last time bucket that has each (the
+     * snapshot has no "current value"; a bucket holds the largest of its
+     * interval). */
+    for (size_t i = st->n_buckets; i-- > 0 && (cur->heap_size == 0 || cur->heap_live == 0);) {
+        if (cur->heap_size == 0)
             cur->heap_size = st->heap[i].size_bytes;
+        if (cur->heap_live == 0)
             cur->heap_live = st->heap[i].live_bytes;
-            break;
-        }
+    }
+    cur->have_heap = cur->heap_size != 0 || cur->heap_live != 0;
 
     for (size_t i = 0; i < st->n_caps; i++) {
         const elog_cap_stats *c = &st->caps[i];
