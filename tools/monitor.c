@@ -18,6 +18,7 @@
 #include "monitor_analysis.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -506,6 +507,33 @@ static bool file_changed(const char *path, const struct stat *was)
            st.st_mtim.tv_sec != was->st_mtim.tv_sec || st.st_mtim.tv_nsec != was->st_mtim.tv_nsec;
 }
 
+/* Opens the FIFO without blocking and waits until a writer sent something
+ * (or the monitor is stopped: -1). The descriptor stays non-blocking; the
+ * reader then waits on it with poll(2). */
+static int open_fifo(monitor *m)
+{
+    int fd = open(m->source, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        cli_warning("monitor: %s: cannot open: %s; trying again in %u ms", m->source,
+                    strerror(errno), m->retry_max_ms);
+        wait_for(m, -1, 0, (int)m->retry_max_ms);
+        return -1;
+    }
+    /* No POLLHUP before a writer came and went: POLLIN means data (or a
+     * writer that closed at once, which the reader then sees as empty). */
+    while (!stop_flag) {
+        struct pollfd p[2] = { { m->sh.wake_fd, POLLIN, 0 }, { fd, POLLIN, 0 } };
+        if (poll(p, 2, 1000) > 0) {
+            if (p[0].revents & POLLIN)
+                drain_wake(m);
+            if (p[1].revents != 0)
+                return fd;
+        }
+    }
+    close(fd);
+    return -1;
+}
+
 static int run_file(monitor *m)
 {
     elog_settings settings;
@@ -523,11 +551,25 @@ static int run_file(monitor *m)
         o.follow = true;
         o.idle_timeout_ms = 0;
         elog_reader *r = NULL;
-        if (elog_reader_open(&r, m->source, &o) != ELOG_READER_OK) {
+        int fifo_fd = -1;
+        elog_reader_status rst;
+        if (fifo) {
+            /* open(2) of a FIFO blocks until a writer comes, and retries
+             * after a signal: wait here instead, where SIGTERM is heard. */
+            fifo_fd = open_fifo(m);
+            if (fifo_fd < 0)
+                continue;
+            rst = elog_reader_open_fd(&r, fifo_fd, m->source, &o);
+        } else {
+            rst = elog_reader_open(&r, m->source, &o);
+        }
+        if (rst != ELOG_READER_OK) {
             if (!stop_flag)
                 cli_warning("monitor: %s; trying again in %u ms", elog_reader_error(r),
                             m->retry_max_ms);
             elog_reader_close(r);
+            if (fifo_fd >= 0)
+                close(fifo_fd);
             wait_for(m, -1, 0, (int)m->retry_max_ms);
             continue;
         }
@@ -567,6 +609,8 @@ static int run_file(monitor *m)
         session_end(m, &end, &dec, m->source);
         elog_decoder_free(&dec);
         elog_reader_close(r);
+        if (fifo_fd >= 0)
+            close(fifo_fd);
         if (stop_flag)
             break;
         if (fifo)

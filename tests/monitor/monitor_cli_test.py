@@ -18,7 +18,8 @@ CASE:
                 --enable-control, 404/405/413 for wrong requests
   limits        --max-per-ip: a connection beyond the limit is closed at
                 once; --http-timeout: an idle connection is closed
-  fifo          a FIFO written twice (two runs of a program): two sessions
+  fifo          a FIFO written twice (two runs of a program): two sessions;
+                SIGTERM stops it while it waits for the next writer
   file          a file, then the same path rewritten (a restarted program):
                 two sessions, counts of both
   monotonic     the log paced over ~2 s (replay --rate), scraped every 20 ms:
@@ -306,7 +307,15 @@ def case_fifo():
     m, _ = metrics(base)
     stats, info = file_figures(LOG)
     expect_times(m, stats, info, 2, "fifo")
-    print("fifo: two writers, two sessions")
+    # Waiting for the next writer, it still stops at once on SIGTERM.
+    time.sleep(0.2)
+    p.send_signal(signal.SIGTERM)
+    try:
+        rc = p.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        raise Failure("SIGTERM did not stop a monitor waiting for a FIFO writer")
+    check(rc == 0, "exit status %d after SIGTERM" % rc)
+    print("fifo: two writers, two sessions; SIGTERM while waiting for a third")
 
 
 def case_file():
