@@ -133,9 +133,15 @@ class Run:
 
 def build(tmp):
     prog = os.path.join(tmp, "monitored")
+    # Built from copies: ghc writes a C file's object next to it, and the
+    # source tree must stay clean.
+    src = os.path.join(tmp, "src")
+    os.mkdir(src)
+    for f in ("Monitored.hs", "socket_writer.c"):
+        shutil.copy(os.path.join(HERE, f), src)
     p = subprocess.run(["ghc", "-O0", "-eventlog", "-threaded", "-no-hs-main",
                         "-outputdir", os.path.join(tmp, "obj"), "-o", prog,
-                        os.path.join(HERE, "Monitored.hs"), os.path.join(HERE, "socket_writer.c")],
+                        os.path.join(src, "Monitored.hs"), os.path.join(src, "socket_writer.c")],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180)
     check(p.returncode == 0, "ghc failed:\n" + p.stdout.decode("utf-8", "replace"))
     return prog
