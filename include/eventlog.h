@@ -313,7 +313,15 @@ typedef struct elog_settings {
      * callback it runs inside elog_execute(): it must not call execute,
      * finish, reset or free on this decoder. */
     elog_select_cb select;
+    /* The largest header accepted, in bytes from "hdrb" to "datb" included;
+     * a header that goes beyond is an ELOG_E_LIMIT error at the offset
+     * where it crossed the limit, before its memory is allocated. 0 means
+     * ELOG_DEFAULT_MAX_HEADER (16 MiB: GHC's headers are tens of KiB), which
+     * bounds the decoder's header memory to about twice that. */
+    size_t max_header_bytes;
 } elog_settings;
+
+#define ELOG_DEFAULT_MAX_HEADER ((size_t)16 << 20)
 
 /* Zeroes `s` (no callbacks, default options, malloc). */
 void elog_settings_init(elog_settings *s);

@@ -332,6 +332,25 @@ static elog_status add_type(elog_decoder *d)
     return ELOG_OK;
 }
 
+static size_t header_limit(const elog_decoder *d)
+{
+    size_t lim = d->settings_ ? d->settings_->max_header_bytes : 0;
+    return lim != 0 ? lim : ELOG_DEFAULT_MAX_HEADER;
+}
+
+/* The header item that starts at item_offset_ and takes `len` bytes must
+ * end within the limit. */
+static elog_status check_header_room(elog_decoder *d, uint64_t len, const char *what)
+{
+    size_t lim = header_limit(d);
+    if (d->item_offset_ + len <= lim)
+        return ELOG_OK;
+    return fail(d, ELOG_E_LIMIT, d->item_offset_,
+                "the header goes beyond %zu bytes (%s of %" PRIu64 " bytes here); GHC's "
+                "headers are tens of KiB, so it is corrupt or hostile (raise "
+                "elog_settings.max_header_bytes if it is genuine)", lim, what, len);
+}
+
 static elog_status reserve_descs(elog_decoder *d, size_t extra)
 {
     if (d->descs_cap_ - d->descs_len_ >= extra)
@@ -339,6 +358,11 @@ static elog_status reserve_descs(elog_decoder *d, size_t extra)
     size_t ncap = d->descs_cap_ ? d->descs_cap_ : 4096;
     while (ncap - d->descs_len_ < extra)
         ncap *= 2;
+    /* Descriptions are part of the header: never more room than its limit
+     * allows (a doubling would otherwise overshoot it by up to 2x). */
+    size_t lim = header_limit(d);
+    if (ncap > lim && d->descs_len_ + extra <= lim)
+        ncap = lim;
     uint8_t *nb = dalloc(d, ncap);
     if (!nb)
         return fail(d, ELOG_E_NOMEM, d->item_offset_,
@@ -500,6 +524,8 @@ static elog_status header_item_done(elog_decoder *d)
     }
     case S_ET_FIXED:
         d->dlen_ = elog__rd32(d->small_ + 4);
+        if ((st = check_header_room(d, 8u + (uint64_t)d->dlen_, "an event-type description")))
+            return st;
         if (d->dlen_ > MAX_DESCRIPTION)
             return fail(d, ELOG_E_LIMIT, d->item_offset_,
                         "event type %u has a %" PRIu32 "-byte description (the limit is %u); "
@@ -511,6 +537,8 @@ static elog_status header_item_done(elog_decoder *d)
         return ELOG_OK;
     case S_ET_XLEN:
         d->xlen_ = elog__rd32(d->small_);
+        if ((st = check_header_room(d, 4u + (uint64_t)d->xlen_, "extra event-type info")))
+            return st;
         d->state_ = S_ET_EXTRA, d->need_ = d->xlen_;
         return ELOG_OK;
     case S_ET_END:
@@ -548,8 +576,13 @@ static elog_status header_bytes(elog_decoder *d, const uint8_t **pp, const uint8
     elog_status st = ELOG_OK;
     while (p < end && d->state_ < S_EVENT) {
         size_t avail = (size_t)(end - p);
-        if (d->have_ == 0)
+        if (d->have_ == 0) {
             d->item_offset_ = d->offset_;
+            /* Catches headers made of many small items (descriptions and
+             * extras are checked whole above, before they are read). */
+            if ((st = check_header_room(d, d->need_, "an item")))
+                break;
+        }
         size_t want = d->need_ - d->have_;
         size_t n = avail < want ? avail : want;
         if (d->state_ == S_ET_DESC) {

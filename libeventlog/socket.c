@@ -62,7 +62,8 @@ struct elog_socket {
     /* The session. */
     elog_socket_session session;
     unsigned sessions;
-    unsigned headerless;            /* consecutive sessions without a header */
+    unsigned short_sessions;        /* consecutive sessions that were not healthy */
+    uint64_t rng;                   /* xorshift64 state for the jitter */
     bool seeking;                   /* looking for "hdrb" */
     uint8_t magic_have;             /* bytes of "hdrb" matched, held back */
     uint64_t connected_ns;
@@ -119,6 +120,20 @@ static uint64_t now_ns(void)
 static uint64_t ms_ns(uint64_t ms)
 {
     return ms * 1000000u;
+}
+
+/* `ms` less a random part of up to jitter_percent of it, so that many
+ * clients of one restarting server do not reconnect in lockstep. */
+static uint64_t jittered(elog_socket *s, uint64_t ms)
+{
+    uint32_t pct = s->opt.jitter_percent > 100 ? 100 : s->opt.jitter_percent;
+    if (pct == 0 || ms == 0)
+        return ms;
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    uint64_t span = ms * pct / 100u;
+    return ms - (span == 0 ? 0 : s->rng % (span + 1));
 }
 
 /* Milliseconds from now until `t`, rounded up, clamped to [0, INT32_MAX]. */
@@ -244,6 +259,8 @@ void elog_socket_options_init(elog_socket_options *o)
     o->max_wait_ms = 10000;
     o->connect_timeout_ms = 5000;
     o->reconnect = false;
+    o->healthy_session_ms = 5000;
+    o->jitter_percent = 20;
     o->read_size = 65536;
     o->pump_budget = 1u << 20;
     o->max_skip = 65536;
@@ -286,6 +303,9 @@ elog_socket *elog_socket_new(const elog_socket_addr *addr, const elog_socket_opt
     s->user_data = data;
     s->fd = -1;
     s->state = ELOG_SOCKET_STATE_IDLE;
+    s->rng = now_ns() ^ (uint64_t)(uintptr_t)s ^ 0x9e3779b97f4a7c15u;
+    if (s->rng == 0)
+        s->rng = 1;
     elog_decoder_init(&s->dec, &s->settings, data);
     return s;
 }
@@ -386,7 +406,12 @@ static void end_session(elog_socket *s, int err)
         s->prev_max_time = s->session.max_time;
     }
     s->state = ELOG_SOCKET_STATE_CLOSED;
-    s->headerless = elog_get_header(&s->dec) != NULL ? 0 : s->headerless + 1;
+    /* Healthy: it lived a while and delivered events. Anything else (a
+     * failed header, a cut event, a peer that closes at once) counts as a
+     * short session, and consecutive ones back off exponentially. */
+    bool healthy = s->session.events > 0 &&
+                   now - s->connected_ns >= ms_ns(s->opt.healthy_session_ms);
+    s->short_sessions = healthy ? 0 : s->short_sessions + 1;
     if (s->opt.on_disconnected != NULL) {
         s->busy++;
         s->opt.on_disconnected(s, &s->session, &end);
@@ -394,15 +419,19 @@ static void end_session(elog_socket *s, int err)
     }
     if (s->opt.reconnect && !s->close_requested) {
         start_cycle(s, now);
-        /* Reconnect at once after a real session; after sessions that did
-         * not even deliver a header, back off as after failed attempts, so
-         * a server that closes at once is not hammered. */
+        /* At once after a healthy session (the program restarted); after
+         * n short ones, initial_delay_ms * 2^(n-1) up to max_delay_ms, less
+         * the jitter. Failed attempts of the cycle go on from there. */
         uint64_t delay = 0;
-        for (unsigned i = 0; i < s->headerless && delay < s->opt.max_delay_ms; i++)
+        for (unsigned i = 0; i < s->short_sessions && delay < s->opt.max_delay_ms; i++)
             delay = delay == 0 ? s->opt.initial_delay_ms : delay * 2u;
         if (delay > s->opt.max_delay_ms)
             delay = s->opt.max_delay_ms;
-        s->next_attempt_ns = now + ms_ns(delay);
+        if (delay > 0) {
+            uint64_t doubled = delay * 2u;
+            s->delay_ms = doubled > s->opt.max_delay_ms ? s->opt.max_delay_ms : (uint32_t)doubled;
+        }
+        s->next_attempt_ns = now + ms_ns(jittered(s, delay));
     }
 }
 
@@ -444,7 +473,7 @@ static elog_socket_status attempt_failed(elog_socket *s, int e)
                          s->addr_text, s->attempt, s->attempt == 1 ? "" : "s",
                          (double)elapsed / 1e9, strerror(e));
     }
-    uint64_t next = now + ms_ns(s->delay_ms);
+    uint64_t next = now + ms_ns(jittered(s, s->delay_ms));
     if (s->opt.max_wait_ms != 0 && next > s->cycle_start_ns + ms_ns(s->opt.max_wait_ms))
         next = s->cycle_start_ns + ms_ns(s->opt.max_wait_ms);
     s->next_attempt_ns = next;

@@ -1414,7 +1414,8 @@ static void test_header_limits(void **state)
     assert_int_equal(o.end.status, ELOG_E_LIMIT);
     expect_free(&e);
 
-    /* Huge extra data is skipped, not stored: the stream simply waits. */
+    /* Extra data is skipped, not stored; but 2 GiB of it cannot fit in the
+     * header limit: refused where its length is, not after reading it. */
     synth_clear(&s);
     synth_header_begin(&s);
     synth_u32(&s, 0x65746200u);
@@ -1422,7 +1423,26 @@ static void test_header_limits(void **state)
     synth_u16(&s, 4);
     synth_u32(&s, 3);
     synth_raw(&s, "Run", 3);
+    size_t xlen_at = synth_len(&s);
     synth_u32(&s, 0x7fffffffu);
+    for (int i = 0; i < 1000; i++)
+        synth_u8(&s, (uint8_t)i);
+    expect_init(&e, 0, false);
+    o = decode(&e, &s);
+    assert_int_equal(o.status, ELOG_E_LIMIT);
+    assert_int_equal(o.error_offset, xlen_at);
+    assert_non_null(strstr(o.reason, "max_header_bytes"));
+    expect_free(&e);
+
+    /* Within the limit, extra data is skipped: the stream simply waits. */
+    synth_clear(&s);
+    synth_header_begin(&s);
+    synth_u32(&s, 0x65746200u);
+    synth_u16(&s, 1);
+    synth_u16(&s, 4);
+    synth_u32(&s, 3);
+    synth_raw(&s, "Run", 3);
+    synth_u32(&s, 1000000u);
     size_t extra_at = synth_len(&s);
     for (int i = 0; i < 1000; i++)
         synth_u8(&s, (uint8_t)i);
@@ -1431,8 +1451,64 @@ static void test_header_limits(void **state)
     assert_int_equal(o.status, ELOG_OK);
     assert_int_equal(o.end.kind, ELOG_END_TRUNCATED_IN_HEADER);
     assert_true(o.end.offset <= s.len);
-    assert_true(o.end.bytes_missing >= 0x7fffffffu - (s.len - extra_at));
+    assert_true(o.end.bytes_missing >= 1000000u - (s.len - extra_at));
     expect_free(&e);
+    synth_free(&s);
+}
+
+/* Issue 14 item 4: the whole header is bounded (16 MiB by default, settable),
+ * however it is made up: 300 types of 64 KiB descriptions (19.7 MB, each
+ * description within its own limit) are refused at the type that crosses
+ * the limit, and the descriptions' buffer never grows past it. */
+static void test_header_total_limit(void **state)
+{
+    (void)state;
+    static char desc[65536];
+    memset(desc, 'D', sizeof desc);
+    synth s;
+    synth_init(&s);
+    synth_header_begin(&s);
+    size_t crossing = 0;
+    for (unsigned i = 0; i < 300; i++) {
+        size_t at = synth_len(&s);
+        synth_type_ex(&s, (uint16_t)(100 + i), 4, desc, sizeof desc, NULL, 0);
+        if (crossing == 0 && synth_len(&s) > ELOG_DEFAULT_MAX_HEADER)
+            crossing = at + 4; /* the fixed part after the "etb\0" tag */
+    }
+    synth_header_end(&s);
+    synth_data_begin(&s);
+    assert_true(crossing > 0);
+
+    elog_settings st;
+    elog_settings_init(&st);
+    elog_decoder d;
+    elog_decoder_init(&d, &st, NULL);
+    elog_result r = elog_execute(&d, s.buf, s.len);
+    assert_int_equal(r.status, ELOG_E_LIMIT);
+    assert_int_equal(elog_get_error_offset(&d), crossing);
+    assert_non_null(strstr(elog_get_error_reason(&d), "16777216"));
+    assert_true(d.descs_cap_ <= ELOG_DEFAULT_MAX_HEADER);
+    elog_decoder_free(&d);
+
+    /* Raised, the same header is fine. */
+    st.max_header_bytes = 32u << 20;
+    elog_decoder_init(&d, &st, NULL);
+    r = elog_execute(&d, s.buf, s.len);
+    assert_int_equal(r.status, ELOG_OK);
+    assert_non_null(elog_get_header(&d));
+    assert_int_equal(elog_get_header(&d)->n_types, 300);
+    elog_decoder_free(&d);
+
+    /* Lowered below a small real header: refused at the item that crosses. */
+    synth_clear(&s);
+    synth_std_header(&s);
+    st.max_header_bytes = 200;
+    elog_decoder_init(&d, &st, NULL);
+    r = elog_execute(&d, s.buf, s.len);
+    assert_int_equal(r.status, ELOG_E_LIMIT);
+    assert_true(elog_get_error_offset(&d) <= 200);
+    assert_null(elog_get_header(&d));
+    elog_decoder_free(&d);
     synth_free(&s);
 }
 
@@ -2407,6 +2483,7 @@ int main(void)
         cmocka_unit_test(test_end_marker_inside_block),
         cmocka_unit_test(test_cap_after_end_marker_lenient),
         cmocka_unit_test(test_header_limits),
+        cmocka_unit_test(test_header_total_limit),
         cmocka_unit_test(test_cap_attribution),
         cmocka_unit_test(test_cap_zero_sized_block_lenient),
         cmocka_unit_test(test_unknown_ids_raw),

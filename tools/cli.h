@@ -47,6 +47,7 @@ typedef struct cli_options {
     bool reconnect;              /* sockets: a new session after each one ends */
     unsigned connect_timeout_ms; /* sockets: how long to keep trying to connect */
     const char *output;          /* record: -o FILE */
+    bool force;                  /* record: replace an existing output file */
     long read_ms;                /* control: --read MS, -1 if not given */
 } cli_options;
 

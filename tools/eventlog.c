@@ -66,7 +66,9 @@ static void usage(FILE *f)
         "  --follow            (files, pipes) A program is still writing the file: wait\n"
         "                      for more until the end-of-data marker arrives.\n"
         "  --idle-timeout MS   With --follow, stop after MS milliseconds without new\n"
-        "                      data (default 2000; 0 waits for ever).\n"
+        "                      data (default 2000; 0 waits for ever). With a socket,\n"
+        "                      stop when it sends nothing for MS ms (default: no\n"
+        "                      limit), as if the input ended there.\n"
         "  --reconnect         (show --stream, record; sockets) When a session ends,\n"
         "                      connect again: every connection is a new eventlog.\n"
         "                      'show --stream' prints the header of the first session\n"
@@ -76,7 +78,12 @@ static void usage(FILE *f)
         "  --connect-timeout MS  (sockets) Keep trying to connect for MS milliseconds\n"
         "                      (default 10000); with --reconnect, stop when no\n"
         "                      server accepts for that long.\n"
-        "  -o, --output FILE   (record) Where to save; '-' for standard output.\n"
+        "  -o, --output FILE   (record) Where to save; '-' for standard output. The file\n"
+        "                      is written under a temporary name and renamed when its\n"
+        "                      stream ends with a complete header: input that is not\n"
+        "                      an eventlog leaves no file, and copying stops at the\n"
+        "                      first decode error. An input is never overwritten.\n"
+        "  --force             (record) Replace FILE if it exists (refused otherwise).\n"
         "  --read MS           (control) Print the session as 'show --stream' does until\n"
         "                      MS milliseconds after the command was sent.\n"
         "  -h, --help          Print this help and exit.\n"
@@ -114,13 +121,14 @@ static bool parse_ms(const char *s, unsigned *out)
 
 enum {
     OPT_STRICT = 256, OPT_STREAM, OPT_JSON, OPT_FOLLOW, OPT_IDLE, OPT_RECONNECT,
-    OPT_CONNECT_TIMEOUT, OPT_READ
+    OPT_CONNECT_TIMEOUT, OPT_READ, OPT_FORCE
 };
 
 /* Which options a command accepts (bit per option). */
 enum {
     A_STREAM = 1 << 0, A_STRICT = 1 << 1, A_JSON = 1 << 2, A_FOLLOW = 1 << 3,
-    A_RECONNECT = 1 << 4, A_CONNECT = 1 << 5, A_OUTPUT = 1 << 6, A_READ = 1 << 7
+    A_RECONNECT = 1 << 4, A_CONNECT = 1 << 5, A_OUTPUT = 1 << 6, A_READ = 1 << 7,
+    A_FORCE = 1 << 8
 };
 
 typedef struct seen {
@@ -139,6 +147,7 @@ static const char *option_name(unsigned bit)
     case A_CONNECT: return "--connect-timeout";
     case A_OUTPUT: return "--output";
     case A_READ: return "--read";
+    case A_FORCE: return "--force";
     default: return "?";
     }
 }
@@ -148,13 +157,14 @@ static const char *option_name(unsigned bit)
 static int check_options(const char *cmd, unsigned allowed, const seen *sn,
                          const cli_options *opt, const char *source)
 {
-    for (unsigned bit = 1; bit <= A_READ; bit <<= 1)
+    for (unsigned bit = 1; bit <= A_FORCE; bit <<= 1)
         if ((sn->mask & bit) && !(allowed & bit))
             return cli_usage_error(NULL, "option '%s' does not apply to '%s'", option_name(bit), cmd);
     if (sn->idle && !(allowed & A_FOLLOW))
         return cli_usage_error(NULL, "option '--idle-timeout' does not apply to '%s'", cmd);
-    if (sn->idle && !opt->follow)
-        return cli_usage_error(NULL, "option '--idle-timeout' applies with '--follow'");
+    if (sn->idle && !opt->follow && !cli_source_is_socket(source))
+        return cli_usage_error(NULL, "option '--idle-timeout' applies with '--follow', or to "
+                               "sockets");
     if (opt->reconnect && strcmp(cmd, "show") == 0 && !opt->stream)
         return cli_usage_error(NULL, "option '--reconnect' applies to 'show --stream' (a sorted 'show' "
                            "reads one eventlog)");
@@ -203,6 +213,7 @@ int main(int argc, char **argv)
         { "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
         { "output", required_argument, NULL, 'o' },
         { "read", required_argument, NULL, OPT_READ },
+        { "force", no_argument, NULL, OPT_FORCE },
         { NULL, 0, NULL, 0 },
     };
 
@@ -265,6 +276,10 @@ int main(int argc, char **argv)
             opt.output = optarg;
             sn.mask |= A_OUTPUT;
             break;
+        case OPT_FORCE:
+            opt.force = true;
+            sn.mask |= A_FORCE;
+            break;
         case OPT_READ:
             if (!parse_ms(optarg, &ms))
                 return cli_usage_error(NULL, "--read: '%s' is not a number of milliseconds", optarg);
@@ -311,7 +326,7 @@ int main(int argc, char **argv)
         allowed = A_STRICT | A_JSON | A_FOLLOW | A_CONNECT;
         want_args = 1;
     } else if (strcmp(cmd, "record") == 0) {
-        allowed = A_STRICT | A_FOLLOW | A_RECONNECT | A_CONNECT | A_OUTPUT;
+        allowed = A_STRICT | A_FOLLOW | A_RECONNECT | A_CONNECT | A_OUTPUT | A_FORCE;
         want_args = 1;
     } else if (strcmp(cmd, "control") == 0) {
         allowed = A_CONNECT | A_READ;
@@ -349,6 +364,9 @@ int main(int argc, char **argv)
     int rc = check_options(cmd, allowed, &sn, &opt, source);
     if (rc != 0)
         return rc;
+    /* Sockets: no idle limit unless asked (a live program may be quiet). */
+    if (cli_source_is_socket(source) && !sn.idle)
+        opt.idle_timeout_ms = 0;
 
     if (strcmp(cmd, "record") == 0) {
         if (opt.output == NULL)

@@ -518,6 +518,8 @@ int cli_info(const char *source, const cli_options *opt)
         .ctx = &ctx,
         .follow = opt->follow,
         .idle_timeout_ms = opt->idle_timeout_ms,
+        /* Live input: a signal ends it and what arrived is printed. */
+        .interruptible = opt->follow || cli_source_is_socket(source),
         .connect_timeout_ms = opt->connect_timeout_ms,
         .progress = true,
     };

@@ -12,8 +12,15 @@
  * on stderr ("# session N: FILE: BYTES bytes, END").
  *
  * `-o -` writes to stdout (one stream only, so not with --reconnect).
+ *
+ * Safety (outfile.h): an output that is an input (stdin's file included) is
+ * refused, an existing one too without --force, and each file is written
+ * under a temporary name, renamed into place when its stream ends with a
+ * complete header. Input that is not an eventlog (no header) leaves no file;
+ * copying stops at the first decode error (exit 1, offset in the message).
  */
 #include "cli.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,15 +35,17 @@ typedef struct recorder {
     bool has_number;        /* the pattern has a %d */
     bool reconnect;
     bool strict;
-    bool in_known;          /* the input is a file: never truncate it */
-    dev_t in_dev;
-    ino_t in_ino;
+    bool force;             /* --force: replace existing outputs */
+    cli_inputs inputs;      /* never written to */
 
     unsigned session;       /* the current one (sockets), 1 for files */
     char *path;             /* the current output, NULL until its first byte */
+    cli_outfile out;        /* open while path != NULL and fd >= 0 */
     int fd;
     uint64_t written;
     bool epipe;             /* stdout's reader went away: not our error */
+    bool open_failed;       /* the output was refused or could not be created */
+    bool write_failed;
     int rc;                 /* worst exit code so far */
 } recorder;
 
@@ -106,38 +115,31 @@ static int open_output(recorder *r)
 {
     if (strcmp(r->pattern, "-") == 0) {
         r->path = strdup("<stdout>");
-        r->fd = STDOUT_FILENO;
-        return r->path != NULL ? 0 : -1;
+    } else {
+        r->path = output_name(r, r->session);
     }
-    r->path = output_name(r, r->session);
     if (r->path == NULL) {
         cli_error("record: out of memory");
         return -1;
     }
-    struct stat st;
-    if (r->in_known && stat(r->path, &st) == 0 && st.st_dev == r->in_dev &&
-        st.st_ino == r->in_ino) {
-        cli_error("record: %s: is the input; not overwriting it", r->path);
+    if (cli_outfile_open(&r->out, strcmp(r->pattern, "-") == 0 ? "-" : r->path, r->force,
+                         &r->inputs, "record") != 0)
         return -1;
-    }
-    do {
-        r->fd = open(r->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    } while (r->fd < 0 && errno == EINTR);
-    if (r->fd < 0) {
-        cli_error("record: %s: cannot create: %s", r->path, strerror(errno));
-        return -1;
-    }
+    r->fd = r->out.fd;
     return 0;
 }
 
-/* Closes the current output. Returns 0, or -1 after printing an error. */
-static int close_output(recorder *r)
+/* Ends the current output: renamed into place if `keep`, else removed.
+ * Returns 0, or -1 after printing an error. */
+static int close_output(recorder *r, bool keep)
 {
     int rc = 0;
-    if (r->fd >= 0 && r->fd != STDOUT_FILENO && close(r->fd) != 0) {
-        cli_error("record: %s: %s", r->path, strerror(errno));
-        rc = -1;
-    }
+    if (r->fd < 0)
+        return 0;
+    if (keep)
+        rc = cli_outfile_commit(&r->out, r->force, "record");
+    else
+        cli_outfile_abort(&r->out);
     r->fd = -1;
     return rc;
 }
@@ -145,8 +147,10 @@ static int close_output(recorder *r)
 static int on_bytes(cli_source *src, const uint8_t *p, size_t n)
 {
     recorder *r = cli_source_ctx_of(src);
-    if (r->path == NULL && open_output(r) != 0)
+    if (r->path == NULL && open_output(r) != 0) {
+        r->open_failed = true;
         return -1;
+    }
     while (n > 0) {
         ssize_t w = write(r->fd, p, n);
         if (w < 0) {
@@ -157,6 +161,7 @@ static int on_bytes(cli_source *src, const uint8_t *p, size_t n)
             else
                 cli_error("record: %s: write error after %llu bytes: %s", r->path,
                           (unsigned long long)r->written, strerror(errno));
+            r->write_failed = true;
             return -1;
         }
         p += w;
@@ -186,10 +191,17 @@ static void on_end(cli_source *src, const cli_stream_end *e)
         snprintf(prefix, sizeof prefix, "session %u: ", e->session);
     const char *why = e->error != 0 ? strerror(e->error) : NULL;
 
+    /* No complete header: not an eventlog (or cut inside its header), so
+     * nothing worth a file. */
+    bool keep = elog_get_header(d) != NULL;
     if (r->path == NULL) {
         cli_note("%s%s: no data, no file written (%s)", prefix, e->label, how);
+    } else if (!keep && r->fd >= 0 && !r->out.is_stdout) {
+        close_output(r, false);
+        cli_note("%s%s: not an eventlog after %llu bytes, no file written (%s)", prefix,
+                 e->label, (unsigned long long)r->written, how);
     } else {
-        if (close_output(r) != 0)
+        if (close_output(r, true) != 0)
             r->rc = cli_worse(r->rc, CLI_EXIT_BAD_INPUT);
         cli_note("%s%s: %llu bytes, %s%s%s%s", prefix, r->path, (unsigned long long)r->written,
                  how, why != NULL ? " (" : "", why != NULL ? why : "", why != NULL ? ")" : "");
@@ -220,15 +232,12 @@ int cli_record(const char *source, const cli_options *opt)
     r.has_number = strstr(opt->output, "%d") != NULL;
     r.reconnect = opt->reconnect;
     r.strict = opt->strict;
+    r.force = opt->force;
     r.session = 1;
     r.fd = -1;
     r.rc = CLI_EXIT_OK;
-    struct stat st;
-    if (!cli_source_is_socket(source) && strcmp(source, "-") != 0 && stat(source, &st) == 0) {
-        r.in_known = true;
-        r.in_dev = st.st_dev;
-        r.in_ino = st.st_ino;
-    }
+    cli_inputs_init(&r.inputs);
+    cli_inputs_add(&r.inputs, source);
 
     /* Decoded only to classify the end (and stop following at the end
      * marker): no event callbacks. */
@@ -243,7 +252,7 @@ int cli_record(const char *source, const cli_options *opt)
         .idle_timeout_ms = opt->idle_timeout_ms,
         .reconnect = opt->reconnect,
         .connect_timeout_ms = opt->connect_timeout_ms,
-        .copy_all = true,      /* a record is lossless even past a decode error */
+        .copy_all = false,     /* stop at a decode error: garbage is not recorded */
         .interruptible = true,
     };
     cli_source *src = cli_source_open(source, &cfg);
@@ -254,7 +263,10 @@ int cli_record(const char *source, const cli_options *opt)
         rc = r.epipe ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
     else
         rc = r.rc;
-    if (close_output(&r) != 0)
+    /* Still open: the run failed before the stream's end (a read or write
+     * error): keep what was received of an eventlog, unless writing failed. */
+    bool keep = !r.write_failed && elog_get_header(cli_source_decoder(src)) != NULL;
+    if (close_output(&r, keep) != 0)
         rc = CLI_EXIT_BAD_INPUT;
     free(r.path);
     cli_source_close(src);

@@ -53,13 +53,17 @@ typedef struct replay {
     bool stale_block;
     uint64_t max_clients;      /* 0 = unlimited */
     bool hold;
+    bool any_bytes;            /* serve input that is not an eventlog */
     const char *control_log_path;
     FILE *control_log;
     bool quiet;
 
-    /* the log */
-    uint8_t *data;
-    size_t size;
+    /* the log: bytes [base, base + size) of fd, the file itself when it is
+     * plain and regular, else an unlinked spool of the decompressed stream,
+     * read with pread() per send: memory does not grow with the log */
+    int fd;
+    uint64_t base;
+    uint64_t size;
     pace_point *pace;
     size_t n_pace, cap_pace;
     bool pace_oom;
@@ -113,7 +117,9 @@ static void usage(FILE *f)
           "instrumented with eventlog-socket does: one client at a time, each a fresh\n"
           "copy from the header; clients that connect meanwhile wait. LISTEN is\n"
           "unix:PATH or tcp:HOST:PORT (tcp:[::1]:PORT for IPv6; port 0 picks a free one).\n"
-          "Prints 'listening on ADDR' on standard output once ready.\n"
+          "Prints 'listening on ADDR' on standard output once ready. FILE is read once\n"
+          "first: a plain file is then re-read in place, other input is spooled\n"
+          "(decompressed) to an unlinked file in $TMPDIR or /tmp, so memory stays small.\n"
           "\n"
           "Options:\n"
           "  --rate BYTES/S      send at most this many bytes per second (suffix k or M\n"
@@ -128,6 +134,8 @@ static void usage(FILE *f)
           "  --clients N         exit after serving N clients\n"
           "  --hold              after the last byte, keep the connection open until the\n"
           "                      client closes it (a program still running)\n"
+          "  --any-bytes         serve FILE even if it is not an eventlog (to test how\n"
+          "                      clients handle garbage); it is refused otherwise\n"
           "  --control-log FILE  parse what clients send as control frames and write one\n"
           "                      line per frame ('client=1 namespace=eventlog-socket id=3')\n"
           "                      or run of other bytes ('client=1 garbage bytes=N offset=O')\n"
@@ -191,66 +199,11 @@ static int parse_listen(elog_socket_addr *a, const char *text)
  * The eventlog file, and its --realtime schedule
  * ------------------------------------------------------------------------- */
 
-/* Reads the whole log into memory (decompressed if it is gzip): every
- * client gets it from the start, at its own pace. */
-static int load(replay *r, const char *path)
-{
-    elog_reader *rd;
-    if (elog_reader_open(&rd, path, NULL) != ELOG_READER_OK) {
-        cli_error("replay: %s", elog_reader_error(rd));
-        elog_reader_close(rd);
-        return -1;
-    }
-    elog_reader_info info;
-    elog_reader_get_info(rd, &info);
-    size_t cap = info.regular && info.size > 0 ? (size_t)info.size : 1u << 20;
-    uint8_t *buf = malloc(cap);
-    size_t len = 0;
-    int rc = 0;
-    for (;;) {
-        const uint8_t *p;
-        size_t n;
-        if (buf == NULL) {
-            cli_error("replay: %s: out of memory", path);
-            rc = -1;
-            break;
-        }
-        if (elog_reader_read(rd, &p, &n) != ELOG_READER_OK) {
-            cli_error("replay: %s", elog_reader_error(rd));
-            rc = -1;
-            break;
-        }
-        if (n == 0)
-            break;
-        if (n > cap - len) {
-            size_t ncap = cap;
-            while (n > ncap - len)
-                ncap *= 2;
-            uint8_t *nb = realloc(buf, ncap);
-            if (nb == NULL) {
-                free(buf);
-                buf = NULL;
-                continue;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        memcpy(buf + len, p, n);
-        len += n;
-    }
-    elog_reader_close(rd);
-    if (rc != 0) {
-        free(buf);
-        return -1;
-    }
-    r->data = buf;
-    r->size = len;
-    return 0;
-}
-
 static int pace_event(elog_decoder *d, const elog_event *ev)
 {
     replay *r = d->data;
+    if (!r->realtime)
+        return ELOG_CB_CONTINUE;
     if (r->n_pace > 0 && ev->time <= r->pace[r->n_pace - 1].time)
         return ELOG_CB_CONTINUE;
     if (r->n_pace == r->cap_pace) {
@@ -269,31 +222,133 @@ static int pace_event(elog_decoder *d, const elog_event *ev)
     return ELOG_CB_CONTINUE;
 }
 
-/* Decodes the log once to know when each event is due. A log that does not
- * decode to the end is still served whole; its undecoded tail is not paced. */
-static int build_schedule(replay *r, const char *path)
+/* An unlinked file in $TMPDIR (or /tmp) for the decompressed stream. */
+static int spool_open(const char *path)
 {
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || *dir == '\0')
+        dir = "/tmp";
+    size_t cap = strlen(dir) + 32;
+    char *name = malloc(cap);
+    if (name == NULL)
+        return -1;
+    snprintf(name, cap, "%s/eventlog-replay.XXXXXX", dir);
+    int fd = mkostemp(name, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(name);
+    else
+        cli_error("replay: %s: cannot create a spool file in %s: %s", path, dir, strerror(errno));
+    free(name);
+    return fd;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Reads the log once, streaming: decodes it (input that is not an eventlog
+ * is refused before anything is served; with --realtime, notes when each
+ * event is due) and, unless it is a plain regular file that can be re-read
+ * in place, spools the decompressed bytes to a temporary file. A log that
+ * does not decode to the end past its header is still served whole; its
+ * undecoded tail is not paced. */
+static int load(replay *r, const char *path)
+{
+    elog_reader *rd;
+    if (elog_reader_open(&rd, path, NULL) != ELOG_READER_OK) {
+        cli_error("replay: %s", elog_reader_error(rd));
+        elog_reader_close(rd);
+        return -1;
+    }
     elog_settings settings;
     elog_settings_init(&settings);
     settings.on_event = pace_event;
     settings.options = ELOG_OPT_LENIENT_BLOCKS;
     elog_decoder dec;
     elog_decoder_init(&dec, &settings, r);
-    elog_result res = elog_execute(&dec, r->data, r->size);
-    elog_end end = elog_finish(&dec);
-    if (r->pace_oom) {
-        cli_error("replay: %s: out of memory", path);
-        elog_decoder_free(&dec);
-        return -1;
+    bool decoding = true, first = true, spooling = false;
+    int rc = 0;
+    uint64_t len = 0;
+    for (;;) {
+        const uint8_t *p;
+        size_t n;
+        if (elog_reader_read(rd, &p, &n) != ELOG_READER_OK) {
+            cli_error("replay: %s", elog_reader_error(rd));
+            rc = -1;
+            break;
+        }
+        if (n == 0)
+            break;
+        if (first) {
+            first = false;
+            elog_reader_info info;
+            elog_reader_get_info(rd, &info);
+            spooling = !(info.regular && !info.gzip);
+            if (spooling) {
+                r->fd = spool_open(path);
+                r->base = 0;
+            } else {
+                r->fd = dup(info.fd);
+                r->base = info.start;
+                if (r->fd < 0)
+                    cli_error("replay: %s: %s", path, strerror(errno));
+            }
+            if (r->fd < 0) {
+                rc = -1;
+                break;
+            }
+        }
+        if (decoding && elog_execute(&dec, p, n).status != ELOG_OK) {
+            decoding = false;
+            if (r->pace_oom) {
+                cli_error("replay: %s: out of memory", path);
+                rc = -1;
+                break;
+            }
+            if (elog_get_header(&dec) == NULL && !r->any_bytes) {
+                cli_error("replay: %s: %s (at byte offset %llu); nothing to serve", path,
+                          elog_get_error_reason(&dec),
+                          (unsigned long long)elog_get_error_offset(&dec));
+                rc = -1;
+                break;
+            }
+            if (r->realtime)
+                cli_warning("%s: %s (at byte offset %llu); events after it are sent without "
+                            "pacing", path, elog_get_error_reason(&dec),
+                            (unsigned long long)elog_get_error_offset(&dec));
+        }
+        if (spooling && write_all(r->fd, p, n) != 0) {
+            cli_error("replay: %s: cannot spool the decompressed log: %s", path,
+                      strerror(errno));
+            rc = -1;
+            break;
+        }
+        len += n;
     }
-    if (res.status != ELOG_OK)
-        cli_warning("%s: %s (at byte offset %llu); events after it are sent without pacing",
-                    path, elog_get_error_reason(&dec),
-                    (unsigned long long)elog_get_error_offset(&dec));
-    else if (end.kind != ELOG_END_CLEAN)
-        cli_warning("%s: the log is %s; served as it is", path, elog_end_kind_name(end.kind));
+    elog_end end = elog_finish(&dec);
     elog_decoder_free(&dec);
-    return 0;
+    elog_reader_close(rd);
+    if (rc == 0 && !r->any_bytes &&
+        (end.kind == ELOG_END_EMPTY || (decoding && end.kind == ELOG_END_ERROR))) {
+        cli_error("replay: %s: %s; nothing to serve", path,
+                  end.kind == ELOG_END_EMPTY ? "empty input, not an eventlog"
+                                             : "not an eventlog");
+        rc = -1;
+    }
+    if (rc == 0 && decoding && r->realtime && end.kind != ELOG_END_CLEAN)
+        cli_warning("%s: the log is %s; served as it is", path, elog_end_kind_name(end.kind));
+    r->size = len;
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------
@@ -524,6 +579,7 @@ enum { C_SENDING, C_HOLD, C_DRAIN };
 static int serve(replay *r, client *c)
 {
     uint8_t stale[STALE_BLOCK_SIZE];
+    static uint8_t chunk[SEND_CHUNK];
     stale_block(stale);
     size_t stale_len = r->stale_block ? STALE_BLOCK_SIZE : 0, stale_pos = 0;
     uint64_t end = r->cut_after < r->size ? r->cut_after : r->size;
@@ -618,8 +674,17 @@ static int serve(replay *r, client *c)
                 src = stale + stale_pos;
                 len = stale_len - stale_pos;
             } else {
-                src = r->data + pos;
                 len = can_send;
+                size_t got = 0;
+                errno = 0;
+                if (cli_pread_full(r->fd, chunk, len, r->base + pos, &got) != 0 || got == 0) {
+                    note(r, "client %u: cannot read the log at offset %llu: %s", c->number,
+                         (unsigned long long)pos, got == 0 && errno == 0 ? "it shrank"
+                                                                          : strerror(errno));
+                    break;
+                }
+                src = chunk;
+                len = got;
             }
             if (len > can_send)
                 len = can_send;
@@ -673,7 +738,8 @@ static int accept_loop(replay *r)
 
 int cmd_replay(int argc, char **argv)
 {
-    enum { O_RATE = 256, O_REALTIME, O_SPEED, O_CUT, O_STALE, O_CLIENTS, O_HOLD, O_CTL };
+    enum { O_RATE = 256, O_REALTIME, O_SPEED, O_CUT, O_STALE, O_CLIENTS, O_HOLD, O_CTL,
+           O_ANY };
     static const struct option longopts[] = {
         {"rate", required_argument, NULL, O_RATE},
         {"realtime", no_argument, NULL, O_REALTIME},
@@ -682,6 +748,7 @@ int cmd_replay(int argc, char **argv)
         {"stale-block", no_argument, NULL, O_STALE},
         {"clients", required_argument, NULL, O_CLIENTS},
         {"hold", no_argument, NULL, O_HOLD},
+        {"any-bytes", no_argument, NULL, O_ANY},
         {"control-log", required_argument, NULL, O_CTL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -692,6 +759,7 @@ int cmd_replay(int argc, char **argv)
     r.speed = 1.0;
     r.cut_after = UINT64_MAX;
     r.listen_fd = -1;
+    r.fd = -1;
 
     optind = 0;   /* full re-initialisation: main() may have run getopt */
     opterr = 0;
@@ -727,6 +795,9 @@ int cmd_replay(int argc, char **argv)
         case O_HOLD:
             r.hold = true;
             break;
+        case O_ANY:
+            r.any_bytes = true;
+            break;
         case O_CTL:
             r.control_log_path = optarg;
             break;
@@ -756,8 +827,6 @@ int cmd_replay(int argc, char **argv)
     if (load(&r, path) != 0)
         return CLI_EXIT_BAD_INPUT;
     int rc = CLI_EXIT_BAD_INPUT;
-    if (r.realtime && build_schedule(&r, path) != 0)
-        goto out;
     if (r.control_log_path != NULL) {
         r.control_log = fopen(r.control_log_path, "w");
         if (r.control_log == NULL) {
@@ -806,6 +875,7 @@ out:
         rc = CLI_EXIT_BAD_INPUT;
     }
     free(r.pace);
-    free(r.data);
+    if (r.fd >= 0)
+        close(r.fd);
     return rc;
 }

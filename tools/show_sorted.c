@@ -1345,6 +1345,8 @@ int cli_show_sorted(const char *source, const cli_options *opt)
         .ctx = &s,
         .follow = opt->follow,
         .idle_timeout_ms = opt->idle_timeout_ms,
+        /* Live input: a signal ends it and what arrived is printed. */
+        .interruptible = opt->follow || cli_source_is_socket(source),
         .connect_timeout_ms = opt->connect_timeout_ms,
         .progress = true,
     };

@@ -17,6 +17,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Bytes between progress calls from the reader; the progress printer
  * throttles by time on top of this. */
@@ -42,6 +44,7 @@ struct cli_source {
 
     /* files and pipes */
     elog_reader *reader;
+    int fifo_fd;                  /* a FIFO we opened ourselves (follow), else -1 */
     elog_decoder dec;
     bool dec_ready;
     cli_progress progress;
@@ -52,6 +55,9 @@ struct cli_source {
     char label[ELOG_SOCKET_ADDR_STRLEN + 32];
     unsigned sessions;            /* sessions begun */
     uint64_t deadline_ns;         /* 0: none */
+    uint64_t last_bytes;          /* session bytes at last_data_ns */
+    uint64_t last_data_ns;        /* when bytes last arrived (idle timeout) */
+    unsigned last_session;
     bool stopping;                /* we are ending the input (signal, deadline) */
     bool hook_failed;             /* on_bytes failed: everything stops */
 };
@@ -275,6 +281,8 @@ static void socket_wait(cli_source *src)
     int t = elog_socket_timeout_ms(src->sock);
     if (t < 0 || t > SOCKET_WAIT_SLICE_MS)
         t = SOCKET_WAIT_SLICE_MS;
+    if (src->cfg.idle_timeout_ms != 0 && (unsigned)t > src->cfg.idle_timeout_ms / 4 + 1)
+        t = (int)(src->cfg.idle_timeout_ms / 4 + 1);
     if (src->deadline_ns != 0) {
         uint64_t now = now_ns();
         uint64_t left = src->deadline_ns > now ? (src->deadline_ns - now) / 1000000u + 1 : 0;
@@ -290,12 +298,35 @@ static void socket_wait(cli_source *src)
         (void)poll(&p, 1, t); /* EINTR: the loop checks the stop flag */
 }
 
+/* --idle-timeout on a socket: true once a connected session received
+ * nothing for that long (a peer that stalls after its header). */
+static bool socket_idle(cli_source *src)
+{
+    if (src->cfg.idle_timeout_ms == 0)
+        return false;
+    const elog_socket_session *ss = elog_socket_get_session(src->sock);
+    uint64_t now = now_ns();
+    if (ss == NULL || elog_socket_get_state(src->sock) != ELOG_SOCKET_STATE_CONNECTED ||
+        ss->number != src->last_session || ss->bytes != src->last_bytes) {
+        src->last_session = ss != NULL ? ss->number : 0;
+        src->last_bytes = ss != NULL ? ss->bytes : 0;
+        src->last_data_ns = now;
+        return false;
+    }
+    if (now - src->last_data_ns < (uint64_t)src->cfg.idle_timeout_ms * 1000000u)
+        return false;
+    cli_warning("%s: no data for %u ms, stopped (--idle-timeout)", src->name,
+                src->cfg.idle_timeout_ms);
+    return true;
+}
+
 static int run_socket(cli_source *src)
 {
     elog_socket *s = src->sock;
     for (;;) {
         if (!src->stopping &&
-            (stop_requested || (src->deadline_ns != 0 && now_ns() >= src->deadline_ns))) {
+            (stop_requested || (src->deadline_ns != 0 && now_ns() >= src->deadline_ns) ||
+             socket_idle(src))) {
             /* Ends the current session as if the server had closed it
              * (on_disconnected reports it, marked stopped), no reconnect. */
             src->stopping = true;
@@ -358,6 +389,48 @@ static void wait_for_path(cli_source *src, const char *path)
     }
 }
 
+/* --follow on a FIFO: open(2) would block until a writer opens it, beyond
+ * the reach of --idle-timeout and of the reader. Open it non-blocking (which
+ * returns at once) and wait for a writer's first bytes, or its close, with
+ * poll(2) bounded by the idle timeout. Returns the descriptor, -1 if `path`
+ * is not a FIFO (open it as usual), or -2 after printing an error. */
+static int open_fifo_bounded(cli_source *src, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISFIFO(st.st_mode))
+        return -1;
+    int fd;
+    do {
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        cli_error("%s: cannot open: %s", path, strerror(errno));
+        return -2;
+    }
+    uint64_t start = now_ns();
+    uint64_t limit = (uint64_t)src->cfg.idle_timeout_ms * 1000000u;
+    for (;;) {
+        /* Until a writer has opened it, Linux reports neither POLLIN nor
+         * POLLHUP on a FIFO's read end. */
+        struct pollfd p = { fd, POLLIN, 0 };
+        int slice = SOCKET_WAIT_SLICE_MS;
+        if (limit != 0) {
+            uint64_t spent = now_ns() - start;
+            if (spent >= limit) {
+                cli_error("%s: no program opened this FIFO for writing within %u ms "
+                          "(--idle-timeout)", path, src->cfg.idle_timeout_ms);
+                close(fd);
+                return -2;
+            }
+            uint64_t left = (limit - spent) / 1000000u + 1;
+            if (left < (uint64_t)slice)
+                slice = (int)left;
+        }
+        if (poll(&p, 1, slice) > 0)
+            return fd; /* the reader waits on a non-blocking fd with poll */
+    }
+}
+
 static int open_reader(cli_source *src, const char *text)
 {
     src->name = strdup(strcmp(text, "-") == 0 ? "<stdin>" : text);
@@ -379,7 +452,15 @@ static int open_reader(cli_source *src, const char *text)
     }
     if (src->cfg.follow && strcmp(text, "-") != 0)
         wait_for_path(src, text);
-    if (elog_reader_open(&src->reader, text, &o) != ELOG_READER_OK) {
+    if (src->cfg.follow && strcmp(text, "-") != 0) {
+        src->fifo_fd = open_fifo_bounded(src, text);
+        if (src->fifo_fd == -2)
+            return -1;
+    }
+    elog_reader_status rst = src->fifo_fd >= 0
+        ? elog_reader_open_fd(&src->reader, src->fifo_fd, text, &o)
+        : elog_reader_open(&src->reader, text, &o);
+    if (rst != ELOG_READER_OK) {
         cli_error("%s", elog_reader_error(src->reader));
         return -1;
     }
@@ -457,6 +538,7 @@ cli_source *cli_source_open(const char *text, const cli_source_config *cfg)
         return NULL;
     }
     src->cfg = *cfg;
+    src->fifo_fd = -1;
     if (src->cfg.connect_timeout_ms == 0)
         src->cfg.connect_timeout_ms = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
     if (cfg->settings != NULL)
@@ -493,6 +575,8 @@ void cli_source_close(cli_source *src)
     if (src->dec_ready)
         elog_decoder_free(&src->dec);
     elog_reader_close(src->reader);
+    if (src->fifo_fd >= 0)
+        close(src->fifo_fd);
     free(src->name);
     free(src);
 }

@@ -291,6 +291,8 @@ typedef struct elog_socket_options {
     uint32_t max_wait_ms;
     uint32_t connect_timeout_ms;
     bool reconnect;
+    uint32_t healthy_session_ms;
+    uint32_t jitter_percent;
     size_t read_size;
     size_t pump_budget;
     uint32_t max_skip;

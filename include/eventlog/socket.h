@@ -320,9 +320,20 @@ typedef struct elog_socket_options {
     uint32_t connect_timeout_ms;  /* one TCP attempt; default 5000 */
     bool reconnect;               /* after a session ends, start a new connect
                                      cycle (default false: the client closes);
-                                     its first attempt is immediate, or, after
-                                     sessions that delivered no header, delayed
-                                     like a retry */
+                                     its first attempt is immediate after a
+                                     healthy session, else delayed (below) */
+    /* Reconnect backoff. A session is healthy if it delivered at least one
+     * event and lasted at least healthy_session_ms. After n consecutive
+     * sessions that were not (a peer that closes at once, sends only a
+     * header, cuts an event, fails to decode), the next connect waits
+     * initial_delay_ms * 2^(n-1), capped at max_delay_ms; a healthy session
+     * resets n to 0. So a hostile or crash-looping peer is reconnected to at
+     * most about once per max_delay_ms, never in a tight loop. */
+    uint32_t healthy_session_ms;  /* default 5000 */
+    /* Every delay (retries and reconnects) is shortened by a random amount
+     * of up to this percentage of itself, so that clients of one server do
+     * not reconnect in lockstep; 0 for exact delays. Default 20. */
+    uint32_t jitter_percent;
 
     /* Reading. */
     size_t read_size;             /* bytes per read(2), >= 64; default 65536 */

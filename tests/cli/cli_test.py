@@ -339,7 +339,7 @@ def case_record():
     for listen in (unix_listen("rec.sock"), "tcp:127.0.0.1:0"):
         sv = Server(["--quiet", "--clients", "2", "--stale-block", path, listen])
         out = os.path.join(TMP, "rec.eventlog")
-        rc, so, err = run(["record", sv.addr, "-o", out])
+        rc, so, err = run(["record", "--force", sv.addr, "-o", out])
         check(rc == 0, "record %s: exit %d: %s" % (sv.addr, rc, err))
         check(read(out) == data, "record over %s: file differs from the served one" % sv.addr)
         check(re.search(r"^# session 1: .*rec\.eventlog: %d bytes, clean" % len(data), err, re.M),
@@ -358,9 +358,9 @@ def case_record():
     check(rc == 0 and so == data, "record - -o - from gzip stdin")
     # A truncated log is recorded as it is; --strict says so.
     cut = os.path.join(CORPUS, "testlog-part.eventlog")
-    rc, _, err = run(["record", cut, "-o", out])
+    rc, _, err = run(["record", "--force", cut, "-o", out])
     check(rc == 0 and read(out) == read(cut) and "truncated" in err, "record truncated: %s" % err)
-    rc, _, err = run(["record", "--strict", cut, "-o", out])
+    rc, _, err = run(["record", "--force", "--strict", cut, "-o", out])
     check(rc == 3, "record --strict truncated: exit %d" % rc)
     # SIGINT ends a live record cleanly: what arrived is saved and reported.
     sv = Server(["--quiet", "--rate", "4k", "--clients", "2", path, unix_listen("slow.sock")])
@@ -387,6 +387,32 @@ def case_record():
     shutil.copy(path, copy)
     rc, _, err = run(["record", copy, "-o", copy])
     check(rc == 1 and read(copy) == data and "is the input" in err, "record onto itself: %s" % err)
+    # ... not even through stdin, nor with --force (issue 14 item 8: this
+    # truncated the file to 512 KiB with exit 0).
+    for extra in ([], ["--force"]):
+        with open(copy, "rb") as f:
+            rc, _, err = run(["record"] + extra + ["-", "-o", copy], stdin=f)
+        check(rc == 1 and read(copy) == data and "is the input" in err,
+              "record - -o F < F %s: exit %d, %d bytes left: %s" % (extra, rc, len(read(copy)), err))
+    # An existing output is refused without --force and kept as it was.
+    other = os.path.join(TMP, "other.eventlog")
+    with open(other, "wb") as f:
+        f.write(b"precious")
+    rc, _, err = run(["record", path, "-o", other])
+    check(rc == 1 and read(other) == b"precious" and "--force" in err,
+          "record over an existing file: exit %d: %s" % (rc, err))
+    # With --force, a failing record (not an eventlog) leaves it untouched
+    # too, and leaves no temporary file.
+    junk = os.path.join(TMP, "junk.bin")
+    with open(junk, "wb") as f:
+        f.write(b"\x00" * 300000)
+    rc, _, err = run(["record", "--force", junk, "-o", other])
+    check(rc == 1 and read(other) == b"precious" and "offset 0" in err,
+          "record --force of junk: exit %d: %s" % (rc, err))
+    check(not [n for n in os.listdir(TMP) if n.startswith(".other.eventlog.")],
+          "a temporary file was left behind")
+    rc, _, err = run(["record", "--force", path, "-o", other])
+    check(rc == 0 and read(other) == data, "record --force: exit %d: %s" % (rc, err))
     print("record: ok")
 
 

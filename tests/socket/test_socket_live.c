@@ -807,6 +807,7 @@ static void test_connect_nothing(void **state)
     c.opt.max_attempts = 5;
     c.opt.initial_delay_ms = 20;
     c.opt.max_delay_ms = 60;
+    c.opt.jitter_percent = 0;
     char listen[300];
     snprintf(listen, sizeof listen, "unix:%s", tmp_path("nobody.sock"));
     client_new(&c, &r, listen);
@@ -1049,7 +1050,7 @@ static void test_short_sessions(void **state)
 
     /* Not an eventlog: after max_skip bytes without "hdrb" the decoder is
      * given the stream, and says so. */
-    const char *args[] = {"--quiet", "--clients", "1",
+    const char *args[] = {"--quiet", "--clients", "1", "--any-bytes",
                           corpus_path("hello-ghc-8.2.2.eventlog.reference"), listen, NULL};
     server sv;
     server_start(&sv, args);

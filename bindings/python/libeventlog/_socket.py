@@ -213,6 +213,7 @@ class EventlogConnection:
                  connect_timeout: Optional[float] = 10.0, max_attempts: Optional[int] = None,
                  retry_delay: float = 0.1, max_retry_delay: float = 2.0,
                  attempt_timeout: float = 5.0, send_timeout: float = 5.0,
+                 healthy_session: float = 5.0, jitter: float = 0.2,
                  max_skip: int = 65536, read_size: int = 65536, strict: bool = False,
                  continue_after_end: bool = False, lenient_blocks: bool = False,
                  batch_events: int = 512,
@@ -241,6 +242,10 @@ class EventlogConnection:
         opts.initial_delay_ms = _ms(retry_delay, "retry_delay")
         opts.max_delay_ms = max(opts.initial_delay_ms, _ms(max_retry_delay, "max_retry_delay"))
         opts.connect_timeout_ms = _ms(attempt_timeout, "attempt_timeout")
+        opts.healthy_session_ms = _ms(healthy_session, "healthy_session")
+        if not 0 <= jitter <= 1:
+            raise ValueError("jitter must be between 0 and 1")
+        opts.jitter_percent = round(jitter * 100)
         opts.send_timeout_ms = _ms(send_timeout, "send_timeout")
         if max_skip < 0 or read_size < 64:
             raise ValueError("max_skip must be >= 0 and read_size >= 64")
@@ -471,7 +476,8 @@ class EventlogConnection:
 def connect(address: Optional[str] = None, *, reconnect: bool = False,
             connect_timeout: Optional[float] = 10.0, max_attempts: Optional[int] = None,
             retry_delay: float = 0.1, max_retry_delay: float = 2.0,
-            attempt_timeout: float = 5.0, send_timeout: float = 5.0, max_skip: int = 65536,
+            attempt_timeout: float = 5.0, send_timeout: float = 5.0,
+            healthy_session: float = 5.0, jitter: float = 0.2, max_skip: int = 65536,
             strict: bool = False, continue_after_end: bool = False,
             lenient_blocks: bool = False,
             types: Optional[Iterable[Union[int, str, type]]] = None) -> EventlogConnection:
@@ -494,7 +500,12 @@ def connect(address: Optional[str] = None, *, reconnect: bool = False,
     reconnect: after a session ends, connect again (each connection is a new
         session with its own header; the iteration ends when a reconnect cycle
         gives up, with `error` saying why). Without it, the iteration ends with
-        the session.
+        the session. A session that delivered events and lasted healthy_session
+        seconds is followed by an immediate reconnect; after n consecutive
+        shorter (or failed) ones, the reconnect waits retry_delay * 2**(n-1),
+        at most max_retry_delay, so a peer that closes at once is not hammered.
+        Every delay is shortened by a random part of up to `jitter` (a
+        fraction) of itself.
     strict: raise TruncatedEventlog after a session that ended truncated (with
         reconnect, connections that received no byte are not checked).
     types: yield only events of these types, as for open(): the others are
@@ -503,6 +514,7 @@ def connect(address: Optional[str] = None, *, reconnect: bool = False,
     return EventlogConnection(address, reconnect=reconnect, connect_timeout=connect_timeout,
                               max_attempts=max_attempts, retry_delay=retry_delay,
                               max_retry_delay=max_retry_delay, attempt_timeout=attempt_timeout,
-                              send_timeout=send_timeout, max_skip=max_skip, strict=strict,
+                              send_timeout=send_timeout, healthy_session=healthy_session,
+                              jitter=jitter, max_skip=max_skip, strict=strict,
                               continue_after_end=continue_after_end,
                               lenient_blocks=lenient_blocks, types=types)

@@ -294,3 +294,44 @@ def test_stop_from_thread(servers, tmp_path):
         assert time.monotonic() - t0 < 5
     assert got == file_events(HELLO)
     assert conn.sessions[0].end is not None
+
+
+def test_reconnect_backs_off_from_hostile_peer(tmp_path):
+    """A peer that sends a header and a cut event and closes, over and over
+    (issue 14 item 2): reconnect=True must back off (before: ~10,000
+    connections a second)."""
+    import socket as socketmod
+    data = open(GHC92, "rb").read()
+    i = data.index(b"hdre") + 4
+    payload = data[:i + 4 + 5]          # header, "datb", 5 bytes of an event
+    path = str(tmp_path / "hostile.sock")
+    lsock = socketmod.socket(socketmod.AF_UNIX, socketmod.SOCK_STREAM)
+    lsock.bind(path)
+    lsock.listen(64)
+    count = [0]
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            r, _, _ = select.select([lsock], [], [], 0.05)
+            if r:
+                c, _ = lsock.accept()
+                count[0] += 1
+                try:
+                    c.sendall(payload)
+                except OSError:
+                    pass
+                c.close()
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        with libeventlog.connect("unix:" + path, reconnect=True, connect_timeout=5) as conn:
+            threading.Timer(2.0, conn.stop).start()
+            list(conn)
+    finally:
+        done.set()
+        t.join()
+        lsock.close()
+    # 100, 200, 400, 800 ms (less jitter): about 5 in 2 s
+    assert 2 <= count[0] <= 10, count[0]
+    assert len(conn.sessions) == count[0]
