@@ -36,9 +36,6 @@
  * draining and refilling the socket must not take one per read. */
 #define PUBLISH_BUSY_MS 250u
 #define PUBLISH_QUIET_MS 20u
-/* After a decoding error, wait this long before the next session, so a
- * program whose stream is always corrupt is not reconnected in a loop. */
-#define DECODE_ERROR_PAUSE_MS 1000
 /* How often a replaced/truncated regular file is looked for. */
 #define FILE_POLL_MS 250
 
@@ -466,8 +463,10 @@ static int run_socket(monitor *m, const elog_socket_addr *addr)
         case ELOG_SOCKET_EOF:
             continue;
         case ELOG_SOCKET_E_DECODE:
+            /* The session was closed; the client reconnects after a delay
+             * that grows with consecutive unhealthy sessions (its backoff),
+             * so an always-corrupt stream is not reconnected in a loop. */
             cli_warning("monitor: %s", elog_socket_error_message(m->sock));
-            wait_for(m, -1, 0, DECODE_ERROR_PAUSE_MS);
             continue;
         case ELOG_SOCKET_E_CONNECT:
         case ELOG_SOCKET_E_ADDRESS:
