@@ -12,7 +12,8 @@ CASE:
                 metrics` (when installed), /healthz answers
   decode-error  a corrupt copy of the log, then the good one on the same
                 socket: one decoding error counted and logged, the monitor
-                reconnects and counts the good session in full on top
+                reconnects and counts the good session in full on top; a
+                stream that is always corrupt is reconnected with backoff
   control       POST /control/COMMAND reaches the replay server as control
                 frames (--control-log); 400 for a bad command, 403 without
                 --enable-control, 404/405/413 for wrong requests
@@ -231,7 +232,16 @@ def case_decode_error():
     err = read(errp)
     check("decoding error" in err and "not declared in the header" in err and "byte offset" in err,
           "the error is not logged with its offset: %r" % err)
-    print("decode-error: counted, logged, the next session counted on top")
+    # A program whose stream is always corrupt: reconnected with backoff
+    # (100 ms doubling, capped at 400 ms), not in a loop.
+    sock2 = os.path.join(TMP, "s2")
+    replay([bad], sock2, "bad-forever")
+    p2, base2, _ = monitor(["--retry-max-ms", "400", "unix:" + sock2], "monitor2")
+    time.sleep(2.5)
+    errors = metrics(base2)[0]["eventlog_decode_errors_total"]
+    check(2 <= errors <= 15, "%d decoding errors in 2.5 s of an always-corrupt stream" % errors)
+    print("decode-error: counted, logged, the next session counted on top; %d errors in 2.5 s "
+          "of an always-corrupt stream" % errors)
 
 
 def case_control():
