@@ -42,7 +42,6 @@
 typedef struct monitor {
     mon_shared sh;
     const char *source;
-    bool socket;
     unsigned retry_max_ms;
 
     mon_snapshot base;        /* counters of the sessions that ended */
@@ -54,8 +53,9 @@ typedef struct monitor {
     bool in_session;
     bool header_seen;
     uint64_t sess_events, sess_bytes, sess_late;
-    /* Each capability's events must come in time order (the analyses rely
-     * on it); those that do not are counted as late. */
+    /* The latest timestamp of each capability (the last slot: events
+     * outside capability blocks): an event stamped earlier is counted as
+     * late (eventlog_late_events_total). */
     uint64_t cap_last[MON_MAX_CAPS + 1];
     uint64_t last_publish_ns;
     bool dirty;
@@ -806,7 +806,6 @@ int cmd_monitor(int argc, char **argv)
     static monitor m;
     memset(&m, 0, sizeof m);
     m.source = source;
-    m.socket = socket;
     m.retry_max_ms = retry;
     pthread_mutex_init(&m.sh.lock, NULL);
     pthread_cond_init(&m.sh.cond, NULL);
