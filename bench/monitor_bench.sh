@@ -124,6 +124,13 @@ pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
 rate = (last[1] - first[1]) / (last[0] - first[0]) / 1e6 if last and first and last[0] > first[0] else 0
 print("%s: %d bytes ingested, %.0f MB/s (from scrapes); %d scrapes: p50 %.2f ms, p99 %.2f ms, max %.2f ms"
       % (name, int(last[1]) if last else -1, rate, len(lat), pick(0.5), pick(0.99), lat[-1] * 1000))
+# The monitor's own measure of the same scrapes (eventlog_scrape_duration_seconds):
+# copy + format, without the client's and the scheduler's share.
+n = float(vals["eventlog_scrape_duration_seconds_count"])
+le = lambda b: float(vals['eventlog_scrape_duration_seconds_bucket{le="%s"}' % b])
+print("%s: server side: %d scrapes, mean %.3f ms, <= 1 ms: %.1f %%, <= 10 ms: %.1f %%"
+      % (name, n, float(vals["eventlog_scrape_duration_seconds_sum"]) / n * 1000,
+         100 * le("0.001") / n, 100 * le("0.01") / n))
 EOF
     kill -TERM "$(pgrep -P "$rs" -f 'eventlog monitor' || echo 0)" 2>/dev/null || true
     wait "$rs" || true

@@ -36,6 +36,7 @@
  * draining and refilling the socket must not take one per read. */
 #define PUBLISH_BUSY_MS 250u
 #define PUBLISH_QUIET_MS 20u
+#define MONITOR_HEALTHY_SESSION_MS 50u
 /* How often a replaced/truncated regular file is looked for. */
 #define FILE_POLL_MS 250
 
@@ -429,6 +430,12 @@ static int run_socket(monitor *m, const elog_socket_addr *addr)
     o.max_attempts = 0;
     o.max_wait_ms = 0;          /* for ever: the program may be down for a while */
     o.max_delay_ms = m->retry_max_ms;
+    /* The client backs off after sessions shorter than this (or without
+     * events). Its default (5 s) would delay the reconnect to a program
+     * that ran briefly and restarted, losing the new run's first events;
+     * a stream that fails within 50 ms still backs off, and one that fails
+     * later is reconnected at most 20 times a second. */
+    o.healthy_session_ms = MONITOR_HEALTHY_SESSION_MS;
     o.on_connected = sock_connected;
     o.on_disconnected = sock_disconnected;
     o.on_retry = sock_retry;

@@ -68,6 +68,8 @@ typedef struct mon_snapshot {
     /* the monitor's own */
     uint64_t events, bytes, sessions, decode_errors, late_events;
     bool connected;
+    mon_hist scrapes;                   /* GET /metrics handling times (from
+                                           mon_shared, not the decode thread) */
     uint64_t published_ns;              /* monotonic time of this snapshot */
 
     /* from the analyses */
@@ -111,6 +113,7 @@ typedef struct mon_shared {
     pthread_mutex_t lock;
     pthread_cond_t cond;          /* a control request was answered */
     mon_snapshot snap;            /* the latest publication */
+    mon_hist scrapes;             /* how long each GET /metrics took to answer */
     bool control_enabled;
     /* One control request at a time (a second one waits for the slot). */
     bool control_busy;
@@ -121,6 +124,14 @@ typedef struct mon_shared {
     int wake_fd;                  /* eventfd: wakes the decode thread */
     const char *source;           /* for /healthz */
 } mon_shared;
+
+/* Copies the latest publication, with the scrape times, into `dst` (under
+ * the lock: a memcpy). */
+void mon_shared_copy(mon_shared *sh, mon_snapshot *dst);
+
+/* Bounds of eventlog_scrape_duration_seconds. */
+extern const double mon_scrape_bounds[];
+extern const unsigned mon_scrape_nbounds;
 
 /* Wakes the decode thread (async-signal-safe). */
 void mon_wake(mon_shared *sh);

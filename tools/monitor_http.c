@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 /* Per connection: request line and headers must fit in this (MHD answers
  * 414/431 otherwise). */
@@ -89,12 +90,12 @@ static enum MHD_Result text(struct MHD_Connection *c, unsigned status, const cha
 static enum MHD_Result metrics(struct MHD_Connection *c, mon_shared *sh)
 {
     /* Copy under the lock (a memcpy), format outside it. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     mon_snapshot *s = malloc(sizeof *s);
     if (s == NULL)
         return text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory\n");
-    pthread_mutex_lock(&sh->lock);
-    memcpy(s, &sh->snap, sizeof *s);
-    pthread_mutex_unlock(&sh->lock);
+    mon_shared_copy(sh, s);
     mon_buf b = { 0 };
     mon_expo_write(&b, s);
     free(s);
@@ -102,6 +103,11 @@ static enum MHD_Result metrics(struct MHD_Connection *c, mon_shared *sh)
         mon_buf_free(&b);
         return text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory\n");
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    pthread_mutex_lock(&sh->lock);
+    mon_hist_add(&sh->scrapes, mon_scrape_bounds, mon_scrape_nbounds, took);
+    pthread_mutex_unlock(&sh->lock);
     return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len, true);
 }
 

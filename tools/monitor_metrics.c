@@ -16,6 +16,18 @@ const double mon_span_bounds[] = { 0.0001, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
                                    0.5, 1, 2.5, 5, 10, 30, 60, 300 };
 const unsigned mon_span_nbounds = sizeof mon_span_bounds / sizeof mon_span_bounds[0];
 
+const double mon_scrape_bounds[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                     0.025, 0.05, 0.1 };
+const unsigned mon_scrape_nbounds = sizeof mon_scrape_bounds / sizeof mon_scrape_bounds[0];
+
+void mon_shared_copy(mon_shared *sh, mon_snapshot *dst)
+{
+    pthread_mutex_lock(&sh->lock);
+    memcpy(dst, &sh->snap, sizeof *dst);
+    dst->scrapes = sh->scrapes;
+    pthread_mutex_unlock(&sh->lock);
+}
+
 void mon_hist_add(mon_hist *h, const double *bounds, unsigned nbounds, double v)
 {
     h->count++;
@@ -75,6 +87,11 @@ static void self_metrics(const mon_snapshot *s, const mon_visitor *v)
         "some, e.g. GC ends, before writing them); the analyses measure each interval on one "
         "capability timeline.");
     u64(v, NULL, 0, s->late_events);
+    end(v);
+    fam(v, "eventlog_scrape_duration_seconds", MON_HISTOGRAM, "s",
+        "Time the monitor took to answer GET /metrics (copying the snapshot and formatting "
+        "it), up to the previous scrape.");
+    v->histogram(v->ctx, NULL, 0, &s->scrapes, mon_scrape_bounds, mon_scrape_nbounds);
     end(v);
 }
 

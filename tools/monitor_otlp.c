@@ -208,9 +208,7 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
 static void send_once(mon_otlp *o)
 {
     static mon_snapshot s;   /* only this thread uses it */
-    pthread_mutex_lock(&o->sh->lock);
-    memcpy(&s, &o->sh->snap, sizeof s);
-    pthread_mutex_unlock(&o->sh->lock);
+    mon_shared_copy(o->sh, &s);
     mon_buf b = { 0 };
     mon_otlp_write(&b, &s, o->sh->source, o->start_ns, wall_ns());
     if (b.failed) {
