@@ -393,12 +393,35 @@ typedef struct run_id {
     uint32_t id;
 } run_id;
 
-static int cmp_run_desc(const void *x, const void *y)
+/* Moves the `keep` longest-running to the front (in any order): Hoare's
+ * selection, linear on average, where a sort cost n log n per compaction. */
+static void select_longest(run_id *f, size_t n, size_t keep)
 {
-    const run_id *a = x, *b = y;
-    if (a->running_ns != b->running_ns)
-        return a->running_ns < b->running_ns ? 1 : -1;
-    return a->id < b->id ? -1 : a->id > b->id;
+    size_t lo = 0, hi = n; /* the boundary `keep` lies in [lo, hi] */
+    while (hi - lo > 1 && keep > lo && keep < hi) {
+        uint64_t pivot = f[lo + (hi - lo - 1) / 2].running_ns; /* lower middle: j < hi - 1 */
+        size_t i = lo - 1, j = hi; /* Hoare's partition, descending */
+        for (;;) {
+            do
+                i++;
+            while (f[i].running_ns > pivot);
+            do
+                j--;
+            while (f[j].running_ns < pivot);
+            if (i >= j)
+                break;
+            run_id tmp = f[i];
+            f[i] = f[j];
+            f[j] = tmp;
+        }
+        /* [lo, j] >= pivot >= [j + 1, hi), lo <= j < hi - 1 */
+        if (keep == j + 1)
+            return;
+        if (keep < j + 1)
+            hi = j + 1;
+        else
+            lo = j + 1;
+    }
 }
 
 /* Keeps the max_threads longest-running finished threads, drops the rest
@@ -414,7 +437,7 @@ static void thread_compact(elog_analysis *a)
     for (size_t i = 0; i < a->threads_cap && k < n; i++)
         if (a->threads[i].used && a->threads[i].state == ELOG_THREAD_FINISHED)
             f[k++] = (run_id){ a->threads[i].running_ns, a->threads[i].id };
-    qsort(f, k, sizeof *f, cmp_run_desc);
+    select_longest(f, k, keep);
     for (size_t i = keep; i < k; i++) {
         thread_rec *r = thread_find_slot(a->threads, a->threads_cap, f[i].id);
         if (!r->used)
@@ -437,6 +460,13 @@ static void thread_compact(elog_analysis *a)
 
 static thread_rec *thread_get(elog_analysis *a, uint32_t id)
 {
+    /* RUN and STOP of one thread come in pairs: a one-entry cache, checked
+     * against the slot's content so nothing has to invalidate it. */
+    if (a->threads_cap > 0) {
+        thread_rec *c = &a->threads[a->cache_slot & (a->threads_cap - 1)];
+        if (c->used && c->id == id)
+            return c;
+    }
     if (a->threads_cap == 0 || (a->threads_used + 1) * 4 > a->threads_cap * 3) {
         if (!thread_rehash(a, a->threads_cap ? a->threads_cap * 2 : 64))
             return NULL;
@@ -454,6 +484,7 @@ static thread_rec *thread_get(elog_analysis *a, uint32_t id)
         a->thread_states[ELOG_THREAD_RUNNABLE]++;
         a->threads_used++;
     }
+    a->cache_slot = (size_t)(r - a->threads);
     return r;
 }
 

@@ -112,7 +112,8 @@ struct elog_analysis {
 
     /* threads: open addressing on id */
     thread_rec *threads;
-    size_t threads_cap, threads_used, threads_finished_kept, next_compact;
+    size_t threads_cap, threads_used, threads_finished_kept;
+    size_t cache_slot;        /* the last record thread_get returned */
     /* Ids of the finished threads dropped, as sorted disjoint ranges: events
      * about them that come later in the file (another capability's block)
      * are recognised and do not bring them back as live threads. GHC numbers
