@@ -61,6 +61,9 @@ static void free_state(elog_analysis *a)
     an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
     a->dropped = NULL;
     a->n_dropped = a->cap_dropped = 0;
+    an_free(a, a->finished_ids, a->cap_finished_ids * sizeof *a->finished_ids);
+    a->finished_ids = NULL;
+    a->cap_finished_ids = 0;
     for (size_t i = 0; i < a->n_span_labels; i++)
         an_free(a, a->span_labels[i].text, a->span_labels[i].size);
     for (size_t i = 0; i < a->n_census_labels; i++)
@@ -434,9 +437,11 @@ static void thread_compact(elog_analysis *a)
     if (f == NULL)
         return;
     size_t k = 0;
-    for (size_t i = 0; i < a->threads_cap && k < n; i++)
-        if (a->threads[i].used && a->threads[i].state == ELOG_THREAD_FINISHED)
-            f[k++] = (run_id){ a->threads[i].running_ns, a->threads[i].id };
+    for (size_t i = 0; i < n; i++) {
+        thread_rec *r = thread_find_slot(a->threads, a->threads_cap, a->finished_ids[i]);
+        if (r->used)
+            f[k++] = (run_id){ r->running_ns, r->id };
+    }
     select_longest(f, k, keep);
     for (size_t i = keep; i < k; i++) {
         thread_rec *r = thread_find_slot(a->threads, a->threads_cap, f[i].id);
@@ -446,9 +451,12 @@ static void thread_compact(elog_analysis *a)
         an_free(a, r->label, r->label_size);
         thread_delete(a, (size_t)(r - a->threads));
         a->threads_used--;
-        a->threads_finished_kept--;
         a->threads_dropped++;
     }
+    size_t kept = k < keep ? k : keep;
+    for (size_t i = 0; i < kept; i++)
+        a->finished_ids[i] = f[i].id;
+    a->threads_finished_kept = kept;
     an_free(a, f, (n ? n : 1) * sizeof *f);
     /* After a burst of threads, give the table back. */
     size_t want = a->threads_cap;
@@ -508,7 +516,18 @@ static void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state 
     r->state = (uint8_t)s;
     if (s == ELOG_THREAD_FINISHED) {
         a->threads_finished++;
-        a->threads_finished_kept++;
+        if (a->threads_finished_kept == a->cap_finished_ids) {
+            size_t nc = a->cap_finished_ids ? a->cap_finished_ids * 2 : 256;
+            uint32_t *p = an_alloc(a, nc * sizeof *p);
+            if (p == NULL)
+                return; /* not listed: kept for good (oom is flagged) */
+            if (a->threads_finished_kept)
+                memcpy(p, a->finished_ids, a->threads_finished_kept * sizeof *p);
+            an_free(a, a->finished_ids, a->cap_finished_ids * sizeof *p);
+            a->finished_ids = p;
+            a->cap_finished_ids = nc;
+        }
+        a->finished_ids[a->threads_finished_kept++] = r->id;
     }
 }
 
@@ -544,7 +563,7 @@ static void set_label(elog_analysis *a, thread_rec *r, elog_slice s)
     memcpy(p, s.ptr, n);
     an_free(a, r->label, r->label_size);
     r->label = p;
-    r->label_size = n + 1;
+    r->label_size = (uint16_t)(n + 1);
 }
 
 /* ------------------------------------------------------------ GC */
@@ -837,10 +856,9 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         if (s == ELOG_THREAD_FINISHED)
             r->finished_ns = t;
         thread_set_state(a, r, s);
-        /* Amortised: each compaction scans the table, and drops at least
-         * half of what it looks at. */
-        if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64 &&
-            a->threads_finished_kept >= a->threads_cap / 4)
+        /* Amortised: a compaction looks at the finished threads kept and
+         * drops all but max_threads of them. */
+        if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64)
             thread_compact(a);
         break;
     }
@@ -855,7 +873,7 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
     }
     case ELOG_EV_MIGRATE_THREAD: {
         thread_rec *r = thread_lookup(a, ev->as.migrate_thread.thread);
-        if (r != NULL)
+        if (r != NULL && r->migrations < UINT32_MAX)
             r->migrations++;
         break;
     }
