@@ -56,6 +56,8 @@ static void free_state(elog_analysis *a)
         if (a->threads[i].used)
             an_free(a, a->threads[i].label, a->threads[i].label_size);
     an_free(a, a->threads, a->threads_cap * sizeof(thread_rec));
+    an_free(a, a->tkeys, a->threads_cap * sizeof *a->tkeys);
+    a->tkeys = NULL;
     a->threads = NULL;
     a->threads_cap = 0;
     an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
@@ -294,24 +296,43 @@ static uint64_t mix(uint64_t x)
     return x;
 }
 
-static thread_rec *thread_find_slot(thread_rec *t, size_t cap, uint32_t id)
+/* The slot of `id` in a table of `cap` keys (id + 1, 0 = empty), or the
+ * empty slot where it would go. Probing reads only the dense keys, so a
+ * lookup costs about one cache miss for the keys and one for the record. */
+static size_t key_slot(const uint64_t *keys, size_t cap, uint32_t id)
 {
     size_t mask = cap - 1, i = (size_t)mix(id) & mask;
-    while (t[i].used && t[i].id != id)
+    uint64_t k = (uint64_t)id + 1;
+    while (keys[i] != 0 && keys[i] != k)
         i = (i + 1) & mask;
-    return &t[i];
+    return i;
+}
+
+static thread_rec *thread_find_slot(elog_analysis *a, uint32_t id)
+{
+    return &a->threads[key_slot(a->tkeys, a->threads_cap, id)];
 }
 
 static bool thread_rehash(elog_analysis *a, size_t newcap)
 {
     thread_rec *t = an_alloc(a, newcap * sizeof *t);
-    if (t == NULL)
+    uint64_t *keys = an_alloc(a, newcap * sizeof *keys);
+    if (t == NULL || keys == NULL) {
+        an_free(a, t, newcap * sizeof *t);
+        an_free(a, keys, newcap * sizeof *keys);
         return false;
-    for (size_t i = 0; i < a->threads_cap; i++)
-        if (a->threads[i].used)
-            *thread_find_slot(t, newcap, a->threads[i].id) = a->threads[i];
+    }
+    for (size_t i = 0; i < a->threads_cap; i++) {
+        if (a->tkeys[i] != 0) {
+            size_t j = key_slot(keys, newcap, a->threads[i].id);
+            keys[j] = a->tkeys[i];
+            t[j] = a->threads[i];
+        }
+    }
     an_free(a, a->threads, a->threads_cap * sizeof *a->threads);
+    an_free(a, a->tkeys, a->threads_cap * sizeof *a->tkeys);
     a->threads = t;
+    a->tkeys = keys;
     a->threads_cap = newcap;
     return true;
 }
@@ -374,19 +395,22 @@ static void dropped_add(elog_analysis *a, uint32_t id)
 static void thread_delete(elog_analysis *a, size_t i)
 {
     thread_rec *t = a->threads;
+    uint64_t *keys = a->tkeys;
     size_t mask = a->threads_cap - 1, j = i;
     for (;;) {
         j = (j + 1) & mask;
-        if (!t[j].used)
+        if (keys[j] == 0)
             break;
-        size_t home = (size_t)mix(t[j].id) & mask;
+        size_t home = (size_t)mix((uint32_t)(keys[j] - 1)) & mask;
         /* t[j] may move to i unless its home lies cyclically in (i, j]. */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (!stays) {
             t[i] = t[j];
+            keys[i] = keys[j];
             i = j;
         }
     }
+    keys[i] = 0;
     t[i].used = false;
     t[i].label = NULL;
 }
@@ -438,13 +462,13 @@ static void thread_compact(elog_analysis *a)
         return;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        thread_rec *r = thread_find_slot(a->threads, a->threads_cap, a->finished_ids[i]);
+        thread_rec *r = thread_find_slot(a, a->finished_ids[i]);
         if (r->used)
             f[k++] = (run_id){ r->running_ns, r->id };
     }
     select_longest(f, k, keep);
     for (size_t i = keep; i < k; i++) {
-        thread_rec *r = thread_find_slot(a->threads, a->threads_cap, f[i].id);
+        thread_rec *r = thread_find_slot(a, f[i].id);
         if (!r->used)
             continue;
         dropped_add(a, r->id);
@@ -471,18 +495,20 @@ static thread_rec *thread_get(elog_analysis *a, uint32_t id)
     /* RUN and STOP of one thread come in pairs: a one-entry cache, checked
      * against the slot's content so nothing has to invalidate it. */
     if (a->threads_cap > 0) {
-        thread_rec *c = &a->threads[a->cache_slot & (a->threads_cap - 1)];
-        if (c->used && c->id == id)
-            return c;
+        size_t c = a->cache_slot & (a->threads_cap - 1);
+        if (a->tkeys[c] == (uint64_t)id + 1)
+            return &a->threads[c];
     }
     if (a->threads_cap == 0 || (a->threads_used + 1) * 4 > a->threads_cap * 3) {
         if (!thread_rehash(a, a->threads_cap ? a->threads_cap * 2 : 64))
             return NULL;
     }
-    thread_rec *r = thread_find_slot(a->threads, a->threads_cap, id);
-    if (!r->used) {
+    size_t slot = key_slot(a->tkeys, a->threads_cap, id);
+    thread_rec *r = &a->threads[slot];
+    if (a->tkeys[slot] == 0) {
         if (a->n_dropped > 0 && dropped_has(a, id))
             return NULL; /* finished and dropped: a late event about it */
+        a->tkeys[slot] = (uint64_t)id + 1;
         memset(r, 0, sizeof *r);
         r->used = true;
         r->id = id;
@@ -503,8 +529,8 @@ static thread_rec *thread_lookup(elog_analysis *a, uint32_t id)
 {
     if (a->threads_cap == 0)
         return NULL;
-    thread_rec *r = thread_find_slot(a->threads, a->threads_cap, id);
-    return r->used ? r : NULL;
+    size_t slot = key_slot(a->tkeys, a->threads_cap, id);
+    return a->tkeys[slot] != 0 ? &a->threads[slot] : NULL;
 }
 
 static void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)

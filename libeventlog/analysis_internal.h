@@ -113,6 +113,7 @@ struct elog_analysis {
 
     /* threads: open addressing on id */
     thread_rec *threads;
+    uint64_t *tkeys;          /* id + 1 per slot, 0 = empty (probed densely) */
     size_t threads_cap, threads_used, threads_finished_kept;
     size_t cache_slot;        /* the last record thread_get returned */
     uint32_t *finished_ids;   /* the finished threads kept (compaction looks only here) */
