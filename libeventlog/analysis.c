@@ -251,7 +251,19 @@ static elog_heap_bucket *heap_bucket(elog_analysis *a, uint64_t t)
 
 /* ------------------------------------------------------------ capabilities */
 
-static cap_state *cap_get(elog_analysis *a, uint16_t cap)
+static cap_state *cap_get_slow(elog_analysis *a, uint16_t cap);
+
+/* Per RUN/STOP/GC event: the common case inline. */
+static inline cap_state *cap_get(elog_analysis *a, uint16_t cap)
+{
+    if (cap < a->n_caps_alloc && a->caps[cap] != NULL) {
+        a->caps[cap]->seen = true;
+        return a->caps[cap];
+    }
+    return cap_get_slow(a, cap);
+}
+
+static cap_state *cap_get_slow(elog_analysis *a, uint16_t cap)
 {
     size_t i = cap < ELOG_ANALYSIS_MAX_CAPS ? cap : ELOG_ANALYSIS_MAX_CAPS - 1;
     if (i >= a->n_caps_alloc) {
@@ -814,7 +826,7 @@ int elog_analysis_on_header(elog_analysis *a, const elog_header *h)
     return ELOG_CB_CONTINUE;
 }
 
-bool elog_analysis_wants(uint16_t id)
+static bool wants_switch(uint16_t id)
 {
     switch (id) {
     case ELOG_EV_CREATE_THREAD: case ELOG_EV_RUN_THREAD: case ELOG_EV_STOP_THREAD:
@@ -828,6 +840,11 @@ bool elog_analysis_wants(uint16_t id)
     default:
         return false;
     }
+}
+
+bool elog_analysis_wants(uint16_t id)
+{
+    return wants_switch(id);
 }
 
 int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
