@@ -315,7 +315,7 @@ static size_t key_slot(const uint64_t *keys, size_t cap, uint32_t id)
 {
     size_t mask = cap - 1, i = (size_t)mix(id) & mask;
     uint64_t k = (uint64_t)id + 1;
-    while (keys[i] != 0 && keys[i] != k)
+    while (keys[i] != 0 && (keys[i] & TKEY_ID) != k)
         i = (i + 1) & mask;
     return i;
 }
@@ -413,7 +413,7 @@ static void thread_delete(elog_analysis *a, size_t i)
         j = (j + 1) & mask;
         if (keys[j] == 0)
             break;
-        size_t home = (size_t)mix((uint32_t)(keys[j] - 1)) & mask;
+        size_t home = (size_t)mix((uint32_t)((keys[j] & TKEY_ID) - 1)) & mask;
         /* t[j] may move to i unless its home lies cyclically in (i, j]. */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (!stays) {
@@ -508,7 +508,7 @@ static thread_rec *thread_get(elog_analysis *a, uint32_t id)
      * against the slot's content so nothing has to invalidate it. */
     if (a->threads_cap > 0) {
         size_t c = a->cache_slot & (a->threads_cap - 1);
-        if (a->tkeys[c] == (uint64_t)id + 1)
+        if ((a->tkeys[c] & TKEY_ID) == (uint64_t)id + 1)
             return &a->threads[c];
     }
     if (a->threads_cap == 0 || (a->threads_used + 1) * 4 > a->threads_cap * 3) {
@@ -520,13 +520,12 @@ static thread_rec *thread_get(elog_analysis *a, uint32_t id)
     if (a->tkeys[slot] == 0) {
         if (a->n_dropped > 0 && dropped_has(a, id))
             return NULL; /* finished and dropped: a late event about it */
-        a->tkeys[slot] = (uint64_t)id + 1;
+        a->tkeys[slot] = ((uint64_t)id + 1) | ((uint64_t)ELOG_THREAD_RUNNABLE << 40);
         memset(r, 0, sizeof *r);
         r->used = true;
         r->id = id;
         r->created_ns = UINT64_MAX;
         r->finished_ns = UINT64_MAX;
-        r->state = ELOG_THREAD_RUNNABLE;
         a->thread_states[ELOG_THREAD_RUNNABLE]++;
         a->threads_used++;
     }
@@ -547,11 +546,13 @@ static thread_rec *thread_lookup(elog_analysis *a, uint32_t id)
 
 static void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)
 {
-    if (r->state == ELOG_THREAD_FINISHED || r->state == s)
+    uint64_t *k = &a->tkeys[r - a->threads];
+    elog_thread_state cur = TKEY_STATE(*k);
+    if (cur == ELOG_THREAD_FINISHED || cur == s)
         return;
-    a->thread_states[r->state]--;
+    a->thread_states[cur]--;
     a->thread_states[s]++;
-    r->state = (uint8_t)s;
+    *k = (*k & TKEY_ID) | ((uint64_t)s << 40);
     if (s == ELOG_THREAD_FINISHED) {
         a->threads_finished++;
         if (a->threads_finished_kept == a->cap_finished_ids) {
@@ -909,9 +910,18 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
     case ELOG_EV_THREAD_WAKEUP: {
         uint32_t id = ev->id == ELOG_EV_THREAD_RUNNABLE ? ev->as.thread_runnable.thread
                                                         : ev->as.thread_wakeup.thread;
-        thread_rec *r = thread_lookup(a, id);
-        if (r != NULL && r->state != ELOG_THREAD_RUNNING)
-            thread_set_state(a, r, ELOG_THREAD_RUNNABLE);
+        /* Only the state, which lives in the dense keys: no record touched. */
+        if (a->threads_cap > 0) {
+            size_t slot = key_slot(a->tkeys, a->threads_cap, id);
+            elog_thread_state cur = TKEY_STATE(a->tkeys[slot]);
+            if (a->tkeys[slot] != 0 && cur != ELOG_THREAD_RUNNING && cur != ELOG_THREAD_FINISHED &&
+                cur != ELOG_THREAD_RUNNABLE) {
+                a->thread_states[cur]--;
+                a->thread_states[ELOG_THREAD_RUNNABLE]++;
+                a->tkeys[slot] = (a->tkeys[slot] & TKEY_ID) |
+                                 ((uint64_t)ELOG_THREAD_RUNNABLE << 40);
+            }
+        }
         break;
     }
     case ELOG_EV_MIGRATE_THREAD: {
