@@ -365,6 +365,30 @@ def has_socket(cfg: dict[str, list[str]]) -> bool:
     return header and _library_has(cfg["library_dirs"], "elog_socket_new")
 
 
+# The analysis layer (include/eventlog/analysis.h) through native/elogpy_analysis.c:
+# fed in C, snapshots as JSON; bound only when the header and library have it.
+ANALYSIS_CDEF = r"""
+typedef struct elogpy_an elogpy_an;
+elogpy_an *elogpy_an_new(void);
+void elogpy_an_free(elogpy_an *p);
+int elogpy_an_feed(elogpy_an *p, const uint8_t *buf, size_t len);
+void elogpy_an_finish(elogpy_an *p);
+char *elogpy_an_json(elogpy_an *p, size_t *len);
+void elogpy_an_free_json(char *p);
+"""
+ANALYSIS_SOCKET_CDEF = r"""
+elog_socket *elogpy_an_socket(elogpy_an *p, const char *address, char *err, size_t errcap);
+int elogpy_an_socket_run(elog_socket *s, int timeout_ms);
+"""
+
+
+def has_analysis(cfg: dict[str, list[str]]) -> bool:
+    """Whether to bind the analysis layer."""
+    header = any(os.path.exists(os.path.join(d, "eventlog", "analysis.h"))
+                 for d in cfg["include_dirs"])
+    return header and _library_has(cfg["library_dirs"], "elog_analysis_new")
+
+
 def _pkg_config(*args: str) -> list[str] | None:
     exe = shutil.which("pkg-config")
     if not exe:
@@ -417,11 +441,16 @@ def library_config() -> dict[str, list[str]]:
     }
 
 
-def _source(socket: bool = False) -> str:
+def _source(socket: bool = False, analysis: bool = False) -> str:
     with open(os.path.join(HERE, "native", "elogpy.c"), encoding="utf-8") as f:
         text = f.read()
     if socket:
         with open(os.path.join(HERE, "native", "elogpy_socket.c"), encoding="utf-8") as f:
+            text += "\n" + f.read()
+    if analysis:
+        if socket:
+            text += "\n#define ELOGPY_HAVE_SOCKET 1\n"
+        with open(os.path.join(HERE, "native", "elogpy_analysis.c"), encoding="utf-8") as f:
             text += "\n" + f.read()
     return text
 
@@ -430,11 +459,14 @@ ffibuilder = cffi.FFI()
 _cfg = library_config()
 HAVE_READER = has_reader(_cfg)
 HAVE_SOCKET = has_socket(_cfg)
+HAVE_ANALYSIS = has_analysis(_cfg)
 ffibuilder.cdef(CDEF + (READER_CDEF if HAVE_READER else "")
-                + (SOCKET_CDEF if HAVE_SOCKET else ""))
+                + (SOCKET_CDEF if HAVE_SOCKET else "")
+                + (ANALYSIS_CDEF if HAVE_ANALYSIS else "")
+                + (ANALYSIS_SOCKET_CDEF if HAVE_ANALYSIS and HAVE_SOCKET else ""))
 ffibuilder.set_source(
     "libeventlog._native",
-    ("#include <eventlog/reader.h>\n" if HAVE_READER else "") + _source(HAVE_SOCKET),
+    ("#include <eventlog/reader.h>\n" if HAVE_READER else "") + _source(HAVE_SOCKET, HAVE_ANALYSIS),
     libraries=["eventlog"],
     include_dirs=_cfg["include_dirs"],
     library_dirs=_cfg["library_dirs"],

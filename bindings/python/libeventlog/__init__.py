@@ -14,6 +14,8 @@
     dec = libeventlog.Decoder()                          # push decoder
     events = dec.feed(chunk); end = dec.finish()
 
+    s = libeventlog.stats("prog.eventlog")              # `eventlog stats`: s.gc.pause_ns.p99
+
     with libeventlog.connect("unix:/tmp/ghc.sock") as conn:   # eventlog-socket, live
         conn.send_command("start-heap-profiling")
         for ev in conn: ...
@@ -30,6 +32,7 @@ from ._decoder import Decoder, End, EndKind, EventTypeInfo, Header, decode
 from ._errors import EventlogError, TruncatedEventlog
 from ._reader import EventlogReader, open
 from ._socket import (EventlogConnection, Gap, Session, SocketError, connect, control_frame)
+from ._stats import Analysis, Stats, stats, stats_live
 from . import events
 
 __version__ = VERSION
@@ -41,4 +44,5 @@ __all__ = [
     "LAYOUTS", "NO_CAP", "VARIABLE_SIZE", "event_class", "events",
     "EventlogError", "TruncatedEventlog",
     "connect", "EventlogConnection", "Session", "Gap", "SocketError", "control_frame",
+    "stats", "stats_live", "Analysis", "Stats",
 ]
