@@ -243,7 +243,7 @@ def case_decode_error():
     p2, base2, _ = monitor(["--retry-max-ms", "400", "unix:" + sock2], "monitor2")
     time.sleep(2.5)
     errors = metrics(base2)[0]["eventlog_decode_errors_total"]
-    # Without backoff it is a tight loop (a session takes ~1 ms: > 1000);
+    # Without backoff it is a tight loop (a session takes a few ms);
     # with it ~9, more on a loaded machine where a failing session may last
     # longer than the 50 ms after which a session counts as healthy.
     check(2 <= errors <= 60, "%d decoding errors in 2.5 s of an always-corrupt stream" % errors)
