@@ -31,6 +31,8 @@ CASE:
                 of /metrics (same names, attributes = labels, same values,
                 histogram buckets per bucket); a receiver answering 500 is
                 logged and the monitor goes on
+  tcp-env       no SOURCE: GHC_EVENTLOG_INET_HOST/PORT name a TCP replay
+                server, as they would the program's listening address
   usage         usage errors (exit 2) and --help
 
 Every wait is bounded; every process started is killed at the end.
@@ -477,6 +479,34 @@ def case_otlp():
     print("otlp: %d exports, the last equal to /metrics (%d series)" % (len(bodies), len(m)))
 
 
+def case_tcp_env():
+    out = open(os.path.join(TMP, "replay.out"), "w+")
+    spawn([EXE, "replay", "-q", "--clients", "1", LOG, "tcp:127.0.0.1:0"], stdout=out,
+          stderr=open(os.path.join(TMP, "replay.err"), "w"))
+
+    def addr():
+        out.seek(0)
+        return re.search(r"listening on tcp:127\.0\.0\.1:(\d+)", out.read())
+    port = wait_until("replay to listen", addr).group(1)
+    saved = dict(os.environ)
+    os.environ.pop("GHC_EVENTLOG_UNIX_PATH", None)
+    os.environ["GHC_EVENTLOG_INET_HOST"] = "127.0.0.1"
+    os.environ["GHC_EVENTLOG_INET_PORT"] = port
+    try:
+        p, base, errp = monitor([])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    wait_until("the session", lambda: metrics(base)[0].get("eventlog_sessions_total") == 1
+               and metrics(base)[0].get("eventlog_connected") == 0)
+    m, _ = metrics(base)
+    stats, info = file_figures(LOG)
+    expect_times(m, stats, info, 1, "tcp from the environment")
+    status, body = http(base + "/healthz")
+    check("source tcp:127.0.0.1:%s" % port in body, "healthz %r" % body)
+    print("tcp-env: the address from GHC_EVENTLOG_INET_HOST/PORT")
+
+
 def case_usage():
     for args, msg in ((["--listen", "nonsense"], "HOST:PORT"),
                       (["--span-labels", "1000", "x"], "span-labels"),
@@ -504,7 +534,7 @@ def case_usage():
 
 CASES = {"replay": case_replay, "decode-error": case_decode_error, "control": case_control,
          "limits": case_limits, "monotonic": case_monotonic,
-         "otlp": case_otlp, "fifo": case_fifo, "file": case_file, "usage": case_usage}
+         "otlp": case_otlp, "tcp-env": case_tcp_env, "fifo": case_fifo, "file": case_file, "usage": case_usage}
 
 
 def main():
