@@ -44,6 +44,8 @@ typedef struct request {
     size_t body;
 } request;
 
+static void http_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void http_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
