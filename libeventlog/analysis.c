@@ -56,11 +56,16 @@ static void free_state(elog_analysis *a)
         if (a->threads[i].used)
             an_free(a, a->threads[i].label, a->threads[i].label_size);
     an_free(a, a->threads, a->threads_cap * sizeof(thread_rec));
+    an_free(a, a->tkeys, a->threads_cap * sizeof *a->tkeys);
+    a->tkeys = NULL;
     a->threads = NULL;
     a->threads_cap = 0;
     an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
     a->dropped = NULL;
     a->n_dropped = a->cap_dropped = 0;
+    an_free(a, a->finished_ids, a->cap_finished_ids * sizeof *a->finished_ids);
+    a->finished_ids = NULL;
+    a->cap_finished_ids = 0;
     for (size_t i = 0; i < a->n_span_labels; i++)
         an_free(a, a->span_labels[i].text, a->span_labels[i].size);
     for (size_t i = 0; i < a->n_census_labels; i++)
@@ -246,7 +251,19 @@ static elog_heap_bucket *heap_bucket(elog_analysis *a, uint64_t t)
 
 /* ------------------------------------------------------------ capabilities */
 
-static cap_state *cap_get(elog_analysis *a, uint16_t cap)
+static cap_state *cap_get_slow(elog_analysis *a, uint16_t cap);
+
+/* Per RUN/STOP/GC event: the common case inline. */
+static inline cap_state *cap_get(elog_analysis *a, uint16_t cap)
+{
+    if (cap < a->n_caps_alloc && a->caps[cap] != NULL) {
+        a->caps[cap]->seen = true;
+        return a->caps[cap];
+    }
+    return cap_get_slow(a, cap);
+}
+
+static cap_state *cap_get_slow(elog_analysis *a, uint16_t cap)
 {
     size_t i = cap < ELOG_ANALYSIS_MAX_CAPS ? cap : ELOG_ANALYSIS_MAX_CAPS - 1;
     if (i >= a->n_caps_alloc) {
@@ -291,24 +308,43 @@ static uint64_t mix(uint64_t x)
     return x;
 }
 
-static thread_rec *thread_find_slot(thread_rec *t, size_t cap, uint32_t id)
+/* The slot of `id` in a table of `cap` keys (id + 1, 0 = empty), or the
+ * empty slot where it would go. Probing reads only the dense keys, so a
+ * lookup costs about one cache miss for the keys and one for the record. */
+static size_t key_slot(const uint64_t *keys, size_t cap, uint32_t id)
 {
     size_t mask = cap - 1, i = (size_t)mix(id) & mask;
-    while (t[i].used && t[i].id != id)
+    uint64_t k = (uint64_t)id + 1;
+    while (keys[i] != 0 && (keys[i] & TKEY_ID) != k)
         i = (i + 1) & mask;
-    return &t[i];
+    return i;
+}
+
+static thread_rec *thread_find_slot(elog_analysis *a, uint32_t id)
+{
+    return &a->threads[key_slot(a->tkeys, a->threads_cap, id)];
 }
 
 static bool thread_rehash(elog_analysis *a, size_t newcap)
 {
     thread_rec *t = an_alloc(a, newcap * sizeof *t);
-    if (t == NULL)
+    uint64_t *keys = an_alloc(a, newcap * sizeof *keys);
+    if (t == NULL || keys == NULL) {
+        an_free(a, t, newcap * sizeof *t);
+        an_free(a, keys, newcap * sizeof *keys);
         return false;
-    for (size_t i = 0; i < a->threads_cap; i++)
-        if (a->threads[i].used)
-            *thread_find_slot(t, newcap, a->threads[i].id) = a->threads[i];
+    }
+    for (size_t i = 0; i < a->threads_cap; i++) {
+        if (a->tkeys[i] != 0) {
+            size_t j = key_slot(keys, newcap, a->threads[i].id);
+            keys[j] = a->tkeys[i];
+            t[j] = a->threads[i];
+        }
+    }
     an_free(a, a->threads, a->threads_cap * sizeof *a->threads);
+    an_free(a, a->tkeys, a->threads_cap * sizeof *a->tkeys);
     a->threads = t;
+    a->tkeys = keys;
     a->threads_cap = newcap;
     return true;
 }
@@ -371,19 +407,22 @@ static void dropped_add(elog_analysis *a, uint32_t id)
 static void thread_delete(elog_analysis *a, size_t i)
 {
     thread_rec *t = a->threads;
+    uint64_t *keys = a->tkeys;
     size_t mask = a->threads_cap - 1, j = i;
     for (;;) {
         j = (j + 1) & mask;
-        if (!t[j].used)
+        if (keys[j] == 0)
             break;
-        size_t home = (size_t)mix(t[j].id) & mask;
+        size_t home = (size_t)mix((uint32_t)((keys[j] & TKEY_ID) - 1)) & mask;
         /* t[j] may move to i unless its home lies cyclically in (i, j]. */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (!stays) {
             t[i] = t[j];
+            keys[i] = keys[j];
             i = j;
         }
     }
+    keys[i] = 0;
     t[i].used = false;
     t[i].label = NULL;
 }
@@ -393,12 +432,35 @@ typedef struct run_id {
     uint32_t id;
 } run_id;
 
-static int cmp_run_desc(const void *x, const void *y)
+/* Moves the `keep` longest-running to the front (in any order): Hoare's
+ * selection, linear on average, where a sort cost n log n per compaction. */
+static void select_longest(run_id *f, size_t n, size_t keep)
 {
-    const run_id *a = x, *b = y;
-    if (a->running_ns != b->running_ns)
-        return a->running_ns < b->running_ns ? 1 : -1;
-    return a->id < b->id ? -1 : a->id > b->id;
+    size_t lo = 0, hi = n; /* the boundary `keep` lies in [lo, hi] */
+    while (hi - lo > 1 && keep > lo && keep < hi) {
+        uint64_t pivot = f[lo + (hi - lo - 1) / 2].running_ns; /* lower middle: j < hi - 1 */
+        size_t i = lo - 1, j = hi; /* Hoare's partition, descending */
+        for (;;) {
+            do
+                i++;
+            while (f[i].running_ns > pivot);
+            do
+                j--;
+            while (f[j].running_ns < pivot);
+            if (i >= j)
+                break;
+            run_id tmp = f[i];
+            f[i] = f[j];
+            f[j] = tmp;
+        }
+        /* [lo, j] >= pivot >= [j + 1, hi), lo <= j < hi - 1 */
+        if (keep == j + 1)
+            return;
+        if (keep < j + 1)
+            hi = j + 1;
+        else
+            lo = j + 1;
+    }
 }
 
 /* Keeps the max_threads longest-running finished threads, drops the rest
@@ -411,21 +473,26 @@ static void thread_compact(elog_analysis *a)
     if (f == NULL)
         return;
     size_t k = 0;
-    for (size_t i = 0; i < a->threads_cap && k < n; i++)
-        if (a->threads[i].used && a->threads[i].state == ELOG_THREAD_FINISHED)
-            f[k++] = (run_id){ a->threads[i].running_ns, a->threads[i].id };
-    qsort(f, k, sizeof *f, cmp_run_desc);
+    for (size_t i = 0; i < n; i++) {
+        thread_rec *r = thread_find_slot(a, a->finished_ids[i]);
+        if (r->used)
+            f[k++] = (run_id){ r->running_ns, r->id };
+    }
+    select_longest(f, k, keep);
     for (size_t i = keep; i < k; i++) {
-        thread_rec *r = thread_find_slot(a->threads, a->threads_cap, f[i].id);
+        thread_rec *r = thread_find_slot(a, f[i].id);
         if (!r->used)
             continue;
         dropped_add(a, r->id);
         an_free(a, r->label, r->label_size);
         thread_delete(a, (size_t)(r - a->threads));
         a->threads_used--;
-        a->threads_finished_kept--;
         a->threads_dropped++;
     }
+    size_t kept = k < keep ? k : keep;
+    for (size_t i = 0; i < kept; i++)
+        a->finished_ids[i] = f[i].id;
+    a->threads_finished_kept = kept;
     an_free(a, f, (n ? n : 1) * sizeof *f);
     /* After a burst of threads, give the table back. */
     size_t want = a->threads_cap;
@@ -437,23 +504,32 @@ static void thread_compact(elog_analysis *a)
 
 static thread_rec *thread_get(elog_analysis *a, uint32_t id)
 {
+    /* RUN and STOP of one thread come in pairs: a one-entry cache, checked
+     * against the slot's content so nothing has to invalidate it. */
+    if (a->threads_cap > 0) {
+        size_t c = a->cache_slot & (a->threads_cap - 1);
+        if ((a->tkeys[c] & TKEY_ID) == (uint64_t)id + 1)
+            return &a->threads[c];
+    }
     if (a->threads_cap == 0 || (a->threads_used + 1) * 4 > a->threads_cap * 3) {
         if (!thread_rehash(a, a->threads_cap ? a->threads_cap * 2 : 64))
             return NULL;
     }
-    thread_rec *r = thread_find_slot(a->threads, a->threads_cap, id);
-    if (!r->used) {
+    size_t slot = key_slot(a->tkeys, a->threads_cap, id);
+    thread_rec *r = &a->threads[slot];
+    if (a->tkeys[slot] == 0) {
         if (a->n_dropped > 0 && dropped_has(a, id))
             return NULL; /* finished and dropped: a late event about it */
+        a->tkeys[slot] = ((uint64_t)id + 1) | ((uint64_t)ELOG_THREAD_RUNNABLE << 40);
         memset(r, 0, sizeof *r);
         r->used = true;
         r->id = id;
         r->created_ns = UINT64_MAX;
         r->finished_ns = UINT64_MAX;
-        r->state = ELOG_THREAD_RUNNABLE;
         a->thread_states[ELOG_THREAD_RUNNABLE]++;
         a->threads_used++;
     }
+    a->cache_slot = (size_t)(r - a->threads);
     return r;
 }
 
@@ -464,20 +540,33 @@ static thread_rec *thread_lookup(elog_analysis *a, uint32_t id)
 {
     if (a->threads_cap == 0)
         return NULL;
-    thread_rec *r = thread_find_slot(a->threads, a->threads_cap, id);
-    return r->used ? r : NULL;
+    size_t slot = key_slot(a->tkeys, a->threads_cap, id);
+    return a->tkeys[slot] != 0 ? &a->threads[slot] : NULL;
 }
 
 static void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)
 {
-    if (r->state == ELOG_THREAD_FINISHED || r->state == s)
+    uint64_t *k = &a->tkeys[r - a->threads];
+    elog_thread_state cur = TKEY_STATE(*k);
+    if (cur == ELOG_THREAD_FINISHED || cur == s)
         return;
-    a->thread_states[r->state]--;
+    a->thread_states[cur]--;
     a->thread_states[s]++;
-    r->state = (uint8_t)s;
+    *k = (*k & TKEY_ID) | ((uint64_t)s << 40);
     if (s == ELOG_THREAD_FINISHED) {
         a->threads_finished++;
-        a->threads_finished_kept++;
+        if (a->threads_finished_kept == a->cap_finished_ids) {
+            size_t nc = a->cap_finished_ids ? a->cap_finished_ids * 2 : 256;
+            uint32_t *p = an_alloc(a, nc * sizeof *p);
+            if (p == NULL)
+                return; /* not listed: kept for good (oom is flagged) */
+            if (a->threads_finished_kept)
+                memcpy(p, a->finished_ids, a->threads_finished_kept * sizeof *p);
+            an_free(a, a->finished_ids, a->cap_finished_ids * sizeof *p);
+            a->finished_ids = p;
+            a->cap_finished_ids = nc;
+        }
+        a->finished_ids[a->threads_finished_kept++] = r->id;
     }
 }
 
@@ -513,7 +602,7 @@ static void set_label(elog_analysis *a, thread_rec *r, elog_slice s)
     memcpy(p, s.ptr, n);
     an_free(a, r->label, r->label_size);
     r->label = p;
-    r->label_size = n + 1;
+    r->label_size = (uint16_t)(n + 1);
 }
 
 /* ------------------------------------------------------------ GC */
@@ -738,7 +827,7 @@ int elog_analysis_on_header(elog_analysis *a, const elog_header *h)
     return ELOG_CB_CONTINUE;
 }
 
-bool elog_analysis_wants(uint16_t id)
+static bool wants_switch(uint16_t id)
 {
     switch (id) {
     case ELOG_EV_CREATE_THREAD: case ELOG_EV_RUN_THREAD: case ELOG_EV_STOP_THREAD:
@@ -752,6 +841,11 @@ bool elog_analysis_wants(uint16_t id)
     default:
         return false;
     }
+}
+
+bool elog_analysis_wants(uint16_t id)
+{
+    return wants_switch(id);
 }
 
 int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
@@ -806,10 +900,9 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         if (s == ELOG_THREAD_FINISHED)
             r->finished_ns = t;
         thread_set_state(a, r, s);
-        /* Amortised: each compaction scans the table, and drops at least
-         * half of what it looks at. */
-        if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64 &&
-            a->threads_finished_kept >= a->threads_cap / 4)
+        /* Amortised: a compaction looks at the finished threads kept and
+         * drops all but max_threads of them. */
+        if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64)
             thread_compact(a);
         break;
     }
@@ -817,14 +910,23 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
     case ELOG_EV_THREAD_WAKEUP: {
         uint32_t id = ev->id == ELOG_EV_THREAD_RUNNABLE ? ev->as.thread_runnable.thread
                                                         : ev->as.thread_wakeup.thread;
-        thread_rec *r = thread_lookup(a, id);
-        if (r != NULL && r->state != ELOG_THREAD_RUNNING)
-            thread_set_state(a, r, ELOG_THREAD_RUNNABLE);
+        /* Only the state, which lives in the dense keys: no record touched. */
+        if (a->threads_cap > 0) {
+            size_t slot = key_slot(a->tkeys, a->threads_cap, id);
+            elog_thread_state cur = TKEY_STATE(a->tkeys[slot]);
+            if (a->tkeys[slot] != 0 && cur != ELOG_THREAD_RUNNING && cur != ELOG_THREAD_FINISHED &&
+                cur != ELOG_THREAD_RUNNABLE) {
+                a->thread_states[cur]--;
+                a->thread_states[ELOG_THREAD_RUNNABLE]++;
+                a->tkeys[slot] = (a->tkeys[slot] & TKEY_ID) |
+                                 ((uint64_t)ELOG_THREAD_RUNNABLE << 40);
+            }
+        }
         break;
     }
     case ELOG_EV_MIGRATE_THREAD: {
         thread_rec *r = thread_lookup(a, ev->as.migrate_thread.thread);
-        if (r != NULL)
+        if (r != NULL && r->migrations < UINT32_MAX)
             r->migrations++;
         break;
     }

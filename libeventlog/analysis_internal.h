@@ -49,12 +49,12 @@ typedef struct cap_state {
 typedef struct thread_rec {
     uint32_t id;
     bool used;
-    uint8_t state;            /* elog_thread_state */
-    char *label;              /* NULL or owned, NUL-terminated */
-    size_t label_size;
+    uint16_t label_size;
+    char *label;              /* NULL or owned, NUL-terminated (<= 256 bytes) */
     uint64_t created_ns, finished_ns;
-    uint64_t runs, running_ns, migrations;
+    uint64_t runs, running_ns;
     uint32_t stop_reasons[ELOG_STOP_REASONS];
+    uint32_t migrations;
 } thread_rec;
 
 typedef struct label_rec {
@@ -112,7 +112,12 @@ struct elog_analysis {
 
     /* threads: open addressing on id */
     thread_rec *threads;
-    size_t threads_cap, threads_used, threads_finished_kept, next_compact;
+    uint64_t *tkeys;          /* per slot: id + 1 (bits 0..39; 0 = empty) and the
+                                 thread's state (bits 40..47), probed densely */
+    size_t threads_cap, threads_used, threads_finished_kept;
+    size_t cache_slot;        /* the last record thread_get returned */
+    uint32_t *finished_ids;   /* the finished threads kept (compaction looks only here) */
+    size_t cap_finished_ids;
     /* Ids of the finished threads dropped, as sorted disjoint ranges: events
      * about them that come later in the file (another capability's block)
      * are recognised and do not bring them back as live threads. GHC numbers
@@ -154,5 +159,8 @@ struct elog_analysis {
 
 void *an_alloc(elog_analysis *a, size_t size);   /* zeroed; NULL sets a->oom */
 void an_free(elog_analysis *a, void *p, size_t size);
+
+#define TKEY_ID 0xffffffffffull
+#define TKEY_STATE(k) ((elog_thread_state)((k) >> 40))
 
 #endif

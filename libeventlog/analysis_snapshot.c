@@ -265,7 +265,7 @@ static void build(snap *sn)
         t->migrations = r->migrations;
         for (size_t k = 0; k < ELOG_STOP_REASONS; k++)
             t->stop_reasons[k] = r->stop_reasons[k];
-        t->state = (elog_thread_state)r->state;
+        t->state = TKEY_STATE(a->tkeys[i]);
     }
     /* A thread still running at the end: its open run. */
     for (size_t i = 0; i < a->n_caps_alloc; i++) {

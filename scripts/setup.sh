@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the build and the test suite need (ghc: the tests in
 # tests/ghc record eventlogs from a real GHC 9.0.2 program; chromium: tests/report
-# renders the HTML report in headless Chromium; jq: tests/export reads the NDJSON).
+# renders the HTML report in headless Chromium; jq: tests/export reads the NDJSON;
+# libmicrohttpd-dev and libcurl4-openssl-dev: `eventlog monitor` and its --otlp
+# export; prometheus: tests/ghc's ghc-monitor scrapes the monitor with a real
+# Prometheus and checks its exposition with promtool).
 PACKAGES=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev zlib1g-dev libzstd-dev liblzma-dev zstd xz-utils
-          libcmocka-dev python3 valgrind gzip ghc
+          libcmocka-dev python3 valgrind gzip ghc libmicrohttpd-dev libcurl4-openssl-dev prometheus
           python3-cffi python3-pytest python3-setuptools python3-dev python3-numpy python3-venv python3-pip
           chromium jq)
 

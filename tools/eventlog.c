@@ -17,6 +17,18 @@
 #include "rewrite.h"
 #include "export_cmd.h"
 #include "stats.h"
+#ifdef ELOG_HAVE_MONITOR
+#include "monitor.h"
+#else
+/* Built without libmicrohttpd: the command says what is missing. */
+static int cmd_monitor(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return cli_usage_error(NULL, "'monitor' is not built in: libmicrohttpd was not found "
+                           "when " CLI_NAME " was built (Debian: libmicrohttpd-dev)");
+}
+#endif
 
 #include <errno.h>
 #include <getopt.h>
@@ -247,6 +259,12 @@ static const command commands[] = {
       "                      capabilities, capsets and threads of each later one\n"
       "                      ('" CLI_NAME " merge --help').\n",
       NULL, 0, 0, NULL, cmd_merge },
+    { "monitor", "monitor [OPTIONS] [SOURCE] --listen HOST:PORT",
+      "  monitor [OPTIONS] [SOURCE] --listen HOST:PORT  Serve a running program's GC,\n"
+      "                      heap, capability, thread, spark and user-span figures\n"
+      "                      as Prometheus metrics, across restarts ('" CLI_NAME " monitor\n"
+      "                      --help').\n",
+      NULL, 0, 0, NULL, cmd_monitor },
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -464,6 +464,30 @@ def has_export(cfg: dict[str, list[str]]) -> bool:
                           for s in ("elog_report_write", "elog_sorter_open_fd"))
 
 
+# The analysis layer (include/eventlog/analysis.h) through native/elogpy_analysis.c:
+# fed in C, snapshots as JSON; bound only when the header and library have it.
+ANALYSIS_CDEF = r"""
+typedef struct elogpy_an elogpy_an;
+elogpy_an *elogpy_an_new(void);
+void elogpy_an_free(elogpy_an *p);
+int elogpy_an_feed(elogpy_an *p, const uint8_t *buf, size_t len);
+void elogpy_an_finish(elogpy_an *p);
+char *elogpy_an_json(elogpy_an *p, size_t *len);
+void elogpy_an_free_json(char *p);
+"""
+ANALYSIS_SOCKET_CDEF = r"""
+elog_socket *elogpy_an_socket(elogpy_an *p, const char *address, char *err, size_t errcap);
+int elogpy_an_socket_run(elog_socket *s, int timeout_ms);
+"""
+
+
+def has_analysis(cfg: dict[str, list[str]]) -> bool:
+    """Whether to bind the analysis layer."""
+    header = any(os.path.exists(os.path.join(d, "eventlog", "analysis.h"))
+                 for d in cfg["include_dirs"])
+    return header and _library_has(cfg["library_dirs"], "elog_analysis_new")
+
+
 def _pkg_config(*args: str) -> list[str] | None:
     exe = shutil.which("pkg-config")
     if not exe:
@@ -536,7 +560,8 @@ def library_version(cfg: dict[str, list[str]]) -> str:
                      + ": build or install libeventlog 0.3.0 or later first")
 
 
-def _source(socket: bool = False, writer: bool = False, export: bool = False) -> str:
+def _source(socket: bool = False, writer: bool = False, export: bool = False,
+            analysis: bool = False) -> str:
     with open(os.path.join(HERE, "native", "elogpy.c"), encoding="utf-8") as f:
         text = f.read()
     if writer:
@@ -548,6 +573,11 @@ def _source(socket: bool = False, writer: bool = False, export: bool = False) ->
     if export:
         with open(os.path.join(HERE, "native", "elogpy_export.c"), encoding="utf-8") as f:
             text += "\n" + f.read()
+    if analysis:
+        if socket:
+            text += "\n#define ELOGPY_HAVE_SOCKET 1\n"
+        with open(os.path.join(HERE, "native", "elogpy_analysis.c"), encoding="utf-8") as f:
+            text += "\n" + f.read()
     return text
 
 
@@ -558,12 +588,16 @@ HAVE_SOCKET = has_socket(_cfg)
 HAVE_EXPORT = HAVE_READER and has_export(_cfg)
 # the glue reads through elog_reader
 HAVE_WRITER = HAVE_READER and _library_has(_cfg["library_dirs"], "elog_log_writer_open")
+HAVE_ANALYSIS = has_analysis(_cfg)
 ffibuilder.cdef(CDEF + (READER_CDEF if HAVE_READER else "")
                 + (SOCKET_CDEF if HAVE_SOCKET else "") + (WRITER_CDEF if HAVE_WRITER else "")
-                + (EXPORT_CDEF if HAVE_EXPORT else ""))
+                + (EXPORT_CDEF if HAVE_EXPORT else "")
+                + (ANALYSIS_CDEF if HAVE_ANALYSIS else "")
+                + (ANALYSIS_SOCKET_CDEF if HAVE_ANALYSIS and HAVE_SOCKET else ""))
 ffibuilder.set_source(
     "libeventlog._native",
-    ("#include <eventlog/reader.h>\n" if HAVE_READER else "") + _source(HAVE_SOCKET, HAVE_WRITER, HAVE_EXPORT),
+    ("#include <eventlog/reader.h>\n" if HAVE_READER else "")
+    + _source(HAVE_SOCKET, HAVE_WRITER, HAVE_EXPORT, HAVE_ANALYSIS),
     libraries=["eventlog"],
     include_dirs=_cfg["include_dirs"],
     library_dirs=_cfg["library_dirs"],

@@ -18,6 +18,7 @@
         w.header(log.header); w.copy(ev); w.event("USER_MSG", t, cap=0, message="hi")
     libeventlog.filter("in.eventlog", "out.eventlog", types=["USER_MSG"], caps=[0])
     libeventlog.export("prog.eventlog", "trace.json", format="chrome")   # or ndjson, csv, html
+    s = libeventlog.stats("prog.eventlog")              # `eventlog stats`: s.gc.pause_ns.p99
 
     with libeventlog.connect("unix:/tmp/ghc.sock") as conn:   # eventlog-socket, live
         conn.send_command("start-heap-profiling")
@@ -37,6 +38,7 @@ from ._export import export
 from ._reader import EventlogReader, open
 from ._socket import (EventlogConnection, Gap, Session, SocketError, connect, control_frame)
 from ._writer import Writer, WriterError, filter
+from ._stats import Analysis, Stats, stats, stats_live
 from . import events
 
 __version__ = VERSION
@@ -50,4 +52,5 @@ __all__ = [
     "export",
     "connect", "EventlogConnection", "Session", "Gap", "SocketError", "control_frame",
     "Writer", "WriterError", "filter",
+    "stats", "stats_live", "Analysis", "Stats",
 ]

@@ -1,0 +1,262 @@
+"""The analysis layer (include/eventlog/analysis.h): `eventlog stats` from Python.
+
+    s = libeventlog.stats("prog.eventlog")          # file (plain or .gz) or bytes
+    s.heap.allocated_bytes, s.gc.pause_ns.p99, s.gc.generations[1].collections
+    s.sparks            # None when the log has no spark counters
+    s.end.kind          # "clean", "truncated-in-event", ...
+
+    a = libeventlog.Analysis()                        # push: feed bytes as they come
+    a.feed(chunk); print(a.snapshot().time.productivity); a.finish()
+
+    s = libeventlog.stats("unix:/tmp/prog.sock", timeout=5.0)   # a live session
+    for s in libeventlog.stats_live("unix:/tmp/prog.sock", interval=1.0): ...
+
+Events are decoded and analysed in C (no Python per event); each snapshot
+crosses as the JSON object of `eventlog stats --json` and becomes the typed
+objects below, whose fields are exactly its keys.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, Iterator, List, Optional, Union
+
+from ._errors import EventlogError
+from ._native import ffi, lib
+
+HAVE_ANALYSIS = hasattr(lib, "elogpy_an_new")
+_HAVE_SOCKET = hasattr(lib, "elogpy_an_socket")
+
+
+@dataclass(frozen=True)
+class Durations:
+    total: int
+    mean: int
+    p50: int
+    p90: int
+    p99: int
+    max: int
+
+
+@dataclass(frozen=True)
+class Generation:
+    generation: int
+    collections: int
+    parallel: int
+    copied_bytes: int
+    pause_ns: Durations
+
+
+@dataclass(frozen=True)
+class GC:
+    generations: List[Generation]
+    pause_ns: Durations
+
+
+@dataclass(frozen=True)
+class Heap:
+    allocated_bytes: int
+    max_live_bytes: int
+    max_size_bytes: int
+
+
+@dataclass(frozen=True)
+class Sparks:
+    created: int
+    converted: int
+    overflowed: int
+    dud: int
+    gcd: int
+    fizzled: int
+
+
+@dataclass(frozen=True)
+class Time:
+    start_ns: int
+    end_ns: int
+    mutator_ns: int
+    gc_ns: int
+    productivity: float
+
+
+@dataclass(frozen=True)
+class Capability:
+    cap: int
+    mutator_ns: int
+    gc_ns: int
+    idle_ns: int
+
+
+@dataclass(frozen=True)
+class Thread:
+    thread: int
+    label: str
+    runs: int
+    running_ns: int
+    stop_reasons: Dict[str, int]
+
+
+@dataclass(frozen=True)
+class Span:
+    label: str
+    count: int
+    total_ns: int
+    max_ns: int
+
+
+@dataclass(frozen=True)
+class StatsEnd:
+    kind: str                       # "clean", "truncated-in-event", ..., "live"
+    offset: Optional[int] = None
+    event_id: Optional[int] = None
+    bytes_missing: Optional[int] = None
+    status: Optional[str] = None
+    reason: Optional[str] = None
+
+    @property
+    def truncated(self) -> bool:
+        return self.kind.startswith("truncated")
+
+
+@dataclass(frozen=True)
+class Stats:
+    gc: GC
+    heap: Heap
+    sparks: Optional[Sparks]
+    time: Time
+    capabilities: List[Capability]
+    threads: List[Thread]
+    spans: List[Span]
+    end: StatsEnd
+
+    @classmethod
+    def from_json(cls, d: Dict[str, Any]) -> "Stats":
+        """From the object `eventlog stats --json` prints."""
+        g = d["gc"]
+        return cls(
+            gc=GC([Generation(x["generation"], x["collections"], x["parallel"],
+                              x["copied_bytes"], Durations(**x["pause_ns"]))
+                   for x in g["generations"]], Durations(**g["pause_ns"])),
+            heap=Heap(**d["heap"]),
+            sparks=Sparks(**d["sparks"]) if "sparks" in d else None,
+            time=Time(**d["time"]),
+            capabilities=[Capability(**c) for c in d["capabilities"]],
+            threads=[Thread(**t) for t in d["threads"]],
+            spans=[Span(**s) for s in d["spans"]],
+            end=StatsEnd(**d["end"]))
+
+
+def _need() -> None:
+    if not HAVE_ANALYSIS:
+        raise EventlogError("this libeventlog has no analysis layer (include/eventlog/analysis.h)")
+
+
+class Analysis:
+    """An elog_analysis with its own decoder: feed() bytes, snapshot() any time,
+    finish() at the end of the input."""
+
+    def __init__(self) -> None:
+        _need()
+        p = lib.elogpy_an_new()
+        if p == ffi.NULL:
+            raise MemoryError("libeventlog: out of memory")
+        self._p = ffi.gc(p, lib.elogpy_an_free)
+        self._finished = False
+
+    def feed(self, data: Union[bytes, bytearray, memoryview]) -> None:
+        """Decodes and analyses `data`. A decode error is not raised here: it
+        ends the input, and finish()/snapshot().end report it."""
+        if self._finished:
+            raise EventlogError("feed() after finish()")
+        buf = ffi.from_buffer(data)
+        lib.elogpy_an_feed(self._p, ffi.cast("const uint8_t *", buf), len(buf))
+
+    def finish(self) -> Stats:
+        """Classifies how the input ended; returns the final snapshot."""
+        if not self._finished:
+            lib.elogpy_an_finish(self._p)
+            self._finished = True
+        return self.snapshot()
+
+    def snapshot(self) -> Stats:
+        """The figures so far; intervals still open are closed at the last timestamp."""
+        n = ffi.new("size_t *")
+        js = lib.elogpy_an_json(self._p, n)
+        if js == ffi.NULL:
+            raise MemoryError("libeventlog: out of memory")
+        try:
+            text = ffi.unpack(js, n[0])
+        finally:
+            lib.elogpy_an_free_json(js)
+        return Stats.from_json(json.loads(text))
+
+
+def _is_socket(source: Any) -> bool:
+    return isinstance(source, str) and (source.startswith("unix:") or source.startswith("tcp:"))
+
+
+class _Live:
+    """A live eventlog-socket session feeding an Analysis in C."""
+
+    def __init__(self, address: str) -> None:
+        if not _HAVE_SOCKET:
+            raise EventlogError("this libeventlog has no socket client")
+        self.analysis = Analysis()
+        err = ffi.new("char[]", 512)
+        s = lib.elogpy_an_socket(self.analysis._p, address.encode(), err, 512)
+        if s == ffi.NULL:
+            raise EventlogError(ffi.string(err).decode("utf-8", "replace"))
+        self._s = ffi.gc(s, lib.elog_socket_free)
+        self.done = False
+
+    def run(self, seconds: Optional[float]) -> None:
+        """Reads for at most `seconds` (None: until the session ends)."""
+        ms = -1 if seconds is None else max(0, int(seconds * 1000))
+        st = lib.elogpy_an_socket_run(self._s, ms)
+        name = ffi.string(lib.elog_socket_status_name(st)).decode()
+        if name == "ELOG_SOCKET_TIMEOUT":
+            return
+        self.done = True
+        if name not in ("ELOG_SOCKET_EOF", "ELOG_SOCKET_CLOSED", "ELOG_SOCKET_E_DECODE"):
+            raise EventlogError(f"{name} while reading the live eventlog")
+
+
+def stats(source: Union[str, "os.PathLike[str]", bytes, bytearray], *,
+          timeout: Optional[float] = None) -> Stats:
+    """The `eventlog stats` figures of a whole input: a path (plain or gzip),
+    the bytes of an eventlog, or a socket address (unix:PATH, tcp:HOST:PORT)
+    read until the session ends or `timeout` seconds pass (the snapshot then
+    says end.kind "live")."""
+    if isinstance(source, (bytes, bytearray)):
+        a = Analysis()
+        a.feed(source)
+        return a.finish()
+    if _is_socket(source):
+        live = _Live(str(source))
+        live.run(timeout)
+        return live.analysis.snapshot()
+    a = Analysis()
+    with open(source, "rb") as f:
+        head = f.read(2)
+        f.seek(0)
+        stream: Any = gzip.GzipFile(fileobj=f) if head == b"\x1f\x8b" else f
+        try:
+            while True:
+                chunk = stream.read(1 << 20)
+                if not chunk:
+                    break
+                a.feed(chunk)
+        except (EOFError, OSError):
+            pass  # a truncated gzip stream: analyse what was decompressed
+    return a.finish()
+
+
+def stats_live(address: str, *, interval: float = 1.0) -> Iterator[Stats]:
+    """Snapshots of a live session every `interval` seconds, then the final
+    one when the session ends."""
+    live = _Live(address)
+    while not live.done:
+        live.run(interval)
+        yield live.analysis.snapshot()

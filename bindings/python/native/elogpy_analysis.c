@@ -1,0 +1,137 @@
+/*
+ * The analysis layer for the Python binding (appended to elogpy.c by
+ * build_ffi.py when the C library has include/eventlog/analysis.h): an
+ * elog_analysis fed entirely in C — from a file through elog_reader, from
+ * bytes pushed by Python, or from a live eventlog-socket session — so no
+ * Python runs per event. Snapshots cross to Python as the JSON object of
+ * `eventlog stats --json` (libeventlog/_stats.py turns it into typed objects).
+ */
+#include <eventlog/analysis.h>
+#include <stdlib.h>
+
+typedef struct elogpy_an {
+    elog_analysis *an;
+    elog_settings st;
+    elog_decoder d;
+    int finished;
+    elog_end end;
+} elogpy_an;
+
+static elogpy_an *elogpy_an_new(void)
+{
+    elogpy_an *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return NULL;
+    p->an = elog_analysis_new(NULL);
+    if (p->an == NULL) {
+        free(p);
+        return NULL;
+    }
+    elog_settings_init(&p->st);
+    elog_analysis_attach(&p->st);
+    /* As the CLI: decode after the end marker, lenient blocks. */
+    p->st.options = ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS;
+    elog_decoder_init(&p->d, &p->st, p->an);
+    return p;
+}
+
+static void elogpy_an_free(elogpy_an *p)
+{
+    if (p == NULL)
+        return;
+    elog_decoder_free(&p->d);
+    elog_analysis_free(p->an);
+    free(p);
+}
+
+/* Feeds bytes; returns the decoder's status (0 = ELOG_OK). */
+static int elogpy_an_feed(elogpy_an *p, const uint8_t *buf, size_t len)
+{
+    if (p->finished)
+        return ELOG_E_USAGE;
+    elog_result r = elog_execute(&p->d, buf, len);
+    return (int)r.status;
+}
+
+static void elogpy_an_finish(elogpy_an *p)
+{
+    if (p->finished)
+        return;
+    p->end = elog_finish(&p->d);
+    p->finished = 1;
+    elog_analysis_on_end(p->an, &p->end,
+                         p->end.kind == ELOG_END_ERROR ? elog_get_error_reason(&p->d) : NULL);
+}
+
+static int elogpy_an_grow(elog_writer *w)
+{
+    size_t cap = w->cap * 2;
+    char *b = realloc(w->buf, cap);
+    if (b == NULL)
+        return -1;
+    w->buf = b;
+    w->cap = cap;
+    return 0;
+}
+
+/* The snapshot as JSON, NUL-terminated, malloc'd (free with elogpy_an_free_json);
+ * NULL if out of memory. */
+static char *elogpy_an_json(elogpy_an *p, size_t *len)
+{
+    elog_stats *s = elog_analysis_snapshot(p->an);
+    if (s == NULL)
+        return NULL;
+    elog_writer w;
+    char *buf = malloc(65536);
+    if (buf == NULL) {
+        elog_stats_free(s);
+        return NULL;
+    }
+    /* The flush callback grows the buffer instead of emptying it. */
+    elog_writer_init(&w, buf, 65536, elogpy_an_grow, NULL);
+    elog_stats_write_json(&w, s);
+    elog_writer_put(&w, "", 1);
+    elog_stats_free(s);
+    if (w.failed) {
+        free(w.buf);
+        return NULL;
+    }
+    *len = w.len - 1;
+    return w.buf;
+}
+
+static void elogpy_an_free_json(char *p)
+{
+    free(p);
+}
+
+#ifdef ELOGPY_HAVE_SOCKET
+static void elogpy_an_disconnected(elog_socket *s, const elog_socket_session *ss,
+                                   const elog_end *end)
+{
+    (void)ss;
+    elog_analysis_on_end(elog_socket_data(s), end, NULL);
+}
+
+/* A client whose decoder feeds the analysis of `p` (one session, no
+ * reconnect). NULL with a reason in err if the address is malformed or
+ * memory is short. */
+static elog_socket *elogpy_an_socket(elogpy_an *p, const char *address, char *err, size_t errcap)
+{
+    elog_socket_addr addr;
+    if (elog_socket_addr_parse(&addr, address, err, errcap) != ELOG_SOCKET_OK)
+        return NULL;
+    elog_socket_options o;
+    elog_socket_options_init(&o);
+    o.on_disconnected = elogpy_an_disconnected;
+    elog_socket *s = elog_socket_new(&addr, &o, &p->st, p->an);
+    if (s == NULL)
+        snprintf(err, errcap, "out of memory");
+    return s;
+}
+
+static int elogpy_an_socket_run(elog_socket *s, int timeout_ms)
+{
+    return (int)elog_socket_run(s, NULL, timeout_ms);
+}
+#endif
