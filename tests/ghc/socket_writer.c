@@ -2,7 +2,7 @@
  * The C side of tests/ghc/Monitored.hs: a small eventlog-socket server
  * built on the RTS's EventLogWriter API (rts/EventLogWriter.h,
  * startEventLogging(), GHC >= 9.0), speaking the protocol of
- * shared/spec/SOCKET-PROTOCOL.md as eventlog-socket does:
+ * docs/SOCKET-PROTOCOL.md as eventlog-socket does:
  *
  *   - the program's C main (below) makes it the RTS's eventlog writer
  *     (RtsConfig.eventlog_writer), so that `+RTS -l` logs through it;
