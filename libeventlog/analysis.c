@@ -8,6 +8,7 @@
 #include "allocator_internal.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------ memory */
@@ -74,6 +75,14 @@ static void free_state(elog_analysis *a)
     for (size_t i = 0; i < a->n_censuses; i++)
         an_free(a, a->censuses[i].bytes, (L + 1) * sizeof(uint64_t));
     a->n_censuses = 0;
+    for (size_t i = 0; i < a->cc_cap; i++)
+        if (a->cc_ids[i] != 0)
+            an_free(a, a->cc_names[i], strlen(a->cc_names[i]) + 1);
+    an_free(a, a->cc_ids, a->cc_cap * sizeof *a->cc_ids);
+    an_free(a, a->cc_names, a->cc_cap * sizeof *a->cc_names);
+    a->cc_ids = NULL;
+    a->cc_names = NULL;
+    a->cc_cap = a->cc_used = 0;
 }
 
 /* Zeroes the figures; keeps the fixed-size arrays (allocated in new). */
@@ -819,6 +828,67 @@ static void census_end(elog_analysis *a)
     a->census_skip = a->census_stride - 1;
 }
 
+/* ------------------------------------------------------------ cost centres */
+
+static size_t cc_slot(const uint32_t *ids, size_t cap, uint32_t id)
+{
+    size_t mask = cap - 1, i = (size_t)mix(id) & mask;
+    while (ids[i] != 0 && ids[i] != id + 1)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static void cc_define(elog_analysis *a, uint32_t id, elog_slice name)
+{
+    if (id == UINT32_MAX || a->cc_used >= CC_MAX)
+        return;
+    if (a->cc_cap == 0 || (a->cc_used + 1) * 2 > a->cc_cap) {
+        size_t nc = a->cc_cap ? a->cc_cap * 2 : 256;
+        uint32_t *ids = an_alloc(a, nc * sizeof *ids);
+        char **names = an_alloc(a, nc * sizeof *names);
+        if (ids == NULL || names == NULL) {
+            an_free(a, ids, nc * sizeof *ids);
+            an_free(a, names, nc * sizeof *names);
+            return;
+        }
+        for (size_t i = 0; i < a->cc_cap; i++) {
+            if (a->cc_ids[i] != 0) {
+                size_t j = cc_slot(ids, nc, a->cc_ids[i] - 1);
+                ids[j] = a->cc_ids[i];
+                names[j] = a->cc_names[i];
+            }
+        }
+        an_free(a, a->cc_ids, a->cc_cap * sizeof *a->cc_ids);
+        an_free(a, a->cc_names, a->cc_cap * sizeof *a->cc_names);
+        a->cc_ids = ids;
+        a->cc_names = names;
+        a->cc_cap = nc;
+    }
+    size_t j = cc_slot(a->cc_ids, a->cc_cap, id);
+    size_t n = name.len < 255 ? name.len : 255;
+    char *t = an_alloc(a, n + 1);
+    if (t == NULL)
+        return;
+    memcpy(t, name.ptr, n);
+    if (a->cc_ids[j] != 0) {
+        an_free(a, a->cc_names[j], strlen(a->cc_names[j]) + 1);
+    } else {
+        a->cc_ids[j] = id + 1;
+        a->cc_used++;
+    }
+    a->cc_names[j] = t;
+}
+
+/* A census sample's label and bytes into the current census. */
+static void census_add(elog_analysis *a, const uint8_t *label, size_t len, uint64_t bytes)
+{
+    uint32_t li = label_index(a, a->census_labels, &a->n_census_labels, label, len,
+                              hash_bytes(label, len));
+    a->cur_census[li] += bytes;
+    a->cur_census_total += bytes;
+    a->census_label_total[li] += bytes;
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 int elog_analysis_on_header(elog_analysis *a, const elog_header *h)
@@ -836,7 +906,8 @@ static bool wants_switch(uint16_t id)
     case ELOG_EV_SPARK_COUNTERS: case ELOG_EV_THREAD_LABEL: case ELOG_EV_HEAP_ALLOCATED:
     case ELOG_EV_HEAP_SIZE: case ELOG_EV_HEAP_LIVE: case ELOG_EV_GC_STATS_GHC:
     case ELOG_EV_HEAP_PROF_SAMPLE_BEGIN: case ELOG_EV_HEAP_PROF_SAMPLE_STRING:
-    case ELOG_EV_HEAP_PROF_SAMPLE_END:
+    case ELOG_EV_HEAP_PROF_SAMPLE_END: case ELOG_EV_HEAP_PROF_COST_CENTRE:
+    case ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE:
         return true;
     default:
         return false;
@@ -1000,11 +1071,30 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         break;
     case ELOG_EV_HEAP_PROF_SAMPLE_STRING: {
         const elog_ev_heap_prof_sample_string *s = &ev->as.heap_prof_sample_string;
-        uint32_t li = label_index(a, a->census_labels, &a->n_census_labels, s->label.ptr,
-                                  s->label.len, hash_bytes(s->label.ptr, s->label.len));
-        a->cur_census[li] += s->residency;
-        a->cur_census_total += s->residency;
-        a->census_label_total[li] += s->residency;
+        census_add(a, s->label.ptr, s->label.len, s->residency);
+        break;
+    }
+    case ELOG_EV_HEAP_PROF_COST_CENTRE:
+        cc_define(a, ev->as.heap_prof_cost_centre.cc_id, ev->as.heap_prof_cost_centre.label);
+        break;
+    case ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE: {
+        /* -hc: labelled by the innermost cost centre of the stack. */
+        const elog_ev_heap_prof_sample_cost_centre *s = &ev->as.heap_prof_sample_cost_centre;
+        char buf[32];
+        const char *name = NULL;
+        if (s->stack.count > 0) {
+            uint32_t id = elog_u32_array_get(s->stack, 0);
+            size_t j = a->cc_cap ? cc_slot(a->cc_ids, a->cc_cap, id) : 0;
+            if (a->cc_cap && a->cc_ids[j] != 0)
+                name = a->cc_names[j];
+            else
+                snprintf(buf, sizeof buf, "cc %u", (unsigned)id);
+        } else {
+            snprintf(buf, sizeof buf, "(no stack)");
+        }
+        if (name == NULL)
+            name = buf;
+        census_add(a, (const uint8_t *)name, strlen(name), s->residency);
         break;
     }
     case ELOG_EV_HEAP_PROF_SAMPLE_END:

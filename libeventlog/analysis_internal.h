@@ -136,6 +136,12 @@ struct elog_analysis {
     size_t n_open;
     uint64_t unmatched_starts, unmatched_stops;
 
+    /* cost centres (HEAP_PROF_COST_CENTRE): id -> name, for -hc censuses;
+     * open addressing, at most CC_MAX names (later ones are shown as "cc N") */
+    uint32_t *cc_ids;         /* id + 1, 0 = empty */
+    char **cc_names;
+    size_t cc_cap, cc_used;
+
     /* heap-profile censuses */
     label_rec *census_labels; /* max_labels */
     size_t n_census_labels;
@@ -159,6 +165,8 @@ struct elog_analysis {
 
 void *an_alloc(elog_analysis *a, size_t size);   /* zeroed; NULL sets a->oom */
 void an_free(elog_analysis *a, void *p, size_t size);
+
+#define CC_MAX 8192u
 
 #define TKEY_ID 0xffffffffffull
 #define TKEY_STATE(k) ((elog_thread_state)((k) >> 40))

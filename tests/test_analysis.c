@@ -465,6 +465,57 @@ static void test_censuses(void **state)
     synth_free(&s);
 }
 
+static void ev_cc(synth *s, uint32_t id, const char *label)
+{
+    synth_clear(&pl);
+    synth_u32(&pl, id);
+    synth_cstr(&pl, label);
+    synth_cstr(&pl, "Main");
+    synth_cstr(&pl, "Main.hs:1:1");
+    synth_u8(&pl, 0);
+    synth_event_var(s, ELOG_EV_HEAP_PROF_COST_CENTRE, 0, pl.buf, pl.len);
+}
+
+static void ev_cc_sample(synth *s, uint64_t t, uint64_t bytes, const uint32_t *stack, uint8_t n)
+{
+    synth_clear(&pl);
+    synth_u8(&pl, 0);
+    synth_u64(&pl, bytes);
+    synth_u8(&pl, n);
+    for (uint8_t i = 0; i < n; i++)
+        synth_u32(&pl, stack[i]);
+    synth_event_var(s, ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE, t, pl.buf, pl.len);
+}
+
+/* -hc censuses: samples labelled by their innermost cost centre's name. */
+static void test_cost_centre_censuses(void **state)
+{
+    (void)state;
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 0, 0, 0);
+    ev_cc(&s, 1, "foo");
+    ev_cc(&s, 2, "bar");
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_BEGIN, 100, 1);
+    ev_cc_sample(&s, 100, 100, (const uint32_t[]){ 1, 2 }, 2);
+    ev_cc_sample(&s, 100, 50, (const uint32_t[]){ 2 }, 1);
+    ev_cc_sample(&s, 100, 7, (const uint32_t[]){ 9, 1 }, 2);
+    ev_cc_sample(&s, 100, 30, (const uint32_t[]){ 1 }, 1);
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_END, 100, 1);
+    synth_block_end(&s);
+    elog_stats *st = analyse(s.buf, s.len, 0);
+    assert_int_equal(st->n_census_labels, 3);
+    assert_string_equal(st->census_labels[0].label, "foo");
+    assert_int_equal(st->census_labels[0].total_bytes, 130);
+    assert_string_equal(st->census_labels[1].label, "bar");
+    assert_int_equal(st->census_labels[1].total_bytes, 50);
+    assert_string_equal(st->census_labels[2].label, "cc 9");
+    assert_int_equal(st->censuses[0].total_bytes, 187);
+    elog_stats_free(st);
+    synth_free(&s);
+}
+
 /* 1000 pauses of 1..1000 us: percentiles within 1%, exact total/max. */
 static void test_pause_percentiles(void **state)
 {
@@ -610,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_spans),
         cmocka_unit_test(test_span_labels_bounded),
         cmocka_unit_test(test_censuses),
+        cmocka_unit_test(test_cost_centre_censuses),
         cmocka_unit_test(test_pause_percentiles),
         cmocka_unit_test(test_hooks_and_cumulative),
         cmocka_unit_test(test_json),
