@@ -29,23 +29,33 @@
  * midpoint (clamped to the exact min/max): relative error <= 0.8%. Mean,
  * total and max are exact.
  *
- * Memory is bounded independently of the log's length, by the configuration:
- * per capability (up to ELOG_ANALYSIS_MAX_CAPS) a fixed number of time
- * buckets; threads alive at once, plus at most max_threads finished ones (the
- * longest-running kept, the rest folded into elog_stats.threads_dropped); at
- * most max_labels span labels and heap-profile labels each (further labels
- * are counted under "other"); at most max_open_spans open spans; at most
- * time_buckets heap buckets and max_censuses censuses (older ones thinned to
- * every other one when full). Defaults (elog_analysis_config_init) keep the
- * whole analysis under about 2 MiB for logs with up to 64 capabilities and
- * 10000 live threads.
+ * Memory is bounded independently of the log's length: about 0.4 MiB fixed
+ * (pause histograms, span and census tables, open spans), 2 KiB per
+ * capability (its utilisation buckets), and about 150 bytes per thread alive
+ * at once, plus at most 2 * max_threads + 64 finished ones (compaction keeps
+ * the max_threads longest-running and drops the others into sorted id
+ * ranges, so events about a dropped thread that come later in the file, in
+ * another capability's block, are recognised and ignored rather than
+ * bringing it back as a live one; a dropped thread's late events thus do
+ * not count towards its figures, only towards the capabilities'); at most
+ * max_labels span labels and heap-profile labels each (further labels are
+ * counted under "other"); at most max_open_spans open spans (further STARTs
+ * are counted as unmatched); time_buckets heap and utilisation buckets per
+ * series (the width doubles when time runs past the last one); max_censuses
+ * censuses (when full, every other one is dropped and only every 2nd, 4th,
+ * ... new one kept); at most 8192 cost-centre names. Measured: 7.4 MiB peak
+ * RSS for `eventlog stats` on a 329 MB log of 1 M threads (bench/RESULTS.md).
+ *
+ * Heap-profile censuses: HEAP_PROF_SAMPLE_STRING samples (-hT, -hd, -hy, ...)
+ * by their label; HEAP_PROF_SAMPLE_COST_CENTRE samples (-hc) by the name of
+ * the innermost cost centre of their stack ("cc N" if it was not defined).
  *
  * Thread safety: an analysis is used by one thread at a time (its feeding
  * and its snapshots); a snapshot is immutable and may be read from any
  * thread. No function here may be called on a decoder other than through
  * the callbacks it was given.
  *
- * DRAFT API (issue 16): stable in shape; fields may be added before 1.0.
+ * Issue 16's API; fields may still be added before 1.0 (the ABI pass).
  */
 #ifndef ELOG_ANALYSIS_H
 #define ELOG_ANALYSIS_H
