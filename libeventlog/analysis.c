@@ -37,7 +37,7 @@ void elog_analysis_config_init(elog_analysis_config *c)
     c->max_labels = 64;
     c->max_open_spans = 4096;
     c->time_buckets = 128;
-    c->bucket_ns = 10u * 1000u * 1000u;
+    c->bucket_ns = 8388608u; /* 2^23 ns, about 8.4 ms */
     c->max_censuses = 64;
 }
 
@@ -94,6 +94,7 @@ static void clear_state(elog_analysis *a)
     a->events = 0;
     a->start_ns = a->end_ns = 0;
     a->bucket_ns = a->cfg.bucket_ns;
+    a->bucket_shift = (unsigned)__builtin_ctzll(a->cfg.bucket_ns);
     memset(a->heap, 0, a->cfg.time_buckets * sizeof *a->heap);
     memset(&a->pause_all, 0, sizeof a->pause_all);
     memset(a->pause_gen, 0, ELOG_ANALYSIS_MAX_GENS * sizeof(hist));
@@ -130,8 +131,12 @@ elog_analysis *elog_analysis_new(const elog_analysis_config *cfg)
         c = *cfg;
     if (c.time_buckets < 2)
         c.time_buckets = 2;
-    if (c.bucket_ns == 0)
-        c.bucket_ns = 1;
+    /* A power of two, so bucket indices are shifts, not divisions (two per
+     * thread run otherwise). */
+    uint64_t pow2 = 1;
+    while (pow2 < c.bucket_ns && pow2 < (1ull << 40))
+        pow2 <<= 1;
+    c.bucket_ns = pow2;
     if (c.max_censuses < 2)
         c.max_censuses = 2;
     const elog_allocator *al = elog__allocator_or_libc(c.allocator);
@@ -200,7 +205,7 @@ void elog_analysis_set_hooks(elog_analysis *a, elog_pause_hook on_pause,
 static void fit_time(elog_analysis *a, uint64_t t)
 {
     size_t n = a->cfg.time_buckets;
-    while (t / a->bucket_ns >= n) {
+    while ((t >> a->bucket_shift) >= n) {
         size_t half = (n + 1) / 2;
         for (size_t i = 0; i < half; i++) {
             size_t j = 2 * i, k = 2 * i + 1;
@@ -229,7 +234,8 @@ static void fit_time(elog_analysis *a, uint64_t t)
             }
             memset(cs->util + half, 0, (n - half) * sizeof *cs->util);
         }
-        a->bucket_ns *= 2;
+        a->bucket_shift++;
+        a->bucket_ns = 1ull << a->bucket_shift;
     }
 }
 
@@ -238,11 +244,12 @@ static void util_add(elog_analysis *a, cap_state *cs, uint64_t s, uint64_t e, bo
 {
     if (e <= s)
         return;
-    fit_time(a, e - 1);
-    uint64_t w = a->bucket_ns;
+    if (((e - 1) >> a->bucket_shift) >= a->cfg.time_buckets)
+        fit_time(a, e - 1);
+    unsigned sh = a->bucket_shift;
     while (s < e) {
-        size_t i = (size_t)(s / w);
-        uint64_t bend = ((uint64_t)i + 1) * w;
+        size_t i = (size_t)(s >> sh);
+        uint64_t bend = ((uint64_t)i + 1) << sh;
         uint64_t piece = (e < bend ? e : bend) - s;
         if (gc)
             cs->util[i].gc_ns += piece;
@@ -255,7 +262,7 @@ static void util_add(elog_analysis *a, cap_state *cs, uint64_t s, uint64_t e, bo
 static elog_heap_bucket *heap_bucket(elog_analysis *a, uint64_t t)
 {
     fit_time(a, t);
-    return &a->heap[t / a->bucket_ns];
+    return &a->heap[t >> a->bucket_shift];
 }
 
 /* ------------------------------------------------------------ capabilities */
@@ -929,7 +936,7 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
     if (t > a->end_ns)
         a->end_ns = t;
     a->events++;
-    if (ev->layout == NULL || !elog_analysis_wants(ev->id))
+    if (ev->layout == NULL) /* no typed fields (unknown type): nothing to read */
         return ELOG_CB_CONTINUE;
     bool was_oom = a->oom;
     cap_state *cs = NULL;

@@ -95,7 +95,8 @@ struct elog_analysis {
     size_t n_caps_alloc;
 
     /* time series shared by caps and heap */
-    uint64_t bucket_ns;
+    uint64_t bucket_ns;       /* 1 << bucket_shift */
+    unsigned bucket_shift;
     elog_heap_bucket *heap;
 
     /* GC */

@@ -89,7 +89,8 @@ typedef struct elog_analysis_config {
     uint32_t max_open_spans;  /* START without STOP yet (default 4096) */
     uint32_t time_buckets;    /* buckets of utilisation and heap series (default 128);
                                  when full, their width doubles (pairs merge) */
-    uint64_t bucket_ns;       /* initial bucket width (default 10 ms) */
+    uint64_t bucket_ns;       /* initial bucket width, rounded up to a power of two
+                                 ns (default 2^23 ns, about 8.4 ms) */
     uint32_t max_censuses;    /* heap-profile censuses kept (default 64) */
     const elog_allocator *allocator; /* NULL: malloc/free */
 } elog_analysis_config;
