@@ -616,13 +616,39 @@ static elog_thread_state state_after_stop(uint16_t status)
     }
 }
 
+/* Makes a stored label safe to print anywhere (JSON, a terminal, a page):
+ * control characters become '?', and so does every non-ASCII byte of a
+ * label that is not well-formed UTF-8. */
+static void sanitize(char *p, size_t n)
+{
+    elog_slice sl = { (const uint8_t *)p, n };
+    bool utf8 = elog_utf8_valid(sl);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8))
+            p[i] = '?';
+    }
+}
+
+/* At most 255 bytes of `s`, cut at a UTF-8 character boundary. */
+static size_t label_cut(elog_slice s)
+{
+    if (s.len <= 255)
+        return s.len;
+    size_t n = 255;
+    while (n > 0 && (s.ptr[n] & 0xc0) == 0x80)
+        n--;
+    return n;
+}
+
 static void set_label(elog_analysis *a, thread_rec *r, elog_slice s)
 {
-    size_t n = s.len < 255 ? s.len : 255;
+    size_t n = label_cut(s);
     char *p = an_alloc(a, n + 1);
     if (p == NULL)
         return;
     memcpy(p, s.ptr, n);
+    sanitize(p, n);
     an_free(a, r->label, r->label_size);
     r->label = p;
     r->label_size = (uint16_t)(n + 1);
@@ -725,6 +751,7 @@ static uint32_t label_index(elog_analysis *a, label_rec *tab, size_t *n, const u
     if (t == NULL)
         return a->cfg.max_labels;
     memcpy(t, p, len);
+    sanitize(t, len);
     tab[*n] = (label_rec){ t, len + 1, h };
     return (uint32_t)(*n)++;
 }
@@ -879,11 +906,12 @@ static void cc_define(elog_analysis *a, uint32_t id, elog_slice name)
         a->cc_cap = nc;
     }
     size_t j = cc_slot(a->cc_ids, a->cc_cap, id);
-    size_t n = name.len < 255 ? name.len : 255;
+    size_t n = label_cut(name);
     char *t = an_alloc(a, n + 1);
     if (t == NULL)
         return;
     memcpy(t, name.ptr, n);
+    sanitize(t, n);
     if (a->cc_ids[j] != 0) {
         an_free(a, a->cc_names[j], strlen(a->cc_names[j]) + 1);
     } else {

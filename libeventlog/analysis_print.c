@@ -221,7 +221,11 @@ void elog_stats_write_text(elog_writer *w, const elog_stats *s, size_t top)
     pf(w, "  Total   time  (%8.3fs elapsed)\n\n", sec(span));
     if (s->mutator_ns > 0) {
         put(w, "  Alloc rate    ");
-        put_commas(w, (uint64_t)((double)s->allocated_bytes / sec(s->mutator_ns)), 0);
+        double rate = (double)s->allocated_bytes / sec(s->mutator_ns);
+        if (rate < 1.8e19) /* absurd timestamps must not overflow the cast */
+            put_commas(w, (uint64_t)rate, 0);
+        else
+            pf(w, "%.3e", rate);
         put(w, " bytes per MUT second\n\n");
     }
     pf(w, "  Productivity %5.1f%% of total elapsed\n", s->productivity * 100.0);

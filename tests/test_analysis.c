@@ -619,6 +619,38 @@ static void test_json(void **state)
     synth_free(&s);
 }
 
+/* Absurd timestamps and sizes (a fuzzed log): the text and JSON renderings
+ * stay defined (this once overflowed a double-to-integer cast: UBSan). */
+static void test_absurd_values(void **state)
+{
+    (void)state;
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 0, 0, 0);
+    ev_heap(&s, ELOG_EV_HEAP_ALLOCATED, 0, UINT64_MAX / 2);
+    ev0(&s, ELOG_EV_GC_START, 1);
+    ev0(&s, ELOG_EV_GC_END, 2);
+    ev_gc_stats(&s, 3, 0, UINT64_MAX / 4, 2);
+    ev_text(&s, ELOG_EV_USER_MSG, 5, "START \x01" "bad\xff" " label");
+    ev_heap(&s, ELOG_EV_HEAP_SIZE, 9, UINT64_MAX); /* MUT 8 ns: the alloc rate overflows */
+    ev_label(&s, 9, 7, "t\x1b[31m");
+    synth_block_end(&s);
+    elog_stats *st = analyse(s.buf, s.len, 0);
+    static char buf[1 << 16];
+    elog_writer w;
+    elog_writer_init(&w, buf, sizeof buf - 1, NULL, NULL);
+    elog_stats_write_text(&w, st, 10);
+    elog_stats_write_json(&w, st);
+    buf[w.len] = '\0';
+    assert_false(w.failed);
+    assert_non_null(strstr(buf, "?bad? label")); /* sanitised */
+    assert_null(strstr(buf, "\x1b"));
+    assert_int_equal(st->spans[0].open, 1);
+    elog_stats_free(st);
+    synth_free(&s);
+}
+
 /* reset forgets everything; the same log then gives the same figures. */
 static void test_reset(void **state)
 {
@@ -665,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_pause_percentiles),
         cmocka_unit_test(test_hooks_and_cumulative),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_absurd_values),
         cmocka_unit_test(test_reset),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
