@@ -105,6 +105,7 @@ static void clear_state(elog_analysis *a)
     a->copied_total = 0;
     a->n_longest = 0;
     a->max_live = a->max_size = 0;
+    a->cur_live = a->cur_live_t = a->cur_size = a->cur_size_t = 0;
     a->threads_used = a->threads_finished_kept = 0;
     a->n_dropped = 0;
     a->threads_dropped = a->threads_created = a->threads_finished = 0;
@@ -1078,6 +1079,10 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         uint64_t v = ev->as.heap_size.size_bytes;
         if (v > a->max_size)
             a->max_size = v;
+        if (t >= a->cur_size_t) {
+            a->cur_size = v;
+            a->cur_size_t = t;
+        }
         elog_heap_bucket *b = heap_bucket(a, t);
         if (v > b->size_bytes)
             b->size_bytes = v;
@@ -1087,6 +1092,10 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         uint64_t v = ev->as.heap_live.live_bytes;
         if (v > a->max_live)
             a->max_live = v;
+        if (t >= a->cur_live_t) {
+            a->cur_live = v;
+            a->cur_live_t = t;
+        }
         elog_heap_bucket *b = heap_bucket(a, t);
         if (v > b->live_bytes)
             b->live_bytes = v;

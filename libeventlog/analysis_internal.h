@@ -110,6 +110,7 @@ struct elog_analysis {
     elog_pause longest[ELOG_ANALYSIS_LONGEST];
     size_t n_longest;
     uint64_t max_live, max_size;
+    uint64_t cur_live, cur_live_t, cur_size, cur_size_t; /* latest by timestamp */
 
     /* threads: open addressing on id */
     thread_rec *threads;

@@ -228,6 +228,8 @@ static void build(snap *sn)
     s->copied_bytes = a->copied_total;
     s->max_live_bytes = a->max_live;
     s->max_size_bytes = a->max_size;
+    s->heap_size_bytes = a->cur_size;
+    s->heap_live_bytes = a->cur_live;
     for (size_t i = 0; i < a->n_caps_alloc; i++) {
         const cap_state *cs = a->caps[i];
         if (cs == NULL)

@@ -185,6 +185,8 @@ static void test_rts_summary_and_pauses(void **state)
         assert_int_equal(st->allocated_bytes, 350);  /* 300 (cap 0's last) + 50 */
         assert_int_equal(st->max_live_bytes, 777);
         assert_int_equal(st->max_size_bytes, 4096);
+        assert_int_equal(st->heap_size_bytes, 2048);  /* the latest, at 3004 */
+        assert_int_equal(st->heap_live_bytes, 500);   /* cap 1's, at 3007 */
         assert_true(st->has_sparks);
         assert_int_equal(st->sparks.created, 12);
         assert_int_equal(st->sparks.converted, 3);

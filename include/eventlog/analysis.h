@@ -243,6 +243,8 @@ typedef struct elog_stats {
     uint64_t allocated_bytes;    /* sum over caps of the last HEAP_ALLOCATED */
     uint64_t max_live_bytes;     /* largest HEAP_LIVE */
     uint64_t max_size_bytes;     /* largest HEAP_SIZE */
+    uint64_t heap_size_bytes;    /* the latest HEAP_SIZE (by timestamp), 0 if none */
+    uint64_t heap_live_bytes;    /* the latest HEAP_LIVE (by timestamp), 0 if none */
     bool has_sparks;             /* any SPARK_COUNTERS seen */
     elog_spark_stats sparks;     /* sum over caps of their last SPARK_COUNTERS */
 
