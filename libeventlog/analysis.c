@@ -111,7 +111,7 @@ static void clear_state(elog_analysis *a)
     a->threads_dropped = a->threads_created = a->threads_finished = 0;
     memset(a->thread_states, 0, sizeof a->thread_states);
     memset(a->spans, 0, (L + 1) * sizeof *a->spans);
-    a->n_open = 0;
+    a->n_open = a->n_pending = 0;
     a->unmatched_starts = a->unmatched_stops = 0;
     memset(a->census_label_total, 0, (L + 1) * sizeof(uint64_t));
     memset(a->census_label_max, 0, (L + 1) * sizeof(uint64_t));
@@ -153,6 +153,7 @@ elog_analysis *elog_analysis_new(const elog_analysis_config *cfg)
     a->span_labels = an_alloc(a, L * sizeof(label_rec));
     a->spans = an_alloc(a, (L + 1) * sizeof(span_acc));
     a->open = an_alloc(a, c.max_open_spans * sizeof(open_span));
+    a->pending = an_alloc(a, c.max_open_spans * sizeof(open_span));
     a->census_labels = an_alloc(a, L * sizeof(label_rec));
     a->census_label_total = an_alloc(a, (L + 1) * sizeof(uint64_t));
     a->census_label_max = an_alloc(a, (L + 1) * sizeof(uint64_t));
@@ -177,6 +178,7 @@ void elog_analysis_free(elog_analysis *a)
     an_free(a, a->span_labels, L * sizeof(label_rec));
     an_free(a, a->spans, (L + 1) * sizeof(span_acc));
     an_free(a, a->open, a->cfg.max_open_spans * sizeof(open_span));
+    an_free(a, a->pending, a->cfg.max_open_spans * sizeof(open_span));
     an_free(a, a->census_labels, L * sizeof(label_rec));
     an_free(a, a->census_label_total, (L + 1) * sizeof(uint64_t));
     an_free(a, a->census_label_max, (L + 1) * sizeof(uint64_t));
@@ -813,18 +815,34 @@ static void user_msg(elog_analysis *a, uint64_t t, elog_slice m)
         return;
     uint64_t h = hash_bytes(p, n);
     if (start) {
+        /* Its STOP may have come first, from a capability whose block comes
+         * earlier in the file (the thread migrated): the earliest waiting
+         * STOP of this label and subscript at or after t. */
+        size_t best = SIZE_MAX;
+        for (size_t k = 0; k < a->n_pending; k++) {
+            const open_span *o = &a->pending[k];
+            if (o->hash == h && o->sub == sub && o->start >= t &&
+                (best == SIZE_MAX || o->start < a->pending[best].start))
+                best = k;
+        }
+        uint32_t li = label_index(a, a->span_labels, &a->n_span_labels, p, n, h);
+        if (best != SIZE_MAX) {
+            uint64_t stop_t = a->pending[best].start;
+            a->pending[best] = a->pending[--a->n_pending];
+            span_close(a, li, t, stop_t, false, p, n);
+            return;
+        }
         if (a->n_open >= a->cfg.max_open_spans) {
             a->unmatched_starts++;
             return;
         }
-        uint32_t li = label_index(a, a->span_labels, &a->n_span_labels, p, n, h);
         a->open[a->n_open++] = (open_span){ h, sub, li, t };
         return;
     }
-    /* The most recent open span of this label and subscript. */
+    /* The most recent open span of this label and subscript started by t. */
     for (size_t k = a->n_open; k-- > 0;) {
         open_span *o = &a->open[k];
-        if (o->hash == h && o->sub == sub) {
+        if (o->hash == h && o->sub == sub && o->start <= t) {
             open_span os = *o;
             memmove(o, o + 1, (a->n_open - k - 1) * sizeof *o);
             a->n_open--;
@@ -832,7 +850,11 @@ static void user_msg(elog_analysis *a, uint64_t t, elog_slice m)
             return;
         }
     }
-    a->unmatched_stops++;
+    /* Wait for its START (see above), within the same bound. */
+    if (a->n_pending < a->cfg.max_open_spans)
+        a->pending[a->n_pending++] = (open_span){ h, sub, 0, t };
+    else
+        a->unmatched_stops++;
 }
 
 /* ------------------------------------------------------------ censuses */

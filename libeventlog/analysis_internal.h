@@ -136,6 +136,8 @@ struct elog_analysis {
     span_acc *spans;          /* max_labels + 1 (other) */
     open_span *open;          /* max_open_spans */
     size_t n_open;
+    open_span *pending;       /* STOPs seen before their START (file order), start = stop time */
+    size_t n_pending;
     uint64_t unmatched_starts, unmatched_stops;
 
     /* cost centres (HEAP_PROF_COST_CENTRE): id -> name, for -hc censuses;

@@ -378,7 +378,7 @@ static void build(snap *sn)
     qsort(s->spans, sortable, sizeof *s->spans, cmp_span);
     s->n_spans = ns;
     s->unmatched_starts = a->unmatched_starts;
-    s->unmatched_stops = a->unmatched_stops;
+    s->unmatched_stops = a->unmatched_stops + a->n_pending;
 
     s->has_end = a->has_end;
     s->end = a->end;

@@ -409,6 +409,36 @@ static void test_spans(void **state)
     synth_free(&s);
 }
 
+/* A thread migrates between START and STOP: the STOP is in capability 1's
+ * block, which comes first in the file. It waits for its START. */
+static void test_spans_file_order(void **state)
+{
+    (void)state;
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 0, 1, 0);
+    ev_text(&s, ELOG_EV_USER_MSG, 500, "STOP 1 request");
+    ev_text(&s, ELOG_EV_USER_MSG, 900, "STOP 2 request");
+    ev_text(&s, ELOG_EV_USER_MSG, 950, "STOP lonely");
+    synth_block_end(&s);
+    synth_block_begin(&s, 0, 0, 0);
+    ev_text(&s, ELOG_EV_USER_MSG, 100, "START 1 request");
+    ev_text(&s, ELOG_EV_USER_MSG, 800, "START 2 request");
+    ev_text(&s, ELOG_EV_USER_MSG, 1000, "START 2 request"); /* after its STOP: open */
+    synth_block_end(&s);
+    elog_stats *st = analyse(s.buf, s.len, 0);
+    assert_int_equal(st->n_spans, 1);
+    assert_string_equal(st->spans[0].label, "request");
+    assert_int_equal(st->spans[0].count, 3);
+    assert_int_equal(st->spans[0].open, 1);
+    assert_int_equal(st->spans[0].max_ns, 400);
+    assert_int_equal(st->spans[0].total_ns, 400 + 100 + 0); /* the open one: 1000..1000 */
+    assert_int_equal(st->unmatched_stops, 1);
+    elog_stats_free(st);
+    synth_free(&s);
+}
+
 /* More span labels than max_labels: the rest count under "other", last. */
 static void test_span_labels_bounded(void **state)
 {
@@ -693,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_thread_bound),
         cmocka_unit_test(test_thread_file_order),
         cmocka_unit_test(test_spans),
+        cmocka_unit_test(test_spans_file_order),
         cmocka_unit_test(test_span_labels_bounded),
         cmocka_unit_test(test_censuses),
         cmocka_unit_test(test_cost_centre_censuses),

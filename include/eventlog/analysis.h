@@ -14,9 +14,15 @@
  *     elog_analysis_attach() fills an elog_settings for the simple case of
  *     one decoder feeding only this analysis (d->data = the analysis).
  *   - Events may arrive in file order (each capability's events in time
- *     order, capabilities interleaved by blocks) or fully time-ordered; every
- *     figure is the same either way, because each interval is measured
- *     on one capability's own timeline.
+ *     order, capabilities interleaved by blocks) or fully time-ordered.
+ *     Intervals are measured on one capability's own timeline (runs, GCs,
+ *     pauses), a span's STOP seen before its START (the thread migrated and
+ *     the other capability's block came first) waits for it, and events
+ *     about a finished thread already dropped are recognised; so the final
+ *     figures are the same in either order. Live snapshots in file order may
+ *     close a capability's open interval at a timestamp its own later block
+ *     precedes: use elog_cap_stats' closed_* figures for counters that must
+ *     never go down.
  *   - elog_analysis_snapshot() returns, at any moment (between two events,
  *     e.g. from an on_flush hook of a live source, or after the end), an
  *     immutable elog_stats: intervals still open (a GC, a running thread, a
