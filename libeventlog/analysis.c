@@ -596,6 +596,34 @@ static inline void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread
     }
 }
 
+/* Closed idle time (monotone between live snapshots): when the capability
+ * goes from nothing open to a run or GC at t, the time since idle_mark is
+ * idle; never counting back from a timestamp already passed keeps it from
+ * decreasing when a capability's events are slightly out of order. */
+static void idle_open(cap_state *cs, uint64_t t)
+{
+    if (cs->running || cs->in_gc)
+        return;
+    uint64_t eff = t;
+    if (!cs->idle_started) {
+        cs->idle_started = true;
+        cs->idle_mark = eff;
+        return;
+    }
+    if (cs->last_time > eff)
+        eff = cs->last_time;
+    if (eff > cs->idle_mark) {
+        cs->idle_acc += eff - cs->idle_mark;
+        cs->idle_mark = eff;
+    }
+}
+
+static void idle_close(cap_state *cs, uint64_t t)
+{
+    if (!cs->running && !cs->in_gc && t > cs->idle_mark)
+        cs->idle_mark = t;
+}
+
 /* Ends the run on `cs` at t (STOP_THREAD, or a RUN without a STOP). */
 static void end_run(elog_analysis *a, cap_state *cs, uint64_t t)
 {
@@ -1010,6 +1038,9 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         if ((cs = cap_get(a, ev->cap)) == NULL)
             break;
         end_run(a, cs, t);
+        idle_open(cs, t);
+        if (t > cs->last_time)
+            cs->last_time = t;
         cs->running = true;
         cs->thread = ev->as.run_thread.thread;
         cs->run_start = t;
@@ -1025,8 +1056,12 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         const elog_ev_stop_thread *st = &ev->as.stop_thread;
         if ((cs = cap_get(a, ev->cap)) == NULL)
             break;
-        if (cs->running && cs->thread == st->thread)
+        if (cs->running && cs->thread == st->thread) {
             end_run(a, cs, t);
+            idle_close(cs, t);
+        }
+        if (t > cs->last_time)
+            cs->last_time = t;
         thread_rec *r = thread_get(a, st->thread);
         if (r == NULL)
             break;
@@ -1077,12 +1112,19 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
             break;
         if (cs->in_gc) /* a missing GC_END: close it here */
             gc_end(a, cs, ev->cap, t);
+        idle_open(cs, t);
+        if (t > cs->last_time)
+            cs->last_time = t;
         cs->in_gc = true;
         cs->gc_start = t;
         break;
     case ELOG_EV_GC_END:
-        if ((cs = cap_get(a, ev->cap)) != NULL)
+        if ((cs = cap_get(a, ev->cap)) != NULL) {
             gc_end(a, cs, ev->cap, t);
+            idle_close(cs, t);
+            if (t > cs->last_time)
+                cs->last_time = t;
+        }
         break;
     case ELOG_EV_GC_STATS_GHC:
         gc_stats(a, cap_get(a, ev->cap), ev->cap, &ev->as.gc_stats_ghc);

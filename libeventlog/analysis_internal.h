@@ -41,6 +41,9 @@ typedef struct cap_state {
     uint64_t last_gc_start, last_gc_end;
     uint32_t pending_gen;     /* GC_STATS seen while in GC: UINT32_MAX none */
     uint64_t mutator_ns, gc_ns;
+    uint64_t last_time;       /* its latest RUN/STOP/GC event (max) */
+    bool idle_started;        /* closed idle: accounted up to idle_mark */
+    uint64_t idle_mark, idle_acc;
     uint64_t last_alloc;
     elog_spark_stats sparks;
     elog_util_bucket *util;   /* time_buckets */

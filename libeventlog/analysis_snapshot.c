@@ -136,6 +136,12 @@ static void build(snap *sn)
         c->cap = (uint32_t)i;
         c->mutator_ns = cs->mutator_ns;
         c->gc_ns = cs->gc_ns;
+        c->closed_mutator_ns = cs->mutator_ns;
+        c->closed_gc_ns = cs->gc_ns;
+        c->last_ns = cs->last_time;
+        c->closed_idle_ns = cs->idle_acc;
+        if (!cs->running && !cs->in_gc && cs->idle_started && cs->last_time > cs->idle_mark)
+            c->closed_idle_ns += cs->last_time - cs->idle_mark;
         /* Open intervals, closed at the end, within the series' range. */
         if (cs->running && end > cs->run_start) {
             c->mutator_ns += end - cs->run_start;

@@ -683,6 +683,63 @@ static void test_absurd_values(void **state)
     synth_free(&s);
 }
 
+/* Live snapshots of a real 4-capability log fed in small pieces (file
+ * order): the closed_* figures of every capability never go down, and at the
+ * end equal the final ones when nothing is open. */
+static void test_closed_figures_monotone(void **state)
+{
+    (void)state;
+    const char *dir = getenv("ELOG_CORPUS_DIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/testlog.eventlog", dir ? dir : "corpus/conformance");
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static uint8_t data[1 << 16];
+    size_t n = fread(data, 1, sizeof data, f);
+    fclose(f);
+    assert_true(n > 1000 && n < sizeof data);
+    elog_analysis *a = elog_analysis_new(NULL);
+    elog_settings st;
+    elog_settings_init(&st);
+    elog_analysis_attach(&st);
+    st.options = ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS;
+    elog_decoder d;
+    elog_decoder_init(&d, &st, a);
+    uint64_t prev[8][3] = {{0}};
+    size_t snaps = 0;
+    for (size_t off = 0; off < n; off += 97) {
+        size_t k = n - off < 97 ? n - off : 97;
+        assert_int_equal(elog_execute(&d, data + off, k).status, ELOG_OK);
+        elog_stats *sn = elog_analysis_snapshot(a);
+        for (size_t i = 0; i < sn->n_caps && sn->caps[i].cap < 8; i++) {
+            const elog_cap_stats *c = &sn->caps[i];
+            uint64_t *p = prev[c->cap];
+            assert_true(c->closed_mutator_ns >= p[0]);
+            assert_true(c->closed_gc_ns >= p[1]);
+            assert_true(c->closed_idle_ns >= p[2]);
+            p[0] = c->closed_mutator_ns;
+            p[1] = c->closed_gc_ns;
+            p[2] = c->closed_idle_ns;
+        }
+        elog_stats_free(sn);
+        snaps++;
+    }
+    elog_end end = elog_finish(&d);
+    elog_analysis_on_end(a, &end, NULL);
+    elog_stats *sn = elog_analysis_snapshot(a);
+    assert_int_equal(sn->n_caps, 4);
+    for (size_t i = 0; i < sn->n_caps; i++) {
+        if (sn->caps[i].open)
+            continue;
+        assert_int_equal(sn->caps[i].closed_mutator_ns, sn->caps[i].mutator_ns);
+        assert_int_equal(sn->caps[i].closed_gc_ns, sn->caps[i].gc_ns);
+    }
+    assert_true(snaps > 100);
+    elog_stats_free(sn);
+    elog_decoder_free(&d);
+    elog_analysis_free(a);
+}
+
 /* reset forgets everything; the same log then gives the same figures. */
 static void test_reset(void **state)
 {
@@ -731,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_hooks_and_cumulative),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_absurd_values),
+        cmocka_unit_test(test_closed_figures_monotone),
         cmocka_unit_test(test_reset),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

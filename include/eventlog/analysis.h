@@ -172,6 +172,12 @@ typedef struct elog_cap_stats {
     uint64_t gc_ns;           /* between its GC_START and GC_END */
     uint64_t idle_ns;         /* the rest of [start_ns, end_ns] */
     bool open;                /* a run or GC was still open at the end */
+    /* For counters that must never decrease between live snapshots: the
+     * completed runs and GCs only, and the idle time between them from the
+     * capability's first run/GC event up to its latest (not counting back
+     * from a timestamp already passed, so never decreasing). */
+    uint64_t closed_mutator_ns, closed_gc_ns, closed_idle_ns;
+    uint64_t last_ns;         /* its latest run/GC event's timestamp */
 } elog_cap_stats;
 
 /* Utilisation over time: bucket i covers [i*bucket_ns, (i+1)*bucket_ns)
