@@ -124,10 +124,15 @@ def main():
         log = os.path.join(tmp, "killed.eventlog")
         p = subprocess.Popen([prog, "100000000", "+RTS", "-l", "-ol" + log, "-N2", "-RTS"],
                              cwd=tmp, stdout=subprocess.DEVNULL)
-        deadline = time.time() + TIMEOUT
-        while time.time() < deadline and (not os.path.exists(log)
-                                          or os.path.getsize(log) < 3_000_000):
+        # The RTS writes a capability's buffer when it fills: wait until a few
+        # were written (the header alone is ~3 KB), however slow the machine.
+        deadline = time.time() + 2 * TIMEOUT
+        while time.time() < deadline and p.poll() is None and (
+                not os.path.exists(log) or os.path.getsize(log) < 300_000):
             time.sleep(0.05)
+        if not os.path.exists(log) or os.path.getsize(log) < 300_000:
+            failures.append("killed: the program wrote %d bytes in %d s" % (
+                os.path.getsize(log) if os.path.exists(log) else 0, 2 * TIMEOUT))
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=10)
         r = subprocess.run([exe, "stats", "--json", log], stdout=subprocess.PIPE,
