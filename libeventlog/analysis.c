@@ -1193,22 +1193,38 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         cc_define(a, ev->as.heap_prof_cost_centre.cc_id, ev->as.heap_prof_cost_centre.label);
         break;
     case ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE: {
-        /* -hc: labelled by the innermost cost centre of the stack. */
+        /* -hc: labelled by the cost-centre stack, innermost first, names
+         * joined with '/' ("cc N" for an undefined one), at most 255 bytes. */
         const elog_ev_heap_prof_sample_cost_centre *s = &ev->as.heap_prof_sample_cost_centre;
-        char buf[32];
-        const char *name = NULL;
-        if (s->stack.count > 0) {
-            uint32_t id = elog_u32_array_get(s->stack, 0);
-            size_t j = a->cc_cap ? cc_slot(a->cc_ids, a->cc_cap, id) : 0;
-            if (a->cc_cap && a->cc_ids[j] != 0)
-                name = a->cc_names[j];
-            else
-                snprintf(buf, sizeof buf, "cc %u", (unsigned)id);
-        } else {
-            snprintf(buf, sizeof buf, "(no stack)");
+        char label[256];
+        size_t len = 0;
+        for (uint32_t k = 0; k < s->stack.count && len < 255; k++) {
+            uint32_t id = elog_u32_array_get(s->stack, k);
+            char num[24];
+            const char *nm = NULL;
+            if (a->cc_cap > 0) {
+                size_t j = cc_slot(a->cc_ids, a->cc_cap, id);
+                if (a->cc_ids[j] != 0)
+                    nm = a->cc_names[j];
+            }
+            if (nm == NULL) {
+                snprintf(num, sizeof num, "cc %u", (unsigned)id);
+                nm = num;
+            }
+            if (k > 0)
+                label[len++] = '/';
+            size_t m = strlen(nm);
+            if (m > 255 - len)
+                m = 255 - len;
+            memcpy(label + len, nm, m);
+            len += m;
         }
-        if (name == NULL)
-            name = buf;
+        if (s->stack.count == 0) {
+            memcpy(label, "(no stack)", 10);
+            len = 10;
+        }
+        label[len] = '\0';
+        const char *name = label;
         census_add(a, (const uint8_t *)name, strlen(name), s->residency);
         break;
     }

@@ -519,7 +519,7 @@ static void ev_cc_sample(synth *s, uint64_t t, uint64_t bytes, const uint32_t *s
     synth_event_var(s, ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE, t, pl.buf, pl.len);
 }
 
-/* -hc censuses: samples labelled by their innermost cost centre's name. */
+/* -hc censuses: samples labelled by their cost-centre stack, innermost first. */
 static void test_cost_centre_censuses(void **state)
 {
     (void)state;
@@ -537,12 +537,14 @@ static void test_cost_centre_censuses(void **state)
     ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_END, 100, 1);
     synth_block_end(&s);
     elog_stats *st = analyse(s.buf, s.len, 0);
-    assert_int_equal(st->n_census_labels, 3);
-    assert_string_equal(st->census_labels[0].label, "foo");
-    assert_int_equal(st->census_labels[0].total_bytes, 130);
+    assert_int_equal(st->n_census_labels, 4);
+    assert_string_equal(st->census_labels[0].label, "foo/bar");
+    assert_int_equal(st->census_labels[0].total_bytes, 100);
     assert_string_equal(st->census_labels[1].label, "bar");
     assert_int_equal(st->census_labels[1].total_bytes, 50);
-    assert_string_equal(st->census_labels[2].label, "cc 9");
+    assert_string_equal(st->census_labels[2].label, "foo");
+    assert_int_equal(st->census_labels[2].total_bytes, 30);
+    assert_string_equal(st->census_labels[3].label, "cc 9/foo");
     assert_int_equal(st->censuses[0].total_bytes, 187);
     elog_stats_free(st);
     synth_free(&s);

@@ -53,8 +53,9 @@
  * RSS for `eventlog stats` on a 329 MB log of 1 M threads (bench/RESULTS.md).
  *
  * Heap-profile censuses: HEAP_PROF_SAMPLE_STRING samples (-hT, -hd, -hy, ...)
- * by their label; HEAP_PROF_SAMPLE_COST_CENTRE samples (-hc) by the name of
- * the innermost cost centre of their stack ("cc N" if it was not defined).
+ * by their label; HEAP_PROF_SAMPLE_COST_CENTRE samples (-hc) by their
+ * cost-centre stack, names innermost first joined with '/' ("cc N" for a cost
+ * centre not defined by HEAP_PROF_COST_CENTRE), at most 255 bytes.
  *
  * Thread safety: an analysis is used by one thread at a time (its feeding
  * and its snapshots); a snapshot is immutable and may be read from any
