@@ -972,11 +972,52 @@ static void cc_define(elog_analysis *a, uint32_t id, elog_slice name)
     a->cc_names[j] = t;
 }
 
+/* The census label slot for a sample of `bytes` bytes. When the table is
+ * full, a new label takes the slot of the smallest one (by bytes summed
+ * over censuses) if this one sample already outgrows it; the evicted
+ * label's bytes move to "other", in the stored censuses too. So the labels
+ * kept are the large ones, whatever order they appear in. */
+static uint32_t census_label(elog_analysis *a, const uint8_t *p, size_t len, uint64_t bytes)
+{
+    size_t L = a->cfg.max_labels;
+    uint64_t h = hash_bytes(p, len);
+    uint32_t li = label_index(a, a->census_labels, &a->n_census_labels, p, len, h);
+    if (li != L || L == 0 || a->n_census_labels < L)
+        return li;
+    size_t min = 0;
+    for (size_t i = 1; i < L; i++)
+        if (a->census_label_total[i] < a->census_label_total[min])
+            min = i;
+    if (a->census_label_total[min] >= bytes)
+        return (uint32_t)L;
+    char *t = an_alloc(a, len + 1);
+    if (t == NULL)
+        return (uint32_t)L;
+    memcpy(t, p, len);
+    sanitize(t, len);
+    a->census_label_total[L] += a->census_label_total[min];
+    a->cur_census[L] += a->cur_census[min];
+    uint64_t other_max = a->census_label_max[L];
+    for (size_t c = 0; c < a->n_censuses; c++) {
+        uint64_t *b = a->censuses[c].bytes;
+        b[L] += b[min];
+        b[min] = 0;
+        if (b[L] > other_max)
+            other_max = b[L];
+    }
+    a->census_label_max[L] = other_max;
+    a->census_label_total[min] = 0;
+    a->census_label_max[min] = 0;
+    a->cur_census[min] = 0;
+    an_free(a, a->census_labels[min].text, a->census_labels[min].size);
+    a->census_labels[min] = (label_rec){ t, len + 1, h };
+    return (uint32_t)min;
+}
+
 /* A census sample's label and bytes into the current census. */
 static void census_add(elog_analysis *a, const uint8_t *label, size_t len, uint64_t bytes)
 {
-    uint32_t li = label_index(a, a->census_labels, &a->n_census_labels, label, len,
-                              hash_bytes(label, len));
+    uint32_t li = census_label(a, label, len, bytes);
     a->cur_census[li] += bytes;
     a->cur_census_total += bytes;
     a->census_label_total[li] += bytes;

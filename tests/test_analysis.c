@@ -110,10 +110,11 @@ static void ev_u64(synth *s, uint16_t id, uint64_t t, uint64_t v)
 }
 
 /* Decodes `n` bytes of `buf` (in pieces of `chunk`, 0: whole) into a new
- * analysis and returns its snapshot. */
-static elog_stats *analyse(const uint8_t *buf, size_t n, size_t chunk)
+ * analysis (configuration `cfg`, NULL: defaults) and returns its snapshot. */
+static elog_stats *analyse_cfg(const uint8_t *buf, size_t n, size_t chunk,
+                               const elog_analysis_config *cfg)
 {
-    elog_analysis *a = elog_analysis_new(NULL);
+    elog_analysis *a = elog_analysis_new(cfg);
     assert_non_null(a);
     elog_settings st;
     elog_settings_init(&st);
@@ -133,6 +134,11 @@ static elog_stats *analyse(const uint8_t *buf, size_t n, size_t chunk)
     elog_analysis_free(a); /* the snapshot outlives it */
     elog_decoder_free(&d);
     return s;
+}
+
+static elog_stats *analyse(const uint8_t *buf, size_t n, size_t chunk)
+{
+    return analyse_cfg(buf, n, chunk, NULL);
 }
 
 /* Two capabilities, two GCs: the leader's GC_START..GC_END is the pause,
@@ -519,6 +525,43 @@ static void ev_cc_sample(synth *s, uint64_t t, uint64_t bytes, const uint32_t *s
     synth_event_var(s, ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE, t, pl.buf, pl.len);
 }
 
+/* A full census label table keeps the large labels: a newcomer that
+ * outgrows the smallest takes its slot (the evicted bytes go to "other"). */
+static void test_census_label_eviction(void **state)
+{
+    (void)state;
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 0, 0, 0);
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_BEGIN, 100, 1);
+    ev_sample(&s, 100, "a", 10);
+    ev_sample(&s, 100, "b", 20);
+    ev_sample(&s, 100, "c", 1000);
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_END, 100, 1);
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_BEGIN, 200, 2);
+    ev_sample(&s, 200, "a", 5);
+    ev_sample(&s, 200, "c", 500);
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_END, 200, 2);
+    synth_block_end(&s);
+    elog_analysis_config cfg;
+    elog_analysis_config_init(&cfg);
+    cfg.max_labels = 2;
+    elog_stats *st = analyse_cfg(s.buf, s.len, 0, &cfg);
+    assert_int_equal(st->n_census_labels, 3);
+    assert_string_equal(st->census_labels[0].label, "c");
+    assert_int_equal(st->census_labels[0].total_bytes, 1500);
+    assert_string_equal(st->census_labels[1].label, "b");
+    assert_string_equal(st->census_labels[2].label, "other");
+    assert_int_equal(st->census_labels[2].total_bytes, 15);
+    assert_int_equal(st->censuses[0].bytes[0], 1000);
+    assert_int_equal(st->censuses[0].bytes[2], 10);
+    assert_int_equal(st->censuses[1].bytes[2], 5);
+    assert_int_equal(st->censuses[0].total_bytes, 1030);
+    elog_stats_free(st);
+    synth_free(&s);
+}
+
 /* -hc censuses: samples labelled by their cost-centre stack, innermost first. */
 static void test_cost_centre_censuses(void **state)
 {
@@ -786,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_span_labels_bounded),
         cmocka_unit_test(test_censuses),
         cmocka_unit_test(test_cost_centre_censuses),
+        cmocka_unit_test(test_census_label_eviction),
         cmocka_unit_test(test_pause_percentiles),
         cmocka_unit_test(test_hooks_and_cumulative),
         cmocka_unit_test(test_json),

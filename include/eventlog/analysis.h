@@ -44,8 +44,10 @@
  * another capability's block, are recognised and ignored rather than
  * bringing it back as a live one; a dropped thread's late events thus do
  * not count towards its figures, only towards the capabilities'); at most
- * max_labels span labels and heap-profile labels each (further labels are
- * counted under "other"); at most max_open_spans open spans (further STARTs
+ * max_labels span labels and heap-profile labels each (further span labels
+ * are counted under "other"; a new heap-profile label whose sample outgrows
+ * the smallest label kept takes its place, the evicted one's bytes moving
+ * to "other", so the largest labels are kept whatever their order); at most max_open_spans open spans (further STARTs
  * are counted as unmatched); time_buckets heap and utilisation buckets per
  * series (the width doubles when time runs past the last one); max_censuses
  * censuses (when full, every other one is dropped and only every 2nd, 4th,
