@@ -1053,19 +1053,74 @@ bool elog_analysis_wants(uint16_t id)
     return wants_switch(id);
 }
 
-int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
+/* The hot events of thread-heavy logs, kept out of the big dispatch so
+ * their path is short (the rare ones are in rare_event()). */
+static inline void on_run(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
-    if (ev->id == ELOG_EV_BLOCK_MARKER)
-        return ELOG_CB_CONTINUE;
-    uint64_t t = ev->time;
-    if (a->events == 0 || t < a->start_ns)
-        a->start_ns = t;
-    if (t > a->end_ns)
-        a->end_ns = t;
-    a->events++;
-    if (ev->layout == NULL) /* no typed fields (unknown type): nothing to read */
-        return ELOG_CB_CONTINUE;
-    bool was_oom = a->oom;
+    cap_state *cs = cap_get(a, ev->cap);
+    if (cs == NULL)
+        return;
+    end_run(a, cs, t);
+    idle_open(cs, t);
+    if (t > cs->last_time)
+        cs->last_time = t;
+    cs->running = true;
+    cs->thread = ev->as.run_thread.thread;
+    cs->run_start = t;
+    thread_rec *r = thread_get(a, cs->thread);
+    if (r != NULL) {
+        r->runs++;
+        thread_set_state(a, r, ELOG_THREAD_RUNNING);
+    }
+}
+
+static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
+{
+    const elog_ev_stop_thread *st = &ev->as.stop_thread;
+    cap_state *cs = cap_get(a, ev->cap);
+    if (cs == NULL)
+        return;
+    if (cs->running && cs->thread == st->thread) {
+        end_run(a, cs, t);
+        idle_close(cs, t);
+    }
+    if (t > cs->last_time)
+        cs->last_time = t;
+    thread_rec *r = thread_get(a, st->thread);
+    if (r == NULL)
+        return;
+    if (st->status < ELOG_STOP_REASONS)
+        r->stop_reasons[st->status]++;
+    elog_thread_state s = state_after_stop(st->status);
+    if (s == ELOG_THREAD_FINISHED)
+        r->finished_ns = t;
+    thread_set_state(a, r, s);
+    /* Amortised: a compaction looks at the finished threads kept and
+     * drops all but max_threads of them. */
+    if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64)
+        thread_compact(a);
+}
+
+/* THREAD_RUNNABLE / THREAD_WAKEUP: only the state, which lives in the
+ * dense keys: no record touched. */
+static inline void on_wake(elog_analysis *a, uint32_t id)
+{
+    if (a->threads_cap == 0)
+        return;
+    size_t slot = key_slot(a->tkeys, a->threads_cap, id);
+    elog_thread_state cur = TKEY_STATE(a->tkeys[slot]);
+    if (a->tkeys[slot] != 0 && cur != ELOG_THREAD_RUNNING && cur != ELOG_THREAD_FINISHED &&
+        cur != ELOG_THREAD_RUNNABLE) {
+        a->thread_states[cur]--;
+        a->thread_states[ELOG_THREAD_RUNNABLE]++;
+        a->tkeys[slot] = (a->tkeys[slot] & TKEY_ID) | ((uint64_t)ELOG_THREAD_RUNNABLE << 40);
+    }
+}
+
+/* Every other event the analysis reads. */
+static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_event *ev,
+                                                 uint64_t t)
+{
     cap_state *cs = NULL;
     switch (ev->id) {
     case ELOG_EV_CREATE_THREAD: {
@@ -1073,67 +1128,6 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         if (r != NULL)
             r->created_ns = t;
         a->threads_created++;
-        break;
-    }
-    case ELOG_EV_RUN_THREAD:
-        if ((cs = cap_get(a, ev->cap)) == NULL)
-            break;
-        end_run(a, cs, t);
-        idle_open(cs, t);
-        if (t > cs->last_time)
-            cs->last_time = t;
-        cs->running = true;
-        cs->thread = ev->as.run_thread.thread;
-        cs->run_start = t;
-        {
-            thread_rec *r = thread_get(a, cs->thread);
-            if (r != NULL) {
-                r->runs++;
-                thread_set_state(a, r, ELOG_THREAD_RUNNING);
-            }
-        }
-        break;
-    case ELOG_EV_STOP_THREAD: {
-        const elog_ev_stop_thread *st = &ev->as.stop_thread;
-        if ((cs = cap_get(a, ev->cap)) == NULL)
-            break;
-        if (cs->running && cs->thread == st->thread) {
-            end_run(a, cs, t);
-            idle_close(cs, t);
-        }
-        if (t > cs->last_time)
-            cs->last_time = t;
-        thread_rec *r = thread_get(a, st->thread);
-        if (r == NULL)
-            break;
-        if (st->status < ELOG_STOP_REASONS)
-            r->stop_reasons[st->status]++;
-        elog_thread_state s = state_after_stop(st->status);
-        if (s == ELOG_THREAD_FINISHED)
-            r->finished_ns = t;
-        thread_set_state(a, r, s);
-        /* Amortised: a compaction looks at the finished threads kept and
-         * drops all but max_threads of them. */
-        if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64)
-            thread_compact(a);
-        break;
-    }
-    case ELOG_EV_THREAD_RUNNABLE:
-    case ELOG_EV_THREAD_WAKEUP: {
-        uint32_t id = ev->id == ELOG_EV_THREAD_RUNNABLE ? ev->as.thread_runnable.thread
-                                                        : ev->as.thread_wakeup.thread;
-        /* Only the state, which lives in the dense keys: no record touched. */
-        if (a->threads_cap > 0) {
-            size_t slot = key_slot(a->tkeys, a->threads_cap, id);
-            elog_thread_state cur = TKEY_STATE(a->tkeys[slot]);
-            if (a->tkeys[slot] != 0 && cur != ELOG_THREAD_RUNNING && cur != ELOG_THREAD_FINISHED &&
-                cur != ELOG_THREAD_RUNNABLE) {
-                a->thread_states[cur]--;
-                a->thread_states[ELOG_THREAD_RUNNABLE]++;
-                a->tkeys[slot] = (a->tkeys[slot] & TKEY_ID) |
-                                 ((uint64_t)ELOG_THREAD_RUNNABLE << 40);
-            }
-        }
         break;
     }
     case ELOG_EV_MIGRATE_THREAD: {
@@ -1274,6 +1268,38 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
             census_end(a);
         break;
     default:
+        break;
+    }
+}
+
+int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
+{
+    if (ev->id == ELOG_EV_BLOCK_MARKER)
+        return ELOG_CB_CONTINUE;
+    uint64_t t = ev->time;
+    if (a->events == 0 || t < a->start_ns)
+        a->start_ns = t;
+    if (t > a->end_ns)
+        a->end_ns = t;
+    a->events++;
+    if (ev->layout == NULL) /* no typed fields (unknown type): nothing to read */
+        return ELOG_CB_CONTINUE;
+    bool was_oom = a->oom;
+    switch (ev->id) {
+    case ELOG_EV_RUN_THREAD:
+        on_run(a, ev, t);
+        break;
+    case ELOG_EV_STOP_THREAD:
+        on_stop(a, ev, t);
+        break;
+    case ELOG_EV_THREAD_RUNNABLE:
+        on_wake(a, ev->as.thread_runnable.thread);
+        break;
+    case ELOG_EV_THREAD_WAKEUP:
+        on_wake(a, ev->as.thread_wakeup.thread);
+        break;
+    default:
+        rare_event(a, ev, t);
         break;
     }
     return a->oom && !was_oom ? ELOG_CB_ABORT : ELOG_CB_CONTINUE;
