@@ -116,6 +116,7 @@ static void clear_state(elog_analysis *a)
     memset(a->census_label_total, 0, (L + 1) * sizeof(uint64_t));
     memset(a->census_label_max, 0, (L + 1) * sizeof(uint64_t));
     a->census_stride = 1;
+    memset(a->stack_key, 0, sizeof a->stack_key);
     a->census_skip = 0;
     a->censuses_seen = 0;
     a->in_census = false;
@@ -970,6 +971,7 @@ static void cc_define(elog_analysis *a, uint32_t id, elog_slice name)
         a->cc_used++;
     }
     a->cc_names[j] = t;
+    memset(a->stack_key, 0, sizeof a->stack_key); /* labels may change */
 }
 
 /* The census label slot for a sample of `bytes` bytes. When the table is
@@ -988,6 +990,7 @@ static uint32_t census_label(elog_analysis *a, const uint8_t *p, size_t len, uin
     for (size_t i = 1; i < L; i++)
         if (a->census_label_total[i] < a->census_label_total[min])
             min = i;
+    a->census_min_slot = (uint32_t)min;
     if (a->census_label_total[min] >= bytes)
         return (uint32_t)L;
     char *t = an_alloc(a, len + 1);
@@ -1011,16 +1014,19 @@ static uint32_t census_label(elog_analysis *a, const uint8_t *p, size_t len, uin
     a->cur_census[min] = 0;
     an_free(a, a->census_labels[min].text, a->census_labels[min].size);
     a->census_labels[min] = (label_rec){ t, len + 1, h };
+    memset(a->stack_key, 0, sizeof a->stack_key); /* slots changed meaning */
     return (uint32_t)min;
 }
 
-/* A census sample's label and bytes into the current census. */
-static void census_add(elog_analysis *a, const uint8_t *label, size_t len, uint64_t bytes)
+/* A census sample's label and bytes into the current census; returns the
+ * label's slot (max_labels: "other"). */
+static uint32_t census_add(elog_analysis *a, const uint8_t *label, size_t len, uint64_t bytes)
 {
     uint32_t li = census_label(a, label, len, bytes);
     a->cur_census[li] += bytes;
     a->cur_census_total += bytes;
     a->census_label_total[li] += bytes;
+    return li;
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -1228,9 +1234,29 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
         cc_define(a, ev->as.heap_prof_cost_centre.cc_id, ev->as.heap_prof_cost_centre.label);
         break;
     case ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE: {
+        const elog_ev_heap_prof_sample_cost_centre *s = &ev->as.heap_prof_sample_cost_centre;
+        /* Deep stacks make the label costly to build: a cache keyed by the
+         * first 128 ids (no label of 255 bytes names more). */
+        uint32_t depth = s->stack.count < 128 ? s->stack.count : 128;
+        uint64_t key = 0x9e3779b97f4a7c15ull ^ depth;
+        for (uint32_t k = 0; k < depth; k++)
+            key = mix(key ^ elog_u32_array_get(s->stack, k)) + k;
+        key |= 1; /* never 0 (empty) */
+        size_t ci = (size_t)(key >> 7) % STACK_CACHE;
+        uint32_t L = a->cfg.max_labels;
+        /* A cached "other" retries the table only if this sample could
+         * outgrow the smallest label (as of the last full-table miss). */
+        if (a->stack_key[ci] == key &&
+            (a->stack_label[ci] < L || L == 0 ||
+             s->residency <= a->census_label_total[a->census_min_slot])) {
+            uint32_t li = a->stack_label[ci];
+            a->cur_census[li] += s->residency;
+            a->cur_census_total += s->residency;
+            a->census_label_total[li] += s->residency;
+            break;
+        }
         /* -hc: labelled by the cost-centre stack, innermost first, names
          * joined with '/' ("cc N" for an undefined one), at most 255 bytes. */
-        const elog_ev_heap_prof_sample_cost_centre *s = &ev->as.heap_prof_sample_cost_centre;
         char label[256];
         size_t len = 0;
         for (uint32_t k = 0; k < s->stack.count && len < 255; k++) {
@@ -1260,7 +1286,8 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
         }
         label[len] = '\0';
         const char *name = label;
-        census_add(a, (const uint8_t *)name, strlen(name), s->residency);
+        a->stack_key[ci] = key;
+        a->stack_label[ci] = census_add(a, (const uint8_t *)name, strlen(name), s->residency);
         break;
     }
     case ELOG_EV_HEAP_PROF_SAMPLE_END:

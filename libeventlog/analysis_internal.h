@@ -29,6 +29,8 @@ void an_hist_summary(const hist *h, elog_duration_stats *out);
 
 /* ------------------------------------------------------------ state */
 
+#define STACK_CACHE 4096u /* -hc label cache entries (48 KiB) */
+
 typedef struct cap_state {
     bool seen;
     bool running;             /* a thread is running on it */
@@ -148,6 +150,12 @@ struct elog_analysis {
     uint32_t *cc_ids;         /* id + 1, 0 = empty */
     char **cc_names;
     size_t cc_cap, cc_used;
+
+    /* -hc: stack (first 128 ids) -> census label slot, direct-mapped; a
+     * label's eviction clears it (ids + 1 = key 0 means empty) */
+    uint64_t stack_key[STACK_CACHE];
+    uint32_t stack_label[STACK_CACHE];
+    uint32_t census_min_slot;  /* the smallest label at the last full-table miss */
 
     /* heap-profile censuses */
     label_rec *census_labels; /* max_labels */
