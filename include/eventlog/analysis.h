@@ -140,7 +140,13 @@ bool elog_analysis_wants(uint16_t id);
 
 /* Hooks called as each pause / span completes, for consumers that need
  * every value (exact Prometheus histograms). Called from inside
- * elog_analysis_on_event(); must not call back into the analysis. */
+ * elog_analysis_on_event(); must not call back into the analysis. A pause
+ * is reported once its GC_STATS_GHC arrives; open intervals never are (only
+ * completed ones, so counters built on them never go down). The span hook's
+ * label is the message's label text as logged: raw bytes (not sanitised,
+ * not NUL-terminated, any number of distinct labels), valid during the call
+ * only; bound and clean it on your side. `ctx` is the set_hooks one; NULL
+ * hooks are not called. */
 typedef struct elog_pause {
     uint64_t start_ns, end_ns;   /* the leading capability's GC_START..GC_END */
     uint32_t generation;         /* from its GC_STATS_GHC; UINT32_MAX unknown */
