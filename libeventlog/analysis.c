@@ -253,7 +253,7 @@ static void util_add(elog_analysis *a, cap_state *cs, uint64_t s, uint64_t e, bo
     unsigned sh = a->bucket_shift;
     while (s < e) {
         size_t i = (size_t)(s >> sh);
-        uint64_t bend = ((uint64_t)i + 1) << sh;
+        uint64_t bend = an_bucket_end(i, sh);
         uint64_t piece = (e < bend ? e : bend) - s;
         if (gc)
             cs->util[i].gc_ns += piece;

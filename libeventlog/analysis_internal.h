@@ -178,6 +178,13 @@ struct elog_analysis {
     void *hook_ctx;
 };
 
+/* The end of time bucket i of width 2^sh, saturating at UINT64_MAX (the
+ * last bucket of a series reaching 2^64 ns must not wrap to 0). */
+static inline uint64_t an_bucket_end(uint64_t i, unsigned sh)
+{
+    return i + 1 > (UINT64_MAX >> sh) ? UINT64_MAX : (i + 1) << sh;
+}
+
 void *an_alloc(elog_analysis *a, size_t size);   /* zeroed; NULL sets a->oom */
 void an_free(elog_analysis *a, void *p, size_t size);
 

@@ -147,10 +147,10 @@ static void build(snap *sn)
             c->mutator_ns += end - cs->run_start;
             c->open = true;
             for (uint64_t t = cs->run_start; t < end;) {
-                size_t b = (size_t)(t / a->bucket_ns);
+                size_t b = (size_t)(t >> a->bucket_shift);
                 if (b >= NB)
                     break;
-                uint64_t be = ((uint64_t)b + 1) * a->bucket_ns, e = end < be ? end : be;
+                uint64_t be = an_bucket_end(b, a->bucket_shift), e = end < be ? end : be;
                 u[b].mutator_ns += e - t;
                 t = e;
             }
@@ -159,10 +159,10 @@ static void build(snap *sn)
             c->gc_ns += end - cs->gc_start;
             c->open = true;
             for (uint64_t t = cs->gc_start; t < end;) {
-                size_t b = (size_t)(t / a->bucket_ns);
+                size_t b = (size_t)(t >> a->bucket_shift);
                 if (b >= NB)
                     break;
-                uint64_t be = ((uint64_t)b + 1) * a->bucket_ns, e = end < be ? end : be;
+                uint64_t be = an_bucket_end(b, a->bucket_shift), e = end < be ? end : be;
                 u[b].gc_ns += e - t;
                 t = e;
             }

@@ -726,6 +726,24 @@ static void test_absurd_values(void **state)
     assert_int_equal(st->spans[0].open, 1);
     elog_stats_free(st);
     synth_free(&s);
+
+    /* A run ending near 2^64 ns: the last time bucket's end must not wrap
+     * (it once looped for ever, found by fuzz_analysis). */
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 0, 0, 0);
+    ev_u32(&s, ELOG_EV_RUN_THREAD, UINT64_MAX - 1000, 1);
+    ev_stop(&s, UINT64_MAX - 1, 1, 3);
+    ev_u32(&s, ELOG_EV_RUN_THREAD, UINT64_MAX - 1, 1); /* open at the end */
+    synth_block_end(&s);
+    st = analyse(s.buf, s.len, 0);
+    assert_int_equal(st->caps[0].mutator_ns, 999);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < st->n_buckets; i++)
+        sum += st->util[i].mutator_ns;
+    assert_int_equal(sum, 999);
+    elog_stats_free(st);
+    synth_free(&s);
 }
 
 /* Live snapshots of a real 4-capability log fed in small pieces (file
