@@ -8,6 +8,7 @@
 #include "allocator_internal.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------ memory */
@@ -36,7 +37,7 @@ void elog_analysis_config_init(elog_analysis_config *c)
     c->max_labels = 64;
     c->max_open_spans = 4096;
     c->time_buckets = 128;
-    c->bucket_ns = 10u * 1000u * 1000u;
+    c->bucket_ns = 8388608u; /* 2^23 ns, about 8.4 ms */
     c->max_censuses = 64;
 }
 
@@ -74,6 +75,14 @@ static void free_state(elog_analysis *a)
     for (size_t i = 0; i < a->n_censuses; i++)
         an_free(a, a->censuses[i].bytes, (L + 1) * sizeof(uint64_t));
     a->n_censuses = 0;
+    for (size_t i = 0; i < a->cc_cap; i++)
+        if (a->cc_ids[i] != 0)
+            an_free(a, a->cc_names[i], strlen(a->cc_names[i]) + 1);
+    an_free(a, a->cc_ids, a->cc_cap * sizeof *a->cc_ids);
+    an_free(a, a->cc_names, a->cc_cap * sizeof *a->cc_names);
+    a->cc_ids = NULL;
+    a->cc_names = NULL;
+    a->cc_cap = a->cc_used = 0;
 }
 
 /* Zeroes the figures; keeps the fixed-size arrays (allocated in new). */
@@ -85,6 +94,7 @@ static void clear_state(elog_analysis *a)
     a->events = 0;
     a->start_ns = a->end_ns = 0;
     a->bucket_ns = a->cfg.bucket_ns;
+    a->bucket_shift = (unsigned)__builtin_ctzll(a->cfg.bucket_ns);
     memset(a->heap, 0, a->cfg.time_buckets * sizeof *a->heap);
     memset(&a->pause_all, 0, sizeof a->pause_all);
     memset(a->pause_gen, 0, ELOG_ANALYSIS_MAX_GENS * sizeof(hist));
@@ -95,16 +105,18 @@ static void clear_state(elog_analysis *a)
     a->copied_total = 0;
     a->n_longest = 0;
     a->max_live = a->max_size = 0;
+    a->cur_live = a->cur_live_t = a->cur_size = a->cur_size_t = 0;
     a->threads_used = a->threads_finished_kept = 0;
     a->n_dropped = 0;
     a->threads_dropped = a->threads_created = a->threads_finished = 0;
     memset(a->thread_states, 0, sizeof a->thread_states);
     memset(a->spans, 0, (L + 1) * sizeof *a->spans);
-    a->n_open = 0;
+    a->n_open = a->n_pending = 0;
     a->unmatched_starts = a->unmatched_stops = 0;
     memset(a->census_label_total, 0, (L + 1) * sizeof(uint64_t));
     memset(a->census_label_max, 0, (L + 1) * sizeof(uint64_t));
     a->census_stride = 1;
+    memset(a->stack_key, 0, sizeof a->stack_key);
     a->census_skip = 0;
     a->censuses_seen = 0;
     a->in_census = false;
@@ -121,8 +133,12 @@ elog_analysis *elog_analysis_new(const elog_analysis_config *cfg)
         c = *cfg;
     if (c.time_buckets < 2)
         c.time_buckets = 2;
-    if (c.bucket_ns == 0)
-        c.bucket_ns = 1;
+    /* A power of two, so bucket indices are shifts, not divisions (two per
+     * thread run otherwise). */
+    uint64_t pow2 = 1;
+    while (pow2 < c.bucket_ns && pow2 < (1ull << 40))
+        pow2 <<= 1;
+    c.bucket_ns = pow2;
     if (c.max_censuses < 2)
         c.max_censuses = 2;
     const elog_allocator *al = elog__allocator_or_libc(c.allocator);
@@ -138,6 +154,7 @@ elog_analysis *elog_analysis_new(const elog_analysis_config *cfg)
     a->span_labels = an_alloc(a, L * sizeof(label_rec));
     a->spans = an_alloc(a, (L + 1) * sizeof(span_acc));
     a->open = an_alloc(a, c.max_open_spans * sizeof(open_span));
+    a->pending = an_alloc(a, c.max_open_spans * sizeof(open_span));
     a->census_labels = an_alloc(a, L * sizeof(label_rec));
     a->census_label_total = an_alloc(a, (L + 1) * sizeof(uint64_t));
     a->census_label_max = an_alloc(a, (L + 1) * sizeof(uint64_t));
@@ -162,6 +179,7 @@ void elog_analysis_free(elog_analysis *a)
     an_free(a, a->span_labels, L * sizeof(label_rec));
     an_free(a, a->spans, (L + 1) * sizeof(span_acc));
     an_free(a, a->open, a->cfg.max_open_spans * sizeof(open_span));
+    an_free(a, a->pending, a->cfg.max_open_spans * sizeof(open_span));
     an_free(a, a->census_labels, L * sizeof(label_rec));
     an_free(a, a->census_label_total, (L + 1) * sizeof(uint64_t));
     an_free(a, a->census_label_max, (L + 1) * sizeof(uint64_t));
@@ -191,7 +209,7 @@ void elog_analysis_set_hooks(elog_analysis *a, elog_pause_hook on_pause,
 static void fit_time(elog_analysis *a, uint64_t t)
 {
     size_t n = a->cfg.time_buckets;
-    while (t / a->bucket_ns >= n) {
+    while ((t >> a->bucket_shift) >= n) {
         size_t half = (n + 1) / 2;
         for (size_t i = 0; i < half; i++) {
             size_t j = 2 * i, k = 2 * i + 1;
@@ -220,7 +238,8 @@ static void fit_time(elog_analysis *a, uint64_t t)
             }
             memset(cs->util + half, 0, (n - half) * sizeof *cs->util);
         }
-        a->bucket_ns *= 2;
+        a->bucket_shift++;
+        a->bucket_ns = 1ull << a->bucket_shift;
     }
 }
 
@@ -229,11 +248,12 @@ static void util_add(elog_analysis *a, cap_state *cs, uint64_t s, uint64_t e, bo
 {
     if (e <= s)
         return;
-    fit_time(a, e - 1);
-    uint64_t w = a->bucket_ns;
+    if (((e - 1) >> a->bucket_shift) >= a->cfg.time_buckets)
+        fit_time(a, e - 1);
+    unsigned sh = a->bucket_shift;
     while (s < e) {
-        size_t i = (size_t)(s / w);
-        uint64_t bend = ((uint64_t)i + 1) * w;
+        size_t i = (size_t)(s >> sh);
+        uint64_t bend = an_bucket_end(i, sh);
         uint64_t piece = (e < bend ? e : bend) - s;
         if (gc)
             cs->util[i].gc_ns += piece;
@@ -246,7 +266,7 @@ static void util_add(elog_analysis *a, cap_state *cs, uint64_t s, uint64_t e, bo
 static elog_heap_bucket *heap_bucket(elog_analysis *a, uint64_t t)
 {
     fit_time(a, t);
-    return &a->heap[t / a->bucket_ns];
+    return &a->heap[t >> a->bucket_shift];
 }
 
 /* ------------------------------------------------------------ capabilities */
@@ -494,7 +514,8 @@ static void thread_compact(elog_analysis *a)
         a->finished_ids[i] = f[i].id;
     a->threads_finished_kept = kept;
     an_free(a, f, (n ? n : 1) * sizeof *f);
-    /* After a burst of threads, give the table back. */
+    /* After a burst of threads, give the table back (this keeps peak RSS
+     * down; hysteresis here was measured to raise it without saving time). */
     size_t want = a->threads_cap;
     while (want > 64 && a->threads_used * 8 < want)
         want /= 2;
@@ -544,7 +565,24 @@ static thread_rec *thread_lookup(elog_analysis *a, uint32_t id)
     return a->tkeys[slot] != 0 ? &a->threads[slot] : NULL;
 }
 
-static void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)
+/* Appends a finished thread to the list compaction looks at. */
+static void finished_list_add(elog_analysis *a, uint32_t id)
+{
+    if (a->threads_finished_kept == a->cap_finished_ids) {
+        size_t nc = a->cap_finished_ids ? a->cap_finished_ids * 2 : 256;
+        uint32_t *p = an_alloc(a, nc * sizeof *p);
+        if (p == NULL)
+            return; /* not listed: kept for good (oom is flagged) */
+        if (a->threads_finished_kept)
+            memcpy(p, a->finished_ids, a->threads_finished_kept * sizeof *p);
+        an_free(a, a->finished_ids, a->cap_finished_ids * sizeof *p);
+        a->finished_ids = p;
+        a->cap_finished_ids = nc;
+    }
+    a->finished_ids[a->threads_finished_kept++] = id;
+}
+
+static inline void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)
 {
     uint64_t *k = &a->tkeys[r - a->threads];
     elog_thread_state cur = TKEY_STATE(*k);
@@ -555,19 +593,36 @@ static void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state 
     *k = (*k & TKEY_ID) | ((uint64_t)s << 40);
     if (s == ELOG_THREAD_FINISHED) {
         a->threads_finished++;
-        if (a->threads_finished_kept == a->cap_finished_ids) {
-            size_t nc = a->cap_finished_ids ? a->cap_finished_ids * 2 : 256;
-            uint32_t *p = an_alloc(a, nc * sizeof *p);
-            if (p == NULL)
-                return; /* not listed: kept for good (oom is flagged) */
-            if (a->threads_finished_kept)
-                memcpy(p, a->finished_ids, a->threads_finished_kept * sizeof *p);
-            an_free(a, a->finished_ids, a->cap_finished_ids * sizeof *p);
-            a->finished_ids = p;
-            a->cap_finished_ids = nc;
-        }
-        a->finished_ids[a->threads_finished_kept++] = r->id;
+        finished_list_add(a, r->id);
     }
+}
+
+/* Closed idle time (monotone between live snapshots): when the capability
+ * goes from nothing open to a run or GC at t, the time since idle_mark is
+ * idle; never counting back from a timestamp already passed keeps it from
+ * decreasing when a capability's events are slightly out of order. */
+static void idle_open(cap_state *cs, uint64_t t)
+{
+    if (cs->running || cs->in_gc)
+        return;
+    uint64_t eff = t;
+    if (!cs->idle_started) {
+        cs->idle_started = true;
+        cs->idle_mark = eff;
+        return;
+    }
+    if (cs->last_time > eff)
+        eff = cs->last_time;
+    if (eff > cs->idle_mark) {
+        cs->idle_acc += eff - cs->idle_mark;
+        cs->idle_mark = eff;
+    }
+}
+
+static void idle_close(cap_state *cs, uint64_t t)
+{
+    if (!cs->running && !cs->in_gc && t > cs->idle_mark)
+        cs->idle_mark = t;
 }
 
 /* Ends the run on `cs` at t (STOP_THREAD, or a RUN without a STOP). */
@@ -593,13 +648,39 @@ static elog_thread_state state_after_stop(uint16_t status)
     }
 }
 
+/* Makes a stored label safe to print anywhere (JSON, a terminal, a page):
+ * control characters become '?', and so does every non-ASCII byte of a
+ * label that is not well-formed UTF-8. */
+static void sanitize(char *p, size_t n)
+{
+    elog_slice sl = { (const uint8_t *)p, n };
+    bool utf8 = elog_utf8_valid(sl);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8))
+            p[i] = '?';
+    }
+}
+
+/* At most 255 bytes of `s`, cut at a UTF-8 character boundary. */
+static size_t label_cut(elog_slice s)
+{
+    if (s.len <= 255)
+        return s.len;
+    size_t n = 255;
+    while (n > 0 && (s.ptr[n] & 0xc0) == 0x80)
+        n--;
+    return n;
+}
+
 static void set_label(elog_analysis *a, thread_rec *r, elog_slice s)
 {
-    size_t n = s.len < 255 ? s.len : 255;
+    size_t n = label_cut(s);
     char *p = an_alloc(a, n + 1);
     if (p == NULL)
         return;
     memcpy(p, s.ptr, n);
+    sanitize(p, n);
     an_free(a, r->label, r->label_size);
     r->label = p;
     r->label_size = (uint16_t)(n + 1);
@@ -702,6 +783,7 @@ static uint32_t label_index(elog_analysis *a, label_rec *tab, size_t *n, const u
     if (t == NULL)
         return a->cfg.max_labels;
     memcpy(t, p, len);
+    sanitize(t, len);
     tab[*n] = (label_rec){ t, len + 1, h };
     return (uint32_t)(*n)++;
 }
@@ -762,18 +844,34 @@ static void user_msg(elog_analysis *a, uint64_t t, elog_slice m)
         return;
     uint64_t h = hash_bytes(p, n);
     if (start) {
+        /* Its STOP may have come first, from a capability whose block comes
+         * earlier in the file (the thread migrated): the earliest waiting
+         * STOP of this label and subscript at or after t. */
+        size_t best = SIZE_MAX;
+        for (size_t k = 0; k < a->n_pending; k++) {
+            const open_span *o = &a->pending[k];
+            if (o->hash == h && o->sub == sub && o->start >= t &&
+                (best == SIZE_MAX || o->start < a->pending[best].start))
+                best = k;
+        }
+        uint32_t li = label_index(a, a->span_labels, &a->n_span_labels, p, n, h);
+        if (best != SIZE_MAX) {
+            uint64_t stop_t = a->pending[best].start;
+            a->pending[best] = a->pending[--a->n_pending];
+            span_close(a, li, t, stop_t, false, p, n);
+            return;
+        }
         if (a->n_open >= a->cfg.max_open_spans) {
             a->unmatched_starts++;
             return;
         }
-        uint32_t li = label_index(a, a->span_labels, &a->n_span_labels, p, n, h);
         a->open[a->n_open++] = (open_span){ h, sub, li, t };
         return;
     }
-    /* The most recent open span of this label and subscript. */
+    /* The most recent open span of this label and subscript started by t. */
     for (size_t k = a->n_open; k-- > 0;) {
         open_span *o = &a->open[k];
-        if (o->hash == h && o->sub == sub) {
+        if (o->hash == h && o->sub == sub && o->start <= t) {
             open_span os = *o;
             memmove(o, o + 1, (a->n_open - k - 1) * sizeof *o);
             a->n_open--;
@@ -781,7 +879,11 @@ static void user_msg(elog_analysis *a, uint64_t t, elog_slice m)
             return;
         }
     }
-    a->unmatched_stops++;
+    /* Wait for its START (see above), within the same bound. */
+    if (a->n_pending < a->cfg.max_open_spans)
+        a->pending[a->n_pending++] = (open_span){ h, sub, 0, t };
+    else
+        a->unmatched_stops++;
 }
 
 /* ------------------------------------------------------------ censuses */
@@ -819,6 +921,114 @@ static void census_end(elog_analysis *a)
     a->census_skip = a->census_stride - 1;
 }
 
+/* ------------------------------------------------------------ cost centres */
+
+static size_t cc_slot(const uint32_t *ids, size_t cap, uint32_t id)
+{
+    size_t mask = cap - 1, i = (size_t)mix(id) & mask;
+    while (ids[i] != 0 && ids[i] != id + 1)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static void cc_define(elog_analysis *a, uint32_t id, elog_slice name)
+{
+    if (id == UINT32_MAX || a->cc_used >= CC_MAX)
+        return;
+    if (a->cc_cap == 0 || (a->cc_used + 1) * 2 > a->cc_cap) {
+        size_t nc = a->cc_cap ? a->cc_cap * 2 : 256;
+        uint32_t *ids = an_alloc(a, nc * sizeof *ids);
+        char **names = an_alloc(a, nc * sizeof *names);
+        if (ids == NULL || names == NULL) {
+            an_free(a, ids, nc * sizeof *ids);
+            an_free(a, names, nc * sizeof *names);
+            return;
+        }
+        for (size_t i = 0; i < a->cc_cap; i++) {
+            if (a->cc_ids[i] != 0) {
+                size_t j = cc_slot(ids, nc, a->cc_ids[i] - 1);
+                ids[j] = a->cc_ids[i];
+                names[j] = a->cc_names[i];
+            }
+        }
+        an_free(a, a->cc_ids, a->cc_cap * sizeof *a->cc_ids);
+        an_free(a, a->cc_names, a->cc_cap * sizeof *a->cc_names);
+        a->cc_ids = ids;
+        a->cc_names = names;
+        a->cc_cap = nc;
+    }
+    size_t j = cc_slot(a->cc_ids, a->cc_cap, id);
+    size_t n = label_cut(name);
+    char *t = an_alloc(a, n + 1);
+    if (t == NULL)
+        return;
+    memcpy(t, name.ptr, n);
+    sanitize(t, n);
+    if (a->cc_ids[j] != 0) {
+        an_free(a, a->cc_names[j], strlen(a->cc_names[j]) + 1);
+    } else {
+        a->cc_ids[j] = id + 1;
+        a->cc_used++;
+    }
+    a->cc_names[j] = t;
+    memset(a->stack_key, 0, sizeof a->stack_key); /* labels may change */
+}
+
+/* The census label slot for a sample of `bytes` bytes. When the table is
+ * full, a new label takes the slot of the smallest one (by bytes summed
+ * over censuses) if this one sample already outgrows it; the evicted
+ * label's bytes move to "other", in the stored censuses too. So the labels
+ * kept are the large ones, whatever order they appear in. */
+static uint32_t census_label(elog_analysis *a, const uint8_t *p, size_t len, uint64_t bytes)
+{
+    size_t L = a->cfg.max_labels;
+    uint64_t h = hash_bytes(p, len);
+    uint32_t li = label_index(a, a->census_labels, &a->n_census_labels, p, len, h);
+    if (li != L || L == 0 || a->n_census_labels < L)
+        return li;
+    size_t min = 0;
+    for (size_t i = 1; i < L; i++)
+        if (a->census_label_total[i] < a->census_label_total[min])
+            min = i;
+    a->census_min_slot = (uint32_t)min;
+    if (a->census_label_total[min] >= bytes)
+        return (uint32_t)L;
+    char *t = an_alloc(a, len + 1);
+    if (t == NULL)
+        return (uint32_t)L;
+    memcpy(t, p, len);
+    sanitize(t, len);
+    a->census_label_total[L] += a->census_label_total[min];
+    a->cur_census[L] += a->cur_census[min];
+    uint64_t other_max = a->census_label_max[L];
+    for (size_t c = 0; c < a->n_censuses; c++) {
+        uint64_t *b = a->censuses[c].bytes;
+        b[L] += b[min];
+        b[min] = 0;
+        if (b[L] > other_max)
+            other_max = b[L];
+    }
+    a->census_label_max[L] = other_max;
+    a->census_label_total[min] = 0;
+    a->census_label_max[min] = 0;
+    a->cur_census[min] = 0;
+    an_free(a, a->census_labels[min].text, a->census_labels[min].size);
+    a->census_labels[min] = (label_rec){ t, len + 1, h };
+    memset(a->stack_key, 0, sizeof a->stack_key); /* slots changed meaning */
+    return (uint32_t)min;
+}
+
+/* A census sample's label and bytes into the current census; returns the
+ * label's slot (max_labels: "other"). */
+static uint32_t census_add(elog_analysis *a, const uint8_t *label, size_t len, uint64_t bytes)
+{
+    uint32_t li = census_label(a, label, len, bytes);
+    a->cur_census[li] += bytes;
+    a->cur_census_total += bytes;
+    a->census_label_total[li] += bytes;
+    return li;
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 int elog_analysis_on_header(elog_analysis *a, const elog_header *h)
@@ -836,7 +1046,8 @@ static bool wants_switch(uint16_t id)
     case ELOG_EV_SPARK_COUNTERS: case ELOG_EV_THREAD_LABEL: case ELOG_EV_HEAP_ALLOCATED:
     case ELOG_EV_HEAP_SIZE: case ELOG_EV_HEAP_LIVE: case ELOG_EV_GC_STATS_GHC:
     case ELOG_EV_HEAP_PROF_SAMPLE_BEGIN: case ELOG_EV_HEAP_PROF_SAMPLE_STRING:
-    case ELOG_EV_HEAP_PROF_SAMPLE_END:
+    case ELOG_EV_HEAP_PROF_SAMPLE_END: case ELOG_EV_HEAP_PROF_COST_CENTRE:
+    case ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE:
         return true;
     default:
         return false;
@@ -848,19 +1059,74 @@ bool elog_analysis_wants(uint16_t id)
     return wants_switch(id);
 }
 
-int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
+/* The hot events of thread-heavy logs, kept out of the big dispatch so
+ * their path is short (the rare ones are in rare_event()). */
+static inline void on_run(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
-    if (ev->id == ELOG_EV_BLOCK_MARKER)
-        return ELOG_CB_CONTINUE;
-    uint64_t t = ev->time;
-    if (a->events == 0 || t < a->start_ns)
-        a->start_ns = t;
-    if (t > a->end_ns)
-        a->end_ns = t;
-    a->events++;
-    if (ev->layout == NULL || !elog_analysis_wants(ev->id))
-        return ELOG_CB_CONTINUE;
-    bool was_oom = a->oom;
+    cap_state *cs = cap_get(a, ev->cap);
+    if (cs == NULL)
+        return;
+    end_run(a, cs, t);
+    idle_open(cs, t);
+    if (t > cs->last_time)
+        cs->last_time = t;
+    cs->running = true;
+    cs->thread = ev->as.run_thread.thread;
+    cs->run_start = t;
+    thread_rec *r = thread_get(a, cs->thread);
+    if (r != NULL) {
+        r->runs++;
+        thread_set_state(a, r, ELOG_THREAD_RUNNING);
+    }
+}
+
+static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
+{
+    const elog_ev_stop_thread *st = &ev->as.stop_thread;
+    cap_state *cs = cap_get(a, ev->cap);
+    if (cs == NULL)
+        return;
+    if (cs->running && cs->thread == st->thread) {
+        end_run(a, cs, t);
+        idle_close(cs, t);
+    }
+    if (t > cs->last_time)
+        cs->last_time = t;
+    thread_rec *r = thread_get(a, st->thread);
+    if (r == NULL)
+        return;
+    if (st->status < ELOG_STOP_REASONS)
+        r->stop_reasons[st->status]++;
+    elog_thread_state s = state_after_stop(st->status);
+    if (s == ELOG_THREAD_FINISHED)
+        r->finished_ns = t;
+    thread_set_state(a, r, s);
+    /* Amortised: a compaction looks at the finished threads kept and
+     * drops all but max_threads of them. */
+    if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64)
+        thread_compact(a);
+}
+
+/* THREAD_RUNNABLE / THREAD_WAKEUP: only the state, which lives in the
+ * dense keys: no record touched. */
+static inline void on_wake(elog_analysis *a, uint32_t id)
+{
+    if (a->threads_cap == 0)
+        return;
+    size_t slot = key_slot(a->tkeys, a->threads_cap, id);
+    elog_thread_state cur = TKEY_STATE(a->tkeys[slot]);
+    if (a->tkeys[slot] != 0 && cur != ELOG_THREAD_RUNNING && cur != ELOG_THREAD_FINISHED &&
+        cur != ELOG_THREAD_RUNNABLE) {
+        a->thread_states[cur]--;
+        a->thread_states[ELOG_THREAD_RUNNABLE]++;
+        a->tkeys[slot] = (a->tkeys[slot] & TKEY_ID) | ((uint64_t)ELOG_THREAD_RUNNABLE << 40);
+    }
+}
+
+/* Every other event the analysis reads. */
+static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_event *ev,
+                                                 uint64_t t)
+{
     cap_state *cs = NULL;
     switch (ev->id) {
     case ELOG_EV_CREATE_THREAD: {
@@ -868,60 +1134,6 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         if (r != NULL)
             r->created_ns = t;
         a->threads_created++;
-        break;
-    }
-    case ELOG_EV_RUN_THREAD:
-        if ((cs = cap_get(a, ev->cap)) == NULL)
-            break;
-        end_run(a, cs, t);
-        cs->running = true;
-        cs->thread = ev->as.run_thread.thread;
-        cs->run_start = t;
-        {
-            thread_rec *r = thread_get(a, cs->thread);
-            if (r != NULL) {
-                r->runs++;
-                thread_set_state(a, r, ELOG_THREAD_RUNNING);
-            }
-        }
-        break;
-    case ELOG_EV_STOP_THREAD: {
-        const elog_ev_stop_thread *st = &ev->as.stop_thread;
-        if ((cs = cap_get(a, ev->cap)) == NULL)
-            break;
-        if (cs->running && cs->thread == st->thread)
-            end_run(a, cs, t);
-        thread_rec *r = thread_get(a, st->thread);
-        if (r == NULL)
-            break;
-        if (st->status < ELOG_STOP_REASONS)
-            r->stop_reasons[st->status]++;
-        elog_thread_state s = state_after_stop(st->status);
-        if (s == ELOG_THREAD_FINISHED)
-            r->finished_ns = t;
-        thread_set_state(a, r, s);
-        /* Amortised: a compaction looks at the finished threads kept and
-         * drops all but max_threads of them. */
-        if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64)
-            thread_compact(a);
-        break;
-    }
-    case ELOG_EV_THREAD_RUNNABLE:
-    case ELOG_EV_THREAD_WAKEUP: {
-        uint32_t id = ev->id == ELOG_EV_THREAD_RUNNABLE ? ev->as.thread_runnable.thread
-                                                        : ev->as.thread_wakeup.thread;
-        /* Only the state, which lives in the dense keys: no record touched. */
-        if (a->threads_cap > 0) {
-            size_t slot = key_slot(a->tkeys, a->threads_cap, id);
-            elog_thread_state cur = TKEY_STATE(a->tkeys[slot]);
-            if (a->tkeys[slot] != 0 && cur != ELOG_THREAD_RUNNING && cur != ELOG_THREAD_FINISHED &&
-                cur != ELOG_THREAD_RUNNABLE) {
-                a->thread_states[cur]--;
-                a->thread_states[ELOG_THREAD_RUNNABLE]++;
-                a->tkeys[slot] = (a->tkeys[slot] & TKEY_ID) |
-                                 ((uint64_t)ELOG_THREAD_RUNNABLE << 40);
-            }
-        }
         break;
     }
     case ELOG_EV_MIGRATE_THREAD: {
@@ -941,12 +1153,19 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
             break;
         if (cs->in_gc) /* a missing GC_END: close it here */
             gc_end(a, cs, ev->cap, t);
+        idle_open(cs, t);
+        if (t > cs->last_time)
+            cs->last_time = t;
         cs->in_gc = true;
         cs->gc_start = t;
         break;
     case ELOG_EV_GC_END:
-        if ((cs = cap_get(a, ev->cap)) != NULL)
+        if ((cs = cap_get(a, ev->cap)) != NULL) {
             gc_end(a, cs, ev->cap, t);
+            idle_close(cs, t);
+            if (t > cs->last_time)
+                cs->last_time = t;
+        }
         break;
     case ELOG_EV_GC_STATS_GHC:
         gc_stats(a, cap_get(a, ev->cap), ev->cap, &ev->as.gc_stats_ghc);
@@ -965,6 +1184,10 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         uint64_t v = ev->as.heap_size.size_bytes;
         if (v > a->max_size)
             a->max_size = v;
+        if (t >= a->cur_size_t) {
+            a->cur_size = v;
+            a->cur_size_t = t;
+        }
         elog_heap_bucket *b = heap_bucket(a, t);
         if (v > b->size_bytes)
             b->size_bytes = v;
@@ -974,6 +1197,10 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         uint64_t v = ev->as.heap_live.live_bytes;
         if (v > a->max_live)
             a->max_live = v;
+        if (t >= a->cur_live_t) {
+            a->cur_live = v;
+            a->cur_live_t = t;
+        }
         elog_heap_bucket *b = heap_bucket(a, t);
         if (v > b->live_bytes)
             b->live_bytes = v;
@@ -1000,11 +1227,67 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         break;
     case ELOG_EV_HEAP_PROF_SAMPLE_STRING: {
         const elog_ev_heap_prof_sample_string *s = &ev->as.heap_prof_sample_string;
-        uint32_t li = label_index(a, a->census_labels, &a->n_census_labels, s->label.ptr,
-                                  s->label.len, hash_bytes(s->label.ptr, s->label.len));
-        a->cur_census[li] += s->residency;
-        a->cur_census_total += s->residency;
-        a->census_label_total[li] += s->residency;
+        census_add(a, s->label.ptr, s->label.len, s->residency);
+        break;
+    }
+    case ELOG_EV_HEAP_PROF_COST_CENTRE:
+        cc_define(a, ev->as.heap_prof_cost_centre.cc_id, ev->as.heap_prof_cost_centre.label);
+        break;
+    case ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE: {
+        const elog_ev_heap_prof_sample_cost_centre *s = &ev->as.heap_prof_sample_cost_centre;
+        /* Deep stacks make the label costly to build: a cache keyed by the
+         * first 128 ids (no label of 255 bytes names more). */
+        uint32_t depth = s->stack.count < 128 ? s->stack.count : 128;
+        uint64_t key = 0x9e3779b97f4a7c15ull ^ depth;
+        for (uint32_t k = 0; k < depth; k++)
+            key = mix(key ^ elog_u32_array_get(s->stack, k)) + k;
+        key |= 1; /* never 0 (empty) */
+        size_t ci = (size_t)(key >> 7) % STACK_CACHE;
+        uint32_t L = a->cfg.max_labels;
+        /* A cached "other" retries the table only if this sample could
+         * outgrow the smallest label (as of the last full-table miss). */
+        if (a->stack_key[ci] == key &&
+            (a->stack_label[ci] < L || L == 0 ||
+             s->residency <= a->census_label_total[a->census_min_slot])) {
+            uint32_t li = a->stack_label[ci];
+            a->cur_census[li] += s->residency;
+            a->cur_census_total += s->residency;
+            a->census_label_total[li] += s->residency;
+            break;
+        }
+        /* -hc: labelled by the cost-centre stack, innermost first, names
+         * joined with '/' ("cc N" for an undefined one), at most 255 bytes. */
+        char label[256];
+        size_t len = 0;
+        for (uint32_t k = 0; k < s->stack.count && len < 255; k++) {
+            uint32_t id = elog_u32_array_get(s->stack, k);
+            char num[24];
+            const char *nm = NULL;
+            if (a->cc_cap > 0) {
+                size_t j = cc_slot(a->cc_ids, a->cc_cap, id);
+                if (a->cc_ids[j] != 0)
+                    nm = a->cc_names[j];
+            }
+            if (nm == NULL) {
+                snprintf(num, sizeof num, "cc %u", (unsigned)id);
+                nm = num;
+            }
+            if (k > 0)
+                label[len++] = '/';
+            size_t m = strlen(nm);
+            if (m > 255 - len)
+                m = 255 - len;
+            memcpy(label + len, nm, m);
+            len += m;
+        }
+        if (s->stack.count == 0) {
+            memcpy(label, "(no stack)", 10);
+            len = 10;
+        }
+        label[len] = '\0';
+        const char *name = label;
+        a->stack_key[ci] = key;
+        a->stack_label[ci] = census_add(a, (const uint8_t *)name, strlen(name), s->residency);
         break;
     }
     case ELOG_EV_HEAP_PROF_SAMPLE_END:
@@ -1012,6 +1295,38 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
             census_end(a);
         break;
     default:
+        break;
+    }
+}
+
+int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
+{
+    if (ev->id == ELOG_EV_BLOCK_MARKER)
+        return ELOG_CB_CONTINUE;
+    uint64_t t = ev->time;
+    if (a->events == 0 || t < a->start_ns)
+        a->start_ns = t;
+    if (t > a->end_ns)
+        a->end_ns = t;
+    a->events++;
+    if (ev->layout == NULL) /* no typed fields (unknown type): nothing to read */
+        return ELOG_CB_CONTINUE;
+    bool was_oom = a->oom;
+    switch (ev->id) {
+    case ELOG_EV_RUN_THREAD:
+        on_run(a, ev, t);
+        break;
+    case ELOG_EV_STOP_THREAD:
+        on_stop(a, ev, t);
+        break;
+    case ELOG_EV_THREAD_RUNNABLE:
+        on_wake(a, ev->as.thread_runnable.thread);
+        break;
+    case ELOG_EV_THREAD_WAKEUP:
+        on_wake(a, ev->as.thread_wakeup.thread);
+        break;
+    default:
+        rare_event(a, ev, t);
         break;
     }
     return a->oom && !was_oom ? ELOG_CB_ABORT : ELOG_CB_CONTINUE;

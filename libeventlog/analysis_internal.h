@@ -29,6 +29,8 @@ void an_hist_summary(const hist *h, elog_duration_stats *out);
 
 /* ------------------------------------------------------------ state */
 
+#define STACK_CACHE 4096u /* -hc label cache entries (48 KiB) */
+
 typedef struct cap_state {
     bool seen;
     bool running;             /* a thread is running on it */
@@ -41,6 +43,9 @@ typedef struct cap_state {
     uint64_t last_gc_start, last_gc_end;
     uint32_t pending_gen;     /* GC_STATS seen while in GC: UINT32_MAX none */
     uint64_t mutator_ns, gc_ns;
+    uint64_t last_time;       /* its latest RUN/STOP/GC event (max) */
+    bool idle_started;        /* closed idle: accounted up to idle_mark */
+    uint64_t idle_mark, idle_acc;
     uint64_t last_alloc;
     elog_spark_stats sparks;
     elog_util_bucket *util;   /* time_buckets */
@@ -95,7 +100,8 @@ struct elog_analysis {
     size_t n_caps_alloc;
 
     /* time series shared by caps and heap */
-    uint64_t bucket_ns;
+    uint64_t bucket_ns;       /* 1 << bucket_shift */
+    unsigned bucket_shift;
     elog_heap_bucket *heap;
 
     /* GC */
@@ -109,6 +115,7 @@ struct elog_analysis {
     elog_pause longest[ELOG_ANALYSIS_LONGEST];
     size_t n_longest;
     uint64_t max_live, max_size;
+    uint64_t cur_live, cur_live_t, cur_size, cur_size_t; /* latest by timestamp */
 
     /* threads: open addressing on id */
     thread_rec *threads;
@@ -134,7 +141,21 @@ struct elog_analysis {
     span_acc *spans;          /* max_labels + 1 (other) */
     open_span *open;          /* max_open_spans */
     size_t n_open;
+    open_span *pending;       /* STOPs seen before their START (file order), start = stop time */
+    size_t n_pending;
     uint64_t unmatched_starts, unmatched_stops;
+
+    /* cost centres (HEAP_PROF_COST_CENTRE): id -> name, for -hc censuses;
+     * open addressing, at most CC_MAX names (later ones are shown as "cc N") */
+    uint32_t *cc_ids;         /* id + 1, 0 = empty */
+    char **cc_names;
+    size_t cc_cap, cc_used;
+
+    /* -hc: stack (first 128 ids) -> census label slot, direct-mapped; a
+     * label's eviction clears it (ids + 1 = key 0 means empty) */
+    uint64_t stack_key[STACK_CACHE];
+    uint32_t stack_label[STACK_CACHE];
+    uint32_t census_min_slot;  /* the smallest label at the last full-table miss */
 
     /* heap-profile censuses */
     label_rec *census_labels; /* max_labels */
@@ -157,8 +178,17 @@ struct elog_analysis {
     void *hook_ctx;
 };
 
+/* The end of time bucket i of width 2^sh, saturating at UINT64_MAX (the
+ * last bucket of a series reaching 2^64 ns must not wrap to 0). */
+static inline uint64_t an_bucket_end(uint64_t i, unsigned sh)
+{
+    return i + 1 > (UINT64_MAX >> sh) ? UINT64_MAX : (i + 1) << sh;
+}
+
 void *an_alloc(elog_analysis *a, size_t size);   /* zeroed; NULL sets a->oom */
 void an_free(elog_analysis *a, void *p, size_t size);
+
+#define CC_MAX 8192u
 
 #define TKEY_ID 0xffffffffffull
 #define TKEY_STATE(k) ((elog_thread_state)((k) >> 40))

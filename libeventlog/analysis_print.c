@@ -204,7 +204,8 @@ void elog_stats_write_text(elog_writer *w, const elog_stats *s, size_t top)
     put(w, "                                     Tot time (elapsed)  Avg pause  Max pause\n");
     for (size_t i = 0; i < s->n_generations; i++) {
         const elog_gen_stats *g = &s->generations[i];
-        pf(w, "  Gen %2u     %5llu colls, %5llu par              %7.3fs    %7.4fs    %7.4fs\n",
+        /* Columns under the header as +RTS -s places them (elapsed only). */
+        pf(w, "  Gen %2u    %6llu colls, %5llu par          %8.3fs %10.4fs %9.4fs\n",
            (unsigned)g->generation, (unsigned long long)g->collections,
            (unsigned long long)g->parallel, sec(g->pause.total_ns), sec(g->pause.mean_ns),
            sec(g->pause.max_ns));
@@ -220,7 +221,11 @@ void elog_stats_write_text(elog_writer *w, const elog_stats *s, size_t top)
     pf(w, "  Total   time  (%8.3fs elapsed)\n\n", sec(span));
     if (s->mutator_ns > 0) {
         put(w, "  Alloc rate    ");
-        put_commas(w, (uint64_t)((double)s->allocated_bytes / sec(s->mutator_ns)), 0);
+        double rate = (double)s->allocated_bytes / sec(s->mutator_ns);
+        if (rate < 1.8e19) /* absurd timestamps must not overflow the cast */
+            put_commas(w, (uint64_t)rate, 0);
+        else
+            pf(w, "%.3e", rate);
         put(w, " bytes per MUT second\n\n");
     }
     pf(w, "  Productivity %5.1f%% of total elapsed\n", s->productivity * 100.0);
@@ -244,15 +249,18 @@ void elog_stats_write_text(elog_writer *w, const elog_stats *s, size_t top)
         pf(w, "%10s\n", dur(b1, sizeof b1, d->max_ns));
     }
     if (s->n_longest > 0) {
-        put(w, "  longest:");
+        put(w, "  longest (duration at start time, generation):\n");
         for (size_t i = 0; i < s->n_longest; i++) {
             const elog_pause *p = &s->longest[i];
-            pf(w, "%s %s at %.6fs", i ? "," : "", dur(b1, sizeof b1, p->end_ns - p->start_ns),
-               sec(p->start_ns));
+            pf(w, "%s%9s at %9.6fs", i % 3 ? "  " : "   ",
+               dur(b1, sizeof b1, p->end_ns - p->start_ns), sec(p->start_ns));
             if (p->generation != UINT32_MAX)
-                pf(w, " (gen %u)", (unsigned)p->generation);
+                pf(w, " g%u", (unsigned)p->generation);
+            else
+                put(w, p->open ? " open" : " g?");
+            if (i % 3 == 2 || i + 1 == s->n_longest)
+                put(w, "\n");
         }
-        put(w, "\n");
     }
 
     /* Capabilities. */

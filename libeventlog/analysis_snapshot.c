@@ -136,15 +136,21 @@ static void build(snap *sn)
         c->cap = (uint32_t)i;
         c->mutator_ns = cs->mutator_ns;
         c->gc_ns = cs->gc_ns;
+        c->closed_mutator_ns = cs->mutator_ns;
+        c->closed_gc_ns = cs->gc_ns;
+        c->last_ns = cs->last_time;
+        c->closed_idle_ns = cs->idle_acc;
+        if (!cs->running && !cs->in_gc && cs->idle_started && cs->last_time > cs->idle_mark)
+            c->closed_idle_ns += cs->last_time - cs->idle_mark;
         /* Open intervals, closed at the end, within the series' range. */
         if (cs->running && end > cs->run_start) {
             c->mutator_ns += end - cs->run_start;
             c->open = true;
             for (uint64_t t = cs->run_start; t < end;) {
-                size_t b = (size_t)(t / a->bucket_ns);
+                size_t b = (size_t)(t >> a->bucket_shift);
                 if (b >= NB)
                     break;
-                uint64_t be = ((uint64_t)b + 1) * a->bucket_ns, e = end < be ? end : be;
+                uint64_t be = an_bucket_end(b, a->bucket_shift), e = end < be ? end : be;
                 u[b].mutator_ns += e - t;
                 t = e;
             }
@@ -153,10 +159,10 @@ static void build(snap *sn)
             c->gc_ns += end - cs->gc_start;
             c->open = true;
             for (uint64_t t = cs->gc_start; t < end;) {
-                size_t b = (size_t)(t / a->bucket_ns);
+                size_t b = (size_t)(t >> a->bucket_shift);
                 if (b >= NB)
                     break;
-                uint64_t be = ((uint64_t)b + 1) * a->bucket_ns, e = end < be ? end : be;
+                uint64_t be = an_bucket_end(b, a->bucket_shift), e = end < be ? end : be;
                 u[b].gc_ns += e - t;
                 t = e;
             }
@@ -228,6 +234,8 @@ static void build(snap *sn)
     s->copied_bytes = a->copied_total;
     s->max_live_bytes = a->max_live;
     s->max_size_bytes = a->max_size;
+    s->heap_size_bytes = a->cur_size;
+    s->heap_live_bytes = a->cur_live;
     for (size_t i = 0; i < a->n_caps_alloc; i++) {
         const cap_state *cs = a->caps[i];
         if (cs == NULL)
@@ -376,7 +384,7 @@ static void build(snap *sn)
     qsort(s->spans, sortable, sizeof *s->spans, cmp_span);
     s->n_spans = ns;
     s->unmatched_starts = a->unmatched_starts;
-    s->unmatched_stops = a->unmatched_stops;
+    s->unmatched_stops = a->unmatched_stops + a->n_pending;
 
     s->has_end = a->has_end;
     s->end = a->end;

@@ -110,10 +110,11 @@ static void ev_u64(synth *s, uint16_t id, uint64_t t, uint64_t v)
 }
 
 /* Decodes `n` bytes of `buf` (in pieces of `chunk`, 0: whole) into a new
- * analysis and returns its snapshot. */
-static elog_stats *analyse(const uint8_t *buf, size_t n, size_t chunk)
+ * analysis (configuration `cfg`, NULL: defaults) and returns its snapshot. */
+static elog_stats *analyse_cfg(const uint8_t *buf, size_t n, size_t chunk,
+                               const elog_analysis_config *cfg)
 {
-    elog_analysis *a = elog_analysis_new(NULL);
+    elog_analysis *a = elog_analysis_new(cfg);
     assert_non_null(a);
     elog_settings st;
     elog_settings_init(&st);
@@ -133,6 +134,11 @@ static elog_stats *analyse(const uint8_t *buf, size_t n, size_t chunk)
     elog_analysis_free(a); /* the snapshot outlives it */
     elog_decoder_free(&d);
     return s;
+}
+
+static elog_stats *analyse(const uint8_t *buf, size_t n, size_t chunk)
+{
+    return analyse_cfg(buf, n, chunk, NULL);
 }
 
 /* Two capabilities, two GCs: the leader's GC_START..GC_END is the pause,
@@ -185,6 +191,8 @@ static void test_rts_summary_and_pauses(void **state)
         assert_int_equal(st->allocated_bytes, 350);  /* 300 (cap 0's last) + 50 */
         assert_int_equal(st->max_live_bytes, 777);
         assert_int_equal(st->max_size_bytes, 4096);
+        assert_int_equal(st->heap_size_bytes, 2048);  /* the latest, at 3004 */
+        assert_int_equal(st->heap_live_bytes, 500);   /* cap 1's, at 3007 */
         assert_true(st->has_sparks);
         assert_int_equal(st->sparks.created, 12);
         assert_int_equal(st->sparks.converted, 3);
@@ -407,6 +415,36 @@ static void test_spans(void **state)
     synth_free(&s);
 }
 
+/* A thread migrates between START and STOP: the STOP is in capability 1's
+ * block, which comes first in the file. It waits for its START. */
+static void test_spans_file_order(void **state)
+{
+    (void)state;
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 0, 1, 0);
+    ev_text(&s, ELOG_EV_USER_MSG, 500, "STOP 1 request");
+    ev_text(&s, ELOG_EV_USER_MSG, 900, "STOP 2 request");
+    ev_text(&s, ELOG_EV_USER_MSG, 950, "STOP lonely");
+    synth_block_end(&s);
+    synth_block_begin(&s, 0, 0, 0);
+    ev_text(&s, ELOG_EV_USER_MSG, 100, "START 1 request");
+    ev_text(&s, ELOG_EV_USER_MSG, 800, "START 2 request");
+    ev_text(&s, ELOG_EV_USER_MSG, 1000, "START 2 request"); /* after its STOP: open */
+    synth_block_end(&s);
+    elog_stats *st = analyse(s.buf, s.len, 0);
+    assert_int_equal(st->n_spans, 1);
+    assert_string_equal(st->spans[0].label, "request");
+    assert_int_equal(st->spans[0].count, 3);
+    assert_int_equal(st->spans[0].open, 1);
+    assert_int_equal(st->spans[0].max_ns, 400);
+    assert_int_equal(st->spans[0].total_ns, 400 + 100 + 0); /* the open one: 1000..1000 */
+    assert_int_equal(st->unmatched_stops, 1);
+    elog_stats_free(st);
+    synth_free(&s);
+}
+
 /* More span labels than max_labels: the rest count under "other", last. */
 static void test_span_labels_bounded(void **state)
 {
@@ -461,6 +499,96 @@ static void test_censuses(void **state)
     assert_int_equal(st->censuses[0].bytes[0], 0);   /* c */
     assert_int_equal(st->censuses[1].bytes[0], 300);
     assert_int_equal(st->censuses[1].time_ns, 200);
+    elog_stats_free(st);
+    synth_free(&s);
+}
+
+static void ev_cc(synth *s, uint32_t id, const char *label)
+{
+    synth_clear(&pl);
+    synth_u32(&pl, id);
+    synth_cstr(&pl, label);
+    synth_cstr(&pl, "Main");
+    synth_cstr(&pl, "Main.hs:1:1");
+    synth_u8(&pl, 0);
+    synth_event_var(s, ELOG_EV_HEAP_PROF_COST_CENTRE, 0, pl.buf, pl.len);
+}
+
+static void ev_cc_sample(synth *s, uint64_t t, uint64_t bytes, const uint32_t *stack, uint8_t n)
+{
+    synth_clear(&pl);
+    synth_u8(&pl, 0);
+    synth_u64(&pl, bytes);
+    synth_u8(&pl, n);
+    for (uint8_t i = 0; i < n; i++)
+        synth_u32(&pl, stack[i]);
+    synth_event_var(s, ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE, t, pl.buf, pl.len);
+}
+
+/* A full census label table keeps the large labels: a newcomer that
+ * outgrows the smallest takes its slot (the evicted bytes go to "other"). */
+static void test_census_label_eviction(void **state)
+{
+    (void)state;
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 0, 0, 0);
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_BEGIN, 100, 1);
+    ev_sample(&s, 100, "a", 10);
+    ev_sample(&s, 100, "b", 20);
+    ev_sample(&s, 100, "c", 1000);
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_END, 100, 1);
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_BEGIN, 200, 2);
+    ev_sample(&s, 200, "a", 5);
+    ev_sample(&s, 200, "c", 500);
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_END, 200, 2);
+    synth_block_end(&s);
+    elog_analysis_config cfg;
+    elog_analysis_config_init(&cfg);
+    cfg.max_labels = 2;
+    elog_stats *st = analyse_cfg(s.buf, s.len, 0, &cfg);
+    assert_int_equal(st->n_census_labels, 3);
+    assert_string_equal(st->census_labels[0].label, "c");
+    assert_int_equal(st->census_labels[0].total_bytes, 1500);
+    assert_string_equal(st->census_labels[1].label, "b");
+    assert_string_equal(st->census_labels[2].label, "other");
+    assert_int_equal(st->census_labels[2].total_bytes, 15);
+    assert_int_equal(st->censuses[0].bytes[0], 1000);
+    assert_int_equal(st->censuses[0].bytes[2], 10);
+    assert_int_equal(st->censuses[1].bytes[2], 5);
+    assert_int_equal(st->censuses[0].total_bytes, 1030);
+    elog_stats_free(st);
+    synth_free(&s);
+}
+
+/* -hc censuses: samples labelled by their cost-centre stack, innermost first. */
+static void test_cost_centre_censuses(void **state)
+{
+    (void)state;
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 0, 0, 0);
+    ev_cc(&s, 1, "foo");
+    ev_cc(&s, 2, "bar");
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_BEGIN, 100, 1);
+    ev_cc_sample(&s, 100, 100, (const uint32_t[]){ 1, 2 }, 2);
+    ev_cc_sample(&s, 100, 50, (const uint32_t[]){ 2 }, 1);
+    ev_cc_sample(&s, 100, 7, (const uint32_t[]){ 9, 1 }, 2);
+    ev_cc_sample(&s, 100, 30, (const uint32_t[]){ 1 }, 1);
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_END, 100, 1);
+    synth_block_end(&s);
+    elog_stats *st = analyse(s.buf, s.len, 0);
+    assert_int_equal(st->n_census_labels, 4);
+    assert_string_equal(st->census_labels[0].label, "foo/bar");
+    assert_int_equal(st->census_labels[0].total_bytes, 100);
+    assert_string_equal(st->census_labels[1].label, "bar");
+    assert_int_equal(st->census_labels[1].total_bytes, 50);
+    assert_string_equal(st->census_labels[2].label, "foo");
+    assert_int_equal(st->census_labels[2].total_bytes, 30);
+    assert_string_equal(st->census_labels[3].label, "cc 9/foo");
+    assert_int_equal(st->censuses[0].total_bytes, 187);
     elog_stats_free(st);
     synth_free(&s);
 }
@@ -568,6 +696,113 @@ static void test_json(void **state)
     synth_free(&s);
 }
 
+/* Absurd timestamps and sizes (a fuzzed log): the text and JSON renderings
+ * stay defined (this once overflowed a double-to-integer cast: UBSan). */
+static void test_absurd_values(void **state)
+{
+    (void)state;
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 0, 0, 0);
+    ev_heap(&s, ELOG_EV_HEAP_ALLOCATED, 0, UINT64_MAX / 2);
+    ev0(&s, ELOG_EV_GC_START, 1);
+    ev0(&s, ELOG_EV_GC_END, 2);
+    ev_gc_stats(&s, 3, 0, UINT64_MAX / 4, 2);
+    ev_text(&s, ELOG_EV_USER_MSG, 5, "START \x01" "bad\xff" " label");
+    ev_heap(&s, ELOG_EV_HEAP_SIZE, 9, UINT64_MAX); /* MUT 8 ns: the alloc rate overflows */
+    ev_label(&s, 9, 7, "t\x1b[31m");
+    synth_block_end(&s);
+    elog_stats *st = analyse(s.buf, s.len, 0);
+    static char buf[1 << 16];
+    elog_writer w;
+    elog_writer_init(&w, buf, sizeof buf - 1, NULL, NULL);
+    elog_stats_write_text(&w, st, 10);
+    elog_stats_write_json(&w, st);
+    buf[w.len] = '\0';
+    assert_false(w.failed);
+    assert_non_null(strstr(buf, "?bad? label")); /* sanitised */
+    assert_null(strstr(buf, "\x1b"));
+    assert_int_equal(st->spans[0].open, 1);
+    elog_stats_free(st);
+    synth_free(&s);
+
+    /* A run ending near 2^64 ns: the last time bucket's end must not wrap
+     * (it once looped for ever, found by fuzz_analysis). */
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 0, 0, 0);
+    ev_u32(&s, ELOG_EV_RUN_THREAD, UINT64_MAX - 1000, 1);
+    ev_stop(&s, UINT64_MAX - 1, 1, 3);
+    ev_u32(&s, ELOG_EV_RUN_THREAD, UINT64_MAX - 1, 1); /* open at the end */
+    synth_block_end(&s);
+    st = analyse(s.buf, s.len, 0);
+    assert_int_equal(st->caps[0].mutator_ns, 999);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < st->n_buckets; i++)
+        sum += st->util[i].mutator_ns;
+    assert_int_equal(sum, 999);
+    elog_stats_free(st);
+    synth_free(&s);
+}
+
+/* Live snapshots of a real 4-capability log fed in small pieces (file
+ * order): the closed_* figures of every capability never go down, and at the
+ * end equal the final ones when nothing is open. */
+static void test_closed_figures_monotone(void **state)
+{
+    (void)state;
+    const char *dir = getenv("ELOG_CORPUS_DIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/testlog.eventlog", dir ? dir : "corpus/conformance");
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static uint8_t data[1 << 16];
+    size_t n = fread(data, 1, sizeof data, f);
+    fclose(f);
+    assert_true(n > 1000 && n < sizeof data);
+    elog_analysis *a = elog_analysis_new(NULL);
+    elog_settings st;
+    elog_settings_init(&st);
+    elog_analysis_attach(&st);
+    st.options = ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS;
+    elog_decoder d;
+    elog_decoder_init(&d, &st, a);
+    uint64_t prev[8][3] = {{0}};
+    size_t snaps = 0;
+    for (size_t off = 0; off < n; off += 97) {
+        size_t k = n - off < 97 ? n - off : 97;
+        assert_int_equal(elog_execute(&d, data + off, k).status, ELOG_OK);
+        elog_stats *sn = elog_analysis_snapshot(a);
+        for (size_t i = 0; i < sn->n_caps && sn->caps[i].cap < 8; i++) {
+            const elog_cap_stats *c = &sn->caps[i];
+            uint64_t *p = prev[c->cap];
+            assert_true(c->closed_mutator_ns >= p[0]);
+            assert_true(c->closed_gc_ns >= p[1]);
+            assert_true(c->closed_idle_ns >= p[2]);
+            p[0] = c->closed_mutator_ns;
+            p[1] = c->closed_gc_ns;
+            p[2] = c->closed_idle_ns;
+        }
+        elog_stats_free(sn);
+        snaps++;
+    }
+    elog_end end = elog_finish(&d);
+    elog_analysis_on_end(a, &end, NULL);
+    elog_stats *sn = elog_analysis_snapshot(a);
+    assert_int_equal(sn->n_caps, 4);
+    for (size_t i = 0; i < sn->n_caps; i++) {
+        if (sn->caps[i].open)
+            continue;
+        assert_int_equal(sn->caps[i].closed_mutator_ns, sn->caps[i].mutator_ns);
+        assert_int_equal(sn->caps[i].closed_gc_ns, sn->caps[i].gc_ns);
+    }
+    assert_true(snaps > 100);
+    elog_stats_free(sn);
+    elog_decoder_free(&d);
+    elog_analysis_free(a);
+}
+
 /* reset forgets everything; the same log then gives the same figures. */
 static void test_reset(void **state)
 {
@@ -608,11 +843,16 @@ int main(void)
         cmocka_unit_test(test_thread_bound),
         cmocka_unit_test(test_thread_file_order),
         cmocka_unit_test(test_spans),
+        cmocka_unit_test(test_spans_file_order),
         cmocka_unit_test(test_span_labels_bounded),
         cmocka_unit_test(test_censuses),
+        cmocka_unit_test(test_cost_centre_censuses),
+        cmocka_unit_test(test_census_label_eviction),
         cmocka_unit_test(test_pause_percentiles),
         cmocka_unit_test(test_hooks_and_cumulative),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_absurd_values),
+        cmocka_unit_test(test_closed_figures_monotone),
         cmocka_unit_test(test_reset),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,9 +14,15 @@
  *     elog_analysis_attach() fills an elog_settings for the simple case of
  *     one decoder feeding only this analysis (d->data = the analysis).
  *   - Events may arrive in file order (each capability's events in time
- *     order, capabilities interleaved by blocks) or fully time-ordered; every
- *     figure is the same either way, because each interval is measured
- *     on one capability's own timeline.
+ *     order, capabilities interleaved by blocks) or fully time-ordered.
+ *     Intervals are measured on one capability's own timeline (runs, GCs,
+ *     pauses), a span's STOP seen before its START (the thread migrated and
+ *     the other capability's block came first) waits for it, and events
+ *     about a finished thread already dropped are recognised; so the final
+ *     figures are the same in either order. Live snapshots in file order may
+ *     close a capability's open interval at a timestamp its own later block
+ *     precedes: use elog_cap_stats' closed_* figures for counters that must
+ *     never go down.
  *   - elog_analysis_snapshot() returns, at any moment (between two events,
  *     e.g. from an on_flush hook of a live source, or after the end), an
  *     immutable elog_stats: intervals still open (a GC, a running thread, a
@@ -29,23 +35,36 @@
  * midpoint (clamped to the exact min/max): relative error <= 0.8%. Mean,
  * total and max are exact.
  *
- * Memory is bounded independently of the log's length, by the configuration:
- * per capability (up to ELOG_ANALYSIS_MAX_CAPS) a fixed number of time
- * buckets; threads alive at once, plus at most max_threads finished ones (the
- * longest-running kept, the rest folded into elog_stats.threads_dropped); at
- * most max_labels span labels and heap-profile labels each (further labels
- * are counted under "other"); at most max_open_spans open spans; at most
- * time_buckets heap buckets and max_censuses censuses (older ones thinned to
- * every other one when full). Defaults (elog_analysis_config_init) keep the
- * whole analysis under about 2 MiB for logs with up to 64 capabilities and
- * 10000 live threads.
+ * Memory is bounded independently of the log's length: about 0.4 MiB fixed
+ * (pause histograms, span and census tables, open spans), 2 KiB per
+ * capability (its utilisation buckets), and about 150 bytes per thread alive
+ * at once, plus at most 2 * max_threads + 64 finished ones (compaction keeps
+ * the max_threads longest-running and drops the others into sorted id
+ * ranges, so events about a dropped thread that come later in the file, in
+ * another capability's block, are recognised and ignored rather than
+ * bringing it back as a live one; a dropped thread's late events thus do
+ * not count towards its figures, only towards the capabilities'); at most
+ * max_labels span labels and heap-profile labels each (further span labels
+ * are counted under "other"; a new heap-profile label whose sample outgrows
+ * the smallest label kept takes its place, the evicted one's bytes moving
+ * to "other", so the largest labels are kept whatever their order); at most max_open_spans open spans (further STARTs
+ * are counted as unmatched); time_buckets heap and utilisation buckets per
+ * series (the width doubles when time runs past the last one); max_censuses
+ * censuses (when full, every other one is dropped and only every 2nd, 4th,
+ * ... new one kept); at most 8192 cost-centre names. Measured: 7.4 MiB peak
+ * RSS for `eventlog stats` on a 329 MB log of 1 M threads (bench/RESULTS.md).
+ *
+ * Heap-profile censuses: HEAP_PROF_SAMPLE_STRING samples (-hT, -hd, -hy, ...)
+ * by their label; HEAP_PROF_SAMPLE_COST_CENTRE samples (-hc) by their
+ * cost-centre stack, names innermost first joined with '/' ("cc N" for a cost
+ * centre not defined by HEAP_PROF_COST_CENTRE), at most 255 bytes.
  *
  * Thread safety: an analysis is used by one thread at a time (its feeding
  * and its snapshots); a snapshot is immutable and may be read from any
  * thread. No function here may be called on a decoder other than through
  * the callbacks it was given.
  *
- * DRAFT API (issue 16): stable in shape; fields may be added before 1.0.
+ * Issue 16's API; fields may still be added before 1.0 (the ABI pass).
  */
 #ifndef ELOG_ANALYSIS_H
 #define ELOG_ANALYSIS_H
@@ -79,7 +98,8 @@ typedef struct elog_analysis_config {
     uint32_t max_open_spans;  /* START without STOP yet (default 4096) */
     uint32_t time_buckets;    /* buckets of utilisation and heap series (default 128);
                                  when full, their width doubles (pairs merge) */
-    uint64_t bucket_ns;       /* initial bucket width (default 10 ms) */
+    uint64_t bucket_ns;       /* initial bucket width, rounded up to a power of two
+                                 ns (default 2^23 ns, about 8.4 ms) */
     uint32_t max_censuses;    /* heap-profile censuses kept (default 64) */
     const elog_allocator *allocator; /* NULL: malloc/free */
 } elog_analysis_config;
@@ -120,7 +140,13 @@ bool elog_analysis_wants(uint16_t id);
 
 /* Hooks called as each pause / span completes, for consumers that need
  * every value (exact Prometheus histograms). Called from inside
- * elog_analysis_on_event(); must not call back into the analysis. */
+ * elog_analysis_on_event(); must not call back into the analysis. A pause
+ * is reported once its GC_STATS_GHC arrives; open intervals never are (only
+ * completed ones, so counters built on them never go down). The span hook's
+ * label is the message's label text as logged: raw bytes (not sanitised,
+ * not NUL-terminated, any number of distinct labels), valid during the call
+ * only; bound and clean it on your side. `ctx` is the set_hooks one; NULL
+ * hooks are not called. */
 typedef struct elog_pause {
     uint64_t start_ns, end_ns;   /* the leading capability's GC_START..GC_END */
     uint32_t generation;         /* from its GC_STATS_GHC; UINT32_MAX unknown */
@@ -155,6 +181,12 @@ typedef struct elog_cap_stats {
     uint64_t gc_ns;           /* between its GC_START and GC_END */
     uint64_t idle_ns;         /* the rest of [start_ns, end_ns] */
     bool open;                /* a run or GC was still open at the end */
+    /* For counters that must never decrease between live snapshots: the
+     * completed runs and GCs only, and the idle time between them from the
+     * capability's first run/GC event up to its latest (not counting back
+     * from a timestamp already passed, so never decreasing). */
+    uint64_t closed_mutator_ns, closed_gc_ns, closed_idle_ns;
+    uint64_t last_ns;         /* its latest run/GC event's timestamp */
 } elog_cap_stats;
 
 /* Utilisation over time: bucket i covers [i*bucket_ns, (i+1)*bucket_ns)
@@ -232,6 +264,8 @@ typedef struct elog_stats {
     uint64_t allocated_bytes;    /* sum over caps of the last HEAP_ALLOCATED */
     uint64_t max_live_bytes;     /* largest HEAP_LIVE */
     uint64_t max_size_bytes;     /* largest HEAP_SIZE */
+    uint64_t heap_size_bytes;    /* the latest HEAP_SIZE (by timestamp), 0 if none */
+    uint64_t heap_live_bytes;    /* the latest HEAP_LIVE (by timestamp), 0 if none */
     bool has_sparks;             /* any SPARK_COUNTERS seen */
     elog_spark_stats sparks;     /* sum over caps of their last SPARK_COUNTERS */
 

@@ -9,7 +9,8 @@ under several RTS configurations with `+RTS -l -olLOG -sFILE`: threaded -N2,
 without profiling libraries), -xn (the non-moving collector). For each, the
 collections and parallel collections per generation, bytes allocated, bytes
 copied, maximum residency and the spark counts of the -s summary must equal
-the figures `eventlog stats --json` derives from the eventlog. Then a run
+the figures `eventlog stats --json` derives from the eventlog; the user
+spans, thread labels and capabilities must be the program's. Then a run
 killed with SIGKILL: stats still exits 0 and its `end` says truncated.
 
 Exits 77 (skipped) only when ghc is not installed.
@@ -103,6 +104,19 @@ def main():
                                     % (name, key, rtss[key], got[key]))
             if st["end"]["kind"] != "clean":
                 failures.append("%s: end %r" % (name, st["end"]))
+            # What Stats.hs does: 4 "work" spans (subscripts 1..4) and one
+            # "sparks" span, threads labelled "main" and "worker 1..4".
+            spans = {sp["label"]: sp["count"] for sp in st["spans"]}
+            if spans != {"work": 4, "sparks": 1}:
+                failures.append("%s: spans %r" % (name, spans))
+            labels = {t["label"] for t in st["threads"]}
+            if not {"main", "worker 1", "worker 2", "worker 3", "worker 4"} <= labels:
+                failures.append("%s: thread labels %r" % (name, labels))
+            if any(t["stop_reasons"].get("finished", 0) > 1 for t in st["threads"]):
+                failures.append("%s: a thread finished twice" % name)
+            caps = 2 if "-N2" in rts else 1
+            if len(st["capabilities"]) != caps:
+                failures.append("%s: %d capabilities" % (name, len(st["capabilities"])))
             print("%-6s ok? %s  %r" % (name, not any(f.startswith(name + ":") for f in failures),
                                        rtss))
 
@@ -110,10 +124,15 @@ def main():
         log = os.path.join(tmp, "killed.eventlog")
         p = subprocess.Popen([prog, "100000000", "+RTS", "-l", "-ol" + log, "-N2", "-RTS"],
                              cwd=tmp, stdout=subprocess.DEVNULL)
-        deadline = time.time() + TIMEOUT
-        while time.time() < deadline and (not os.path.exists(log)
-                                          or os.path.getsize(log) < 3_000_000):
+        # The RTS writes a capability's buffer when it fills: wait until a few
+        # were written (the header alone is ~3 KB), however slow the machine.
+        deadline = time.time() + 2 * TIMEOUT
+        while time.time() < deadline and p.poll() is None and (
+                not os.path.exists(log) or os.path.getsize(log) < 300_000):
             time.sleep(0.05)
+        if not os.path.exists(log) or os.path.getsize(log) < 300_000:
+            failures.append("killed: the program wrote %d bytes in %d s" % (
+                os.path.getsize(log) if os.path.exists(log) else 0, 2 * TIMEOUT))
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=10)
         r = subprocess.run([exe, "stats", "--json", log], stdout=subprocess.PIPE,
