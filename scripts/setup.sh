@@ -35,6 +35,19 @@ if [ ${#missing[@]} -gt 0 ]; then
         || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; }
 fi
 
+# DuckDB (tests/export reads the NDJSON export with its read_json) comes from
+# the npm registry as @duckdb/node-api, whose platform package ships the
+# library: installed into tests/export/node_modules (git-ignored), no lock file
+# written. Without node/npm, or when the registry cannot be reached, that one
+# test is skipped.
+DUCKDB_NODE=@duckdb/node-api@1.5.6-r.1
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/export/node_modules/@duckdb/node-api ]; then
+    echo "setup: npm install $DUCKDB_NODE (tests/export)"
+    timeout 600 npm install --prefix tests/export --no-save --no-package-lock --no-audit \
+        --no-fund --loglevel=error "$DUCKDB_NODE" >/dev/null \
+        || echo "setup: npm install $DUCKDB_NODE failed; the export-duckdb test will be skipped" >&2
+fi
+
 # CI builds with -Werror; a developer build keeps warnings as warnings.
 werror=false
 [ "${CI:-}" = "true" ] && werror=true

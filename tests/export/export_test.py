@@ -9,6 +9,10 @@
   chrome  parses as JSON; per track (pid, tid) B/E nest and are balanced and
           time-ordered; async b/e balanced per (cat, name, id); counters have
           numeric args; ts are microseconds with three decimals
+  duckdb  every corpus log's NDJSON is read by DuckDB's read_json (through
+          the npm package @duckdb/node-api that scripts/setup.sh installs
+          into tests/export/node_modules): as many rows, and the same count per
+          type, as Python's json finds; skipped (77) without node or the package
   csv     each table parses, has its header row, numeric columns, end >= start,
           and as many rows as the log has intervals
 
@@ -221,6 +225,33 @@ def main():
             run("export", "--window", "10", log, ok=(2,))
         finally:
             shutil.rmtree(tmp)
+    elif CASE == "duckdb":
+        here = os.path.dirname(os.path.abspath(__file__))
+        if shutil.which("node") is None or not os.path.isdir(
+                os.path.join(here, "node_modules", "@duckdb", "node-api")):
+            print("duckdb: node or @duckdb/node-api not installed (scripts/setup.sh installs "
+                  "them); skipped")
+            sys.exit(77)
+        tmp = tempfile.mkdtemp(prefix="export-duckdb-")
+        try:
+            for f in files:
+                out = os.path.join(tmp, os.path.basename(f) + ".ndjson")
+                run("export", "-f", "ndjson", f, "-o", out)
+                want = {}
+                with open(out, encoding="utf-8") as fh:
+                    for line in fh:
+                        t = json.loads(line)["type"]
+                        t = "null" if t is None else t   # a layout the catalogue lacks
+                        want[t] = want.get(t, 0) + 1
+                r = subprocess.run(["node", os.path.join(here, "duckdb_read.cjs"), out],
+                                   capture_output=True, timeout=120)
+                assert r.returncode == 0, (f, r.stderr.decode())
+                got = json.loads(r.stdout)
+                assert got["rows"] == sum(want.values()) and got["types"] == want, \
+                    (f, got, want)
+        finally:
+            shutil.rmtree(tmp)
+        print(f"duckdb: {len(files)} logs read by read_json")
     elif CASE == "usage":
         for args, msg in [(["export"], b"missing SOURCE"),
                           (["export", "-f", "xml", "x"], b"not ndjson, chrome or csv"),
