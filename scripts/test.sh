@@ -19,13 +19,14 @@ ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     meson test -C build-asan --print-errorlogs
 
-echo "== ThreadSanitizer (build-tsan: the reader's read-ahead, show's threads)"
+echo "== ThreadSanitizer (build-tsan: the reader's read-ahead, show's and the merge's threads, the monitor's HTTP thread)"
 if [ ! -f build-tsan/build.ninja ]; then
     meson setup build-tsan -Db_sanitize=thread -Dbuildtype=debugoptimized -Dwerror=true >/dev/null
 fi
 ninja -C build-tsan
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    meson test -C build-tsan --no-rebuild --print-errorlogs reader show-split conformance
+    meson test -C build-tsan --no-rebuild --print-errorlogs reader show-split conformance order \
+    monitor-replay monitor-monotonic monitor-control
 
 echo "== valgrind memcheck (build, C unit tests)"
 ELOG_TEST_FILES_MAX=4 meson test -C build --suite unit --print-errorlogs --timeout-multiplier 10 \
