@@ -237,15 +237,12 @@ static void put_utf8(elog_writer *w, uint32_t cp)
     elog__put_lit(w, b, n);
 }
 
-/* Length of the well-formed UTF-8 sequence at p (its code point in *cp), or 0
- * if the byte at p does not start one. */
-static size_t utf8_seq(const uint8_t *p, const uint8_t *end, uint32_t *cp)
+/* Length of the well-formed UTF-8 sequence at p (2..4 bytes, lead >= 0x80;
+ * its code point in *cp), or 0. The exporters use it too (export_text.c), so
+ * they replace a byte exactly where `show` does. */
+size_t elog__utf8_multi(const uint8_t *p, const uint8_t *end, uint32_t *cp)
 {
     uint8_t c = p[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
     size_t n;
     uint32_t min, v;
     if (c >= 0xc2 && c <= 0xdf)
@@ -267,6 +264,17 @@ static size_t utf8_seq(const uint8_t *p, const uint8_t *end, uint32_t *cp)
         return 0;
     *cp = v;
     return n;
+}
+
+/* Length of the well-formed UTF-8 sequence at p (its code point in *cp), or 0
+ * if the byte at p does not start one. */
+static size_t utf8_seq(const uint8_t *p, const uint8_t *end, uint32_t *cp)
+{
+    if (p[0] < 0x80) {
+        *cp = p[0];
+        return 1;
+    }
+    return elog__utf8_multi(p, end, cp);
 }
 
 char *elog__fmt_latin1(char *p, elog_slice s)

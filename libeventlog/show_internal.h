@@ -63,6 +63,10 @@ static inline char *elog__fmt_bytes(char *p, elog_slice s)
     return p + s.len;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (2..4 bytes, lead >= 0x80;
+ * its code point in *cp), or 0 (show.c). */
+size_t elog__utf8_multi(const uint8_t *p, const uint8_t *end, uint32_t *cp);
+
 /* Haskell's isPrint for a code point (unicode_print.c). */
 bool elog__is_print(uint32_t cp);
 
