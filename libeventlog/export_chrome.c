@@ -183,28 +183,6 @@ static void slice_end(chrome *c, uint16_t cap, uint64_t ts, const char *reason, 
     EXPORT_LIT(w, "}");
 }
 
-static void open_slice(chrome *c, uint16_t cap, chrome_cap *k, slice s, uint64_t ts)
-{
-    /* A kind already open (a run without its stop) ends first. */
-    for (unsigned i = 0; i < k->n_open; i++)
-        if (k->open[i].kind == s.kind) {
-            for (unsigned j = k->n_open; j-- > i;)
-                slice_end(c, cap, ts, NULL, 0);
-            slice rest[2];
-            unsigned n_rest = 0;
-            for (unsigned j = i + 1; j < k->n_open; j++)
-                rest[n_rest++] = k->open[j];
-            k->n_open = (uint8_t)i;
-            for (unsigned j = 0; j < n_rest; j++) {
-                slice_begin(c, cap, &rest[j], ts);
-                k->open[k->n_open++] = rest[j];
-            }
-            break;
-        }
-    slice_begin(c, cap, &s, ts);
-    k->open[k->n_open++] = s;
-}
-
 /* Ends the open slice of `kind`; slices opened after it end with it and
  * begin again at the same time, so the track stays nested. */
 static void close_slice(chrome *c, uint16_t cap, chrome_cap *k, uint8_t kind, uint64_t ts,
@@ -227,6 +205,14 @@ static void close_slice(chrome *c, uint16_t cap, chrome_cap *k, uint8_t kind, ui
         }
         return;
     }
+}
+
+static void open_slice(chrome *c, uint16_t cap, chrome_cap *k, slice s, uint64_t ts)
+{
+    /* A kind already open (a run without its stop) ends first. */
+    close_slice(c, cap, k, s.kind, ts, NULL, 0);
+    slice_begin(c, cap, &s, ts);
+    k->open[k->n_open++] = s;
 }
 
 static void counter(chrome *c, const char *name, uint64_t ts, uint64_t v)
