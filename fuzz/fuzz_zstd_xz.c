@@ -16,7 +16,6 @@
 #include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -88,24 +87,6 @@ static size_t compress_xz(const uint8_t *p, size_t n, uint8_t *dst, size_t cap)
     return pos;
 }
 
-static int memfd_with(const uint8_t *p, size_t n)
-{
-    int fd = memfd_create("fuzz_zstd_xz", 0);
-    if (fd < 0)
-        return -1;
-    size_t off = 0;
-    while (off < n) {
-        ssize_t w = write(fd, p + off, n - off);
-        if (w <= 0) {
-            close(fd);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    lseek(fd, 0, SEEK_SET);
-    return fd;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 3 || size > (1u << 20))
@@ -146,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else
         ref_zstd(body, comp_len, &ref);
 
-    int fd = memfd_with(body, comp_len);
+    int fd = fuzz_memfd("fuzz_zstd_xz", body, comp_len);
     if (fd >= 0) {
         elog_reader_options o;
         elog_reader_options_init(&o);
