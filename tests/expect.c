@@ -6,6 +6,7 @@
 
 #include "expect.h"
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1003,6 +1004,26 @@ bool read_corpus(const char *name, uint8_t **buf, size_t *len)
         return false;
     }
     return true;
+}
+
+size_t each_eventlog(const char *dir, void (*fn)(const char *path, void *ctx), void *ctx)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        fail_msg("cannot open %s", dir);
+    size_t count = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n < 9 || strcmp(de->d_name + n - 9, ".eventlog") != 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        fn(path, ctx);
+        count++;
+    }
+    closedir(d);
+    return count;
 }
 
 void expect_raw_event(expect *e, uint64_t offset, uint16_t id, uint64_t time, uint16_t cap,

@@ -196,5 +196,8 @@ const char *corpus_dir(void);
 void set_corpus_dir(const char *dir);
 /* Reads corpus_dir()/name; aborts the test program if missing. */
 bool read_corpus(const char *name, uint8_t **buf, size_t *len);
+/* Calls fn(dir/name, ctx) for every *.eventlog of dir, in directory order;
+ * returns how many. A directory that cannot be opened fails the test. */
+size_t each_eventlog(const char *dir, void (*fn)(const char *path, void *ctx), void *ctx);
 
 #endif

@@ -11,7 +11,6 @@
  *    fields; errors for undeclared types and wrong sizes.
  * Directories: argv[1..], else $ELOG_CORPUS_DIR.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@
 
 #include "eventlog.h"
 #include "eventlog/writer.h"
+#include "expect.h"
 
 static char **dirs;
 static int n_dirs;
@@ -58,21 +58,6 @@ static int buf_patch(void *ctx, uint64_t off, const uint8_t *p, size_t n)
     assert_true(off + n <= b->len);
     memcpy(b->p + off, p, n);
     return 0;
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    buf b = {0};
-    uint8_t tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        buf_sink(&b, tmp, n);
-    fclose(f);
-    *len = b.len;
-    return b.p;
 }
 
 /* ------------------------------------------------------------ copying */
@@ -201,26 +186,12 @@ static void assert_same_events(const recs *a, const recs *b, const char *name)
     }
 }
 
-/* Calls fn(path) for every *.eventlog of the directories; returns how many. */
-static size_t each_log(void (*fn)(const char *path))
+/* Calls fn(path, NULL) for every *.eventlog of the directories; returns how many. */
+static size_t each_log(void (*fn)(const char *path, void *ctx))
 {
     size_t count = 0;
-    for (int i = 0; i < n_dirs; i++) {
-        DIR *d = opendir(dirs[i]);
-        if (d == NULL)
-            fail_msg("cannot open %s", dirs[i]);
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            size_t n = strlen(de->d_name);
-            if (n < 9 || strcmp(de->d_name + n - 9, ".eventlog") != 0)
-                continue;
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", dirs[i], de->d_name);
-            fn(path);
-            count++;
-        }
-        closedir(d);
-    }
+    for (int i = 0; i < n_dirs; i++)
+        count += each_eventlog(dirs[i], fn, NULL);
     return count;
 }
 
@@ -228,11 +199,12 @@ static size_t each_log(void (*fn)(const char *path))
 
 static size_t clean_logs;
 
-static void roundtrip_one(const char *path)
+static void roundtrip_one(const char *path, void *ctx)
 {
+    (void)ctx;
     size_t len;
-    uint8_t *in = read_file(path, &len);
-    assert_non_null(in);
+    uint8_t *in;
+    assert_true(read_file(path, &in, &len));
     elog_log_writer_options opt = {.flags = ELOG_LOG_WRITER_VERBATIM};
     buf out = {0};
     elog_log_writer_fix fix;
@@ -280,11 +252,12 @@ static void test_roundtrip(void **state)
 
 static elog_log_writer_options blocks_opt;
 
-static void blocks_one(const char *path)
+static void blocks_one(const char *path, void *ctx)
 {
+    (void)ctx;
     size_t len;
-    uint8_t *in = read_file(path, &len);
-    assert_non_null(in);
+    uint8_t *in;
+    assert_true(read_file(path, &in, &len));
     buf out = {0};
     elog_end end = copy_log(in, len, &blocks_opt, &out, NULL);
     if (end.kind == ELOG_END_CLEAN || end.kind == ELOG_END_TRUNCATED_BETWEEN_EVENTS ||
@@ -329,8 +302,8 @@ static void test_cut(void **state)
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dirs[0], "hello-ghc-8.2.2.eventlog");
     size_t len;
-    uint8_t *in = read_file(path, &len);
-    assert_non_null(in);
+    uint8_t *in;
+    assert_true(read_file(path, &in, &len));
     size_t fixed = 0;
     for (size_t cut = len, k = 0; cut > 400; cut = (k & 1) ? cut * 7 / 8 : cut, k++) {
         /* each cut twice: holding blocks, and streaming with a patch */
@@ -387,8 +360,8 @@ static void test_pass_through(void **state)
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dirs[0], names[k]);
         size_t len;
-        uint8_t *in = read_file(path, &len);
-        assert_non_null(in);
+        uint8_t *in;
+        assert_true(read_file(path, &in, &len));
         for (size_t cut = len; cut > 1000; cut = cut * 9 / 10) {
             elog_log_writer_options opt = {.flags = ELOG_LOG_WRITER_VERBATIM};
             buf want = {0};
@@ -422,7 +395,8 @@ static void test_pass_through(void **state)
             elog_log_writer_free(c.w);
             elog_decoder_free(&d);
             size_t glen;
-            uint8_t *got = read_file(tmpl, &glen);
+            uint8_t *got;
+            assert_true(read_file(tmpl, &got, &glen));
             if (glen != want.len || memcmp(got, want.p, glen) != 0)
                 fail_msg("%s cut at %zu: pass-through differs from the record copy", path, cut);
             free(got);
