@@ -70,6 +70,22 @@ uint64_t fuzz_hash_fields(const elog_event *ev)
     return h;
 }
 
+elog_end fuzz_decode(const uint8_t *p, size_t n, unsigned options, elog_header_cb on_header,
+                     elog_event_cb on_event, void *ctx)
+{
+    elog_settings s;
+    elog_settings_init(&s);
+    s.on_header = on_header;
+    s.on_event = on_event;
+    s.options = options;
+    elog_decoder d;
+    elog_decoder_init(&d, &s, ctx);
+    elog_execute(&d, p, n);
+    elog_end e = elog_finish(&d);
+    elog_decoder_free(&d);
+    return e;
+}
+
 int fuzz_sink_flush(elog_writer *w)
 {
     fuzz_sink *s = w->ctx;

@@ -28,6 +28,11 @@ uint64_t fuzz_hash_bytes(const uint8_t *p, size_t n);
  * byte of every slice so sanitizers catch bad pointers. */
 uint64_t fuzz_hash_fields(const elog_event *ev);
 
+/* Decodes the n bytes at p in one piece with these callbacks (either may be
+ * NULL), `options` and decoder data `ctx`; returns how the stream ended. */
+elog_end fuzz_decode(const uint8_t *p, size_t n, unsigned options, elog_header_cb on_header,
+                     elog_event_cb on_event, void *ctx);
+
 /* A growable text buffer behind an elog_writer: fuzz_sink_flush (the
  * writer's flush function, ctx a fuzz_sink) keeps what was written and gives
  * the writer a fresh window; aborts if out of memory. The caller frees buf. */

@@ -87,16 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (report && c.r == NULL)
         abort();
 
-    elog_settings s;
-    elog_settings_init(&s);
-    s.on_header = on_header;
-    s.on_event = on_event;
-    s.options = ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS;
-    elog_decoder d;
-    elog_decoder_init(&d, &s, &c);
-    elog_execute(&d, data, size);
-    elog_end end = elog_finish(&d);
-    elog_decoder_free(&d);
+    elog_end end = fuzz_decode(data, size, ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS,
+                               on_header, on_event, &c);
     for (int i = 0; i < 5; i++) {
         if (elog_exporter_finish(c.x[i]) != ELOG_OK)
             abort();
