@@ -616,11 +616,5 @@ static const export_ops ch_ops = {NULL, ch_event, ch_finish, ch_release};
 
 elog_exporter *export_chrome_new(const elog_allocator *a)
 {
-    chrome *c = a->alloc(a->ctx, sizeof *c);
-    if (c == NULL)
-        return NULL;
-    memset(c, 0, sizeof *c);
-    c->base.ops = &ch_ops;
-    c->base.alloc = a;
-    return &c->base;
+    return export_state_new(a, sizeof(chrome), &ch_ops);
 }

@@ -28,6 +28,9 @@ struct elog_exporter {
 
 /* Each format's constructor: allocates its state (starting with the
  * elog_exporter) and sets ops. NULL on allocation failure. */
+/* Their common part: `size` zeroed bytes from `a` whose elog_exporter has
+ * `ops` and `a`; NULL on allocation failure. */
+elog_exporter *export_state_new(const elog_allocator *a, size_t size, const export_ops *ops);
 elog_exporter *export_ndjson_new(const elog_allocator *a);
 elog_exporter *export_chrome_new(const elog_allocator *a);
 elog_exporter *export_csv_new(const elog_allocator *a);
