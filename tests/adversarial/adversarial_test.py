@@ -163,7 +163,8 @@ class HostilePeer:
         self.t = threading.Thread(target=self.loop, daemon=True)
         self.t.start()
 
-    def loop(self):
+    def accepted(self):
+        """Each connection accepted (counted) until stop() or the socket fails."""
         while not self.stopping:
             r, _, _ = select.select([self.sock], [], [], 0.05)
             if not r:
@@ -173,6 +174,10 @@ class HostilePeer:
             except OSError:
                 return
             self.count += 1
+            yield c
+
+    def loop(self):
+        for c in self.accepted():
             try:
                 c.sendall(self.payload)
             except OSError:
@@ -269,15 +274,7 @@ class StallingPeer(HostilePeer):
 
     def loop(self):
         held = []
-        while not self.stopping:
-            r, _, _ = select.select([self.sock], [], [], 0.05)
-            if not r:
-                continue
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                break
-            self.count += 1
+        for c in self.accepted():
             c.sendall(self.payload)
             held.append(c)
         for c in held:
