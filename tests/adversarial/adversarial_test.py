@@ -59,21 +59,15 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import Failure, check  # noqa: E402 (tests/testlib.py)
+
 EXE = None
 CORPUS = None
 TMP = None
 MiB = 1 << 20
 # ASan reserves terabytes of address space: RLIMIT_AS cannot apply there.
 SANITIZED = False
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 def limits(as_mib, fsize_mib):
