@@ -150,6 +150,32 @@ uint8_t *fuzz_read_all(FILE *f, size_t *len)
     return b;
 }
 
+elog_reader *fuzz_read_against(int fd, const elog_reader_options *o, const uint8_t *ref,
+                               size_t ref_len, elog_reader_status *st, size_t *got, bool *same)
+{
+    elog_reader *r = NULL;
+    *st = elog_reader_open_fd(&r, fd, "fuzz", o);
+    *got = 0;
+    *same = true;
+    while (*st == ELOG_READER_OK) {
+        const uint8_t *p;
+        size_t n;
+        *st = elog_reader_read(r, &p, &n);
+        if (*st != ELOG_READER_OK || n == 0)
+            break;
+        size_t k = *got < ref_len ? (ref_len - *got < n ? ref_len - *got : n) : 0;
+        if (k > 0 && memcmp(ref + *got, p, k) != 0)
+            *same = false;
+        *got += n;
+    }
+    if (*st != ELOG_READER_OK && *st != ELOG_READER_PAUSED) {
+        const char *msg = elog_reader_error(r);
+        if (!msg || !msg[0])
+            abort();
+    }
+    return r;
+}
+
 uint8_t *fuzz_gzip(const uint8_t *p, size_t n, int level, size_t *out_len)
 {
     uLong cap = compressBound((uLong)n) + 64;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "eventlog.h"
+#include "eventlog/reader.h"
 #include "eventlog/show.h" /* elog_writer */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -50,6 +51,13 @@ int fuzz_memfd(const char *name, const uint8_t *p, size_t n);
 /* The rest of f in a malloc'd buffer (its length in *len); NULL if out of
  * memory. The caller closes f and frees the buffer. */
 uint8_t *fuzz_read_all(FILE *f, size_t *len);
+/* The compressed readers' oracle run: opens the reader on fd with `o` and
+ * pulls everything it returns, comparing it with ref[0..ref_len) as far as
+ * both go. *st: the last status; *got: the bytes returned; *same: no byte
+ * differed. Aborts if the reader ends in an error without a message. Returns
+ * the reader (the caller closes it). */
+elog_reader *fuzz_read_against(int fd, const elog_reader_options *o, const uint8_t *ref,
+                               size_t ref_len, elog_reader_status *st, size_t *got, bool *same);
 /* The n bytes at p as one gzip member (zlib `level`), malloc'd, its length in
  * *out_len; NULL if out of memory or zlib refuses. */
 uint8_t *fuzz_gzip(const uint8_t *p, size_t n, int level, size_t *out_len);
