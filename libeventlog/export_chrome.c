@@ -433,16 +433,24 @@ static void census_end(chrome *c, uint64_t ts)
 
 /* ------------------------------------------------------------ events */
 
+/* The trace's opening and its first record, once: by the first event, or
+ * by finish for a log without events. */
+static void start(chrome *c)
+{
+    if (c->started)
+        return;
+    c->started = true;
+    elog_writer *w = c->base.w;
+    EXPORT_LIT(w, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+    c->base.count++;
+    EXPORT_LIT(w, "{\"ph\":\"M\",\"pid\":1,\"name\":\"process_sort_index\",\"args\":{\"sort_index\":1}}");
+}
+
 static elog_status ch_event(elog_exporter *x, const elog_event *ev)
 {
     chrome *c = (chrome *)x;
     elog_writer *w = x->w;
-    if (!c->started) {
-        c->started = true;
-        EXPORT_LIT(w, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
-        x->count++;
-        EXPORT_LIT(w, "{\"ph\":\"M\",\"pid\":1,\"name\":\"process_sort_index\",\"args\":{\"sort_index\":1}}");
-    }
+    start(c);
     if (ev->time > c->last_time)
         c->last_time = ev->time;
     chrome_cap *k = NULL;
@@ -568,12 +576,7 @@ static elog_status ch_finish(elog_exporter *x)
 {
     chrome *c = (chrome *)x;
     elog_writer *w = x->w;
-    if (!c->started) {
-        c->started = true;
-        EXPORT_LIT(w, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
-        x->count++;
-        EXPORT_LIT(w, "{\"ph\":\"M\",\"pid\":1,\"name\":\"process_sort_index\",\"args\":{\"sort_index\":1}}");
-    }
+    start(c);
     census_end(c, c->last_time);
     for (size_t i = 0; i < c->n_caps; i++) {
         chrome_cap *k = &c->caps[i];
