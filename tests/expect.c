@@ -1006,6 +1006,22 @@ bool read_corpus(const char *name, uint8_t **buf, size_t *len)
     return true;
 }
 
+elog_end decode_buffer(const uint8_t *buf, size_t len, unsigned options,
+                       elog_header_cb on_header, elog_event_cb on_event, void *ctx)
+{
+    elog_settings s;
+    elog_settings_init(&s);
+    s.on_header = on_header;
+    s.on_event = on_event;
+    s.options = options;
+    elog_decoder d;
+    elog_decoder_init(&d, &s, ctx);
+    elog_execute(&d, buf, len);
+    elog_end end = elog_finish(&d);
+    elog_decoder_free(&d);
+    return end;
+}
+
 size_t each_eventlog(const char *dir, void (*fn)(const char *path, void *ctx), void *ctx)
 {
     DIR *d = opendir(dir);

@@ -184,6 +184,11 @@ elog_end trace_decode(trace *t, const uint8_t *buf, size_t len, size_t chunk, ui
 
 uint64_t test_rand(uint64_t *seed);
 
+/* Decodes the len bytes at buf in one piece with these callbacks (either
+ * may be NULL), `options` and decoder data `ctx`; returns how it ended. */
+elog_end decode_buffer(const uint8_t *buf, size_t len, unsigned options,
+                       elog_header_cb on_header, elog_event_cb on_event, void *ctx);
+
 /* ------------------------------------------------------------------------ */
 /* Files                                                                     */
 /* ------------------------------------------------------------------------ */

@@ -82,15 +82,7 @@ static bool stream_order(const char *path, items *out)
     size_t len;
     if (!read_file(path, &buf, &len))
         return false;
-    elog_settings st;
-    elog_settings_init(&st);
-    st.on_event = collect;
-    st.options = OPTS;
-    elog_decoder d;
-    elog_decoder_init(&d, &st, out);
-    (void)elog_execute(&d, buf, len);
-    elog_end end = elog_finish(&d);
-    elog_decoder_free(&d);
+    elog_end end = decode_buffer(buf, len, OPTS, NULL, collect, out);
     free(buf);
     return end.kind == ELOG_END_CLEAN || end.kind == ELOG_END_TRUNCATED_BETWEEN_EVENTS ||
            end.kind == ELOG_END_TRUNCATED_IN_EVENT;

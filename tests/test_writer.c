@@ -87,21 +87,12 @@ static elog_end copy_log(const uint8_t *in, size_t len, const elog_log_writer_op
 {
     copier c = {NULL, ELOG_OK};
     assert_int_equal(elog_log_writer_open(&c.w, opt, buf_sink, out), ELOG_OK);
-    elog_settings s;
-    elog_settings_init(&s);
-    s.on_header = copy_header;
-    s.on_event = copy_event;
-    s.options = ELOG_OPT_LENIENT_BLOCKS;
-    elog_decoder d;
-    elog_decoder_init(&d, &s, &c);
-    elog_execute(&d, in, len);
-    elog_end end = elog_finish(&d);
+    elog_end end = decode_buffer(in, len, ELOG_OPT_LENIENT_BLOCKS, copy_header, copy_event, &c);
     assert_int_equal(c.st, ELOG_OK);
     if (end.kind != ELOG_END_ERROR && end.kind != ELOG_END_TRUNCATED_IN_HEADER &&
         end.kind != ELOG_END_EMPTY)
         assert_int_equal(elog_log_writer_finish(c.w, fix), ELOG_OK);
     elog_log_writer_free(c.w);
-    elog_decoder_free(&d);
     return end;
 }
 
@@ -144,16 +135,7 @@ static int collect(elog_decoder *d, const elog_event *ev)
 
 static elog_end decode_all(const uint8_t *p, size_t len, unsigned options, recs *r)
 {
-    elog_settings s;
-    elog_settings_init(&s);
-    s.on_event = collect;
-    s.options = options;
-    elog_decoder d;
-    elog_decoder_init(&d, &s, r);
-    elog_execute(&d, p, len);
-    elog_end end = elog_finish(&d);
-    elog_decoder_free(&d);
-    return end;
+    return decode_buffer(p, len, options, NULL, collect, r);
 }
 
 static void recs_free(recs *r)
