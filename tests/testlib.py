@@ -1,11 +1,14 @@
 """Helpers shared by the Python test scripts under tests/ (cli, adversarial,
 ghc, monitor): the failure they raise and report, a condition check, polling
-until something happens, and an HTTP request that returns error statuses
-instead of raising. A script in a subdirectory imports it with
+until something happens, stopping the processes a test started, and an HTTP
+request that returns error statuses instead of raising. A script in a
+subdirectory imports it with
 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from testlib import Failure, check
 """
+import signal
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -47,3 +50,16 @@ def http(url, method="GET", data=None, timeout=5):
             return r.status, r.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode("utf-8", "replace")
+
+
+def stop_all(procs, timeout=5):
+    """Sends SIGTERM to every process of `procs` still running, the last
+    started first; kills any that has not exited `timeout` s later."""
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=timeout)

@@ -96,14 +96,7 @@ class Run:
         return p
 
     def cleanup(self):
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(timeout=5)
+        testlib.stop_all(self.procs)
 
 
 def build(tmp):

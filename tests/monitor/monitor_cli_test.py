@@ -529,14 +529,7 @@ def main():
                 print("--- %s\n%s" % (name, read(os.path.join(TMP, name))[-2000:]))
         return 1
     finally:
-        for p in reversed(PROCS):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(timeout=5)
+        testlib.stop_all(PROCS)
         shutil.rmtree(TMP, ignore_errors=True)
 
 
