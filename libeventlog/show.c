@@ -237,35 +237,6 @@ static void put_utf8(elog_writer *w, uint32_t cp)
     elog__put_lit(w, b, n);
 }
 
-/* Length of the well-formed UTF-8 sequence at p (2..4 bytes, lead >= 0x80;
- * its code point in *cp), or 0. The exporters use it too (export_text.c), so
- * they replace a byte exactly where `show` does. */
-size_t elog__utf8_multi(const uint8_t *p, const uint8_t *end, uint32_t *cp)
-{
-    uint8_t c = p[0];
-    size_t n;
-    uint32_t min, v;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, min = 0x80, v = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0)
-        n = 3, min = 0x800, v = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, min = 0x10000, v = c & 0x07;
-    else
-        return 0;
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (p[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return n;
-}
-
 /* Length of the well-formed UTF-8 sequence at p (its code point in *cp), or 0
  * if the byte at p does not start one. */
 static size_t utf8_seq(const uint8_t *p, const uint8_t *end, uint32_t *cp)
