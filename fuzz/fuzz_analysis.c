@@ -17,31 +17,8 @@
 #include "eventlog/analysis.h"
 #include "fuzz_common.h"
 
-typedef struct sink {
-    char *buf;
-    size_t len, cap;
-} sink;
-
-static int grow(elog_writer *w)
-{
-    sink *s = w->ctx;
-    /* Keep what was written, give the writer a fresh window. */
-    if (s->len + w->len > s->cap) {
-        size_t nc = (s->len + w->len) * 2 + 4096;
-        char *nb = realloc(s->buf, nc);
-        if (nb == NULL)
-            abort();
-        s->buf = nb;
-        s->cap = nc;
-    }
-    memcpy(s->buf + s->len, w->buf, w->len);
-    s->len += w->len;
-    w->len = 0;
-    return 0;
-}
-
 /* The JSON (and, for coverage, the text) of a snapshot; JSON into `out`. */
-static void render(elog_analysis *a, sink *out)
+static void render(elog_analysis *a, fuzz_sink *out)
 {
     elog_stats *st = elog_analysis_snapshot(a);
     if (st == NULL)
@@ -49,11 +26,11 @@ static void render(elog_analysis *a, sink *out)
     char wbuf[512];
     elog_writer w;
     out->len = 0;
-    elog_writer_init(&w, wbuf, sizeof wbuf, grow, out);
+    elog_writer_init(&w, wbuf, sizeof wbuf, fuzz_sink_flush, out);
     elog_stats_write_json(&w, st);
     elog_writer_flush(&w);
-    sink text = { NULL, 0, 0 };
-    elog_writer_init(&w, wbuf, sizeof wbuf, grow, &text);
+    fuzz_sink text = { NULL, 0, 0 };
+    elog_writer_init(&w, wbuf, sizeof wbuf, fuzz_sink_flush, &text);
     elog_stats_write_text(&w, st, 5);
     elog_writer_flush(&w);
     free(text.buf);
@@ -76,7 +53,7 @@ static elog_analysis *new_analysis(void)
     return a;
 }
 
-static void run(const uint8_t *p, size_t n, const fuzz_chunker *proto, sink *json)
+static void run(const uint8_t *p, size_t n, const fuzz_chunker *proto, fuzz_sink *json)
 {
     elog_analysis *a = new_analysis();
     elog_settings st;
@@ -91,7 +68,7 @@ static void run(const uint8_t *p, size_t n, const fuzz_chunker *proto, sink *jso
         fuzz_chunker c = *proto;
         size_t off = 0;
         unsigned chunks = 0;
-        sink live = { NULL, 0, 0 };
+        fuzz_sink live = { NULL, 0, 0 };
         while (off < n) {
             size_t k = fuzz_chunker_next(&c, n - off);
             elog_result r = elog_execute(&d, p + off, k);
@@ -118,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fuzz_chunker c;
     fuzz_chunker_init(&c, data[0], data + 1);
-    sink whole = { NULL, 0, 0 }, chunked = { NULL, 0, 0 };
+    fuzz_sink whole = { NULL, 0, 0 }, chunked = { NULL, 0, 0 };
     run(data + 9, size - 9, NULL, &whole);
     run(data + 9, size - 9, &c, &chunked);
     if (whole.len != chunked.len || memcmp(whole.buf, chunked.buf, whole.len) != 0) {

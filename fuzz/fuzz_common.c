@@ -1,5 +1,10 @@
-/* Chunking patterns and field hashing shared by the fuzz targets. */
+/* Chunking patterns, field hashing, growable output, files and gzip input
+ * shared by the fuzz targets. */
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "fuzz_common.h"
 
@@ -63,4 +68,130 @@ uint64_t fuzz_hash_fields(const elog_event *ev)
         h = (h ^ v) * 0x100000001b3ull;
     }
     return h;
+}
+
+elog_end fuzz_decode(const uint8_t *p, size_t n, unsigned options, elog_header_cb on_header,
+                     elog_event_cb on_event, void *ctx)
+{
+    elog_settings s;
+    elog_settings_init(&s);
+    s.on_header = on_header;
+    s.on_event = on_event;
+    s.options = options;
+    elog_decoder d;
+    elog_decoder_init(&d, &s, ctx);
+    elog_execute(&d, p, n);
+    elog_end e = elog_finish(&d);
+    elog_decoder_free(&d);
+    return e;
+}
+
+int fuzz_sink_flush(elog_writer *w)
+{
+    fuzz_sink *s = w->ctx;
+    if (s->len + w->len > s->cap) {
+        size_t cap = (s->len + w->len) * 2 + 4096;
+        char *b = realloc(s->buf, cap);
+        if (b == NULL)
+            abort();
+        s->buf = b;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, w->buf, w->len);
+    s->len += w->len;
+    w->len = 0;
+    return 0;
+}
+
+int fuzz_write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int fuzz_memfd(const char *name, const uint8_t *p, size_t n)
+{
+    int fd = memfd_create(name, 0);
+    if (fd < 0)
+        return -1;
+    if (fuzz_write_all(fd, p, n) != 0) {
+        close(fd);
+        return -1;
+    }
+    lseek(fd, 0, SEEK_SET);
+    return fd;
+}
+
+uint8_t *fuzz_read_all(FILE *f, size_t *len)
+{
+    size_t cap = 1u << 16, n = 0;
+    uint8_t *b = malloc(cap);
+    size_t got;
+    while (b && (got = fread(b + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            uint8_t *nb = realloc(b, cap * 2);
+            if (!nb) {
+                free(b);
+                b = NULL;
+                break;
+            }
+            b = nb;
+            cap *= 2;
+        }
+    }
+    *len = n;
+    return b;
+}
+
+elog_reader *fuzz_read_against(int fd, const elog_reader_options *o, const uint8_t *ref,
+                               size_t ref_len, elog_reader_status *st, size_t *got, bool *same)
+{
+    elog_reader *r = NULL;
+    *st = elog_reader_open_fd(&r, fd, "fuzz", o);
+    *got = 0;
+    *same = true;
+    while (*st == ELOG_READER_OK) {
+        const uint8_t *p;
+        size_t n;
+        *st = elog_reader_read(r, &p, &n);
+        if (*st != ELOG_READER_OK || n == 0)
+            break;
+        size_t k = *got < ref_len ? (ref_len - *got < n ? ref_len - *got : n) : 0;
+        if (k > 0 && memcmp(ref + *got, p, k) != 0)
+            *same = false;
+        *got += n;
+    }
+    if (*st != ELOG_READER_OK && *st != ELOG_READER_PAUSED) {
+        const char *msg = elog_reader_error(r);
+        if (!msg || !msg[0])
+            abort();
+    }
+    return r;
+}
+
+uint8_t *fuzz_gzip(const uint8_t *p, size_t n, int level, size_t *out_len)
+{
+    uLong cap = compressBound((uLong)n) + 64;
+    uint8_t *gz = malloc(cap);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (!gz || deflateInit2(&zs, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(gz);
+        return NULL;
+    }
+    zs.next_in = (Bytef *)p;
+    zs.avail_in = (uInt)n;
+    zs.next_out = gz;
+    zs.avail_out = (uInt)cap;
+    deflate(&zs, Z_FINISH);
+    *out_len = cap - zs.avail_out;
+    deflateEnd(&zs);
+    return gz;
 }

@@ -15,28 +15,6 @@
 #include "eventlog/report.h"
 #include "fuzz_common.h"
 
-typedef struct out {
-    char *buf;
-    size_t len, cap;
-} out;
-
-static int keep(elog_writer *w)
-{
-    out *o = w->ctx;
-    if (o->len + w->len > o->cap) {
-        size_t cap = (o->len + w->len) * 2 + 1024;
-        char *b = realloc(o->buf, cap);
-        if (b == NULL)
-            abort();
-        o->buf = b;
-        o->cap = cap;
-    }
-    memcpy(o->buf + o->len, w->buf, w->len);
-    o->len += w->len;
-    w->len = 0;
-    return 0;
-}
-
 typedef struct ctx {
     elog_exporter *x[5];
     elog_report *r;
@@ -67,7 +45,7 @@ static int on_event(elog_decoder *d, const elog_event *ev)
     return elog_report_on_event(c->r, ev) == ELOG_CB_CONTINUE ? ELOG_CB_CONTINUE : ELOG_CB_ABORT;
 }
 
-static size_t count(const out *o, const char *needle)
+static size_t count(const fuzz_sink *o, const char *needle)
 {
     size_t n = 0, k = strlen(needle);
     for (const char *p = o->buf; p && (p = memmem(p, (size_t)(o->buf + o->len - p), needle, k));
@@ -76,7 +54,7 @@ static size_t count(const out *o, const char *needle)
     return n;
 }
 
-static void check_utf8(const out *o)
+static void check_utf8(const fuzz_sink *o)
 {
     /* (elog_utf8_valid() computes ptr + len: not with a NULL ptr) */
     if (o->len > 0 && !elog_utf8_valid((elog_slice){(const uint8_t *)o->buf, o->len}))
@@ -87,13 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static char wbuf[5][96], rbuf[128];
     elog_writer w[5], rw;
-    out o[5], ro;
+    fuzz_sink o[5], ro;
     memset(o, 0, sizeof o);
     memset(&ro, 0, sizeof ro);
     ctx c;
     memset(&c, 0, sizeof c);
     for (int i = 0; i < 5; i++) {
-        elog_writer_init(&w[i], wbuf[i], sizeof wbuf[i], keep, &o[i]);
+        elog_writer_init(&w[i], wbuf[i], sizeof wbuf[i], fuzz_sink_flush, &o[i]);
         elog_export_options opt;
         elog_export_options_init(&opt);
         opt.format = i < 2 ? (elog_export_format)i : ELOG_EXPORT_CSV;
@@ -102,23 +80,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (elog_exporter_new(&c.x[i], &opt, &w[i]) != ELOG_OK)
             abort();
     }
-    elog_writer_init(&rw, rbuf, sizeof rbuf, keep, &ro);
+    elog_writer_init(&rw, rbuf, sizeof rbuf, fuzz_sink_flush, &ro);
     /* the report (a snapshot per input, slow) for one input in four */
     bool report = size > 0 && (data[size - 1] & 3) == 0;
     c.r = report ? elog_report_new(NULL) : NULL;
     if (report && c.r == NULL)
         abort();
 
-    elog_settings s;
-    elog_settings_init(&s);
-    s.on_header = on_header;
-    s.on_event = on_event;
-    s.options = ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS;
-    elog_decoder d;
-    elog_decoder_init(&d, &s, &c);
-    elog_execute(&d, data, size);
-    elog_end end = elog_finish(&d);
-    elog_decoder_free(&d);
+    elog_end end = fuzz_decode(data, size, ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS,
+                               on_header, on_event, &c);
     for (int i = 0; i < 5; i++) {
         if (elog_exporter_finish(c.x[i]) != ELOG_OK)
             abort();

@@ -12,7 +12,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -65,24 +64,6 @@ static void reference(const uint8_t *p, size_t n, inflated *out)
     out->ok = true;
 }
 
-static int memfd_with(const uint8_t *p, size_t n)
-{
-    int fd = memfd_create("fuzz_gzip", 0);
-    if (fd < 0)
-        return -1;
-    size_t off = 0;
-    while (off < n) {
-        ssize_t w = write(fd, p + off, n - off);
-        if (w <= 0) {
-            close(fd);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    lseek(fd, 0, SEEK_SET);
-    return fd;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 3 || size > (1u << 20))
@@ -95,23 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *gz = NULL;
     size_t gz_len = len;
     if (mode == 1) {
-        uLong cap = compressBound((uLong)len) + 64;
-        gz = malloc(cap);
+        gz = fuzz_gzip(body, len, 6, &gz_len);
         if (!gz)
             return 0;
-        z_stream zs;
-        memset(&zs, 0, sizeof zs);
-        if (deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-            free(gz);
-            return 0;
-        }
-        zs.next_in = (Bytef *)body;
-        zs.avail_in = (uInt)len;
-        zs.next_out = gz;
-        zs.avail_out = (uInt)cap;
-        deflate(&zs, Z_FINISH);
-        gz_len = cap - zs.avail_out;
-        deflateEnd(&zs);
         if (gz_len)
             gz[at % gz_len] ^= (uint8_t)(1u + (data[0] >> 1));
         body = gz;
@@ -120,35 +87,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     inflated ref;
     reference(body, gz_len, &ref);
 
-    int fd = memfd_with(body, gz_len);
+    int fd = fuzz_memfd("fuzz_gzip", body, gz_len);
     if (fd >= 0) {
         elog_reader_options o;
         elog_reader_options_init(&o);
         o.compression = ELOG_READER_GZIP;
         o.read_buffer_size = 16u + (data[0] >> 1) * 37u;
         o.output_buffer_size = 16u + (data[1] & 0x7f) * 29u;
-        elog_reader *r = NULL;
-        elog_reader_status st = elog_reader_open_fd(&r, fd, "fuzz", &o);
-        size_t got = 0;
-        bool same = true;
-        while (st == ELOG_READER_OK) {
-            const uint8_t *p;
-            size_t n;
-            st = elog_reader_read(r, &p, &n);
-            if (st != ELOG_READER_OK || n == 0)
-                break;
-            if (got + n > MAX_OUT || !ref.data || memcmp(ref.data + got, p, n) != 0)
-                same = false;
-            got += n;
-        }
+        elog_reader_status st;
+        size_t got;
+        bool same;
+        elog_reader *r = fuzz_read_against(fd, &o, ref.data, ref.len, &st, &got, &same);
         if (ref.ok && ref.len < MAX_OUT) {
             /* zlib accepted the whole input: the reader must return exactly it. */
             if (st != ELOG_READER_OK || !same || got != ref.len)
-                abort();
-        }
-        if (st != ELOG_READER_OK && st != ELOG_READER_PAUSED) {
-            const char *msg = elog_reader_error(r);
-            if (!msg || !msg[0])
                 abort();
         }
         elog_reader_close(r);

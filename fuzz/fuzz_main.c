@@ -20,21 +20,8 @@ static int run_file(const char *path, unsigned *count)
         fprintf(stderr, "fuzz_main: %s: %s\n", path, strerror(errno));
         return -1;
     }
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *buf = malloc(cap);
-    size_t n;
-    while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            uint8_t *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb, cap *= 2;
-        }
-    }
+    size_t len;
+    uint8_t *buf = fuzz_read_all(f, &len);
     fclose(f);
     if (!buf) {
         fprintf(stderr, "fuzz_main: %s: out of memory\n", path);

@@ -125,13 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     elog_settings st;
     elog_decoder d;
     if (c.mode != 0) {
-        elog_settings_init(&st);
-        st.on_event = rewrite_event;
-        st.options = OPTS;
-        elog_decoder_init(&d, &st, &c);
-        (void)elog_execute(&d, c.stream, len);
-        (void)elog_finish(&d);
-        elog_decoder_free(&d);
+        (void)fuzz_decode(c.stream, len, OPTS, NULL, rewrite_event, &c);
         c.n = 0;
     }
 

@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "cli.h"
 #include "fuzz_common.h"
@@ -41,14 +40,9 @@ static int write_file(const char *path, const uint8_t *p, size_t n)
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0)
         return -1;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w <= 0) {
-            close(fd);
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
+    if (fuzz_write_all(fd, p, n) != 0) {
+        close(fd);
+        return -1;
     }
     return close(fd);
 }
@@ -58,24 +52,8 @@ static uint8_t *read_file(const char *path, size_t *len)
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    size_t cap = 1u << 16, n = 0;
-    uint8_t *b = malloc(cap);
-    size_t got;
-    while (b && (got = fread(b + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            uint8_t *nb = realloc(b, cap * 2);
-            if (!nb) {
-                free(b);
-                b = NULL;
-                break;
-            }
-            b = nb;
-            cap *= 2;
-        }
-    }
+    uint8_t *b = fuzz_read_all(f, len);
     fclose(f);
-    *len = n;
     return b;
 }
 
@@ -109,21 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *file = body;
     size_t file_len = len;
     if (data[0] & 1) {
-        uLongf cap = compressBound((uLong)len) + 32;
-        gz = malloc(cap);
-        z_stream zs;
-        memset(&zs, 0, sizeof zs);
-        if (!gz || deflateInit2(&zs, 1, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-            free(gz);
+        gz = fuzz_gzip(body, len, 1, &file_len);
+        if (!gz)
             return 0;
-        }
-        zs.next_in = (Bytef *)body;
-        zs.avail_in = (uInt)len;
-        zs.next_out = gz;
-        zs.avail_out = (uInt)cap;
-        deflate(&zs, Z_FINISH);
-        file_len = cap - zs.avail_out;
-        deflateEnd(&zs);
         file = gz;
     }
     if (write_file(in, file, file_len) != 0)

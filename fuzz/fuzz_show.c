@@ -67,15 +67,7 @@ static int on_event(elog_decoder *d, const elog_event *ev)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    elog_settings s;
-    elog_settings_init(&s);
-    s.on_header = on_header;
-    s.on_event = on_event;
-    s.options = ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS;
-    elog_decoder d;
-    elog_decoder_init(&d, &s, NULL);
-    elog_execute(&d, data, size);
-    elog_finish(&d);
-    elog_decoder_free(&d);
+    fuzz_decode(data, size, ELOG_OPT_CONTINUE_AFTER_END | ELOG_OPT_LENIENT_BLOCKS, on_header,
+                on_event, NULL);
     return 0;
 }

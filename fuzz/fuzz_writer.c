@@ -102,17 +102,7 @@ static int on_event(elog_decoder *d, const elog_event *ev)
 
 static elog_end decode(const uint8_t *p, size_t n, unsigned options, tally *t)
 {
-    elog_settings s;
-    elog_settings_init(&s);
-    s.on_header = on_header;
-    s.on_event = on_event;
-    s.options = options;
-    elog_decoder d;
-    elog_decoder_init(&d, &s, t);
-    elog_execute(&d, p, n);
-    elog_end e = elog_finish(&d);
-    elog_decoder_free(&d);
-    return e;
+    return fuzz_decode(p, n, options, on_header, on_event, t);
 }
 
 static bool usable(elog_end e)

@@ -137,6 +137,17 @@ void *export_alloc(const elog_exporter *x, size_t n)
     return p;
 }
 
+elog_exporter *export_state_new(const elog_allocator *a, size_t size, const export_ops *ops)
+{
+    elog_exporter *x = a->alloc(a->ctx, size);
+    if (x == NULL)
+        return NULL;
+    memset(x, 0, size);
+    x->ops = ops;
+    x->alloc = a;
+    return x;
+}
+
 void export_free(const elog_exporter *x, void *p, size_t n)
 {
     if (p)

@@ -183,28 +183,6 @@ static void slice_end(chrome *c, uint16_t cap, uint64_t ts, const char *reason, 
     EXPORT_LIT(w, "}");
 }
 
-static void open_slice(chrome *c, uint16_t cap, chrome_cap *k, slice s, uint64_t ts)
-{
-    /* A kind already open (a run without its stop) ends first. */
-    for (unsigned i = 0; i < k->n_open; i++)
-        if (k->open[i].kind == s.kind) {
-            for (unsigned j = k->n_open; j-- > i;)
-                slice_end(c, cap, ts, NULL, 0);
-            slice rest[2];
-            unsigned n_rest = 0;
-            for (unsigned j = i + 1; j < k->n_open; j++)
-                rest[n_rest++] = k->open[j];
-            k->n_open = (uint8_t)i;
-            for (unsigned j = 0; j < n_rest; j++) {
-                slice_begin(c, cap, &rest[j], ts);
-                k->open[k->n_open++] = rest[j];
-            }
-            break;
-        }
-    slice_begin(c, cap, &s, ts);
-    k->open[k->n_open++] = s;
-}
-
 /* Ends the open slice of `kind`; slices opened after it end with it and
  * begin again at the same time, so the track stays nested. */
 static void close_slice(chrome *c, uint16_t cap, chrome_cap *k, uint8_t kind, uint64_t ts,
@@ -227,6 +205,14 @@ static void close_slice(chrome *c, uint16_t cap, chrome_cap *k, uint8_t kind, ui
         }
         return;
     }
+}
+
+static void open_slice(chrome *c, uint16_t cap, chrome_cap *k, slice s, uint64_t ts)
+{
+    /* A kind already open (a run without its stop) ends first. */
+    close_slice(c, cap, k, s.kind, ts, NULL, 0);
+    slice_begin(c, cap, &s, ts);
+    k->open[k->n_open++] = s;
 }
 
 static void counter(chrome *c, const char *name, uint64_t ts, uint64_t v)
@@ -447,16 +433,24 @@ static void census_end(chrome *c, uint64_t ts)
 
 /* ------------------------------------------------------------ events */
 
+/* The trace's opening and its first record, once: by the first event, or
+ * by finish for a log without events. */
+static void start(chrome *c)
+{
+    if (c->started)
+        return;
+    c->started = true;
+    elog_writer *w = c->base.w;
+    EXPORT_LIT(w, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+    c->base.count++;
+    EXPORT_LIT(w, "{\"ph\":\"M\",\"pid\":1,\"name\":\"process_sort_index\",\"args\":{\"sort_index\":1}}");
+}
+
 static elog_status ch_event(elog_exporter *x, const elog_event *ev)
 {
     chrome *c = (chrome *)x;
     elog_writer *w = x->w;
-    if (!c->started) {
-        c->started = true;
-        EXPORT_LIT(w, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
-        x->count++;
-        EXPORT_LIT(w, "{\"ph\":\"M\",\"pid\":1,\"name\":\"process_sort_index\",\"args\":{\"sort_index\":1}}");
-    }
+    start(c);
     if (ev->time > c->last_time)
         c->last_time = ev->time;
     chrome_cap *k = NULL;
@@ -582,12 +576,7 @@ static elog_status ch_finish(elog_exporter *x)
 {
     chrome *c = (chrome *)x;
     elog_writer *w = x->w;
-    if (!c->started) {
-        c->started = true;
-        EXPORT_LIT(w, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
-        x->count++;
-        EXPORT_LIT(w, "{\"ph\":\"M\",\"pid\":1,\"name\":\"process_sort_index\",\"args\":{\"sort_index\":1}}");
-    }
+    start(c);
     census_end(c, c->last_time);
     for (size_t i = 0; i < c->n_caps; i++) {
         chrome_cap *k = &c->caps[i];
@@ -630,11 +619,5 @@ static const export_ops ch_ops = {NULL, ch_event, ch_finish, ch_release};
 
 elog_exporter *export_chrome_new(const elog_allocator *a)
 {
-    chrome *c = a->alloc(a->ctx, sizeof *c);
-    if (c == NULL)
-        return NULL;
-    memset(c, 0, sizeof *c);
-    c->base.ops = &ch_ops;
-    c->base.alloc = a;
-    return &c->base;
+    return export_state_new(a, sizeof(chrome), &ch_ops);
 }

@@ -287,11 +287,5 @@ static const export_ops csv_ops = {NULL, csv_event, csv_finish, csv_release};
 
 elog_exporter *export_csv_new(const elog_allocator *a)
 {
-    csv *c = a->alloc(a->ctx, sizeof *c);
-    if (c == NULL)
-        return NULL;
-    memset(c, 0, sizeof *c);
-    c->base.ops = &csv_ops;
-    c->base.alloc = a;
-    return &c->base;
+    return export_state_new(a, sizeof(csv), &csv_ops);
 }

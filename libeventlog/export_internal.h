@@ -28,6 +28,9 @@ struct elog_exporter {
 
 /* Each format's constructor: allocates its state (starting with the
  * elog_exporter) and sets ops. NULL on allocation failure. */
+/* Their common part: `size` zeroed bytes from `a` whose elog_exporter has
+ * `ops` and `a`; NULL on allocation failure. */
+elog_exporter *export_state_new(const elog_allocator *a, size_t size, const export_ops *ops);
 elog_exporter *export_ndjson_new(const elog_allocator *a);
 elog_exporter *export_chrome_new(const elog_allocator *a);
 elog_exporter *export_csv_new(const elog_allocator *a);
@@ -58,8 +61,12 @@ static inline void export_commit(elog_writer *w, char *end)
 #define EXPORT_LIT(w, s) elog__put_lit((w), "" s "", sizeof(s) - 1)
 
 /* Length of the well-formed UTF-8 sequence of 2..4 bytes at p (p[0] >= 0x80),
- * or 0 (the byte is then written as its code point), as `show` decides. */
-size_t export_utf8_multi(const uint8_t *p, const uint8_t *end);
+ * or 0 (the byte is then written as its code point): show.c's own rule. */
+static inline size_t export_utf8_multi(const uint8_t *p, const uint8_t *end)
+{
+    uint32_t cp;
+    return elog__utf8_multi(p, end, &cp);
+}
 /* Writes a code point 0x80..0xff as UTF-8. */
 void export_put_high_byte(elog_writer *w, uint8_t c);
 

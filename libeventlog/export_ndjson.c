@@ -229,12 +229,9 @@ static const export_ops nd_ops = {NULL, nd_event, nd_finish, nd_release};
 
 elog_exporter *export_ndjson_new(const elog_allocator *a)
 {
-    ndjson *n = a->alloc(a->ctx, sizeof *n);
+    ndjson *n = (ndjson *)export_state_new(a, sizeof(ndjson), &nd_ops);
     if (n == NULL)
         return NULL;
-    memset(n, 0, sizeof *n);
-    n->base.ops = &nd_ops;
-    n->base.alloc = a;
     n->layouts = elog_catalogue(&n->n_layouts);
     n->arena_cap = build(n, NULL) + HEAD_COPY;
     n->info = export_alloc(&n->base, n->n_layouts * sizeof *n->info);

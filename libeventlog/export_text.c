@@ -3,34 +3,6 @@
  * tables for thread labels and cost centres. */
 #include "export_internal.h"
 
-/* Length of the well-formed UTF-8 sequence at p (2..4 bytes, lead >= 0x80),
- * or 0: the same rule as show.c's, so a byte is replaced exactly where
- * `show` replaces it. */
-size_t export_utf8_multi(const uint8_t *p, const uint8_t *end)
-{
-    uint8_t c = p[0];
-    size_t n;
-    uint32_t min, v;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, min = 0x80, v = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0)
-        n = 3, min = 0x800, v = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, min = 0x10000, v = c & 0x07;
-    else
-        return 0;
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (p[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    return n;
-}
-
 /* 1: the ASCII byte goes out as it is. */
 static const uint8_t json_plain[128] = {
     ['"'] = 0, ['\\'] = 0,

@@ -241,32 +241,11 @@ static void put_utf8(elog_writer *w, uint32_t cp)
  * if the byte at p does not start one. */
 static size_t utf8_seq(const uint8_t *p, const uint8_t *end, uint32_t *cp)
 {
-    uint8_t c = p[0];
-    if (c < 0x80) {
-        *cp = c;
+    if (p[0] < 0x80) {
+        *cp = p[0];
         return 1;
     }
-    size_t n;
-    uint32_t min, v;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, min = 0x80, v = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0)
-        n = 3, min = 0x800, v = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, min = 0x10000, v = c & 0x07;
-    else
-        return 0;
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (p[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return n;
+    return elog__utf8_multi(p, end, cp);
 }
 
 char *elog__fmt_latin1(char *p, elog_slice s)

@@ -91,6 +91,16 @@ static elog_status fail(elog_log_writer *w, elog_status s, const char *fmt, ...)
 
 /* ------------------------------------------------------------------ output */
 
+/* Records that a sink, patch, truncate or close call failed (its errno, EIO
+ * if it set none: the writer then refuses further output) and returns the
+ * error number for the message. */
+static int io_error(elog_log_writer *w)
+{
+    w->io_failed = true;
+    w->io_errno = errno != 0 ? errno : EIO;
+    return w->io_errno;
+}
+
 static int fd_sink(void *ctx, const uint8_t *p, size_t len)
 {
     elog_log_writer *w = ctx;
@@ -144,10 +154,8 @@ static elog_status sink_call(elog_log_writer *w, const uint8_t *p, size_t len)
         return ELOG_OK;
     errno = 0;
     if (w->sink(w->sink_ctx, p, len) != 0) {
-        w->io_failed = true;
-        w->io_errno = errno != 0 ? errno : EIO;
         return fail(w, ELOG_E_CALLBACK, "writing the output failed at byte %llu: %s",
-                    (unsigned long long)(w->offset - w->out_len), strerror(w->io_errno));
+                    (unsigned long long)(w->offset - w->out_len), strerror(io_error(w)));
     }
     return ELOG_OK;
 }
@@ -717,6 +725,22 @@ elog_status elog_log_writer_end_block(elog_log_writer *w, uint16_t cap)
 
 /* ------------------------------------------------------------------ finish */
 
+/* The end of both finishes: the end-of-data marker (if all went well so
+ * far), the last flush, and closing a file the writer opened itself. */
+static elog_status end_output(elog_log_writer *w, elog_status s)
+{
+    if (s == ELOG_OK)
+        s = out_write(w, "\xff\xff", 2);
+    if (s == ELOG_OK)
+        s = out_flush(w);
+    if (w->own_fd) {
+        w->own_fd = false;
+        if (close(w->fd) != 0 && s == ELOG_OK)
+            s = fail(w, ELOG_E_CALLBACK, "closing the output failed: %s", strerror(io_error(w)));
+    }
+    return s;
+}
+
 elog_status elog_log_writer_finish(elog_log_writer *w, elog_log_writer_fix *fix)
 {
     if (fix != NULL)
@@ -754,10 +778,8 @@ elog_status elog_log_writer_finish(elog_log_writer *w, elog_log_writer_fix *fix)
             } else if ((s = out_flush(w)) == ELOG_OK) {
                 errno = 0;
                 if (w->patch(w->sink_ctx, at, be, 4) != 0) {
-                    w->io_failed = true;
-                    w->io_errno = errno != 0 ? errno : EIO;
                     s = fail(w, ELOG_E_CALLBACK, "correcting the last block's size at byte %llu "
-                             "failed: %s", (unsigned long long)at, strerror(w->io_errno));
+                             "failed: %s", (unsigned long long)at, strerror(io_error(w)));
                 }
             }
             if (fix != NULL)
@@ -766,19 +788,7 @@ elog_status elog_log_writer_finish(elog_log_writer *w, elog_log_writer_fix *fix)
     }
     if (s == ELOG_OK)
         s = flush_all(w);
-    if (s == ELOG_OK)
-        s = out_write(w, "\xff\xff", 2);
-    if (s == ELOG_OK)
-        s = out_flush(w);
-    if (w->own_fd) {
-        w->own_fd = false;
-        if (close(w->fd) != 0 && s == ELOG_OK) {
-            w->io_failed = true;
-            w->io_errno = errno;
-            s = fail(w, ELOG_E_CALLBACK, "closing the output failed: %s", strerror(errno));
-        }
-    }
-    return s;
+    return end_output(w, s);
 }
 
 elog_status elog_log_writer_bytes(elog_log_writer *w, const void *p, size_t n)
@@ -811,10 +821,8 @@ elog_status elog_log_writer_finish_bytes(elog_log_writer *w, uint64_t valid_end,
     if (s == ELOG_OK && valid_end < w->offset) {
         errno = 0;
         if (w->truncate(w->sink_ctx, valid_end) != 0) {
-            w->io_failed = true;
-            w->io_errno = errno != 0 ? errno : EIO;
             s = fail(w, ELOG_E_CALLBACK, "cutting the output at byte %llu failed: %s",
-                     (unsigned long long)valid_end, strerror(w->io_errno));
+                     (unsigned long long)valid_end, strerror(io_error(w)));
         }
         w->offset = valid_end;
     }
@@ -829,28 +837,14 @@ elog_status elog_log_writer_finish_bytes(elog_log_writer *w, uint64_t valid_end,
             elog__wr32(be, actual);
             errno = 0;
             if (w->patch(w->sink_ctx, w->block_offset + 10, be, 4) != 0) {
-                w->io_failed = true;
-                w->io_errno = errno != 0 ? errno : EIO;
                 s = fail(w, ELOG_E_CALLBACK, "correcting the last block's size failed: %s",
-                         strerror(w->io_errno));
+                         strerror(io_error(w)));
             } else if (fix != NULL) {
                 *fix = (elog_log_writer_fix){true, w->block_offset, decl, actual};
             }
         }
     }
-    if (s == ELOG_OK)
-        s = out_write(w, "\xff\xff", 2);
-    if (s == ELOG_OK)
-        s = out_flush(w);
-    if (w->own_fd) {
-        w->own_fd = false;
-        if (close(w->fd) != 0 && s == ELOG_OK) {
-            w->io_failed = true;
-            w->io_errno = errno;
-            s = fail(w, ELOG_E_CALLBACK, "closing the output failed: %s", strerror(errno));
-        }
-    }
-    return s;
+    return end_output(w, s);
 }
 
 elog_status elog_log_writer_flush(elog_log_writer *w)

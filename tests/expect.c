@@ -6,6 +6,7 @@
 
 #include "expect.h"
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1003,6 +1004,42 @@ bool read_corpus(const char *name, uint8_t **buf, size_t *len)
         return false;
     }
     return true;
+}
+
+elog_end decode_buffer(const uint8_t *buf, size_t len, unsigned options,
+                       elog_header_cb on_header, elog_event_cb on_event, void *ctx)
+{
+    elog_settings s;
+    elog_settings_init(&s);
+    s.on_header = on_header;
+    s.on_event = on_event;
+    s.options = options;
+    elog_decoder d;
+    elog_decoder_init(&d, &s, ctx);
+    elog_execute(&d, buf, len);
+    elog_end end = elog_finish(&d);
+    elog_decoder_free(&d);
+    return end;
+}
+
+size_t each_eventlog(const char *dir, void (*fn)(const char *path, void *ctx), void *ctx)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        fail_msg("cannot open %s", dir);
+    size_t count = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n < 9 || strcmp(de->d_name + n - 9, ".eventlog") != 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        fn(path, ctx);
+        count++;
+    }
+    closedir(d);
+    return count;
 }
 
 void expect_raw_event(expect *e, uint64_t offset, uint16_t id, uint64_t time, uint16_t cap,

@@ -184,6 +184,11 @@ elog_end trace_decode(trace *t, const uint8_t *buf, size_t len, size_t chunk, ui
 
 uint64_t test_rand(uint64_t *seed);
 
+/* Decodes the len bytes at buf in one piece with these callbacks (either
+ * may be NULL), `options` and decoder data `ctx`; returns how it ended. */
+elog_end decode_buffer(const uint8_t *buf, size_t len, unsigned options,
+                       elog_header_cb on_header, elog_event_cb on_event, void *ctx);
+
 /* ------------------------------------------------------------------------ */
 /* Files                                                                     */
 /* ------------------------------------------------------------------------ */
@@ -196,5 +201,8 @@ const char *corpus_dir(void);
 void set_corpus_dir(const char *dir);
 /* Reads corpus_dir()/name; aborts the test program if missing. */
 bool read_corpus(const char *name, uint8_t **buf, size_t *len);
+/* Calls fn(dir/name, ctx) for every *.eventlog of dir, in directory order;
+ * returns how many. A directory that cannot be opened fails the test. */
+size_t each_eventlog(const char *dir, void (*fn)(const char *path, void *ctx), void *ctx);
 
 #endif

@@ -18,6 +18,7 @@
 #include "eventlog.h"
 #include "eventlog/export.h"
 #include "eventlog/report.h"
+#include "expect.h"
 #include "synth.h"
 
 /* ------------------------------------------------------------ output */
@@ -105,15 +106,7 @@ static elog_status export_log(const synth *log, elog_export_options *o, char **o
         *out = s.buf;
         return st;
     }
-    elog_settings set;
-    elog_settings_init(&set);
-    set.on_header = on_header;
-    set.on_event = on_event;
-    elog_decoder d;
-    elog_decoder_init(&d, &set, &r);
-    elog_execute(&d, log->buf, log->len);
-    elog_finish(&d);
-    elog_decoder_free(&d);
+    decode_buffer(log->buf, log->len, 0, on_header, on_event, &r);
     if (r.st == ELOG_OK)
         st = elog_exporter_finish(r.x);
     else

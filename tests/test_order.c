@@ -20,7 +20,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,15 +82,7 @@ static bool stream_order(const char *path, items *out)
     size_t len;
     if (!read_file(path, &buf, &len))
         return false;
-    elog_settings st;
-    elog_settings_init(&st);
-    st.on_event = collect;
-    st.options = OPTS;
-    elog_decoder d;
-    elog_decoder_init(&d, &st, out);
-    (void)elog_execute(&d, buf, len);
-    elog_end end = elog_finish(&d);
-    elog_decoder_free(&d);
+    elog_end end = decode_buffer(buf, len, OPTS, NULL, collect, out);
     free(buf);
     return end.kind == ELOG_END_CLEAN || end.kind == ELOG_END_TRUNCATED_BETWEEN_EVENTS ||
            end.kind == ELOG_END_TRUNCATED_IN_EVENT;
@@ -140,25 +131,25 @@ static size_t check_file(const char *path, const elog_order_options *oo)
     return 1;
 }
 
+typedef struct check_ctx {
+    const elog_order_options *oo;
+    size_t logs;
+} check_ctx;
+
+static void check_one(const char *path, void *ctx)
+{
+    check_ctx *c = ctx;
+    c->logs += check_file(path, c->oo);
+}
+
 static void for_each_log(const elog_order_options *oo, size_t *logs)
 {
     const char *dirs[2] = {corpus_dir(), getenv("ELOG_CORPUS_902")};
-    for (int k = 0; k < 2; k++) {
-        if (dirs[k] == NULL)
-            continue;
-        DIR *d = opendir(dirs[k]);
-        assert_non_null(d);
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            size_t n = strlen(de->d_name);
-            if (n < 9 || strcmp(de->d_name + n - 9, ".eventlog") != 0)
-                continue;
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", dirs[k], de->d_name);
-            *logs += check_file(path, oo);
-        }
-        closedir(d);
-    }
+    check_ctx c = {oo, 0};
+    for (int k = 0; k < 2; k++)
+        if (dirs[k] != NULL)
+            each_eventlog(dirs[k], check_one, &c);
+    *logs += c.logs;
 }
 
 static void test_sorter_corpus(void **state)

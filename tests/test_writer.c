@@ -11,7 +11,6 @@
  *    fields; errors for undeclared types and wrong sizes.
  * Directories: argv[1..], else $ELOG_CORPUS_DIR.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@
 
 #include "eventlog.h"
 #include "eventlog/writer.h"
+#include "expect.h"
 
 static char **dirs;
 static int n_dirs;
@@ -60,21 +60,6 @@ static int buf_patch(void *ctx, uint64_t off, const uint8_t *p, size_t n)
     return 0;
 }
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    buf b = {0};
-    uint8_t tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        buf_sink(&b, tmp, n);
-    fclose(f);
-    *len = b.len;
-    return b.p;
-}
-
 /* ------------------------------------------------------------ copying */
 
 typedef struct copier {
@@ -102,21 +87,12 @@ static elog_end copy_log(const uint8_t *in, size_t len, const elog_log_writer_op
 {
     copier c = {NULL, ELOG_OK};
     assert_int_equal(elog_log_writer_open(&c.w, opt, buf_sink, out), ELOG_OK);
-    elog_settings s;
-    elog_settings_init(&s);
-    s.on_header = copy_header;
-    s.on_event = copy_event;
-    s.options = ELOG_OPT_LENIENT_BLOCKS;
-    elog_decoder d;
-    elog_decoder_init(&d, &s, &c);
-    elog_execute(&d, in, len);
-    elog_end end = elog_finish(&d);
+    elog_end end = decode_buffer(in, len, ELOG_OPT_LENIENT_BLOCKS, copy_header, copy_event, &c);
     assert_int_equal(c.st, ELOG_OK);
     if (end.kind != ELOG_END_ERROR && end.kind != ELOG_END_TRUNCATED_IN_HEADER &&
         end.kind != ELOG_END_EMPTY)
         assert_int_equal(elog_log_writer_finish(c.w, fix), ELOG_OK);
     elog_log_writer_free(c.w);
-    elog_decoder_free(&d);
     return end;
 }
 
@@ -159,16 +135,7 @@ static int collect(elog_decoder *d, const elog_event *ev)
 
 static elog_end decode_all(const uint8_t *p, size_t len, unsigned options, recs *r)
 {
-    elog_settings s;
-    elog_settings_init(&s);
-    s.on_event = collect;
-    s.options = options;
-    elog_decoder d;
-    elog_decoder_init(&d, &s, r);
-    elog_execute(&d, p, len);
-    elog_end end = elog_finish(&d);
-    elog_decoder_free(&d);
-    return end;
+    return decode_buffer(p, len, options, NULL, collect, r);
 }
 
 static void recs_free(recs *r)
@@ -201,26 +168,12 @@ static void assert_same_events(const recs *a, const recs *b, const char *name)
     }
 }
 
-/* Calls fn(path) for every *.eventlog of the directories; returns how many. */
-static size_t each_log(void (*fn)(const char *path))
+/* Calls fn(path, NULL) for every *.eventlog of the directories; returns how many. */
+static size_t each_log(void (*fn)(const char *path, void *ctx))
 {
     size_t count = 0;
-    for (int i = 0; i < n_dirs; i++) {
-        DIR *d = opendir(dirs[i]);
-        if (d == NULL)
-            fail_msg("cannot open %s", dirs[i]);
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            size_t n = strlen(de->d_name);
-            if (n < 9 || strcmp(de->d_name + n - 9, ".eventlog") != 0)
-                continue;
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", dirs[i], de->d_name);
-            fn(path);
-            count++;
-        }
-        closedir(d);
-    }
+    for (int i = 0; i < n_dirs; i++)
+        count += each_eventlog(dirs[i], fn, NULL);
     return count;
 }
 
@@ -228,11 +181,12 @@ static size_t each_log(void (*fn)(const char *path))
 
 static size_t clean_logs;
 
-static void roundtrip_one(const char *path)
+static void roundtrip_one(const char *path, void *ctx)
 {
+    (void)ctx;
     size_t len;
-    uint8_t *in = read_file(path, &len);
-    assert_non_null(in);
+    uint8_t *in;
+    assert_true(read_file(path, &in, &len));
     elog_log_writer_options opt = {.flags = ELOG_LOG_WRITER_VERBATIM};
     buf out = {0};
     elog_log_writer_fix fix;
@@ -280,11 +234,12 @@ static void test_roundtrip(void **state)
 
 static elog_log_writer_options blocks_opt;
 
-static void blocks_one(const char *path)
+static void blocks_one(const char *path, void *ctx)
 {
+    (void)ctx;
     size_t len;
-    uint8_t *in = read_file(path, &len);
-    assert_non_null(in);
+    uint8_t *in;
+    assert_true(read_file(path, &in, &len));
     buf out = {0};
     elog_end end = copy_log(in, len, &blocks_opt, &out, NULL);
     if (end.kind == ELOG_END_CLEAN || end.kind == ELOG_END_TRUNCATED_BETWEEN_EVENTS ||
@@ -329,8 +284,8 @@ static void test_cut(void **state)
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dirs[0], "hello-ghc-8.2.2.eventlog");
     size_t len;
-    uint8_t *in = read_file(path, &len);
-    assert_non_null(in);
+    uint8_t *in;
+    assert_true(read_file(path, &in, &len));
     size_t fixed = 0;
     for (size_t cut = len, k = 0; cut > 400; cut = (k & 1) ? cut * 7 / 8 : cut, k++) {
         /* each cut twice: holding blocks, and streaming with a patch */
@@ -387,8 +342,8 @@ static void test_pass_through(void **state)
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dirs[0], names[k]);
         size_t len;
-        uint8_t *in = read_file(path, &len);
-        assert_non_null(in);
+        uint8_t *in;
+        assert_true(read_file(path, &in, &len));
         for (size_t cut = len; cut > 1000; cut = cut * 9 / 10) {
             elog_log_writer_options opt = {.flags = ELOG_LOG_WRITER_VERBATIM};
             buf want = {0};
@@ -422,7 +377,8 @@ static void test_pass_through(void **state)
             elog_log_writer_free(c.w);
             elog_decoder_free(&d);
             size_t glen;
-            uint8_t *got = read_file(tmpl, &glen);
+            uint8_t *got;
+            assert_true(read_file(tmpl, &got, &glen));
             if (glen != want.len || memcmp(got, want.p, glen) != 0)
                 fail_msg("%s cut at %zu: pass-through differs from the record copy", path, cut);
             free(got);

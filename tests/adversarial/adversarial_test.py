@@ -59,21 +59,15 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import Failure, check  # noqa: E402 (tests/testlib.py)
+
 EXE = None
 CORPUS = None
 TMP = None
 MiB = 1 << 20
 # ASan reserves terabytes of address space: RLIMIT_AS cannot apply there.
 SANITIZED = False
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 def limits(as_mib, fsize_mib):
@@ -163,7 +157,8 @@ class HostilePeer:
         self.t = threading.Thread(target=self.loop, daemon=True)
         self.t.start()
 
-    def loop(self):
+    def accepted(self):
+        """Each connection accepted (counted) until stop() or the socket fails."""
         while not self.stopping:
             r, _, _ = select.select([self.sock], [], [], 0.05)
             if not r:
@@ -173,6 +168,10 @@ class HostilePeer:
             except OSError:
                 return
             self.count += 1
+            yield c
+
+    def loop(self):
+        for c in self.accepted():
             try:
                 c.sendall(self.payload)
             except OSError:
@@ -269,15 +268,7 @@ class StallingPeer(HostilePeer):
 
     def loop(self):
         held = []
-        while not self.stopping:
-            r, _, _ = select.select([self.sock], [], [], 0.05)
-            if not r:
-                continue
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                break
-            self.count += 1
+        for c in self.accepted():
             c.sendall(self.payload)
             held.append(c)
         for c in held:

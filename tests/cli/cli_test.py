@@ -50,20 +50,14 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import Failure, check  # noqa: E402 (tests/testlib.py)
+
 EXE = None
 CORPUS = None
 TMP = None
 RUN_TIMEOUT = 15          # seconds, any single command
 SERVERS = []              # replay servers started by this case
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 def run(args, stdin=None, input_bytes=None, timeout=RUN_TIMEOUT, env=None):

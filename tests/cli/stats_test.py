@@ -24,20 +24,14 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import Failure, check  # noqa: E402 (tests/testlib.py)
+
 EXE = CORPUS = TMP = None
 TIMEOUT = 30
 
 TOP = {"gc", "heap", "sparks", "time", "capabilities", "threads", "spans", "end"}
 DUR = {"total", "mean", "p50", "p90", "p99", "max"}
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 def run(args, stdin=None):

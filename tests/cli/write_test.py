@@ -19,17 +19,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import Failure, check  # noqa: E402 (tests/testlib.py)
+
 EXE = ROOT = TMP = None
 GHC_EVENTS = "/usr/bin/ghc-events"
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 def run(args, input_bytes=None, timeout=120):

@@ -29,21 +29,15 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import Failure, check  # noqa: E402 (tests/testlib.py)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXE = None
 TMP = None
 PROG = None
 COUNT = 20000            # user messages of a finite run (about 1 s)
 TIMEOUT = 15             # seconds, any single process
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 def build():

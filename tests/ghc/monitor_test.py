@@ -42,19 +42,13 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402 (tests/testlib.py)
+from testlib import Failure, check, http  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TIMEOUT = 30
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 def free_port():
@@ -65,28 +59,9 @@ def free_port():
     return port
 
 
-def http(url, method="GET", timeout=5):
-    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
-
-
 def wait_until(what, fn, timeout=TIMEOUT, every=0.2):
     """Polls fn() until it returns a true value; returns it, or fails."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = fn()
-            if last:
-                return last
-        except (OSError, ValueError, KeyError) as e:
-            last = e
-        time.sleep(every)
-    raise Failure("timed out after %d s waiting for %s (last: %r)" % (timeout, what, last))
+    return testlib.wait_until(what, fn, timeout, every, (OSError, ValueError, KeyError))
 
 
 def rts_summary(path):
@@ -121,14 +96,7 @@ class Run:
         return p
 
     def cleanup(self):
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(timeout=5)
+        testlib.stop_all(self.procs)
 
 
 def build(tmp):

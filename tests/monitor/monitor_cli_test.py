@@ -48,22 +48,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402 (tests/testlib.py)
+from testlib import Failure, check, http  # noqa: E402
 
 EXE = CORPUS = TMP = None
 LOG = None            # the GHC 9.0.2 log the cases use
 TIMEOUT = 20
 PROCS = []
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 def spawn(args, **kw):
@@ -73,28 +66,7 @@ def spawn(args, **kw):
 
 
 def wait_until(what, fn, timeout=TIMEOUT, every=0.05):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = fn()
-            if last:
-                return last
-        except OSError as e:
-            last = e
-        time.sleep(every)
-    raise Failure("timed out after %d s waiting for %s (last: %r)" % (timeout, what, last))
-
-
-def http(url, method="GET", data=None, timeout=5):
-    if method == "POST" and data is None:
-        data = b""
-    req = urllib.request.Request(url, method=method, data=data)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
+    return testlib.wait_until(what, fn, timeout, every)
 
 
 def monitor(args, name="monitor"):
@@ -557,14 +529,7 @@ def main():
                 print("--- %s\n%s" % (name, read(os.path.join(TMP, name))[-2000:]))
         return 1
     finally:
-        for p in reversed(PROCS):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(timeout=5)
+        testlib.stop_all(PROCS)
         shutil.rmtree(TMP, ignore_errors=True)
 
 

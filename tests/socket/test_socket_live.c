@@ -987,6 +987,19 @@ static void test_close_while_retrying(void **state)
 
 /* Sessions that end early: nothing at all, only the stale marker, inside the
  * header; and a stream that is not an eventlog at all. */
+/* Runs a reconnecting client (in 50 ms steps, each ending in a timeout)
+ * until `n` sessions have ended; returns the seconds it took. */
+static double run_sessions(client *c, rec *r, unsigned n)
+{
+    double t0 = now_s();
+    while (r->disconnected < n) {
+        assert_true(now_s() - t0 < RUN_TIMEOUT_MS / 1000.0);
+        elog_socket_status st = elog_socket_run(c->s, NULL, 50);
+        assert_true(st == ELOG_SOCKET_TIMEOUT);
+    }
+    return now_s() - t0;
+}
+
 static void test_short_sessions(void **state)
 {
     (void)state;
@@ -1033,13 +1046,7 @@ static void test_short_sessions(void **state)
         client_opts(&c, &r);
         c.opt.reconnect = true;
         client_new(&c, &r, listen);
-        double t0 = now_s();
-        while (r.disconnected < 4) {
-            assert_true(now_s() - t0 < RUN_TIMEOUT_MS / 1000.0);
-            elog_socket_status st = elog_socket_run(c.s, NULL, 50);
-            assert_true(st == ELOG_SOCKET_TIMEOUT);
-        }
-        double dt = now_s() - t0;
+        double dt = run_sessions(&c, &r, 4);
         if (dt < 0.14 || dt > 3)
             fail_msg("4 empty sessions in %.3f s", dt);
         for (int i = 0; i < 4; i++)
@@ -1067,13 +1074,7 @@ static void test_short_sessions(void **state)
         if (healthy)
             c.opt.healthy_session_ms = 0;
         client_new(&c, &r, listen);
-        double t0 = now_s();
-        while (r.disconnected < 4) {
-            assert_true(now_s() - t0 < RUN_TIMEOUT_MS / 1000.0);
-            elog_socket_status st = elog_socket_run(c.s, NULL, 50);
-            assert_true(st == ELOG_SOCKET_TIMEOUT);
-        }
-        double dt = now_s() - t0;
+        double dt = run_sessions(&c, &r, 4);
         for (int i = 0; i < 4; i++)
             assert_int_equal(r.ends[i].kind, ELOG_END_TRUNCATED_IN_EVENT);
         /* 50 + 100 + 200 ms between the four sessions, or none at all. */
