@@ -32,6 +32,8 @@
 extern "C" {
 #endif
 
+/* ELOG_API: what libeventlog.so exports (every function declared below). */
+#include "eventlog/api.h"
 /* ELOG_VERSION_* and elog_version(), generated from the project version. */
 #include "eventlog/version.h"
 
@@ -105,13 +107,13 @@ typedef struct elog_layout_info {
 #include "eventlog/catalogue.h"
 
 /* Every layout libeventlog knows, ordered by (id, size). Never fails. */
-const elog_layout_info *elog_catalogue(size_t *count);
+ELOG_API const elog_layout_info *elog_catalogue(size_t *count);
 
 /* The layout an event of `id` declared with `declared_size` bytes (or
  * ELOG_VARIABLE_SIZE) is decoded with: the largest fixed layout whose size is
  * <= declared_size, or the variable layout for a variable declaration. NULL
  * when libeventlog has none (the event is then delivered raw). */
-const elog_layout_info *elog_catalogue_find(uint16_t id, uint16_t declared_size);
+ELOG_API const elog_layout_info *elog_catalogue_find(uint16_t id, uint16_t declared_size);
 
 /* ---------------------------------------------------------------------------
  * Header and events
@@ -141,7 +143,7 @@ typedef struct elog_header {
 } elog_header;
 
 /* The declaration of `id`, or NULL if the header does not declare it. */
-const elog_event_type *elog_header_lookup(const elog_header *h, uint16_t id);
+ELOG_API const elog_event_type *elog_header_lookup(const elog_header *h, uint16_t id);
 
 typedef struct elog_event {
     uint16_t id;
@@ -201,10 +203,10 @@ static inline elog_u32_array elog_field_stack(const elog_event *ev, const elog_f
  * splits them: trailing NULs are dropped, then the area is split on NUL (an
  * empty area yields one empty string). Start with *pos = 0; returns false when
  * done. Pure; may be called from callbacks. */
-bool elog_strvec_next(elog_slice vec, size_t *pos, elog_slice *item);
+ELOG_API bool elog_strvec_next(elog_slice vec, size_t *pos, elog_slice *item);
 
 /* true if `s` is well-formed UTF-8. Pure. */
-bool elog_utf8_valid(elog_slice s);
+ELOG_API bool elog_utf8_valid(elog_slice s);
 
 /* ---------------------------------------------------------------------------
  * Status codes and how a stream ended
@@ -234,7 +236,7 @@ typedef enum elog_status {
 } elog_status;
 
 /* A static English name for a status ("ELOG_E_UNDECLARED"). Never NULL. */
-const char *elog_status_name(elog_status s);
+ELOG_API const char *elog_status_name(elog_status s);
 
 typedef enum elog_end_kind {
     ELOG_END_CLEAN,                  /* the end-of-data marker was seen */
@@ -245,10 +247,10 @@ typedef enum elog_end_kind {
     ELOG_END_ERROR                   /* decoding stopped at an error (see status) */
 } elog_end_kind;
 
-const char *elog_end_kind_name(elog_end_kind k); /* e.g. "truncated-in-event" */
+ELOG_API const char *elog_end_kind_name(elog_end_kind k); /* e.g. "truncated-in-event" */
 
 typedef struct elog_end {
-    elog_end_kind kind;
+             elog_end_kind kind;
     elog_status status;      /* ELOG_OK, or the sticky error for ELOG_END_ERROR */
     uint64_t offset;         /* CLEAN: offset of the end marker; IN_EVENT/IN_HEADER:
                                 start of the incomplete item; ERROR: error offset;
@@ -327,7 +329,7 @@ typedef struct elog_settings {
 #define ELOG_DEFAULT_MAX_HEADER ((size_t)16 << 20)
 
 /* Zeroes `s` (no callbacks, default options, malloc). */
-void elog_settings_init(elog_settings *s);
+ELOG_API void elog_settings_init(elog_settings *s);
 
 /* The decoder's state. Allocate it anywhere (stack is fine); touch only
  * `data`, and only through the functions below for the rest. */
@@ -367,15 +369,15 @@ struct elog_decoder {
 /* Prepares `d` to decode a new stream. `settings` must outlive the decoder
  * (it is not copied); `data` is stored in d->data. Never fails, allocates
  * nothing. Not from a callback. */
-void elog_decoder_init(elog_decoder *d, const elog_settings *settings, void *data);
+ELOG_API void elog_decoder_init(elog_decoder *d, const elog_settings *settings, void *data);
 
 /* Releases what the decoder allocated. `d` can be init'ed again afterwards.
  * Not from a callback. */
-void elog_decoder_free(elog_decoder *d);
+ELOG_API void elog_decoder_free(elog_decoder *d);
 
 /* Forgets the current stream (header, errors, position) and keeps settings,
  * data and the carry buffer: use it for a new connection. Not from a callback. */
-void elog_decoder_reset(elog_decoder *d);
+ELOG_API void elog_decoder_reset(elog_decoder *d);
 
 /* The result of elog_execute(), libcbor-style. */
 typedef struct elog_result {
@@ -392,29 +394,29 @@ typedef struct elog_result {
  * including the item whose callback paused; or an error (sticky: later calls
  * return it again with read = 0). Calling it from a callback, while paused, or
  * after elog_finish() returns ELOG_E_USAGE / ELOG_PAUSED without consuming. */
-elog_result elog_execute(elog_decoder *d, const void *buf, size_t len);
+ELOG_API elog_result elog_execute(elog_decoder *d, const void *buf, size_t len);
 
 /* Clears a pause so elog_execute() continues. Safe from a callback (the
  * callback's own return value still decides). */
-void elog_resume(elog_decoder *d);
+ELOG_API void elog_resume(elog_decoder *d);
 
 /* Classifies the end of the input. Call once, after the last elog_execute();
  * the decoder then refuses more input until elog_decoder_reset(). Never
  * allocates; not from a callback. */
-elog_end elog_finish(elog_decoder *d);
+ELOG_API elog_end elog_finish(elog_decoder *d);
 
 /* The sticky error (ELOG_OK if none), its reason (a sentence naming what was
  * expected and found, never NULL, "" without error) and absolute byte offset.
  * Valid until the next reset. Safe from callbacks. */
-elog_status elog_get_error(const elog_decoder *d);
-const char *elog_get_error_reason(const elog_decoder *d);
-uint64_t elog_get_error_offset(const elog_decoder *d);
+ELOG_API elog_status elog_get_error(const elog_decoder *d);
+ELOG_API const char *elog_get_error_reason(const elog_decoder *d);
+ELOG_API uint64_t elog_get_error_offset(const elog_decoder *d);
 
 /* Total bytes consumed so far. Safe from callbacks. */
-uint64_t elog_get_offset(const elog_decoder *d);
+ELOG_API uint64_t elog_get_offset(const elog_decoder *d);
 
 /* The header once on_header has run (NULL before). Safe from callbacks. */
-const elog_header *elog_get_header(const elog_decoder *d);
+ELOG_API const elog_header *elog_get_header(const elog_decoder *d);
 
 /* ---------------------------------------------------------------------------
  * Random access: decode one record at a known position (for indexers and
@@ -427,8 +429,8 @@ const elog_header *elog_get_header(const elog_decoder *d);
  * size needed so far in *record_size; ELOG_E_UNDECLARED or ELOG_E_BAD_EVENT for
  * corrupt records (id 0xffff, the end marker, is ELOG_E_UNDECLARED). Slices in
  * `ev` point into `p`. Pure; safe from callbacks. */
-elog_status elog_decode_record(const elog_header *h, const uint8_t *p, size_t avail,
-                               uint64_t offset, elog_event *ev, size_t *record_size);
+ELOG_API elog_status elog_decode_record(const elog_header *h, const uint8_t *p, size_t avail,
+                                        uint64_t offset, elog_event *ev, size_t *record_size);
 
 /* Capability attribution by block markers (docs/FORMAT.md §5.3). */
 typedef struct elog_block_state {
@@ -442,7 +444,7 @@ typedef struct elog_block_state {
  * ELOG_E_BAD_BLOCK when a record crosses the end of its block or a new block
  * begins before the previous one ended; the state still advances as ghc-events
  * would. Returns ELOG_OK otherwise. */
-elog_status elog_block_state_apply(elog_block_state *bs, elog_event *ev, bool strict);
+ELOG_API elog_status elog_block_state_apply(elog_block_state *bs, elog_event *ev, bool strict);
 
 #ifdef __cplusplus
 }

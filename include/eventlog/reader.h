@@ -82,7 +82,7 @@ typedef enum elog_reader_status {
 } elog_reader_status;
 
 /* A static name ("ELOG_READER_E_GZIP"). Never NULL. */
-const char *elog_reader_status_name(elog_reader_status s);
+ELOG_API const char *elog_reader_status_name(elog_reader_status s);
 
 typedef enum elog_reader_compression {
     ELOG_READER_AUTO = 0,     /* by the magic bytes: gzip, zstd, xz, else plain */
@@ -135,7 +135,7 @@ typedef struct elog_reader_options {
 
 /* Fills `o` with the defaults (all zero: 1 MiB buffers, auto-detected gzip,
  * no follow, no progress, malloc, read-ahead where it pays). */
-void elog_reader_options_init(elog_reader_options *o);
+ELOG_API void elog_reader_options_init(elog_reader_options *o);
 
 typedef struct elog_reader elog_reader;
 
@@ -150,20 +150,20 @@ typedef struct elog_reader elog_reader;
  * owns *out and calls elog_reader_close() on it in every case.
  * Returns ELOG_READER_OK, ELOG_READER_E_IO (cannot open or stat, or a
  * directory), ELOG_READER_E_NOMEM or ELOG_READER_E_USAGE (NULL path). */
-elog_reader_status elog_reader_open(elog_reader **out, const char *path,
-                                    const elog_reader_options *opts);
+ELOG_API elog_reader_status elog_reader_open(elog_reader **out, const char *path,
+                                             const elog_reader_options *opts);
 
 /* The same for an already-open descriptor `fd`, which stays the caller's:
  * elog_reader_close() does not close it. `name` is used in messages (copied;
  * NULL: "fd N"). A descriptor opened with O_NONBLOCK is waited on with
  * poll(2). */
-elog_reader_status elog_reader_open_fd(elog_reader **out, int fd, const char *name,
-                                       const elog_reader_options *opts);
+ELOG_API elog_reader_status elog_reader_open_fd(elog_reader **out, int fd, const char *name,
+                                                const elog_reader_options *opts);
 
 /* Releases the reader, its buffers and (for elog_reader_open() of a path)
  * the descriptor. NULL is fine. The decoder given to elog_reader_run() is
  * not touched. Not from a decoder callback or the progress hook. */
-void elog_reader_close(elog_reader *r);
+ELOG_API void elog_reader_close(elog_reader *r);
 
 /* Reads the input and feeds it to `d` (yours, set up with
  * elog_decoder_init(); the reader never frees or resets it) until:
@@ -186,7 +186,7 @@ void elog_reader_close(elog_reader *r);
  * input (called from one of its callbacks, or after elog_finish()), or if
  * `r` or `d` is NULL.
  * Not from a decoder callback or the progress hook. */
-elog_reader_status elog_reader_run(elog_reader *r, elog_decoder *d, elog_end *end);
+ELOG_API elog_reader_status elog_reader_run(elog_reader *r, elog_decoder *d, elog_end *end);
 
 /* Pull interface, for callers that want the (decompressed) bytes themselves:
  * sets *p and *n to the next chunk, owned by the reader and valid until the
@@ -196,7 +196,7 @@ elog_reader_status elog_reader_run(elog_reader *r, elog_decoder *d, elog_end *en
  * out: call elog_reader_stop() when your decoder reaches it (on_data_end), or
  * rely on idle_timeout_ms. Returns ELOG_READER_E_IO, _E_GZIP or _E_NOMEM on
  * failure (*n == 0), ELOG_READER_E_USAGE for a NULL reader. Not from a decoder callback or the progress hook. */
-elog_reader_status elog_reader_read(elog_reader *r, const uint8_t **p, size_t *n);
+ELOG_API elog_reader_status elog_reader_read(elog_reader *r, const uint8_t **p, size_t *n);
 
 /* Ends the input early: from now on the reader does not wait any more. A
  * regular file is still read up to its current end; a pipe, FIFO or socket
@@ -206,7 +206,7 @@ elog_reader_status elog_reader_read(elog_reader *r, const uint8_t **p, size_t *n
  * The input then ends with ELOG_READER_EOF_STOPPED (a regular file without
  * follow: ELOG_READER_EOF_END). Async-signal-safe and thread-safe; may be
  * called from decoder callbacks and the progress hook. */
-void elog_reader_stop(elog_reader *r);
+ELOG_API void elog_reader_stop(elog_reader *r);
 
 /* The last error: a sentence naming the input, e.g.
  * "x.eventlog.gz: corrupt gzip data at compressed byte 5123 (member 2):
@@ -214,7 +214,7 @@ void elog_reader_stop(elog_reader *r);
  * until the next call that fails or elog_reader_close(). NULL is accepted
  * (returns the message for a failed allocation of the reader). Safe from
  * callbacks. */
-const char *elog_reader_error(const elog_reader *r);
+ELOG_API const char *elog_reader_error(const elog_reader *r);
 
 typedef enum elog_reader_eof {
     ELOG_READER_EOF_NONE = 0,  /* the input has not ended yet */
@@ -225,23 +225,23 @@ typedef enum elog_reader_eof {
     ELOG_READER_EOF_STOPPED    /* elog_reader_stop() was called */
 } elog_reader_eof;
 
-const char *elog_reader_eof_name(elog_reader_eof e); /* e.g. "idle-timeout" */
+ELOG_API const char *elog_reader_eof_name(elog_reader_eof e); /* e.g. "idle-timeout" */
 
 typedef struct elog_reader_info {
-    const char *name;          /* the path, "<stdin>" or the fd's name; owned by the reader */
-    int fd;                    /* the descriptor read from */
-    bool regular;              /* a regular file */
-    bool gzip;                 /* the input is gzip (known after the first chunk) */
-    bool gzip_truncated;       /* the compressed data ended inside a gzip member */
-    bool read_ahead;           /* a read-ahead thread reads (or read) the input */
-    uint32_t gzip_members;     /* gzip members begun */
-    uint64_t start;            /* file position of the input's first byte (stdin may
-                                  not start at 0); plain regular input: decoder offset
-                                  + start = file offset */
-    uint64_t size;             /* regular file: its size at open, minus `start`; else 0 */
-    uint64_t bytes_read;       /* bytes read from the input (compressed for gzip) */
-    uint64_t bytes_out;        /* bytes delivered to the decoder or elog_reader_read() */
-    elog_reader_eof eof;
+             const char *name;          /* the path, "<stdin>" or the fd's name; owned by the reader */
+             int fd;                    /* the descriptor read from */
+             bool regular;              /* a regular file */
+             bool gzip;                 /* the input is gzip (known after the first chunk) */
+             bool gzip_truncated;       /* the compressed data ended inside a gzip member */
+             bool read_ahead;           /* a read-ahead thread reads (or read) the input */
+             uint32_t gzip_members;     /* gzip members begun */
+             uint64_t start;            /* file position of the input's first byte (stdin may
+                                           not start at 0); plain regular input: decoder offset
+                                           + start = file offset */
+             uint64_t size;             /* regular file: its size at open, minus `start`; else 0 */
+             uint64_t bytes_read;       /* bytes read from the input (compressed for gzip) */
+             uint64_t bytes_out;        /* bytes delivered to the decoder or elog_reader_read() */
+             elog_reader_eof eof;
     /* Any format (the gzip fields above are these for gzip only): */
     elog_reader_compression format; /* PLAIN, GZIP, ZSTD or XZ once the first chunk
                                        was read; AUTO before */
@@ -255,7 +255,7 @@ typedef struct elog_reader_info {
 
 /* A snapshot of the reader's state (all zero for a NULL reader). Safe from
  * callbacks. */
-void elog_reader_get_info(const elog_reader *r, elog_reader_info *info);
+ELOG_API void elog_reader_get_info(const elog_reader *r, elog_reader_info *info);
 
 #ifdef __cplusplus
 }
