@@ -212,6 +212,15 @@ ELOG_API bool elog_utf8_valid(elog_slice s);
  * Status codes and how a stream ended
  * ------------------------------------------------------------------------- */
 
+/* One status space for the whole library: every function that returns a
+ * status (decoder, reader, socket client, control frames, writer, sorter)
+ * returns an elog_status; 0 (ELOG_OK) is success everywhere. Each module has
+ * its own range of values (decoder 0.., reader 100.., socket 200.., control
+ * 300..), so a value names its module and is never reused across modules;
+ * elog_strerror() describes any of them. The module types elog_reader_status,
+ * elog_socket_status and elog_control_error are the same type, and
+ * ELOG_READER_OK, ELOG_SOCKET_OK and ELOG_CONTROL_OK are ELOG_OK. New values
+ * may be added in later releases (treat unknown ones as errors). */
 typedef enum elog_status {
     ELOG_OK = 0,            /* all bytes consumed; feed more or finish */
     ELOG_PAUSED,            /* a callback paused: call elog_resume(), feed the rest */
@@ -232,10 +241,67 @@ typedef enum elog_status {
                                ELOG_OPT_LENIENT_BLOCKS. */
     ELOG_E_CALLBACK,        /* a callback returned ELOG_CB_ABORT */
     ELOG_E_NOMEM,           /* the allocator failed */
-    ELOG_E_USAGE            /* API misuse: execute after finish, from a callback, ... */
+    ELOG_E_USAGE,           /* API misuse: execute after finish, from a callback, ... */
+
+    /* The reader (include/eventlog/reader.h): elog_status has no room for I/O
+     * or compression failures in the decoder's range, hence these. */
+    ELOG_READER_PAUSED = 101, /* run: a decoder callback paused; call run again */
+    ELOG_READER_E_DECODE,     /* the decoder stopped at an error (elog_get_error()) */
+    ELOG_READER_E_IO,         /* open/stat/read failed, or a followed file shrank */
+    ELOG_READER_E_GZIP,       /* the compressed data (gzip, zstd or xz) are corrupt,
+                                 or need more memory than the reader's limits */
+    ELOG_READER_E_NOMEM,      /* the allocator failed */
+    ELOG_READER_E_USAGE,      /* API misuse (see elog_reader_error()) */
+
+    /* The socket client (include/eventlog/socket.h). */
+    ELOG_SOCKET_WOULD_BLOCK = 201, /* pump: nothing to do until elog_socket_events()
+                                  on elog_socket_fd() or elog_socket_timeout_ms() */
+    ELOG_SOCKET_EOF,           /* a session ended (on_disconnected has run); with
+                                  `reconnect` the client connects again on the next
+                                  pump, otherwise it is now closed */
+    ELOG_SOCKET_PAUSED,        /* a decoder callback returned ELOG_CB_PAUSE; the
+                                  next pump/run resumes where it stopped */
+    ELOG_SOCKET_STOPPED,       /* run: the stop flag was set */
+    ELOG_SOCKET_TIMEOUT,       /* run: the timeout elapsed */
+    ELOG_SOCKET_CLOSED,        /* the client is closed: nothing more will happen */
+    ELOG_SOCKET_E_ADDRESS,     /* an address is malformed, or its host unknown */
+    ELOG_SOCKET_E_CONNECT,     /* could not connect within the retry limits */
+    ELOG_SOCKET_E_IO,          /* a socket call failed (see the message) */
+    ELOG_SOCKET_E_DECODE,      /* the decoder stopped at an error; the session
+                                  was closed (elog_socket_decoder() has details) */
+    ELOG_SOCKET_E_CALLBACK,    /* a decoder callback returned ELOG_CB_ABORT; the
+                                  client is closed (no reconnect) */
+    ELOG_SOCKET_E_ARG,         /* an invalid argument; nothing was done or sent */
+    ELOG_SOCKET_E_NOMEM,       /* the allocator failed */
+    ELOG_SOCKET_E_USAGE,       /* API misuse: not connected, from a callback, ... */
+
+    /* Control frames (include/eventlog/socket.h). */
+    ELOG_CONTROL_E_EMPTY_NAMESPACE = 301, /* namespace of 0 bytes */
+    ELOG_CONTROL_E_LONG_NAMESPACE,    /* namespace of more than 255 bytes */
+    ELOG_CONTROL_E_BAD_ID,            /* command id outside 1..255 */
+    ELOG_CONTROL_E_NO_ROOM,           /* the caller's buffer is too small */
+    ELOG_CONTROL_E_UNKNOWN_COMMAND,   /* not a built-in name nor NAMESPACE:ID */
+    ELOG_CONTROL_E_SYNTAX             /* NAMESPACE:ID with a malformed ID */
 } elog_status;
 
-/* A static English name for a status ("ELOG_E_UNDECLARED"). Never NULL. */
+/* The modules' names for success and their status types (same type). */
+#define ELOG_READER_OK ELOG_OK
+#define ELOG_SOCKET_OK ELOG_OK
+#define ELOG_CONTROL_OK ELOG_OK
+typedef elog_status elog_reader_status;
+typedef elog_status elog_socket_status;
+typedef elog_status elog_control_error;
+
+/* A sentence describing `status` ("the input is not a GHC eventlog ..."),
+ * for any value of elog_status (and "unknown libeventlog status" for other
+ * values). A static string: never NULL, never freed. Thread-safe, pure; may
+ * be called from callbacks. The details of one failure (what, where) come
+ * from the module's error function: elog_get_error_reason(),
+ * elog_reader_error(), elog_socket_error(), ... */
+ELOG_API const char *elog_strerror(int status);
+
+/* The enumerator's name for any status ("ELOG_E_UNDECLARED",
+ * "ELOG_READER_E_GZIP"; "ELOG_OK" for 0), or "ELOG_UNKNOWN_STATUS". Never NULL. */
 ELOG_API const char *elog_status_name(elog_status s);
 
 typedef enum elog_end_kind {

@@ -161,25 +161,6 @@ fail(elog_decoder *d, elog_status st, uint64_t offset, const char *fmt, ...)
     return st;
 }
 
-const char *elog_status_name(elog_status s)
-{
-    switch (s) {
-    case ELOG_OK: return "ELOG_OK";
-    case ELOG_PAUSED: return "ELOG_PAUSED";
-    case ELOG_NEED_MORE: return "ELOG_NEED_MORE";
-    case ELOG_E_NOT_EVENTLOG: return "ELOG_E_NOT_EVENTLOG";
-    case ELOG_E_BAD_HEADER: return "ELOG_E_BAD_HEADER";
-    case ELOG_E_LIMIT: return "ELOG_E_LIMIT";
-    case ELOG_E_UNDECLARED: return "ELOG_E_UNDECLARED";
-    case ELOG_E_BAD_EVENT: return "ELOG_E_BAD_EVENT";
-    case ELOG_E_BAD_BLOCK: return "ELOG_E_BAD_BLOCK";
-    case ELOG_E_CALLBACK: return "ELOG_E_CALLBACK";
-    case ELOG_E_NOMEM: return "ELOG_E_NOMEM";
-    case ELOG_E_USAGE: return "ELOG_E_USAGE";
-    }
-    return "ELOG_E_UNKNOWN";
-}
-
 const char *elog_end_kind_name(elog_end_kind k)
 {
     switch (k) {

@@ -80,20 +80,6 @@ struct elog_reader {
 /* ---------------------------------------------------------------------------
  * Names, errors
  * ------------------------------------------------------------------------- */
-const char *elog_reader_status_name(elog_reader_status s)
-{
-    switch (s) {
-    case ELOG_READER_OK: return "ELOG_READER_OK";
-    case ELOG_READER_PAUSED: return "ELOG_READER_PAUSED";
-    case ELOG_READER_E_DECODE: return "ELOG_READER_E_DECODE";
-    case ELOG_READER_E_IO: return "ELOG_READER_E_IO";
-    case ELOG_READER_E_GZIP: return "ELOG_READER_E_GZIP";
-    case ELOG_READER_E_NOMEM: return "ELOG_READER_E_NOMEM";
-    case ELOG_READER_E_USAGE: return "ELOG_READER_E_USAGE";
-    }
-    return "ELOG_READER_E_UNKNOWN";
-}
-
 const char *elog_reader_eof_name(elog_reader_eof e)
 {
     switch (e) {

@@ -68,20 +68,13 @@
 extern "C" {
 #endif
 
-/* elog_status has no room for I/O or compression failures, hence this. */
-typedef enum elog_reader_status {
-    ELOG_READER_OK = 0,       /* run: the input ended and *end was filled;
-                                 read: a chunk, or the end of input (*n == 0) */
-    ELOG_READER_PAUSED,       /* run: a decoder callback paused; call run again */
-    ELOG_READER_E_DECODE,     /* the decoder stopped at an error (elog_get_error()) */
-    ELOG_READER_E_IO,         /* open/stat/read failed, or a followed file shrank */
-    ELOG_READER_E_GZIP,       /* the compressed data (gzip, zstd or xz) are corrupt,
-                                 or need more memory than the limits above */
-    ELOG_READER_E_NOMEM,      /* the allocator failed */
-    ELOG_READER_E_USAGE       /* API misuse (see elog_reader_error()) */
-} elog_reader_status;
+/* The reader's statuses (ELOG_READER_OK = ELOG_OK, ELOG_READER_PAUSED,
+ * ELOG_READER_E_DECODE, _E_IO, _E_GZIP, _E_NOMEM, _E_USAGE) are part of the
+ * library's one status space, elog_status in eventlog.h; elog_reader_status
+ * is the same type. elog_strerror() describes each. */
 
-/* A static name ("ELOG_READER_E_GZIP"). Never NULL. */
+/* An alias of elog_status_name(), kept for callers of earlier releases
+ * ("ELOG_READER_E_GZIP"; "ELOG_OK" for ELOG_READER_OK). Never NULL. */
 ELOG_API const char *elog_reader_status_name(elog_reader_status s);
 
 typedef enum elog_reader_compression {

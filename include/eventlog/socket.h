@@ -41,32 +41,14 @@ extern "C" {
  * Status codes
  * ------------------------------------------------------------------------- */
 
-typedef enum elog_socket_status {
-    ELOG_SOCKET_OK = 0,        /* done / progress made; elog_socket_pump(): more
-                                  may be readable, call it again */
-    ELOG_SOCKET_WOULD_BLOCK,   /* pump: nothing to do until elog_socket_events()
-                                  on elog_socket_fd() or elog_socket_timeout_ms() */
-    ELOG_SOCKET_EOF,           /* a session ended (on_disconnected has run); with
-                                  `reconnect` the client connects again on the next
-                                  pump, otherwise it is now closed */
-    ELOG_SOCKET_PAUSED,        /* a decoder callback returned ELOG_CB_PAUSE; the
-                                  next pump/run resumes where it stopped */
-    ELOG_SOCKET_STOPPED,       /* run: the stop flag was set */
-    ELOG_SOCKET_TIMEOUT,       /* run: the timeout elapsed */
-    ELOG_SOCKET_CLOSED,        /* the client is closed: nothing more will happen */
-    ELOG_SOCKET_E_ADDRESS,     /* an address is malformed, or its host unknown */
-    ELOG_SOCKET_E_CONNECT,     /* could not connect within the retry limits */
-    ELOG_SOCKET_E_IO,          /* a socket call failed (see the message) */
-    ELOG_SOCKET_E_DECODE,      /* the decoder stopped at an error; the session
-                                  was closed (elog_socket_decoder() has details) */
-    ELOG_SOCKET_E_CALLBACK,    /* a decoder callback returned ELOG_CB_ABORT; the
-                                  client is closed (no reconnect) */
-    ELOG_SOCKET_E_ARG,         /* an invalid argument; nothing was done or sent */
-    ELOG_SOCKET_E_NOMEM,       /* the allocator failed */
-    ELOG_SOCKET_E_USAGE        /* API misuse: not connected, from a callback, ... */
-} elog_socket_status;
+/* The socket client's statuses (ELOG_SOCKET_OK = ELOG_OK, ELOG_SOCKET_WOULD_BLOCK,
+ * _EOF, _PAUSED, _STOPPED, _TIMEOUT, _CLOSED, _E_ADDRESS, _E_CONNECT, _E_IO,
+ * _E_DECODE, _E_CALLBACK, _E_ARG, _E_NOMEM, _E_USAGE, each described where
+ * elog_status is defined in eventlog.h) are part of the library's one status
+ * space; elog_socket_status is the same type. elog_strerror() describes each. */
 
-/* A static name, e.g. "ELOG_SOCKET_E_CONNECT". Never NULL. */
+/* An alias of elog_status_name(), kept for callers of earlier releases
+ * (e.g. "ELOG_SOCKET_E_CONNECT"; "ELOG_OK" for ELOG_SOCKET_OK). Never NULL. */
 ELOG_API const char *elog_socket_status_name(elog_socket_status st);
 
 /* ---------------------------------------------------------------------------
@@ -141,17 +123,13 @@ enum {
     ELOG_CONTROL_REQUEST_HEAP_CENSUS = 5
 };
 
-typedef enum elog_control_error {
-    ELOG_CONTROL_OK = 0,
-    ELOG_CONTROL_E_EMPTY_NAMESPACE,   /* namespace of 0 bytes */
-    ELOG_CONTROL_E_LONG_NAMESPACE,    /* namespace of more than 255 bytes */
-    ELOG_CONTROL_E_BAD_ID,            /* command id outside 1..255 */
-    ELOG_CONTROL_E_NO_ROOM,           /* the caller's buffer is too small */
-    ELOG_CONTROL_E_UNKNOWN_COMMAND,   /* not a built-in name nor NAMESPACE:ID */
-    ELOG_CONTROL_E_SYNTAX             /* NAMESPACE:ID with a malformed ID */
-} elog_control_error;
+/* Control-frame errors (ELOG_CONTROL_OK = ELOG_OK, ELOG_CONTROL_E_EMPTY_NAMESPACE,
+ * _E_LONG_NAMESPACE, _E_BAD_ID, _E_NO_ROOM, _E_UNKNOWN_COMMAND, _E_SYNTAX) are
+ * part of the library's one status space (elog_status in eventlog.h);
+ * elog_control_error is the same type. */
 
-/* A static sentence for an error ("the namespace is empty"). Never NULL. */
+/* An alias of elog_strerror(), kept for callers of earlier releases: a
+ * static sentence ("the namespace is empty"). Never NULL. */
 ELOG_API const char *elog_control_error_message(elog_control_error e);
 
 /* A command to send: namespace bytes (not NUL-terminated, not necessarily
