@@ -20,6 +20,12 @@
  *
  * Thread safety: a decoder is used by one thread at a time; distinct decoders
  * are independent. The catalogue functions are pure and thread-safe.
+ *
+ * This header reads top-down: 1. settings (callbacks, options), 2. status
+ * codes (the whole library's, with elog_strerror()) and how a stream ended,
+ * 3. decoding (init, execute, finish, errors), 4. the header and events,
+ * 5. random access to one record, 6. catalogue introspection, 7. the
+ * decoder's storage (its private part is not API).
  */
 #ifndef ELOG_EVENTLOG_H
 #define ELOG_EVENTLOG_H
@@ -63,153 +69,79 @@ static inline uint32_t elog_u32_array_get(elog_u32_array a, uint32_t i)
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
+/* The decoder and what it delivers (defined further down). */
+typedef struct elog_decoder elog_decoder;
+typedef struct elog_header elog_header;
+typedef struct elog_event elog_event;
+typedef struct elog_event_type elog_event_type;
+typedef struct elog_layout_info elog_layout_info;
+
 /* ---------------------------------------------------------------------------
- * The event catalogue (generated from libeventlog/catalogue.txt): the typed
- * field structs, ELOG_EV_* ids and the introspection tables below.
+ * 1. The decoder's settings: callbacks, options, allocator
  * ------------------------------------------------------------------------- */
 
-typedef enum elog_field_kind {
-    ELOG_FIELD_U8,
-    ELOG_FIELD_U16,
-    ELOG_FIELD_U32,
-    ELOG_FIELD_U64,
-    ELOG_FIELD_CSTR,   /* elog_slice without the NUL */
-    ELOG_FIELD_TEXT,   /* elog_slice, UTF-8 by convention (not validated) */
-    ELOG_FIELD_LATIN1, /* elog_slice, one byte per character */
-    ELOG_FIELD_BYTES,  /* elog_slice, arbitrary bytes */
-    ELOG_FIELD_STRVEC, /* elog_slice of NUL-separated strings: elog_strvec_next() */
-    ELOG_FIELD_STACK   /* elog_u32_array */
-} elog_field_kind;
+/* Callback results. Any other value is treated as ELOG_CB_ABORT. */
+enum { ELOG_CB_CONTINUE = 0, ELOG_CB_PAUSE = 1, ELOG_CB_ABORT = -1 };
 
-/* One typed field of a layout: where it lives inside the event's `as` union. */
-typedef struct elog_field_info {
-    const char *name;
-    elog_field_kind kind;
-    uint16_t offset;       /* offsetof within the layout's struct in `as` */
-    bool optional;         /* present only if payload bytes remained */
-    bool derived;          /* computed, not read from the payload */
-    uint16_t has_offset;   /* optional fields: offset of their `has_` flag (bool) */
-} elog_field_info;
+typedef int (*elog_header_cb)(elog_decoder *d, const elog_header *h);
+typedef int (*elog_event_cb)(elog_decoder *d, const elog_event *ev);
+/* `offset` is the position of the 0xffff end-of-data marker. */
+typedef int (*elog_data_end_cb)(elog_decoder *d, uint64_t offset);
+/* true: deliver the events of type `t` (see elog_settings.select). */
+typedef bool (*elog_select_cb)(elog_decoder *d, const elog_event_type *t);
 
-/* One layout of an event type. An id has several layouts when GHC changed its
- * size (GC_STATS_GHC 50/58, NONMOVING_HEAP_CENSUS 13/14): `variant` counts
- * them from 0, smallest first. */
-typedef struct elog_layout_info {
-    uint16_t id;
-    uint16_t size;         /* payload size, or ELOG_VARIABLE_SIZE */
-    uint8_t variant;
-    uint8_t n_fields;
-    uint16_t index;        /* position in elog_catalogue() */
-    const char *name;      /* e.g. "CREATE_THREAD" */
-    const elog_field_info *fields;
-} elog_layout_info;
+/* Replaceable allocation (tests inject failures). Every function receives
+ * `ctx`; `size` on free is the size allocated. */
+typedef struct elog_allocator {
+    void *(*alloc)(void *ctx, size_t size);
+    void (*free)(void *ctx, void *ptr, size_t size);
+    void *ctx;
+} elog_allocator;
 
-#include "eventlog/catalogue.h"
+enum {
+    /* Keep decoding events after the end-of-data marker, as ghc-events does.
+     * Default: bytes after it are counted (elog_end.trailing_bytes), not decoded. */
+    ELOG_OPT_CONTINUE_AFTER_END = 1u << 0,
+    /* Accept blocks whose declared size disagrees with their events, attributing
+     * capabilities by byte count exactly as ghc-events does. Default: such a
+     * block is an ELOG_E_BAD_BLOCK error. */
+    ELOG_OPT_LENIENT_BLOCKS = 1u << 1
+};
 
-/* Every layout libeventlog knows, ordered by (id, size). Never fails. */
-ELOG_API const elog_layout_info *elog_catalogue(size_t *count);
+typedef struct elog_settings {
+    elog_header_cb on_header;     /* once, when the whole header was read */
+    elog_event_cb on_event;       /* every event; block markers too unless on_block is set */
+    elog_event_cb on_block;       /* block markers (id 18), if set */
+    elog_data_end_cb on_data_end; /* the 0xffff end-of-data marker */
+    unsigned options;             /* ELOG_OPT_* */
+    const elog_allocator *allocator; /* NULL: malloc/free */
+    /* NULL: every event is delivered. Else called once per type the header
+     * declares, in header order, when the header is complete (just before
+     * on_header; for an id declared twice the last answer stands): the
+     * events of the types it returns false for are stepped over, without
+     * decoding their fields or calling back, which makes a consumer of a few
+     * types (heap samples, user messages) much faster on busy logs. They are
+     * still framed and checked against their blocks, counted in
+     * elog_end.events, and block markers still attribute capabilities; but
+     * a corrupt field in an event stepped over is not reported. Like every
+     * callback it runs inside elog_execute(): it must not call execute,
+     * finish, reset or free on this decoder. */
+    elog_select_cb select;
+    /* The largest header accepted, in bytes from "hdrb" to "datb" included;
+     * a header that goes beyond is an ELOG_E_LIMIT error at the offset
+     * where it crossed the limit, before its memory is allocated. 0 means
+     * ELOG_DEFAULT_MAX_HEADER (16 MiB: GHC's headers are tens of KiB), which
+     * bounds the decoder's header memory to about twice that. */
+    size_t max_header_bytes;
+} elog_settings;
 
-/* The layout an event of `id` declared with `declared_size` bytes (or
- * ELOG_VARIABLE_SIZE) is decoded with: the largest fixed layout whose size is
- * <= declared_size, or the variable layout for a variable declaration. NULL
- * when libeventlog has none (the event is then delivered raw). */
-ELOG_API const elog_layout_info *elog_catalogue_find(uint16_t id, uint16_t declared_size);
+#define ELOG_DEFAULT_MAX_HEADER ((size_t)16 << 20)
 
-/* ---------------------------------------------------------------------------
- * Header and events
- * ------------------------------------------------------------------------- */
-
-/* One record of the header's event-type table. Owned by the decoder; valid
- * until elog_decoder_reset() or elog_decoder_free(). */
-typedef struct elog_event_type {
-    uint16_t id;
-    uint16_t size;                  /* declared payload size or ELOG_VARIABLE_SIZE */
-    uint32_t header_index;          /* position in the header, from 0 */
-    uint64_t offset;                /* byte offset of its ET_BEGIN marker */
-    elog_slice description;         /* raw bytes, not validated as UTF-8 */
-    const elog_layout_info *layout; /* NULL: no typed layout fits; delivered raw */
-} elog_event_type;
-
-/* The header, complete when on_header runs. Owned by the decoder, valid until
- * elog_decoder_reset()/elog_decoder_free(). Duplicate ids are kept in `types`
- * (header order); elog_header_lookup() returns the last one, as ghc-events. */
-typedef struct elog_header {
-    const elog_event_type *types;
-    size_t n_types;
-    uint64_t data_offset;           /* offset of the first event record */
-    /* private: id -> index into types (+1), 0 = undeclared */
-    const uint32_t *by_id_;
-    uint32_t by_id_len_;
-} elog_header;
-
-/* The declaration of `id`, or NULL if the header does not declare it. */
-ELOG_API const elog_event_type *elog_header_lookup(const elog_header *h, uint16_t id);
-
-typedef struct elog_event {
-    uint16_t id;
-    uint16_t cap;                   /* from the enclosing block marker, or ELOG_NO_CAP */
-    uint32_t size;                  /* whole record in bytes: 10 + size or 12 + L */
-    uint64_t time;                  /* ns since RTS start */
-    uint64_t offset;                /* absolute byte offset of the record's id */
-    elog_slice payload;             /* raw payload, including bytes beyond the known fields */
-    const elog_event_type *type;    /* its header declaration */
-    const elog_layout_info *layout; /* NULL: unknown to libeventlog, use `payload` */
-    elog_fields as;                 /* typed fields of `layout` (ELOG_EV_* / as.<name>) */
-} elog_event;
-
-/* Generic access to a typed field of `ev`, for code that walks
- * ev->layout->fields instead of naming ev->as.<name>.<field>. `f` must be one
- * of ev->layout's fields. Inline (callbacks call them per field); pure. */
-
-/* false only for an optional field the payload did not hold. */
-static inline bool elog_field_present(const elog_event *ev, const elog_field_info *f)
-{
-    return !f->optional || *((const bool *)((const uint8_t *)&ev->as + f->has_offset));
-}
-
-/* The value of an integer field (ELOG_FIELD_U8..U64); 0 for other kinds. */
-static inline uint64_t elog_field_uint(const elog_event *ev, const elog_field_info *f)
-{
-    const void *p = (const uint8_t *)&ev->as + f->offset;
-    switch (f->kind) {
-    case ELOG_FIELD_U8: return *(const uint8_t *)p;
-    case ELOG_FIELD_U16: return *(const uint16_t *)p;
-    case ELOG_FIELD_U32: return *(const uint32_t *)p;
-    case ELOG_FIELD_U64: return *(const uint64_t *)p;
-    default: return 0;
-    }
-}
-
-/* A string or byte field (CSTR, TEXT, LATIN1, BYTES, STRVEC); {NULL, 0} for
- * other kinds. The slice is valid as long as the event's payload. */
-static inline elog_slice elog_field_slice(const elog_event *ev, const elog_field_info *f)
-{
-    elog_slice s = {NULL, 0};
-    if (f->kind >= ELOG_FIELD_CSTR && f->kind <= ELOG_FIELD_STRVEC)
-        s = *(const elog_slice *)((const uint8_t *)&ev->as + f->offset);
-    return s;
-}
-
-/* A STACK field; {NULL, 0} for other kinds. */
-static inline elog_u32_array elog_field_stack(const elog_event *ev, const elog_field_info *f)
-{
-    elog_u32_array a = {NULL, 0};
-    if (f->kind == ELOG_FIELD_STACK)
-        a = *(const elog_u32_array *)((const uint8_t *)&ev->as + f->offset);
-    return a;
-}
-
-/* Iterates NUL-separated strings (PROGRAM_ARGS, PROGRAM_ENV) the way ghc-events
- * splits them: trailing NULs are dropped, then the area is split on NUL (an
- * empty area yields one empty string). Start with *pos = 0; returns false when
- * done. Pure; may be called from callbacks. */
-ELOG_API bool elog_strvec_next(elog_slice vec, size_t *pos, elog_slice *item);
-
-/* true if `s` is well-formed UTF-8. Pure. */
-ELOG_API bool elog_utf8_valid(elog_slice s);
+/* Zeroes `s` (no callbacks, default options, malloc). */
+ELOG_API void elog_settings_init(elog_settings *s);
 
 /* ---------------------------------------------------------------------------
- * Status codes and how a stream ended
+ * 2. Status codes (the whole library's) and how a stream ended
  * ------------------------------------------------------------------------- */
 
 /* One status space for the whole library: every function that returns a
@@ -332,105 +264,8 @@ typedef struct elog_end {
 } elog_end;
 
 /* ---------------------------------------------------------------------------
- * The decoder
+ * 3. Decoding: init, execute, finish, errors
  * ------------------------------------------------------------------------- */
-
-typedef struct elog_decoder elog_decoder;
-
-/* Callback results. Any other value is treated as ELOG_CB_ABORT. */
-enum { ELOG_CB_CONTINUE = 0, ELOG_CB_PAUSE = 1, ELOG_CB_ABORT = -1 };
-
-typedef int (*elog_header_cb)(elog_decoder *d, const elog_header *h);
-typedef int (*elog_event_cb)(elog_decoder *d, const elog_event *ev);
-/* `offset` is the position of the 0xffff end-of-data marker. */
-typedef int (*elog_data_end_cb)(elog_decoder *d, uint64_t offset);
-/* true: deliver the events of type `t` (see elog_settings.select). */
-typedef bool (*elog_select_cb)(elog_decoder *d, const elog_event_type *t);
-
-/* Replaceable allocation (tests inject failures). Every function receives
- * `ctx`; `size` on free is the size allocated. */
-typedef struct elog_allocator {
-    void *(*alloc)(void *ctx, size_t size);
-    void (*free)(void *ctx, void *ptr, size_t size);
-    void *ctx;
-} elog_allocator;
-
-enum {
-    /* Keep decoding events after the end-of-data marker, as ghc-events does.
-     * Default: bytes after it are counted (elog_end.trailing_bytes), not decoded. */
-    ELOG_OPT_CONTINUE_AFTER_END = 1u << 0,
-    /* Accept blocks whose declared size disagrees with their events, attributing
-     * capabilities by byte count exactly as ghc-events does. Default: such a
-     * block is an ELOG_E_BAD_BLOCK error. */
-    ELOG_OPT_LENIENT_BLOCKS = 1u << 1
-};
-
-typedef struct elog_settings {
-    elog_header_cb on_header;     /* once, when the whole header was read */
-    elog_event_cb on_event;       /* every event; block markers too unless on_block is set */
-    elog_event_cb on_block;       /* block markers (id 18), if set */
-    elog_data_end_cb on_data_end; /* the 0xffff end-of-data marker */
-    unsigned options;             /* ELOG_OPT_* */
-    const elog_allocator *allocator; /* NULL: malloc/free */
-    /* NULL: every event is delivered. Else called once per type the header
-     * declares, in header order, when the header is complete (just before
-     * on_header; for an id declared twice the last answer stands): the
-     * events of the types it returns false for are stepped over, without
-     * decoding their fields or calling back, which makes a consumer of a few
-     * types (heap samples, user messages) much faster on busy logs. They are
-     * still framed and checked against their blocks, counted in
-     * elog_end.events, and block markers still attribute capabilities; but
-     * a corrupt field in an event stepped over is not reported. Like every
-     * callback it runs inside elog_execute(): it must not call execute,
-     * finish, reset or free on this decoder. */
-    elog_select_cb select;
-    /* The largest header accepted, in bytes from "hdrb" to "datb" included;
-     * a header that goes beyond is an ELOG_E_LIMIT error at the offset
-     * where it crossed the limit, before its memory is allocated. 0 means
-     * ELOG_DEFAULT_MAX_HEADER (16 MiB: GHC's headers are tens of KiB), which
-     * bounds the decoder's header memory to about twice that. */
-    size_t max_header_bytes;
-} elog_settings;
-
-#define ELOG_DEFAULT_MAX_HEADER ((size_t)16 << 20)
-
-/* Zeroes `s` (no callbacks, default options, malloc). */
-ELOG_API void elog_settings_init(elog_settings *s);
-
-/* The decoder's state. Allocate it anywhere (stack is fine); touch only
- * `data`, and only through the functions below for the rest. */
-struct elog_decoder {
-    void *data;                     /* yours: for the callbacks */
-
-    /* private */
-    const elog_settings *settings_;
-    uint64_t offset_;               /* absolute offset of the next byte */
-    uint64_t events_;
-    uint64_t item_offset_;          /* start of the item being assembled */
-    uint64_t end_offset_;           /* first end-of-data marker, or UINT64_MAX */
-    uint64_t error_offset_;
-    uint64_t block_offset_;         /* offset of the current block marker */
-    int64_t block_remaining_;
-    uint32_t state_;
-    uint32_t need_;                 /* bytes of the current item still to read */
-    uint32_t have_;                 /* bytes of the current item already read */
-    uint32_t item_total_;           /* total size of the record, once known */
-    uint32_t dlen_, xlen_;
-    uint16_t block_cap_;
-    uint16_t ev_id_;
-    uint8_t flags_;
-    elog_status error_;
-    uint8_t small_[16];
-    uint8_t *carry_;
-    elog_event_type *types_;
-    size_t n_types_, cap_types_;
-    uint8_t *descs_;
-    size_t descs_len_, descs_cap_;
-    uint32_t *by_id_;
-    uint32_t by_id_len_;
-    elog_header header_;
-    char reason_[200];
-};
 
 /* Prepares `d` to decode a new stream. `settings` must outlive the decoder
  * (it is not copied); `data` is stored in d->data. Never fails, allocates
@@ -485,7 +320,65 @@ ELOG_API uint64_t elog_get_offset(const elog_decoder *d);
 ELOG_API const elog_header *elog_get_header(const elog_decoder *d);
 
 /* ---------------------------------------------------------------------------
- * Random access: decode one record at a known position (for indexers and
+ * 4. The header and events
+ * ------------------------------------------------------------------------- */
+
+/* One record of the header's event-type table. Owned by the decoder; valid
+ * until elog_decoder_reset() or elog_decoder_free(). */
+/* The typed field structs of every known event (elog_fields, generated from
+ * libeventlog/catalogue.txt) and the ELOG_EV_* ids. */
+#include "eventlog/catalogue.h"
+
+struct elog_event_type {
+    uint16_t id;
+    uint16_t size;                  /* declared payload size or ELOG_VARIABLE_SIZE */
+    uint32_t header_index;          /* position in the header, from 0 */
+    uint64_t offset;                /* byte offset of its ET_BEGIN marker */
+    elog_slice description;         /* raw bytes, not validated as UTF-8 */
+    const elog_layout_info *layout; /* NULL: no typed layout fits; delivered raw */
+};
+
+/* The header, complete when on_header runs. Owned by the decoder, valid until
+ * elog_decoder_reset()/elog_decoder_free(). Duplicate ids are kept in `types`
+ * (header order); elog_header_lookup() returns the last one, as ghc-events. */
+struct elog_header {
+    const elog_event_type *types;
+    size_t n_types;
+    uint64_t data_offset;           /* offset of the first event record */
+    /* Private to libeventlog: do not touch (the layout changes between
+     * releases). id -> index into types (+1), 0 = undeclared. */
+    struct elog__header_private {
+        const uint32_t *by_id;
+        uint32_t by_id_len;
+    } priv_;
+};
+
+/* The declaration of `id`, or NULL if the header does not declare it. */
+ELOG_API const elog_event_type *elog_header_lookup(const elog_header *h, uint16_t id);
+
+struct elog_event {
+    uint16_t id;
+    uint16_t cap;                   /* from the enclosing block marker, or ELOG_NO_CAP */
+    uint32_t size;                  /* whole record in bytes: 10 + size or 12 + L */
+    uint64_t time;                  /* ns since RTS start */
+    uint64_t offset;                /* absolute byte offset of the record's id */
+    elog_slice payload;             /* raw payload, including bytes beyond the known fields */
+    const elog_event_type *type;    /* its header declaration */
+    const elog_layout_info *layout; /* NULL: unknown to libeventlog, use `payload` */
+    elog_fields as;                 /* typed fields of `layout` (ELOG_EV_* / as.<name>) */
+};
+
+/* Iterates NUL-separated strings (PROGRAM_ARGS, PROGRAM_ENV) the way ghc-events
+ * splits them: trailing NULs are dropped, then the area is split on NUL (an
+ * empty area yields one empty string). Start with *pos = 0; returns false when
+ * done. Pure; may be called from callbacks. */
+ELOG_API bool elog_strvec_next(elog_slice vec, size_t *pos, elog_slice *item);
+
+/* true if `s` is well-formed UTF-8. Pure. */
+ELOG_API bool elog_utf8_valid(elog_slice s);
+
+/* ---------------------------------------------------------------------------
+ * 5. Random access: decode one record at a known position (for indexers and
  * the sorted `show`, which re-reads records by offset).
  * ------------------------------------------------------------------------- */
 
@@ -511,6 +404,144 @@ typedef struct elog_block_state {
  * begins before the previous one ended; the state still advances as ghc-events
  * would. Returns ELOG_OK otherwise. */
 ELOG_API elog_status elog_block_state_apply(elog_block_state *bs, elog_event *ev, bool strict);
+
+/* ---------------------------------------------------------------------------
+ * 6. Catalogue introspection (generated from libeventlog/catalogue.txt):
+ * every layout libeventlog knows and its fields, for code that walks events
+ * generically instead of naming ev->as.<name>.<field>.
+ * ------------------------------------------------------------------------- */
+
+typedef enum elog_field_kind {
+    ELOG_FIELD_U8,
+    ELOG_FIELD_U16,
+    ELOG_FIELD_U32,
+    ELOG_FIELD_U64,
+    ELOG_FIELD_CSTR,   /* elog_slice without the NUL */
+    ELOG_FIELD_TEXT,   /* elog_slice, UTF-8 by convention (not validated) */
+    ELOG_FIELD_LATIN1, /* elog_slice, one byte per character */
+    ELOG_FIELD_BYTES,  /* elog_slice, arbitrary bytes */
+    ELOG_FIELD_STRVEC, /* elog_slice of NUL-separated strings: elog_strvec_next() */
+    ELOG_FIELD_STACK   /* elog_u32_array */
+} elog_field_kind;
+
+/* One typed field of a layout: where it lives inside the event's `as` union. */
+typedef struct elog_field_info {
+    const char *name;
+    elog_field_kind kind;
+    uint16_t offset;       /* offsetof within the layout's struct in `as` */
+    bool optional;         /* present only if payload bytes remained */
+    bool derived;          /* computed, not read from the payload */
+    uint16_t has_offset;   /* optional fields: offset of their `has_` flag (bool) */
+} elog_field_info;
+
+/* One layout of an event type. An id has several layouts when GHC changed its
+ * size (GC_STATS_GHC 50/58, NONMOVING_HEAP_CENSUS 13/14): `variant` counts
+ * them from 0, smallest first. */
+struct elog_layout_info {
+    uint16_t id;
+    uint16_t size;         /* payload size, or ELOG_VARIABLE_SIZE */
+    uint8_t variant;
+    uint8_t n_fields;
+    uint16_t index;        /* position in elog_catalogue() */
+    const char *name;      /* e.g. "CREATE_THREAD" */
+    const elog_field_info *fields;
+};
+
+/* Every layout libeventlog knows, ordered by (id, size). Never fails. */
+ELOG_API const elog_layout_info *elog_catalogue(size_t *count);
+
+/* The layout an event of `id` declared with `declared_size` bytes (or
+ * ELOG_VARIABLE_SIZE) is decoded with: the largest fixed layout whose size is
+ * <= declared_size, or the variable layout for a variable declaration. NULL
+ * when libeventlog has none (the event is then delivered raw). */
+ELOG_API const elog_layout_info *elog_catalogue_find(uint16_t id, uint16_t declared_size);
+
+/* Generic access to a typed field of `ev`, for code that walks
+ * ev->layout->fields instead of naming ev->as.<name>.<field>. `f` must be one
+ * of ev->layout's fields. Inline (callbacks call them per field); pure. */
+
+/* false only for an optional field the payload did not hold. */
+static inline bool elog_field_present(const elog_event *ev, const elog_field_info *f)
+{
+    return !f->optional || *((const bool *)((const uint8_t *)&ev->as + f->has_offset));
+}
+
+/* The value of an integer field (ELOG_FIELD_U8..U64); 0 for other kinds. */
+static inline uint64_t elog_field_uint(const elog_event *ev, const elog_field_info *f)
+{
+    const void *p = (const uint8_t *)&ev->as + f->offset;
+    switch (f->kind) {
+    case ELOG_FIELD_U8: return *(const uint8_t *)p;
+    case ELOG_FIELD_U16: return *(const uint16_t *)p;
+    case ELOG_FIELD_U32: return *(const uint32_t *)p;
+    case ELOG_FIELD_U64: return *(const uint64_t *)p;
+    default: return 0;
+    }
+}
+
+/* A string or byte field (CSTR, TEXT, LATIN1, BYTES, STRVEC); {NULL, 0} for
+ * other kinds. The slice is valid as long as the event's payload. */
+static inline elog_slice elog_field_slice(const elog_event *ev, const elog_field_info *f)
+{
+    elog_slice s = {NULL, 0};
+    if (f->kind >= ELOG_FIELD_CSTR && f->kind <= ELOG_FIELD_STRVEC)
+        s = *(const elog_slice *)((const uint8_t *)&ev->as + f->offset);
+    return s;
+}
+
+/* A STACK field; {NULL, 0} for other kinds. */
+static inline elog_u32_array elog_field_stack(const elog_event *ev, const elog_field_info *f)
+{
+    elog_u32_array a = {NULL, 0};
+    if (f->kind == ELOG_FIELD_STACK)
+        a = *(const elog_u32_array *)((const uint8_t *)&ev->as + f->offset);
+    return a;
+}
+
+/* ---------------------------------------------------------------------------
+ * 7. The decoder's storage
+ * ------------------------------------------------------------------------- */
+
+/* The decoder's state. Allocate it anywhere (stack is fine); touch only
+ * `data`, and only through the functions above for the rest. Its size is
+ * part of the ABI (libeventlog/abi/); its private part is not. */
+struct elog_decoder {
+    void *data;                     /* yours: for the callbacks */
+
+    /* Private to libeventlog: do not touch (fields, their meaning and
+     * layout change between releases; the size changes only with the
+     * soversion). */
+    struct elog__decoder_private {
+        const elog_settings *settings;
+        uint64_t offset;                /* absolute offset of the next byte */
+        uint64_t events;
+        uint64_t item_offset;           /* start of the item being assembled */
+        uint64_t end_offset;            /* first end-of-data marker, or UINT64_MAX */
+        uint64_t error_offset;
+        uint64_t block_offset;          /* offset of the current block marker */
+        int64_t block_remaining;
+        uint32_t state;
+        uint32_t need;                  /* bytes of the current item still to read */
+        uint32_t have;                  /* bytes of the current item already read */
+        uint32_t item_total;            /* total size of the record, once known */
+        uint32_t dlen, xlen;
+        uint16_t block_cap;
+        uint16_t ev_id;
+        uint8_t flags;
+        elog_status error;
+        uint8_t small[16];
+        uint8_t *carry;
+        elog_event_type *types;
+        size_t n_types, cap_types;
+        uint8_t *descs;
+        size_t descs_len, descs_cap;
+        uint32_t *by_id;
+        uint32_t by_id_len;
+        elog_header header;
+        char reason[200];
+    } priv_;
+};
+
 
 #ifdef __cplusplus
 }

@@ -468,7 +468,7 @@ elog_reader_status elog_reader_read(elog_reader *r, const uint8_t **p, size_t *n
  * it (UINT64_MAX before); reader.c belongs to the library, so it may. */
 static bool decoder_saw_end(const elog_decoder *d)
 {
-    return d->end_offset_ != UINT64_MAX;
+    return d->priv_.end_offset != UINT64_MAX;
 }
 
 /* The run is over: finish the decoder and remember the outcome. */
