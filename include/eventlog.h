@@ -248,7 +248,7 @@ typedef enum elog_end_kind {
 ELOG_API const char *elog_end_kind_name(elog_end_kind k); /* e.g. "truncated-in-event" */
 
 typedef struct elog_end {
-             elog_end_kind kind;
+    elog_end_kind kind;
     elog_status status;      /* ELOG_OK, or the sticky error for ELOG_END_ERROR */
     uint64_t offset;         /* CLEAN: offset of the end marker; IN_EVENT/IN_HEADER:
                                 start of the incomplete item; ERROR: error offset;

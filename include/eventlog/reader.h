@@ -221,20 +221,20 @@ typedef enum elog_reader_eof {
 ELOG_API const char *elog_reader_eof_name(elog_reader_eof e); /* e.g. "idle-timeout" */
 
 typedef struct elog_reader_info {
-             const char *name;          /* the path, "<stdin>" or the fd's name; owned by the reader */
-             int fd;                    /* the descriptor read from */
-             bool regular;              /* a regular file */
-             bool gzip;                 /* the input is gzip (known after the first chunk) */
-             bool gzip_truncated;       /* the compressed data ended inside a gzip member */
-             bool read_ahead;           /* a read-ahead thread reads (or read) the input */
-             uint32_t gzip_members;     /* gzip members begun */
-             uint64_t start;            /* file position of the input's first byte (stdin may
-                                           not start at 0); plain regular input: decoder offset
-                                           + start = file offset */
-             uint64_t size;             /* regular file: its size at open, minus `start`; else 0 */
-             uint64_t bytes_read;       /* bytes read from the input (compressed for gzip) */
-             uint64_t bytes_out;        /* bytes delivered to the decoder or elog_reader_read() */
-             elog_reader_eof eof;
+    const char *name;          /* the path, "<stdin>" or the fd's name; owned by the reader */
+    int fd;                    /* the descriptor read from */
+    bool regular;              /* a regular file */
+    bool gzip;                 /* the input is gzip (known after the first chunk) */
+    bool gzip_truncated;       /* the compressed data ended inside a gzip member */
+    bool read_ahead;           /* a read-ahead thread reads (or read) the input */
+    uint32_t gzip_members;     /* gzip members begun */
+    uint64_t start;            /* file position of the input's first byte (stdin may
+                                  not start at 0); plain regular input: decoder offset
+                                  + start = file offset */
+    uint64_t size;             /* regular file: its size at open, minus `start`; else 0 */
+    uint64_t bytes_read;       /* bytes read from the input (compressed for gzip) */
+    uint64_t bytes_out;        /* bytes delivered to the decoder or elog_reader_read() */
+    elog_reader_eof eof;
     /* Any format (the gzip fields above are these for gzip only): */
     elog_reader_compression format; /* PLAIN, GZIP, ZSTD or XZ once the first chunk
                                        was read; AUTO before */
