@@ -323,12 +323,12 @@ ELOG_API const elog_header *elog_get_header(const elog_decoder *d);
  * 4. The header and events
  * ------------------------------------------------------------------------- */
 
-/* One record of the header's event-type table. Owned by the decoder; valid
- * until elog_decoder_reset() or elog_decoder_free(). */
 /* The typed field structs of every known event (elog_fields, generated from
  * libeventlog/catalogue.txt) and the ELOG_EV_* ids. */
 #include "eventlog/catalogue.h"
 
+/* One record of the header's event-type table. Owned by the decoder; valid
+ * until elog_decoder_reset() or elog_decoder_free(). */
 struct elog_event_type {
     uint16_t id;
     uint16_t size;                  /* declared payload size or ELOG_VARIABLE_SIZE */
@@ -356,6 +356,8 @@ struct elog_header {
 /* The declaration of `id`, or NULL if the header does not declare it. */
 ELOG_API const elog_event_type *elog_header_lookup(const elog_header *h, uint16_t id);
 
+/* One event as callbacks receive it: valid during the callback only (its
+ * slices point into the caller's buffer or the decoder's carry buffer). */
 struct elog_event {
     uint16_t id;
     uint16_t cap;                   /* from the enclosing block marker, or ELOG_NO_CAP */
