@@ -12,23 +12,6 @@ static const uint8_t control_magic[ELOG_CONTROL_MAGIC_LEN] = {0xF0, 0x9E, 0x97, 
 /* Offsets within a frame. */
 enum { F_VERSION = 4, F_NSLEN = 5, F_NS = 6 };
 
-const char *elog_control_error_message(elog_control_error e)
-{
-    switch (e) {
-    case ELOG_CONTROL_OK: return "no error";
-    case ELOG_CONTROL_E_EMPTY_NAMESPACE: return "the namespace is empty (1 to 255 bytes expected)";
-    case ELOG_CONTROL_E_LONG_NAMESPACE: return "the namespace is longer than 255 bytes";
-    case ELOG_CONTROL_E_BAD_ID: return "the command id is outside 1..255";
-    case ELOG_CONTROL_E_NO_ROOM: return "the buffer is too small for the frame";
-    case ELOG_CONTROL_E_UNKNOWN_COMMAND:
-        return "unknown command (expected start-profiling, stop-profiling, "
-               "start-heap-profiling, stop-heap-profiling, request-heap-census, "
-               "or NAMESPACE:ID)";
-    case ELOG_CONTROL_E_SYNTAX: return "malformed command id in NAMESPACE:ID (a decimal number 1..255 expected)";
-    }
-    return "unknown control error";
-}
-
 elog_control_error elog_control_validate(const void *ns, size_t ns_len, unsigned id)
 {
     if (ns_len == 0 || ns == NULL)

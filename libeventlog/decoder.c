@@ -61,7 +61,7 @@ enum flags {
 /* What the in-place loop needs to know about each event id below FAST_IDS,
  * declared or not, as arrays indexed by the id: one base register and no
  * chain of loads id -> type -> layout. It follows elog_header's uint32 index
- * table (by_id_) in the same allocation, 16-byte aligned (8 KiB more).
+ * table (priv_.by_id) in the same allocation, 16-byte aligned (8 KiB more).
  * GHC's ids are below 256: the loop indexes these with the id's low byte once
  * its high byte is 0; larger ids take the general path. */
 #define FAST_IDS 256u
@@ -94,16 +94,16 @@ static size_t by_id_bytes(uint32_t n)
 
 static const id_table *id_table_of(const elog_decoder *d)
 {
-    if (!d->by_id_)
+    if (!d->priv_.by_id)
         return NULL;
-    return (const id_table *)(const void *)((const uint8_t *)d->by_id_ +
-                                             id_table_offset(d->by_id_len_));
+    return (const id_table *)(const void *)((const uint8_t *)d->priv_.by_id +
+                                             id_table_offset(d->priv_.by_id_len));
 }
 
 /* Per declared id: 1 if its events are not delivered (settings->select). */
 static uint8_t *skip_flags(const elog_decoder *d)
 {
-    return (uint8_t *)d->by_id_ + id_table_offset(d->by_id_len_) + sizeof(id_table);
+    return (uint8_t *)d->priv_.by_id + id_table_offset(d->priv_.by_id_len) + sizeof(id_table);
 }
 
 /* A record that starts a block: the block marker id with its typed layout
@@ -125,7 +125,7 @@ static unsigned layout_index(const elog_event_type *t)
 
 static const elog_allocator *allocator(const elog_decoder *d)
 {
-    return elog__allocator_or_libc(d->settings_ ? d->settings_->allocator : NULL);
+    return elog__allocator_or_libc(d->priv_.settings ? d->priv_.settings->allocator : NULL);
 }
 
 static void *dalloc(elog_decoder *d, size_t size)
@@ -152,32 +152,13 @@ __attribute__((format(printf, 4, 5)))
 static elog_status
 fail(elog_decoder *d, elog_status st, uint64_t offset, const char *fmt, ...)
 {
-    d->error_ = st;
-    d->error_offset_ = offset;
+    d->priv_.error = st;
+    d->priv_.error_offset = offset;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(d->reason_, sizeof d->reason_, fmt, ap);
+    vsnprintf(d->priv_.reason, sizeof d->priv_.reason, fmt, ap);
     va_end(ap);
     return st;
-}
-
-const char *elog_status_name(elog_status s)
-{
-    switch (s) {
-    case ELOG_OK: return "ELOG_OK";
-    case ELOG_PAUSED: return "ELOG_PAUSED";
-    case ELOG_NEED_MORE: return "ELOG_NEED_MORE";
-    case ELOG_E_NOT_EVENTLOG: return "ELOG_E_NOT_EVENTLOG";
-    case ELOG_E_BAD_HEADER: return "ELOG_E_BAD_HEADER";
-    case ELOG_E_LIMIT: return "ELOG_E_LIMIT";
-    case ELOG_E_UNDECLARED: return "ELOG_E_UNDECLARED";
-    case ELOG_E_BAD_EVENT: return "ELOG_E_BAD_EVENT";
-    case ELOG_E_BAD_BLOCK: return "ELOG_E_BAD_BLOCK";
-    case ELOG_E_CALLBACK: return "ELOG_E_CALLBACK";
-    case ELOG_E_NOMEM: return "ELOG_E_NOMEM";
-    case ELOG_E_USAGE: return "ELOG_E_USAGE";
-    }
-    return "ELOG_E_UNKNOWN";
 }
 
 const char *elog_end_kind_name(elog_end_kind k)
@@ -193,14 +174,14 @@ const char *elog_end_kind_name(elog_end_kind k)
     return "unknown";
 }
 
-elog_status elog_get_error(const elog_decoder *d) { return d->error_; }
-const char *elog_get_error_reason(const elog_decoder *d) { return d->reason_; }
-uint64_t elog_get_error_offset(const elog_decoder *d) { return d->error_offset_; }
-uint64_t elog_get_offset(const elog_decoder *d) { return d->offset_; }
+elog_status elog_get_error(const elog_decoder *d) { return d->priv_.error; }
+const char *elog_get_error_reason(const elog_decoder *d) { return d->priv_.reason; }
+uint64_t elog_get_error_offset(const elog_decoder *d) { return d->priv_.error_offset; }
+uint64_t elog_get_offset(const elog_decoder *d) { return d->priv_.offset; }
 
 const elog_header *elog_get_header(const elog_decoder *d)
 {
-    return (d->flags_ & F_HEADER_DONE) ? &d->header_ : NULL;
+    return (d->priv_.flags & F_HEADER_DONE) ? &d->priv_.header : NULL;
 }
 
 /* ---------------------------------------------------------------------------
@@ -214,73 +195,73 @@ void elog_settings_init(elog_settings *s)
 
 static void start_stream(elog_decoder *d)
 {
-    d->offset_ = 0;
-    d->events_ = 0;
-    d->item_offset_ = 0;
-    d->end_offset_ = UINT64_MAX;
-    d->error_offset_ = 0;
-    d->block_offset_ = 0;
-    d->block_remaining_ = 0;
-    d->block_cap_ = ELOG_NO_CAP;
-    d->state_ = S_MAGIC;
-    d->need_ = 4;
-    d->have_ = 0;
-    d->item_total_ = 0;
-    d->dlen_ = d->xlen_ = 0;
-    d->ev_id_ = 0;
-    d->flags_ = 0;
-    d->error_ = ELOG_OK;
-    d->reason_[0] = '\0';
-    d->n_types_ = 0;
-    d->descs_len_ = 0;
-    memset(&d->header_, 0, sizeof d->header_);
+    d->priv_.offset = 0;
+    d->priv_.events = 0;
+    d->priv_.item_offset = 0;
+    d->priv_.end_offset = UINT64_MAX;
+    d->priv_.error_offset = 0;
+    d->priv_.block_offset = 0;
+    d->priv_.block_remaining = 0;
+    d->priv_.block_cap = ELOG_NO_CAP;
+    d->priv_.state = S_MAGIC;
+    d->priv_.need = 4;
+    d->priv_.have = 0;
+    d->priv_.item_total = 0;
+    d->priv_.dlen = d->priv_.xlen = 0;
+    d->priv_.ev_id = 0;
+    d->priv_.flags = 0;
+    d->priv_.error = ELOG_OK;
+    d->priv_.reason[0] = '\0';
+    d->priv_.n_types = 0;
+    d->priv_.descs_len = 0;
+    memset(&d->priv_.header, 0, sizeof d->priv_.header);
 }
 
 void elog_decoder_init(elog_decoder *d, const elog_settings *settings, void *data)
 {
     memset(d, 0, sizeof *d);
-    d->settings_ = settings;
+    d->priv_.settings = settings;
     d->data = data;
     start_stream(d);
 }
 
 static void free_header(elog_decoder *d)
 {
-    dfree(d, d->types_, d->cap_types_ * sizeof *d->types_);
-    dfree(d, d->descs_, d->descs_cap_);
-    dfree(d, d->by_id_, by_id_bytes(d->by_id_len_));
-    d->types_ = NULL;
-    d->descs_ = NULL;
-    d->by_id_ = NULL;
-    d->cap_types_ = d->descs_cap_ = 0;
-    d->by_id_len_ = 0;
+    dfree(d, d->priv_.types, d->priv_.cap_types * sizeof *d->priv_.types);
+    dfree(d, d->priv_.descs, d->priv_.descs_cap);
+    dfree(d, d->priv_.by_id, by_id_bytes(d->priv_.by_id_len));
+    d->priv_.types = NULL;
+    d->priv_.descs = NULL;
+    d->priv_.by_id = NULL;
+    d->priv_.cap_types = d->priv_.descs_cap = 0;
+    d->priv_.by_id_len = 0;
 }
 
 void elog_decoder_free(elog_decoder *d)
 {
-    if (d->flags_ & F_IN_CALLBACK)
+    if (d->priv_.flags & F_IN_CALLBACK)
         return;
     free_header(d);
-    dfree(d, d->carry_, ELOG_MAX_RECORD_SIZE);
-    d->carry_ = NULL;
+    dfree(d, d->priv_.carry, ELOG_MAX_RECORD_SIZE);
+    d->priv_.carry = NULL;
     start_stream(d);
 }
 
 void elog_decoder_reset(elog_decoder *d)
 {
-    if (d->flags_ & F_IN_CALLBACK)
+    if (d->priv_.flags & F_IN_CALLBACK)
         return;
     /* The by-id table is rebuilt per header; type and description storage is
      * kept for reuse by the next stream. */
-    dfree(d, d->by_id_, by_id_bytes(d->by_id_len_));
-    d->by_id_ = NULL;
-    d->by_id_len_ = 0;
+    dfree(d, d->priv_.by_id, by_id_bytes(d->priv_.by_id_len));
+    d->priv_.by_id = NULL;
+    d->priv_.by_id_len = 0;
     start_stream(d);
 }
 
 void elog_resume(elog_decoder *d)
 {
-    d->flags_ &= (uint8_t)~F_PAUSED;
+    d->priv_.flags &= (uint8_t)~F_PAUSED;
 }
 
 /* ---------------------------------------------------------------------------
@@ -294,47 +275,47 @@ static void hex4(char out[12], const uint8_t *p)
 
 static elog_status expect_tag(elog_decoder *d, uint32_t want, const char *name)
 {
-    uint32_t got = elog__rd32(d->small_);
+    uint32_t got = elog__rd32(d->priv_.small);
     if (got == want)
         return ELOG_OK;
     char hex[12];
-    hex4(hex, d->small_);
-    return fail(d, ELOG_E_BAD_HEADER, d->item_offset_,
+    hex4(hex, d->priv_.small);
+    return fail(d, ELOG_E_BAD_HEADER, d->priv_.item_offset,
                 "malformed header: expected the %s tag, found bytes %s", name, hex);
 }
 
 static elog_status add_type(elog_decoder *d)
 {
-    if (d->n_types_ >= MAX_HEADER_TYPES)
-        return fail(d, ELOG_E_LIMIT, d->item_offset_,
+    if (d->priv_.n_types >= MAX_HEADER_TYPES)
+        return fail(d, ELOG_E_LIMIT, d->priv_.item_offset,
                     "the header declares more than %u event types", MAX_HEADER_TYPES);
-    if (d->n_types_ == d->cap_types_) {
-        size_t ncap = d->cap_types_ ? d->cap_types_ * 2 : 128;
+    if (d->priv_.n_types == d->priv_.cap_types) {
+        size_t ncap = d->priv_.cap_types ? d->priv_.cap_types * 2 : 128;
         elog_event_type *nt = dalloc(d, ncap * sizeof *nt);
         if (!nt)
-            return fail(d, ELOG_E_NOMEM, d->item_offset_,
+            return fail(d, ELOG_E_NOMEM, d->priv_.item_offset,
                         "out of memory for the header's event-type table (%zu entries)", ncap);
-        if (d->n_types_)
-            memcpy(nt, d->types_, d->n_types_ * sizeof *nt);
-        dfree(d, d->types_, d->cap_types_ * sizeof *d->types_);
-        d->types_ = nt;
-        d->cap_types_ = ncap;
+        if (d->priv_.n_types)
+            memcpy(nt, d->priv_.types, d->priv_.n_types * sizeof *nt);
+        dfree(d, d->priv_.types, d->priv_.cap_types * sizeof *d->priv_.types);
+        d->priv_.types = nt;
+        d->priv_.cap_types = ncap;
     }
-    elog_event_type *t = &d->types_[d->n_types_];
+    elog_event_type *t = &d->priv_.types[d->priv_.n_types];
     memset(t, 0, sizeof *t);
-    t->id = elog__rd16(d->small_);
-    t->size = elog__rd16(d->small_ + 2);
-    t->header_index = (uint32_t)d->n_types_;
-    t->offset = d->item_offset_ - 4; /* the ET_BEGIN tag before the fixed part */
-    t->description.len = d->dlen_;
+    t->id = elog__rd16(d->priv_.small);
+    t->size = elog__rd16(d->priv_.small + 2);
+    t->header_index = (uint32_t)d->priv_.n_types;
+    t->offset = d->priv_.item_offset - 4; /* the ET_BEGIN tag before the fixed part */
+    t->description.len = d->priv_.dlen;
     t->layout = elog_catalogue_find(t->id, t->size);
-    d->n_types_++;
+    d->priv_.n_types++;
     return ELOG_OK;
 }
 
 static size_t header_limit(const elog_decoder *d)
 {
-    size_t lim = d->settings_ ? d->settings_->max_header_bytes : 0;
+    size_t lim = d->priv_.settings ? d->priv_.settings->max_header_bytes : 0;
     return lim != 0 ? lim : ELOG_DEFAULT_MAX_HEADER;
 }
 
@@ -343,9 +324,9 @@ static size_t header_limit(const elog_decoder *d)
 static elog_status check_header_room(elog_decoder *d, uint64_t len, const char *what)
 {
     size_t lim = header_limit(d);
-    if (d->item_offset_ + len <= lim)
+    if (d->priv_.item_offset + len <= lim)
         return ELOG_OK;
-    return fail(d, ELOG_E_LIMIT, d->item_offset_,
+    return fail(d, ELOG_E_LIMIT, d->priv_.item_offset,
                 "the header goes beyond %zu bytes (%s of %" PRIu64 " bytes here); GHC's "
                 "headers are tens of KiB, so it is corrupt or hostile (raise "
                 "elog_settings.max_header_bytes if it is genuine)", lim, what, len);
@@ -353,25 +334,25 @@ static elog_status check_header_room(elog_decoder *d, uint64_t len, const char *
 
 static elog_status reserve_descs(elog_decoder *d, size_t extra)
 {
-    if (d->descs_cap_ - d->descs_len_ >= extra)
+    if (d->priv_.descs_cap - d->priv_.descs_len >= extra)
         return ELOG_OK;
-    size_t ncap = d->descs_cap_ ? d->descs_cap_ : 4096;
-    while (ncap - d->descs_len_ < extra)
+    size_t ncap = d->priv_.descs_cap ? d->priv_.descs_cap : 4096;
+    while (ncap - d->priv_.descs_len < extra)
         ncap *= 2;
     /* Descriptions are part of the header: never more room than its limit
      * allows (a doubling would otherwise overshoot it by up to 2x). */
     size_t lim = header_limit(d);
-    if (ncap > lim && d->descs_len_ + extra <= lim)
+    if (ncap > lim && d->priv_.descs_len + extra <= lim)
         ncap = lim;
     uint8_t *nb = dalloc(d, ncap);
     if (!nb)
-        return fail(d, ELOG_E_NOMEM, d->item_offset_,
+        return fail(d, ELOG_E_NOMEM, d->priv_.item_offset,
                     "out of memory for event-type descriptions (%zu bytes)", ncap);
-    if (d->descs_len_)
-        memcpy(nb, d->descs_, d->descs_len_);
-    dfree(d, d->descs_, d->descs_cap_);
-    d->descs_ = nb;
-    d->descs_cap_ = ncap;
+    if (d->priv_.descs_len)
+        memcpy(nb, d->priv_.descs, d->priv_.descs_len);
+    dfree(d, d->priv_.descs, d->priv_.descs_cap);
+    d->priv_.descs = nb;
+    d->priv_.descs_cap = ncap;
     return ELOG_OK;
 }
 
@@ -379,20 +360,20 @@ static elog_status reserve_descs(elog_decoder *d, size_t extra)
  * id declared twice the last answer stands, as the last declaration does). */
 static void select_types(elog_decoder *d)
 {
-    const elog_settings *s = d->settings_;
-    if (!s || !s->select || !d->by_id_)
+    const elog_settings *s = d->priv_.settings;
+    if (!s || !s->select || !d->priv_.by_id)
         return;
     uint8_t *skip = skip_flags(d);
-    d->flags_ |= F_IN_CALLBACK;
-    for (size_t i = 0; i < d->n_types_; i++) {
-        const elog_event_type *t = &d->types_[i];
+    d->priv_.flags |= F_IN_CALLBACK;
+    for (size_t i = 0; i < d->priv_.n_types; i++) {
+        const elog_event_type *t = &d->priv_.types[i];
         if (t->id != ID_DATA_END)
             skip[t->id] = !s->select(d, t);
     }
-    d->flags_ &= (uint8_t)~F_IN_CALLBACK;
-    for (uint32_t id = 0; id < d->by_id_len_; id++)
+    d->priv_.flags &= (uint8_t)~F_IN_CALLBACK;
+    for (uint32_t id = 0; id < d->priv_.by_id_len; id++)
         if (skip[id])
-            d->flags_ |= F_SELECTING;
+            d->priv_.flags |= F_SELECTING;
 }
 
 /* Builds the id table and points descriptions at their final storage. */
@@ -403,35 +384,35 @@ static elog_status finish_header(elog_decoder *d)
      * needs one test for both "undeclared" and "end of data"). */
     uint32_t max_id = 0;
     bool any = false;
-    for (size_t i = 0; i < d->n_types_; i++) {
-        if (d->types_[i].id == ID_DATA_END)
+    for (size_t i = 0; i < d->priv_.n_types; i++) {
+        if (d->priv_.types[i].id == ID_DATA_END)
             continue;
         any = true;
-        if (d->types_[i].id > max_id)
-            max_id = d->types_[i].id;
+        if (d->priv_.types[i].id > max_id)
+            max_id = d->priv_.types[i].id;
     }
     uint32_t n = any ? max_id + 1 : 0;
     if (n) {
-        d->by_id_ = dalloc(d, by_id_bytes(n));
-        if (!d->by_id_)
-            return fail(d, ELOG_E_NOMEM, d->item_offset_,
+        d->priv_.by_id = dalloc(d, by_id_bytes(n));
+        if (!d->priv_.by_id)
+            return fail(d, ELOG_E_NOMEM, d->priv_.item_offset,
                         "out of memory for the event-id table (%u entries)", n);
-        memset(d->by_id_, 0, (size_t)n * sizeof *d->by_id_);
+        memset(d->priv_.by_id, 0, (size_t)n * sizeof *d->priv_.by_id);
     }
-    d->by_id_len_ = n;
+    d->priv_.by_id_len = n;
     if (n)
-        memset(skip_flags(d), 0, n); /* (where depends on by_id_len_) */
+        memset(skip_flags(d), 0, n); /* (where depends on by_id_len) */
     size_t pos = 0;
-    for (size_t i = 0; i < d->n_types_; i++) {
-        elog_event_type *t = &d->types_[i];
-        t->description.ptr = d->descs_ ? d->descs_ + pos : NULL;
+    for (size_t i = 0; i < d->priv_.n_types; i++) {
+        elog_event_type *t = &d->priv_.types[i];
+        t->description.ptr = d->priv_.descs ? d->priv_.descs + pos : NULL;
         pos += t->description.len;
         if (t->id != ID_DATA_END)
-            d->by_id_[t->id] = (uint32_t)i + 1; /* a later record wins, as in ghc-events */
+            d->priv_.by_id[t->id] = (uint32_t)i + 1; /* a later record wins, as in ghc-events */
     }
-    id_table *ids = n ? (id_table *)(void *)((uint8_t *)d->by_id_ + id_table_offset(n)) : NULL;
+    id_table *ids = n ? (id_table *)(void *)((uint8_t *)d->priv_.by_id + id_table_offset(n)) : NULL;
     for (uint32_t id = 0; n && id < FAST_IDS; id++) {
-        const elog_event_type *t = id < n && d->by_id_[id] ? &d->types_[d->by_id_[id] - 1] : NULL;
+        const elog_event_type *t = id < n && d->priv_.by_id[id] ? &d->priv_.types[d->priv_.by_id[id] - 1] : NULL;
         ids->type[id] = t;
         ids->layout[id] = t ? t->layout : NULL;
         ids->layout_index[id] = (uint16_t)(t ? layout_index(t) : ELOG_CATALOGUE_LAYOUTS);
@@ -461,21 +442,21 @@ static elog_status finish_header(elog_decoder *d)
             ids->fast_limit[id] = reads + 1u;
         }
     }
-    d->header_.types = d->types_;
-    d->header_.n_types = d->n_types_;
-    d->header_.data_offset = d->offset_;
-    d->header_.by_id_ = d->by_id_;
-    d->header_.by_id_len_ = d->by_id_len_;
-    d->flags_ |= F_HEADER_DONE;
+    d->priv_.header.types = d->priv_.types;
+    d->priv_.header.n_types = d->priv_.n_types;
+    d->priv_.header.data_offset = d->priv_.offset;
+    d->priv_.header.priv_.by_id = d->priv_.by_id;
+    d->priv_.header.priv_.by_id_len = d->priv_.by_id_len;
+    d->priv_.flags |= F_HEADER_DONE;
     select_types(d);
     return ELOG_OK;
 }
 
 const elog_event_type *elog_header_lookup(const elog_header *h, uint16_t id)
 {
-    if (id >= h->by_id_len_ || !h->by_id_[id])
+    if (id >= h->priv_.by_id_len || !h->priv_.by_id[id])
         return NULL;
-    return &h->types[h->by_id_[id] - 1];
+    return &h->types[h->priv_.by_id[id] - 1];
 }
 
 /* Runs a callback, translating its answer. */
@@ -484,7 +465,7 @@ static elog_status callback_result(elog_decoder *d, int rc, uint64_t offset)
     if (rc == ELOG_CB_CONTINUE)
         return ELOG_OK;
     if (rc == ELOG_CB_PAUSE) {
-        d->flags_ |= F_PAUSED;
+        d->priv_.flags |= F_PAUSED;
         return ELOG_PAUSED;
     }
     return fail(d, ELOG_E_CALLBACK, offset, "a callback aborted decoding (it returned %d)", rc);
@@ -494,28 +475,28 @@ static elog_status callback_result(elog_decoder *d, int rc, uint64_t offset)
 static elog_status header_item_done(elog_decoder *d)
 {
     elog_status st;
-    switch (d->state_) {
+    switch (d->priv_.state) {
     case S_MAGIC:
-        if (elog__rd32(d->small_) != TAG_HEADER_BEGIN) {
+        if (elog__rd32(d->priv_.small) != TAG_HEADER_BEGIN) {
             char hex[12];
-            hex4(hex, d->small_);
+            hex4(hex, d->priv_.small);
             return fail(d, ELOG_E_NOT_EVENTLOG, 0,
                         "not a GHC eventlog: it must start with \"hdrb\" (68 64 72 62), "
                         "found bytes %s", hex);
         }
-        d->state_ = S_HET_BEGIN, d->need_ = 4;
+        d->priv_.state = S_HET_BEGIN, d->priv_.need = 4;
         return ELOG_OK;
     case S_HET_BEGIN:
         if ((st = expect_tag(d, TAG_HET_BEGIN, "event-type list begin (\"hetb\")")))
             return st;
-        d->state_ = S_ET_TAG, d->need_ = 4;
+        d->priv_.state = S_ET_TAG, d->priv_.need = 4;
         return ELOG_OK;
     case S_ET_TAG: {
-        uint32_t tag = elog__rd32(d->small_);
+        uint32_t tag = elog__rd32(d->priv_.small);
         if (tag == TAG_ET_BEGIN) {
-            d->state_ = S_ET_FIXED, d->need_ = 8;
+            d->priv_.state = S_ET_FIXED, d->priv_.need = 8;
         } else if (tag == TAG_HET_END) {
-            d->state_ = S_HEADER_END, d->need_ = 4;
+            d->priv_.state = S_HEADER_END, d->priv_.need = 4;
         } else {
             return expect_tag(d, TAG_ET_BEGIN,
                               "event-type begin (\"etb\\0\") or event-type list end (\"hete\")");
@@ -523,45 +504,45 @@ static elog_status header_item_done(elog_decoder *d)
         return ELOG_OK;
     }
     case S_ET_FIXED:
-        d->dlen_ = elog__rd32(d->small_ + 4);
-        if ((st = check_header_room(d, 8u + (uint64_t)d->dlen_, "an event-type description")))
+        d->priv_.dlen = elog__rd32(d->priv_.small + 4);
+        if ((st = check_header_room(d, 8u + (uint64_t)d->priv_.dlen, "an event-type description")))
             return st;
-        if (d->dlen_ > MAX_DESCRIPTION)
-            return fail(d, ELOG_E_LIMIT, d->item_offset_,
+        if (d->priv_.dlen > MAX_DESCRIPTION)
+            return fail(d, ELOG_E_LIMIT, d->priv_.item_offset,
                         "event type %u has a %" PRIu32 "-byte description (the limit is %u); "
                         "the header is corrupt",
-                        elog__rd16(d->small_), d->dlen_, MAX_DESCRIPTION);
-        if ((st = add_type(d)) || (st = reserve_descs(d, d->dlen_)))
+                        elog__rd16(d->priv_.small), d->priv_.dlen, MAX_DESCRIPTION);
+        if ((st = add_type(d)) || (st = reserve_descs(d, d->priv_.dlen)))
             return st;
-        d->state_ = S_ET_DESC, d->need_ = d->dlen_;
+        d->priv_.state = S_ET_DESC, d->priv_.need = d->priv_.dlen;
         return ELOG_OK;
     case S_ET_XLEN:
-        d->xlen_ = elog__rd32(d->small_);
-        if ((st = check_header_room(d, 4u + (uint64_t)d->xlen_, "extra event-type info")))
+        d->priv_.xlen = elog__rd32(d->priv_.small);
+        if ((st = check_header_room(d, 4u + (uint64_t)d->priv_.xlen, "extra event-type info")))
             return st;
-        d->state_ = S_ET_EXTRA, d->need_ = d->xlen_;
+        d->priv_.state = S_ET_EXTRA, d->priv_.need = d->priv_.xlen;
         return ELOG_OK;
     case S_ET_END:
         if ((st = expect_tag(d, TAG_ET_END, "event-type end (\"ete\\0\")")))
             return st;
-        d->state_ = S_ET_TAG, d->need_ = 4;
+        d->priv_.state = S_ET_TAG, d->priv_.need = 4;
         return ELOG_OK;
     case S_HEADER_END:
         if ((st = expect_tag(d, TAG_HEADER_END, "header end (\"hdre\")")))
             return st;
-        d->state_ = S_DATA_BEGIN, d->need_ = 4;
+        d->priv_.state = S_DATA_BEGIN, d->priv_.need = 4;
         return ELOG_OK;
     case S_DATA_BEGIN:
         if ((st = expect_tag(d, TAG_DATA_BEGIN, "data begin (\"datb\")")))
             return st;
         if ((st = finish_header(d)))
             return st;
-        d->state_ = S_EVENT, d->need_ = 0;
-        if (d->settings_ && d->settings_->on_header) {
-            d->flags_ |= F_IN_CALLBACK;
-            int rc = d->settings_->on_header(d, &d->header_);
-            d->flags_ &= (uint8_t)~F_IN_CALLBACK;
-            return callback_result(d, rc, d->offset_);
+        d->priv_.state = S_EVENT, d->priv_.need = 0;
+        if (d->priv_.settings && d->priv_.settings->on_header) {
+            d->priv_.flags |= F_IN_CALLBACK;
+            int rc = d->priv_.settings->on_header(d, &d->priv_.header);
+            d->priv_.flags &= (uint8_t)~F_IN_CALLBACK;
+            return callback_result(d, rc, d->priv_.offset);
         }
         return ELOG_OK;
     default:
@@ -574,30 +555,30 @@ static elog_status header_bytes(elog_decoder *d, const uint8_t **pp, const uint8
 {
     const uint8_t *p = *pp;
     elog_status st = ELOG_OK;
-    while (p < end && d->state_ < S_EVENT) {
+    while (p < end && d->priv_.state < S_EVENT) {
         size_t avail = (size_t)(end - p);
-        if (d->have_ == 0) {
-            d->item_offset_ = d->offset_;
+        if (d->priv_.have == 0) {
+            d->priv_.item_offset = d->priv_.offset;
             /* Catches headers made of many small items (descriptions and
              * extras are checked whole above, before they are read). */
-            if ((st = check_header_room(d, d->need_, "an item")))
+            if ((st = check_header_room(d, d->priv_.need, "an item")))
                 break;
         }
-        size_t want = d->need_ - d->have_;
+        size_t want = d->priv_.need - d->priv_.have;
         size_t n = avail < want ? avail : want;
-        if (d->state_ == S_ET_DESC) {
+        if (d->priv_.state == S_ET_DESC) {
             if (n) /* descs_ is NULL while every description so far is empty */
-                memcpy(d->descs_ + d->descs_len_, p, n);
-            d->descs_len_ += n;
-        } else if (d->state_ != S_ET_EXTRA) {
-            memcpy(d->small_ + d->have_, p, n);
-            if (d->state_ == S_MAGIC && memcmp(d->small_, "hdrb", d->have_ + n) != 0) {
+                memcpy(d->priv_.descs + d->priv_.descs_len, p, n);
+            d->priv_.descs_len += n;
+        } else if (d->priv_.state != S_ET_EXTRA) {
+            memcpy(d->priv_.small + d->priv_.have, p, n);
+            if (d->priv_.state == S_MAGIC && memcmp(d->priv_.small, "hdrb", d->priv_.have + n) != 0) {
                 /* Say so as soon as the first byte is wrong, not after four. */
                 char hex[12] = "";
                 size_t at = 0;
-                for (size_t i = 0; i < d->have_ + n; i++)
+                for (size_t i = 0; i < d->priv_.have + n; i++)
                     at += (size_t)snprintf(hex + at, sizeof hex - at, i ? " %02x" : "%02x",
-                                           d->small_[i]);
+                                           d->priv_.small[i]);
                 st = fail(d, ELOG_E_NOT_EVENTLOG, 0,
                           "not a GHC eventlog: it must start with \"hdrb\" (68 64 72 62), "
                           "found bytes %s", hex);
@@ -605,17 +586,17 @@ static elog_status header_bytes(elog_decoder *d, const uint8_t **pp, const uint8
             }
         }
         p += n;
-        d->offset_ += n;
-        d->have_ += (uint32_t)n;
-        if (d->have_ < d->need_)
+        d->priv_.offset += n;
+        d->priv_.have += (uint32_t)n;
+        if (d->priv_.have < d->priv_.need)
             break;
-        d->have_ = 0;
-        if (d->state_ == S_ET_DESC) {
-            d->state_ = S_ET_XLEN, d->need_ = 4;
+        d->priv_.have = 0;
+        if (d->priv_.state == S_ET_DESC) {
+            d->priv_.state = S_ET_XLEN, d->priv_.need = 4;
             continue;
         }
-        if (d->state_ == S_ET_EXTRA) {
-            d->state_ = S_ET_END, d->need_ = 4;
+        if (d->priv_.state == S_ET_EXTRA) {
+            d->priv_.state = S_ET_END, d->priv_.need = 4;
             continue;
         }
         if ((st = header_item_done(d)))
@@ -722,7 +703,7 @@ static elog_status undeclared(elog_decoder *d, uint16_t id, uint64_t offset)
     return fail(d, ELOG_E_UNDECLARED, offset,
                 "event id %u is not declared in the header (%zu types declared): the data "
                 "is corrupt or a record boundary was lost",
-                id, d->n_types_);
+                id, d->priv_.n_types);
 }
 
 static elog_status bad_block(elog_decoder *d, const elog_event *ev, int64_t remaining_before)
@@ -732,7 +713,7 @@ static elog_status bad_block(elog_decoder *d, const elog_event *ev, int64_t rema
             return fail(d, ELOG_E_BAD_BLOCK, ev->offset,
                         "a new block begins while the block at offset %" PRIu64
                         " still declares %" PRId64 " more bytes (use lenient blocks to accept)",
-                        d->block_offset_, remaining_before);
+                        d->priv_.block_offset, remaining_before);
         return fail(d, ELOG_E_BAD_BLOCK, ev->offset,
                     "block marker declares a size of %" PRIu32 " bytes, less than its own 24 bytes",
                     ev->as.block_marker.block_size);
@@ -740,7 +721,7 @@ static elog_status bad_block(elog_decoder *d, const elog_event *ev, int64_t rema
     return fail(d, ELOG_E_BAD_BLOCK, ev->offset,
                 "event (id %u, %" PRIu32 " bytes) crosses the end of the block at offset %" PRIu64
                 ", which had %" PRId64 " bytes left",
-                ev->id, ev->size, d->block_offset_, remaining_before);
+                ev->id, ev->size, d->priv_.block_offset, remaining_before);
 }
 
 /* The error of check_block_room(), out of line. */
@@ -748,15 +729,15 @@ static __attribute__((noinline, cold)) elog_status
 block_overrun(elog_decoder *d, const elog_event_type *t, uint32_t size, bool exact,
               uint64_t offset)
 {
-    const elog_settings *s = d->settings_;
+    const elog_settings *s = d->priv_.settings;
     if (is_block_marker(t->id, t->layout) || (s && (s->options & ELOG_OPT_LENIENT_BLOCKS)))
         return ELOG_OK;
-    /* At most ~190 bytes: reason_ holds 200. */
+    /* At most ~190 bytes: priv_.reason holds 200. */
     return fail(d, ELOG_E_BAD_BLOCK, offset,
                 "event %.32s (id %u, %s%" PRIu32 " bytes) runs past the end of the block at "
                 "offset %" PRIu64 " (%" PRId64 " bytes left); lenient blocks accept it",
                 t->layout ? t->layout->name : "?", t->id, exact ? "" : "at least ", size,
-                d->block_offset_, d->block_remaining_);
+                d->priv_.block_offset, d->priv_.block_remaining);
 }
 
 /* A record of type t at `offset` that needs at least `size` bytes (its
@@ -771,7 +752,7 @@ static inline elog_status
 check_block_room(elog_decoder *d, const elog_event_type *t, uint32_t size, bool exact,
                  uint64_t offset)
 {
-    if (__builtin_expect(d->block_remaining_ > 0 && (int64_t)size > d->block_remaining_, 0))
+    if (__builtin_expect(d->priv_.block_remaining > 0 && (int64_t)size > d->priv_.block_remaining, 0))
         return block_overrun(d, t, size, exact, offset);
     return ELOG_OK;
 }
@@ -779,7 +760,7 @@ check_block_room(elog_decoder *d, const elog_event_type *t, uint32_t size, bool 
 /* Decodes, attributes and delivers one complete record: the general path,
  * for records that straddle calls and for those the in-place loop does not
  * take straight (variable size, block markers, block ends). Advances
- * d->offset_ past the record iff it got to its callback. */
+ * d->priv_.offset past the record iff it got to its callback. */
 static __attribute__((noinline)) elog_status
 deliver(elog_decoder *d, const elog_event_type *t, const uint8_t *p, uint32_t total,
         uint64_t offset)
@@ -788,7 +769,7 @@ deliver(elog_decoder *d, const elog_event_type *t, const uint8_t *p, uint32_t to
     int bad_field = 0;
     /* A type not selected is only framed; a block marker is decoded all the
      * same, for the block state. */
-    bool skip = (d->flags_ & F_SELECTING) && skip_flags(d)[t->id];
+    bool skip = (d->priv_.flags & F_SELECTING) && skip_flags(d)[t->id];
     if (skip && !is_block_marker(t->id, t->layout)) {
         frame_record(t, t->layout, t->id, record_head(t), p, total, offset, &ev);
         ev.cap = ELOG_NO_CAP;
@@ -797,57 +778,57 @@ deliver(elog_decoder *d, const elog_event_type *t, const uint8_t *p, uint32_t to
         return bad_event(d, &ev, bad_field);
     }
 
-    const elog_settings *s = d->settings_;
-    elog_block_state bs = {d->block_remaining_, d->block_cap_};
+    const elog_settings *s = d->priv_.settings;
+    elog_block_state bs = {d->priv_.block_remaining, d->priv_.block_cap};
     bool strict = !(s && (s->options & ELOG_OPT_LENIENT_BLOCKS));
     if (block_apply(&bs, &ev, strict))
-        return bad_block(d, &ev, d->block_remaining_);
+        return bad_block(d, &ev, d->priv_.block_remaining);
     bool marker = is_block_marker(ev.id, ev.layout);
     if (marker)
-        d->block_offset_ = offset;
-    d->block_remaining_ = bs.remaining;
-    d->block_cap_ = bs.cap;
-    d->events_++;
-    d->offset_ = offset + total;
+        d->priv_.block_offset = offset;
+    d->priv_.block_remaining = bs.remaining;
+    d->priv_.block_cap = bs.cap;
+    d->priv_.events++;
+    d->priv_.offset = offset + total;
 
     elog_event_cb cb = NULL;
     if (s && !skip)
         cb = (marker && s->on_block) ? s->on_block : s->on_event;
     if (!cb)
         return ELOG_OK;
-    d->flags_ |= F_IN_CALLBACK;
+    d->priv_.flags |= F_IN_CALLBACK;
     int rc = cb(d, &ev);
-    d->flags_ &= (uint8_t)~F_IN_CALLBACK;
+    d->priv_.flags &= (uint8_t)~F_IN_CALLBACK;
     return callback_result(d, rc, offset);
 }
 
 static elog_status data_end(elog_decoder *d, uint64_t offset)
 {
-    if (d->end_offset_ == UINT64_MAX)
-        d->end_offset_ = offset;
-    d->offset_ = offset + 2;
-    const elog_settings *s = d->settings_;
+    if (d->priv_.end_offset == UINT64_MAX)
+        d->priv_.end_offset = offset;
+    d->priv_.offset = offset + 2;
+    const elog_settings *s = d->priv_.settings;
     bool lenient = s && (s->options & ELOG_OPT_LENIENT_BLOCKS);
     /* GHC >= 9 writes the end marker into the global block and counts its two
      * bytes in the block size; older GHCs write it after the last block. */
-    if (!lenient && d->block_remaining_ > 0 && d->block_remaining_ != 2)
+    if (!lenient && d->priv_.block_remaining > 0 && d->priv_.block_remaining != 2)
         return fail(d, ELOG_E_BAD_BLOCK, offset,
                     "the end-of-data marker comes inside the block at offset %" PRIu64
                     ", which declares %" PRId64 " more bytes",
-                    d->block_offset_, d->block_remaining_);
+                    d->priv_.block_offset, d->priv_.block_remaining);
     /* ghc-events leaves attribution untouched by the end marker (docs/FORMAT.md
      * §5.3); lenient mode reproduces that exactly. */
-    if (!lenient && d->block_remaining_ > 0) {
-        d->block_remaining_ -= 2;
-        if (d->block_remaining_ <= 0)
-            d->block_cap_ = ELOG_NO_CAP;
+    if (!lenient && d->priv_.block_remaining > 0) {
+        d->priv_.block_remaining -= 2;
+        if (d->priv_.block_remaining <= 0)
+            d->priv_.block_cap = ELOG_NO_CAP;
     }
     if (!(s && (s->options & ELOG_OPT_CONTINUE_AFTER_END)))
-        d->state_ = S_TRAILING;
+        d->priv_.state = S_TRAILING;
     if (s && s->on_data_end) {
-        d->flags_ |= F_IN_CALLBACK;
+        d->priv_.flags |= F_IN_CALLBACK;
         int rc = s->on_data_end(d, offset);
-        d->flags_ &= (uint8_t)~F_IN_CALLBACK;
+        d->priv_.flags &= (uint8_t)~F_IN_CALLBACK;
         return callback_result(d, rc, offset);
     }
     return ELOG_OK;
@@ -855,20 +836,20 @@ static elog_status data_end(elog_decoder *d, uint64_t offset)
 
 static const elog_event_type *lookup(const elog_decoder *d, uint16_t id)
 {
-    if (id >= d->by_id_len_)
+    if (id >= d->priv_.by_id_len)
         return NULL;
-    uint32_t i = d->by_id_[id];
-    return i ? &d->types_[i - 1] : NULL;
+    uint32_t i = d->priv_.by_id[id];
+    return i ? &d->priv_.types[i - 1] : NULL;
 }
 
-/* One record at p (avail >= 2 bytes, d->offset_ its offset) by the general
+/* One record at p (avail >= 2 bytes, d->priv_.offset its offset) by the general
  * path: the end marker, an undeclared id, or a record that deliver() takes.
  * Leaves a record that is not whole in [p, p + avail) alone. */
 static __attribute__((noinline)) elog_status
 record_in_place(elog_decoder *d, const uint8_t *p, size_t avail)
 {
     uint16_t id = elog__rd16(p);
-    uint64_t offset = d->offset_;
+    uint64_t offset = d->priv_.offset;
     const elog_event_type *t = lookup(d, id);
     if (!t) {
         if (id != ID_DATA_END)
@@ -914,24 +895,24 @@ static inline __attribute__((always_inline)) elog_status
 events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool selecting)
 {
     const uint8_t *p = *pp;
-    const elog_settings *s = d->settings_;
+    const elog_settings *s = d->priv_.settings;
     elog_event_cb on_event = s && s->on_event ? s->on_event : no_callback;
     const id_table *ids = id_table_of(d); /* NULL: no type declared */
     const uint8_t *skip = selecting && ids ? skip_flags(d) : NULL;
-    uint64_t offset = d->offset_;
+    uint64_t offset = d->priv_.offset;
     elog_status st = ELOG_OK;
     elog_event ev;
 
     /* Set for the whole loop rather than around each callback: nothing in
      * the loop looks at it (the general path clears it, and deliver() sets it
      * itself). */
-    d->flags_ |= F_IN_CALLBACK;
+    d->priv_.flags |= F_IN_CALLBACK;
     for (;;) {
         /* Inside a block (remaining > 0) a record is taken straight only if
          * the block goes on after it; outside any block (remaining <= 0, cap
          * none) the remaining count just goes down. */
         size_t avail = (size_t)(end - p);
-        int64_t remaining = d->block_remaining_;
+        int64_t remaining = d->priv_.block_remaining;
         size_t fast = remaining > 0 && (uint64_t)remaining - 1u < avail
                           ? (size_t)remaining - 1u : avail;
         if (!ids)
@@ -970,12 +951,12 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                                                                  &ev.as) != 0, 0))
                         break; /* the general path reports it */
                 }
-                ev.cap = d->block_cap_; /* only the general path changes it */
+                ev.cap = d->priv_.block_cap; /* only the general path changes it */
                 fast -= total;
                 p += total;
                 offset += total;
-                d->events_++;
-                d->offset_ = offset;
+                d->priv_.events++;
+                d->priv_.offset = offset;
                 int rc = on_event(d, &ev);
                 if (__builtin_expect(rc != ELOG_CB_CONTINUE, 0)) {
                     st = callback_result(d, rc, ev.offset);
@@ -986,27 +967,27 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                 fast -= total;
                 p += total;
                 offset += total;
-                d->events_++;
+                d->priv_.events++;
             }
         }
-        d->block_remaining_ = remaining - (p - p0);
-        d->offset_ = offset;
+        d->priv_.block_remaining = remaining - (p - p0);
+        d->priv_.offset = offset;
         if (st != ELOG_OK || end - p < 2)
             break;
         /* The next record by the general path. */
-        d->flags_ &= (uint8_t)~F_IN_CALLBACK;
+        d->priv_.flags &= (uint8_t)~F_IN_CALLBACK;
         st = record_in_place(d, p, (size_t)(end - p));
-        d->flags_ |= F_IN_CALLBACK;
-        p += d->offset_ - offset; /* past what it took, if anything */
-        if (d->offset_ == offset || st != ELOG_OK || d->state_ != S_EVENT) {
+        d->priv_.flags |= F_IN_CALLBACK;
+        p += d->priv_.offset - offset; /* past what it took, if anything */
+        if (d->priv_.offset == offset || st != ELOG_OK || d->priv_.state != S_EVENT) {
             /* A partial record, an error, a pause, or the end of data. */
-            offset = d->offset_;
+            offset = d->priv_.offset;
             break;
         }
-        offset = d->offset_;
+        offset = d->priv_.offset;
     }
-    d->flags_ &= (uint8_t)~F_IN_CALLBACK;
-    d->offset_ = offset;
+    d->priv_.flags &= (uint8_t)~F_IN_CALLBACK;
+    d->priv_.offset = offset;
     *pp = p;
     return st;
 }
@@ -1019,18 +1000,18 @@ events_in_place_selecting(elog_decoder *d, const uint8_t **pp, const uint8_t *en
 
 static elog_status events_in_place(elog_decoder *d, const uint8_t **pp, const uint8_t *end)
 {
-    if (d->flags_ & F_SELECTING)
+    if (d->priv_.flags & F_SELECTING)
         return events_in_place_selecting(d, pp, end);
     return events_loop(d, pp, end, false);
 }
 
 static elog_status ensure_carry(elog_decoder *d)
 {
-    if (d->carry_)
+    if (d->priv_.carry)
         return ELOG_OK;
-    d->carry_ = dalloc(d, ELOG_MAX_RECORD_SIZE);
-    if (!d->carry_)
-        return fail(d, ELOG_E_NOMEM, d->offset_,
+    d->priv_.carry = dalloc(d, ELOG_MAX_RECORD_SIZE);
+    if (!d->priv_.carry)
+        return fail(d, ELOG_E_NOMEM, d->priv_.offset,
                     "out of memory for the %u-byte record buffer", ELOG_MAX_RECORD_SIZE);
     return ELOG_OK;
 }
@@ -1041,60 +1022,60 @@ static elog_status event_part(elog_decoder *d, const uint8_t **pp, const uint8_t
 {
     const uint8_t *p = *pp;
     elog_status st;
-    if (d->state_ == S_EVENT) {
+    if (d->priv_.state == S_EVENT) {
         if ((st = ensure_carry(d)))
             return st;
-        d->state_ = S_EVENT_PART;
-        d->item_offset_ = d->offset_;
-        d->have_ = 0;
-        d->item_total_ = 0;
-        d->need_ = 2;
+        d->priv_.state = S_EVENT_PART;
+        d->priv_.item_offset = d->priv_.offset;
+        d->priv_.have = 0;
+        d->priv_.item_total = 0;
+        d->priv_.need = 2;
     }
     st = ELOG_OK;
     while (p < end) {
-        size_t want = d->need_ - d->have_;
+        size_t want = d->priv_.need - d->priv_.have;
         size_t n = (size_t)(end - p) < want ? (size_t)(end - p) : want;
-        memcpy(d->carry_ + d->have_, p, n);
+        memcpy(d->priv_.carry + d->priv_.have, p, n);
         p += n;
-        d->have_ += (uint32_t)n;
-        if (d->have_ < d->need_)
+        d->priv_.have += (uint32_t)n;
+        if (d->priv_.have < d->priv_.need)
             break;
         /* The next piece of the record is complete: what comes after it? */
-        uint16_t id = elog__rd16(d->carry_);
-        if (d->have_ == 2) {
+        uint16_t id = elog__rd16(d->priv_.carry);
+        if (d->priv_.have == 2) {
             if (id == ID_DATA_END) {
-                d->state_ = S_EVENT;
-                st = data_end(d, d->item_offset_);
+                d->priv_.state = S_EVENT;
+                st = data_end(d, d->priv_.item_offset);
                 break;
             }
             const elog_event_type *t = lookup(d, id);
             if (!t) {
-                st = undeclared(d, id, d->item_offset_);
+                st = undeclared(d, id, d->priv_.item_offset);
                 break;
             }
-            d->ev_id_ = id;
-            d->need_ = record_size_at(t, d->carry_, 0); /* 12 first if variable */
-            if ((st = check_block_room(d, t, d->need_, t->size != ELOG_VARIABLE_SIZE,
-                                         d->item_offset_)))
+            d->priv_.ev_id = id;
+            d->priv_.need = record_size_at(t, d->priv_.carry, 0); /* 12 first if variable */
+            if ((st = check_block_room(d, t, d->priv_.need, t->size != ELOG_VARIABLE_SIZE,
+                                         d->priv_.item_offset)))
                 break;
             continue;
         }
         const elog_event_type *t = lookup(d, id);
-        if (d->item_total_ == 0) {
-            d->item_total_ = record_size_at(t, d->carry_, d->have_);
-            if ((st = check_block_room(d, t, d->item_total_, true, d->item_offset_)))
+        if (d->priv_.item_total == 0) {
+            d->priv_.item_total = record_size_at(t, d->priv_.carry, d->priv_.have);
+            if ((st = check_block_room(d, t, d->priv_.item_total, true, d->priv_.item_offset)))
                 break;
-            if (d->have_ < d->item_total_) {
-                d->need_ = d->item_total_;
+            if (d->priv_.have < d->priv_.item_total) {
+                d->priv_.need = d->priv_.item_total;
                 continue;
             }
         }
-        d->state_ = S_EVENT;
-        st = deliver(d, t, d->carry_, d->item_total_, d->item_offset_);
+        d->priv_.state = S_EVENT;
+        st = deliver(d, t, d->priv_.carry, d->priv_.item_total, d->priv_.item_offset);
         break;
     }
-    if (d->state_ == S_EVENT_PART)
-        d->offset_ = d->item_offset_ + d->have_;
+    if (d->priv_.state == S_EVENT_PART)
+        d->priv_.offset = d->priv_.item_offset + d->priv_.have;
     *pp = p;
     return st;
 }
@@ -1102,32 +1083,32 @@ static elog_status event_part(elog_decoder *d, const uint8_t **pp, const uint8_t
 elog_result elog_execute(elog_decoder *d, const void *buf, size_t len)
 {
     elog_result r = {0, ELOG_OK, 0};
-    if (d->error_) {
-        r.status = d->error_;
+    if (d->priv_.error) {
+        r.status = d->priv_.error;
         return r;
     }
-    if (d->flags_ & (F_IN_CALLBACK | F_FINISHED)) {
+    if (d->priv_.flags & (F_IN_CALLBACK | F_FINISHED)) {
         r.status = ELOG_E_USAGE;
         return r;
     }
-    if (d->flags_ & F_PAUSED) {
+    if (d->priv_.flags & F_PAUSED) {
         r.status = ELOG_PAUSED;
         return r;
     }
     const uint8_t *start = buf, *p = buf, *end = p + len;
     elog_status st = ELOG_OK;
     while (p < end && st == ELOG_OK) {
-        switch (d->state_) {
+        switch (d->priv_.state) {
         case S_EVENT:
             st = events_in_place(d, &p, end);
-            if (st == ELOG_OK && d->state_ == S_EVENT && p < end)
+            if (st == ELOG_OK && d->priv_.state == S_EVENT && p < end)
                 st = event_part(d, &p, end);
             break;
         case S_EVENT_PART:
             st = event_part(d, &p, end);
             break;
         case S_TRAILING:
-            d->offset_ += (uint64_t)(end - p);
+            d->priv_.offset += (uint64_t)(end - p);
             p = end;
             break;
         default:
@@ -1137,8 +1118,8 @@ elog_result elog_execute(elog_decoder *d, const void *buf, size_t len)
     }
     r.read = (size_t)(p - start);
     r.status = st;
-    if (st == ELOG_OK && d->state_ != S_EVENT && d->state_ != S_TRAILING)
-        r.required = d->need_ - d->have_;
+    if (st == ELOG_OK && d->priv_.state != S_EVENT && d->priv_.state != S_TRAILING)
+        r.required = d->priv_.need - d->priv_.have;
     return r;
 }
 
@@ -1146,44 +1127,44 @@ elog_end elog_finish(elog_decoder *d)
 {
     elog_end e;
     memset(&e, 0, sizeof e);
-    e.total_bytes = d->offset_;
-    e.events = d->events_;
-    e.offset = d->offset_;
-    if (!(d->flags_ & F_IN_CALLBACK))
-        d->flags_ |= F_FINISHED;
-    if (d->error_) {
+    e.total_bytes = d->priv_.offset;
+    e.events = d->priv_.events;
+    e.offset = d->priv_.offset;
+    if (!(d->priv_.flags & F_IN_CALLBACK))
+        d->priv_.flags |= F_FINISHED;
+    if (d->priv_.error) {
         e.kind = ELOG_END_ERROR;
-        e.status = d->error_;
-        e.offset = d->error_offset_;
+        e.status = d->priv_.error;
+        e.offset = d->priv_.error_offset;
         return e;
     }
-    if (d->offset_ == 0) {
+    if (d->priv_.offset == 0) {
         e.kind = ELOG_END_EMPTY;
         return e;
     }
-    if (d->end_offset_ != UINT64_MAX) {
+    if (d->priv_.end_offset != UINT64_MAX) {
         /* Whatever follows the end marker is not part of the log, even when
          * CONTINUE_AFTER_END decoded some of it. */
         e.kind = ELOG_END_CLEAN;
-        e.offset = d->end_offset_;
-        e.trailing_bytes = d->offset_ - d->end_offset_ - 2;
+        e.offset = d->priv_.end_offset;
+        e.trailing_bytes = d->priv_.offset - d->priv_.end_offset - 2;
         return e;
     }
-    switch (d->state_) {
+    switch (d->priv_.state) {
     case S_EVENT:
         e.kind = ELOG_END_TRUNCATED_BETWEEN_EVENTS;
         break;
     case S_EVENT_PART:
         e.kind = ELOG_END_TRUNCATED_IN_EVENT;
-        e.offset = d->item_offset_;
-        e.id_known = d->have_ >= 2;
-        e.event_id = e.id_known ? d->ev_id_ : 0;
-        e.bytes_missing = (d->item_total_ ? d->item_total_ : d->need_) - d->have_;
+        e.offset = d->priv_.item_offset;
+        e.id_known = d->priv_.have >= 2;
+        e.event_id = e.id_known ? d->priv_.ev_id : 0;
+        e.bytes_missing = (d->priv_.item_total ? d->priv_.item_total : d->priv_.need) - d->priv_.have;
         break;
     default:
         e.kind = ELOG_END_TRUNCATED_IN_HEADER;
-        e.offset = d->have_ ? d->item_offset_ : d->offset_;
-        e.bytes_missing = d->need_ - d->have_;
+        e.offset = d->priv_.have ? d->priv_.item_offset : d->priv_.offset;
+        e.bytes_missing = d->priv_.need - d->priv_.have;
         if (e.bytes_missing == 0)
             e.bytes_missing = 4;
         break;

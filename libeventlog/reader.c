@@ -80,20 +80,6 @@ struct elog_reader {
 /* ---------------------------------------------------------------------------
  * Names, errors
  * ------------------------------------------------------------------------- */
-const char *elog_reader_status_name(elog_reader_status s)
-{
-    switch (s) {
-    case ELOG_READER_OK: return "ELOG_READER_OK";
-    case ELOG_READER_PAUSED: return "ELOG_READER_PAUSED";
-    case ELOG_READER_E_DECODE: return "ELOG_READER_E_DECODE";
-    case ELOG_READER_E_IO: return "ELOG_READER_E_IO";
-    case ELOG_READER_E_GZIP: return "ELOG_READER_E_GZIP";
-    case ELOG_READER_E_NOMEM: return "ELOG_READER_E_NOMEM";
-    case ELOG_READER_E_USAGE: return "ELOG_READER_E_USAGE";
-    }
-    return "ELOG_READER_E_UNKNOWN";
-}
-
 const char *elog_reader_eof_name(elog_reader_eof e)
 {
     switch (e) {
@@ -482,7 +468,7 @@ elog_reader_status elog_reader_read(elog_reader *r, const uint8_t **p, size_t *n
  * it (UINT64_MAX before); reader.c belongs to the library, so it may. */
 static bool decoder_saw_end(const elog_decoder *d)
 {
-    return d->end_offset_ != UINT64_MAX;
+    return d->priv_.end_offset != UINT64_MAX;
 }
 
 /* The run is over: finish the decoder and remember the outcome. */

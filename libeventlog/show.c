@@ -671,9 +671,9 @@ size_t elog_show_records(elog_writer *w, const elog_header *h, const uint8_t *re
     /* Every entry is filled, so that an id needs only the one bounds check
      * against the constant. */
     raw_entry tab[RAW_IDS];
-    size_t n_tab = h->by_id_len_ < RAW_IDS ? h->by_id_len_ : RAW_IDS;
+    size_t n_tab = h->priv_.by_id_len < RAW_IDS ? h->priv_.by_id_len : RAW_IDS;
     for (size_t id = 0; id < RAW_IDS; id++) {
-        uint32_t ti = id < n_tab ? h->by_id_[id] : 0;
+        uint32_t ti = id < n_tab ? h->priv_.by_id[id] : 0;
         const elog_event_type *t = ti ? &h->types[ti - 1] : NULL;
         tab[id].f = t && t->layout ? elog__show_raw[t->layout->index] : NULL;
         tab[id].whole = !t || t->size == ELOG_VARIABLE_SIZE ? 0 : 10u + t->size;

@@ -88,28 +88,6 @@ struct elog_socket {
  * Small helpers
  * ------------------------------------------------------------------------- */
 
-const char *elog_socket_status_name(elog_socket_status st)
-{
-    switch (st) {
-    case ELOG_SOCKET_OK: return "ELOG_SOCKET_OK";
-    case ELOG_SOCKET_WOULD_BLOCK: return "ELOG_SOCKET_WOULD_BLOCK";
-    case ELOG_SOCKET_EOF: return "ELOG_SOCKET_EOF";
-    case ELOG_SOCKET_PAUSED: return "ELOG_SOCKET_PAUSED";
-    case ELOG_SOCKET_STOPPED: return "ELOG_SOCKET_STOPPED";
-    case ELOG_SOCKET_TIMEOUT: return "ELOG_SOCKET_TIMEOUT";
-    case ELOG_SOCKET_CLOSED: return "ELOG_SOCKET_CLOSED";
-    case ELOG_SOCKET_E_ADDRESS: return "ELOG_SOCKET_E_ADDRESS";
-    case ELOG_SOCKET_E_CONNECT: return "ELOG_SOCKET_E_CONNECT";
-    case ELOG_SOCKET_E_IO: return "ELOG_SOCKET_E_IO";
-    case ELOG_SOCKET_E_DECODE: return "ELOG_SOCKET_E_DECODE";
-    case ELOG_SOCKET_E_CALLBACK: return "ELOG_SOCKET_E_CALLBACK";
-    case ELOG_SOCKET_E_ARG: return "ELOG_SOCKET_E_ARG";
-    case ELOG_SOCKET_E_NOMEM: return "ELOG_SOCKET_E_NOMEM";
-    case ELOG_SOCKET_E_USAGE: return "ELOG_SOCKET_E_USAGE";
-    }
-    return "ELOG_SOCKET_(unknown)";
-}
-
 static uint64_t now_ns(void)
 {
     struct timespec ts;

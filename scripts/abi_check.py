@@ -35,13 +35,16 @@ def public_headers(build: str, src: str) -> list[str]:
 
 
 def aggregates(headers: list[str]) -> dict[str, str]:
-    """name -> "struct" or "union" for every one the headers define (not opaque ones)."""
+    """name -> "struct" or "union" for every one the headers define (not opaque
+    ones, nor private members such as elog_decoder's struct elog__decoder_private:
+    the size of the public struct that holds one is recorded)."""
     names = {}
     for h in headers:
         with open(h, encoding="utf-8") as f:
             text = f.read()
         for m in re.finditer(r"^\s*(?:typedef\s+)?(struct|union)\s+(\w+)\s*\{", text, re.M):
-            names[m.group(2)] = m.group(1)
+            if not m.group(2).startswith("elog__"):
+                names[m.group(2)] = m.group(1)
     return dict(sorted(names.items()))
 
 

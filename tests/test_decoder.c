@@ -1687,7 +1687,7 @@ static void test_header_total_limit(void **state)
     assert_int_equal(r.status, ELOG_E_LIMIT);
     assert_int_equal(elog_get_error_offset(&d), crossing);
     assert_non_null(strstr(elog_get_error_reason(&d), "16777216"));
-    assert_true(d.descs_cap_ <= ELOG_DEFAULT_MAX_HEADER);
+    assert_true(d.priv_.descs_cap <= ELOG_DEFAULT_MAX_HEADER);
     elog_decoder_free(&d);
 
     /* Raised, the same header is fine. */

@@ -83,9 +83,26 @@ bool elog_utf8_valid(elog_slice s);
 typedef enum elog_status {
     ELOG_OK, ELOG_PAUSED, ELOG_NEED_MORE, ELOG_E_NOT_EVENTLOG, ELOG_E_BAD_HEADER,
     ELOG_E_LIMIT, ELOG_E_UNDECLARED, ELOG_E_BAD_EVENT, ELOG_E_BAD_BLOCK,
-    ELOG_E_CALLBACK, ELOG_E_NOMEM, ELOG_E_USAGE, ...
+    ELOG_E_CALLBACK, ELOG_E_NOMEM, ELOG_E_USAGE,
+    ELOG_READER_PAUSED, ELOG_READER_E_DECODE, ELOG_READER_E_IO,
+    ELOG_READER_E_GZIP, ELOG_READER_E_NOMEM, ELOG_READER_E_USAGE,
+    ELOG_SOCKET_WOULD_BLOCK, ELOG_SOCKET_EOF, ELOG_SOCKET_PAUSED,
+    ELOG_SOCKET_STOPPED, ELOG_SOCKET_TIMEOUT, ELOG_SOCKET_CLOSED, ELOG_SOCKET_E_ADDRESS,
+    ELOG_SOCKET_E_CONNECT, ELOG_SOCKET_E_IO, ELOG_SOCKET_E_DECODE, ELOG_SOCKET_E_CALLBACK,
+    ELOG_SOCKET_E_ARG, ELOG_SOCKET_E_NOMEM, ELOG_SOCKET_E_USAGE,
+    ELOG_CONTROL_E_EMPTY_NAMESPACE, ELOG_CONTROL_E_LONG_NAMESPACE,
+    ELOG_CONTROL_E_BAD_ID, ELOG_CONTROL_E_NO_ROOM, ELOG_CONTROL_E_UNKNOWN_COMMAND,
+    ELOG_CONTROL_E_SYNTAX, ...
 } elog_status;
+/* one status space: the modules' types and names for success */
+typedef elog_status elog_reader_status;
+typedef elog_status elog_socket_status;
+typedef elog_status elog_control_error;
+#define ELOG_READER_OK ...
+#define ELOG_SOCKET_OK ...
+#define ELOG_CONTROL_OK ...
 const char *elog_status_name(elog_status s);
+const char *elog_strerror(int status);
 
 typedef enum elog_end_kind {
     ELOG_END_CLEAN, ELOG_END_TRUNCATED_BETWEEN_EVENTS, ELOG_END_TRUNCATED_IN_EVENT,
@@ -239,10 +256,6 @@ int elogpy_filter(const char *src, const char *dst, const uint16_t *types, size_
 # Declared only when the header and the library both have it; the Python side
 # falls back to its own reading (gzip module, polling) otherwise.
 READER_CDEF = r"""
-typedef enum elog_reader_status {
-    ELOG_READER_OK, ELOG_READER_PAUSED, ELOG_READER_E_DECODE, ELOG_READER_E_IO,
-    ELOG_READER_E_GZIP, ELOG_READER_E_NOMEM, ELOG_READER_E_USAGE, ...
-} elog_reader_status;
 const char *elog_reader_status_name(elog_reader_status s);
 
 typedef enum elog_reader_compression {
@@ -303,12 +316,6 @@ void elog_reader_get_info(const elog_reader *r, elog_reader_info *info);
 # The eventlog-socket client (include/eventlog/socket.h) and the glue of
 # native/elogpy_socket.c; bound only when the header and the library have it.
 SOCKET_CDEF = r"""
-typedef enum elog_socket_status {
-    ELOG_SOCKET_OK, ELOG_SOCKET_WOULD_BLOCK, ELOG_SOCKET_EOF, ELOG_SOCKET_PAUSED,
-    ELOG_SOCKET_STOPPED, ELOG_SOCKET_TIMEOUT, ELOG_SOCKET_CLOSED, ELOG_SOCKET_E_ADDRESS,
-    ELOG_SOCKET_E_CONNECT, ELOG_SOCKET_E_IO, ELOG_SOCKET_E_DECODE, ELOG_SOCKET_E_CALLBACK,
-    ELOG_SOCKET_E_ARG, ELOG_SOCKET_E_NOMEM, ELOG_SOCKET_E_USAGE, ...
-} elog_socket_status;
 const char *elog_socket_status_name(elog_socket_status st);
 
 typedef struct elog_socket_addr { ...; } elog_socket_addr;
@@ -320,11 +327,6 @@ elog_socket_status elog_socket_addr_from_env(elog_socket_addr *addr, char *err, 
 size_t elog_socket_addr_format(const elog_socket_addr *addr, char *buf, size_t cap);
 
 #define ELOG_CONTROL_FRAME_MAX ...
-typedef enum elog_control_error {
-    ELOG_CONTROL_OK, ELOG_CONTROL_E_EMPTY_NAMESPACE, ELOG_CONTROL_E_LONG_NAMESPACE,
-    ELOG_CONTROL_E_BAD_ID, ELOG_CONTROL_E_NO_ROOM, ELOG_CONTROL_E_UNKNOWN_COMMAND,
-    ELOG_CONTROL_E_SYNTAX, ...
-} elog_control_error;
 const char *elog_control_error_message(elog_control_error e);
 typedef struct elog_control_command { elog_slice ns; unsigned id; } elog_control_command;
 elog_control_error elog_control_validate(const void *ns, size_t ns_len, unsigned id);

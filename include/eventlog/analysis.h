@@ -105,38 +105,38 @@ typedef struct elog_analysis_config {
 } elog_analysis_config;
 
 /* Fills the defaults above. */
-void elog_analysis_config_init(elog_analysis_config *c);
+ELOG_API void elog_analysis_config_init(elog_analysis_config *c);
 
 /* A new analysis (`cfg` NULL: defaults; it is copied). NULL if out of
  * memory. Not from a decoder callback of its own decoder. */
-elog_analysis *elog_analysis_new(const elog_analysis_config *cfg);
+ELOG_API elog_analysis *elog_analysis_new(const elog_analysis_config *cfg);
 
 /* Frees it (NULL is fine). Snapshots taken from it stay valid. */
-void elog_analysis_free(elog_analysis *a);
+ELOG_API void elog_analysis_free(elog_analysis *a);
 
 /* Forgets everything seen (a new socket session, a new file). */
-void elog_analysis_reset(elog_analysis *a);
+ELOG_API void elog_analysis_reset(elog_analysis *a);
 
 /* Feeding. Call from the decoder's on_header / on_event (or a merge's
  * callback); safe from callbacks. Return ELOG_CB_CONTINUE, or ELOG_CB_ABORT
  * when out of memory (the analysis then stays consistent but incomplete;
  * elog_stats.oom says so). Block markers are accepted and ignored. */
-int elog_analysis_on_header(elog_analysis *a, const elog_header *h);
-int elog_analysis_on_event(elog_analysis *a, const elog_event *ev);
+ELOG_API int elog_analysis_on_header(elog_analysis *a, const elog_header *h);
+ELOG_API int elog_analysis_on_event(elog_analysis *a, const elog_event *ev);
 
 /* Records how the input ended (elog_finish()'s result; `reason`: the
  * decoder's error reason or NULL). Copied; the snapshot reports it. */
-void elog_analysis_on_end(elog_analysis *a, const elog_end *end, const char *reason);
+ELOG_API void elog_analysis_on_end(elog_analysis *a, const elog_end *end, const char *reason);
 
 /* Sets s->on_header and s->on_event to callbacks that forward to the
  * analysis found in d->data (the decoder's user pointer). Other fields of
  * `s` are left as they are. */
-void elog_analysis_attach(elog_settings *s);
+ELOG_API void elog_analysis_attach(elog_settings *s);
 
 /* true for the event ids the analysis reads: for an elog_settings.select
  * that skips the others (the figures are the same; decoding is faster).
  * Pure, thread-safe. */
-bool elog_analysis_wants(uint16_t id);
+ELOG_API bool elog_analysis_wants(uint16_t id);
 
 /* Hooks called as each pause / span completes, for consumers that need
  * every value (exact Prometheus histograms). Called from inside
@@ -156,8 +156,8 @@ typedef struct elog_pause {
 typedef void (*elog_pause_hook)(void *ctx, const elog_pause *p);
 typedef void (*elog_span_hook)(void *ctx, const char *label, size_t label_len,
                                uint64_t start_ns, uint64_t end_ns);
-void elog_analysis_set_hooks(elog_analysis *a, elog_pause_hook on_pause,
-                             elog_span_hook on_span, void *ctx);
+ELOG_API void elog_analysis_set_hooks(elog_analysis *a, elog_pause_hook on_pause,
+                                      elog_span_hook on_span, void *ctx);
 
 /* ---------------------------------------------------------------------------
  * Snapshots: plain data, every array owned by the snapshot.
@@ -308,31 +308,31 @@ typedef struct elog_stats {
 /* An immutable copy of the figures so far (open intervals closed at the last
  * timestamp). NULL if out of memory. Safe between events, including from a
  * decoder callback (not from a pause/span hook). Free with elog_stats_free. */
-elog_stats *elog_analysis_snapshot(const elog_analysis *a);
-void elog_stats_free(elog_stats *s);
+ELOG_API elog_stats *elog_analysis_snapshot(const elog_analysis *a);
+ELOG_API void elog_stats_free(elog_stats *s);
 
 /* Static names. */
-const char *elog_stop_reason_name(uint16_t status); /* "heap_overflow", ...; "unknown" */
-const char *elog_thread_state_name(elog_thread_state s); /* "running", ... */
+ELOG_API const char *elog_stop_reason_name(uint16_t status); /* "heap_overflow", ...; "unknown" */
+ELOG_API const char *elog_thread_state_name(elog_thread_state s); /* "running", ... */
 /* The span histogram bounds in seconds, ELOG_SPAN_BUCKETS values ascending. */
-const double *elog_span_bucket_bounds(void);
+ELOG_API const double *elog_span_bucket_bounds(void);
 
 /* Pause histogram for Prometheus: counts[i] = pauses of generation `gen`
  * (UINT32_MAX: all) of duration <= bounds_s[i] (cumulative; bounds
  * ascending, seconds), from the log-bucketed histogram (a pause within 1.6%
  * of a bound may land on either side; exact counts: elog_analysis_set_hooks).
  * Returns the total count. */
-uint64_t elog_analysis_pause_cumulative(const elog_analysis *a, uint32_t gen,
-                                        const double *bounds_s, size_t n,
-                                        uint64_t *counts);
+ELOG_API uint64_t elog_analysis_pause_cumulative(const elog_analysis *a, uint32_t gen,
+                                                 const double *bounds_s, size_t n,
+                                                 uint64_t *counts);
 
 /* Writes the snapshot as the one JSON object of `eventlog stats --json`
  * (keys documented in README.md "eventlog stats"), no trailing newline. */
-void elog_stats_write_json(elog_writer *w, const elog_stats *s);
+ELOG_API void elog_stats_write_json(elog_writer *w, const elog_stats *s);
 
 /* Writes the human summary of `eventlog stats` (first block laid out like
  * `+RTS -s`). `top` limits the threads, labels and spans listed. */
-void elog_stats_write_text(elog_writer *w, const elog_stats *s, size_t top);
+ELOG_API void elog_stats_write_text(elog_writer *w, const elog_stats *s, size_t top);
 
 #ifdef __cplusplus
 }

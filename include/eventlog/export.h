@@ -127,16 +127,16 @@ typedef struct elog_export_options {
 } elog_export_options;
 
 /* Defaults: ndjson, heap-profile table, 10 labels, malloc. */
-void elog_export_options_init(elog_export_options *o);
+ELOG_API void elog_export_options_init(elog_export_options *o);
 
 /* Names as the CLI spells them: "ndjson", "chrome", "csv"; "heap-profile",
  * "gc-pauses", "thread-runs". The parse functions return false for an
  * unknown name (leaving *out alone); the name functions return a static
  * string, "?" for an unknown value. Pure. */
-bool elog_export_format_parse(const char *name, elog_export_format *out);
-bool elog_export_table_parse(const char *name, elog_export_table *out);
-const char *elog_export_format_name(elog_export_format f);
-const char *elog_export_table_name(elog_export_table t);
+ELOG_API bool elog_export_format_parse(const char *name, elog_export_format *out);
+ELOG_API bool elog_export_table_parse(const char *name, elog_export_table *out);
+ELOG_API const char *elog_export_format_name(elog_export_format f);
+ELOG_API const char *elog_export_table_name(elog_export_table t);
 
 typedef struct elog_exporter elog_exporter;
 
@@ -145,39 +145,39 @@ typedef struct elog_exporter elog_exporter;
  * `o` is copied; NULL means the defaults. Sets *out to the exporter or
  * NULL. Returns ELOG_OK, ELOG_E_NOMEM or ELOG_E_USAGE (NULL out or w, an
  * unknown format or table). Writes nothing yet. */
-elog_status elog_exporter_new(elog_exporter **out, const elog_export_options *o,
-                              elog_writer *w);
+ELOG_API elog_status elog_exporter_new(elog_exporter **out, const elog_export_options *o,
+                                       elog_writer *w);
 
 /* The log's header, before its events (optional: an exporter fed events
  * without it works from the events' own layouts). Returns ELOG_OK,
  * ELOG_E_NOMEM or ELOG_E_USAGE (after finish). `h` is only read during
  * the call. */
-elog_status elog_exporter_header(elog_exporter *x, const elog_header *h);
+ELOG_API elog_status elog_exporter_header(elog_exporter *x, const elog_header *h);
 
 /* One event, in the order the consumer wants them written: for chrome and
  * csv, per-capability time order is enough (what a decoder delivers);
  * ndjson writes in the order given. Block markers (BLOCK_MARKER) are
  * ignored. `ev` and its slices are only read during the call. Returns
  * ELOG_OK, ELOG_E_NOMEM or ELOG_E_USAGE (after finish). */
-elog_status elog_exporter_event(elog_exporter *x, const elog_event *ev);
+ELOG_API elog_status elog_exporter_event(elog_exporter *x, const elog_event *ev);
 
 /* The end of the input: closes what is still open (at the last timestamp
  * seen), writes the format's trailer and flushes the writer. Call once.
  * Returns ELOG_OK, ELOG_E_NOMEM or ELOG_E_USAGE (second call); check
  * w->failed for output errors. */
-elog_status elog_exporter_finish(elog_exporter *x);
+ELOG_API elog_status elog_exporter_finish(elog_exporter *x);
 
 /* Releases the exporter (NULL is fine). Does not finish it. */
-void elog_exporter_free(elog_exporter *x);
+ELOG_API void elog_exporter_free(elog_exporter *x);
 
 /* Events written (ndjson: objects; chrome: trace events; csv: data rows). */
-uint64_t elog_exporter_count(const elog_exporter *x);
+ELOG_API uint64_t elog_exporter_count(const elog_exporter *x);
 
 /* Fills on_header and on_event of `s` with callbacks that pass the header
  * and events to the exporter in d->data (so the decoder's `data` must be
  * the exporter); a failure aborts the decoder (ELOG_E_CALLBACK). Leaves
  * the other members alone. */
-void elog_exporter_settings(elog_settings *s);
+ELOG_API void elog_exporter_settings(elog_settings *s);
 
 #ifdef __cplusplus
 }

@@ -49,33 +49,33 @@ typedef struct elog_filter {
 } elog_filter;
 
 /* Selects everything (no lists, from 0 to UINT64_MAX). */
-void elog_filter_init(elog_filter *f);
+ELOG_API void elog_filter_init(elog_filter *f);
 
 /* true if the filter selects every event (use the verbatim writer). */
-bool elog_filter_selects_all(const elog_filter *f);
+ELOG_API bool elog_filter_selects_all(const elog_filter *f);
 
 /* true if `ev` (not a block marker) is selected. Pure. */
-bool elog_filter_match(const elog_filter *f, const elog_event *ev);
+ELOG_API bool elog_filter_match(const elog_filter *f, const elog_event *ev);
 
 /* false if no event of type `t` can be selected (by the type list, or
  * because it names no thread while threads are selected): return it from
  * settings.select so the decoder steps over those events without decoding
  * them. Block markers are always wanted. Pure. */
-bool elog_filter_wants_type(const elog_filter *f, const elog_event_type *t);
+ELOG_API bool elog_filter_wants_type(const elog_filter *f, const elog_event_type *t);
 
 /* Writes the header `h` to `w` (every declaration) and remembers `w` and
  * whether it is verbatim. Returns the writer's status. */
-elog_status elog_filter_begin(elog_filter *f, elog_log_writer *w, bool verbatim,
-                              const elog_header *h);
+ELOG_API elog_status elog_filter_begin(elog_filter *f, elog_log_writer *w, bool verbatim,
+                                       const elog_header *h);
 
 /* Copies `ev` to the writer if selected (block markers: verbatim copies
  * them, blocks mode closes the previous block there). Returns the writer's
  * status (its error reason says more). */
-elog_status elog_filter_event(elog_filter *f, const elog_event *ev);
+ELOG_API elog_status elog_filter_event(elog_filter *f, const elog_event *ev);
 
 /* Events seen (block markers aside) and kept. */
-uint64_t elog_filter_seen(const elog_filter *f);
-uint64_t elog_filter_kept(const elog_filter *f);
+ELOG_API uint64_t elog_filter_seen(const elog_filter *f);
+ELOG_API uint64_t elog_filter_kept(const elog_filter *f);
 
 #ifdef __cplusplus
 }

@@ -83,7 +83,7 @@ typedef struct elog_order_options {
 } elog_order_options;
 
 /* Fills `o` with the defaults (all zero). */
-void elog_order_options_init(elog_order_options *o);
+ELOG_API void elog_order_options_init(elog_order_options *o);
 
 /* ---------------------------------------------------------------------------
  * 1. Sorted iteration over a file
@@ -101,26 +101,26 @@ typedef struct elog_sorter elog_sorter;
  * out of memory or disk. A truncated log is not an error: its complete
  * events are delivered and elog_sorter_end() says how it ended. `opts` may
  * be NULL; it is copied. */
-int elog_sorter_open(elog_sorter **out, const char *path, const elog_order_options *opts);
+ELOG_API int elog_sorter_open(elog_sorter **out, const char *path, const elog_order_options *opts);
 
 /* The same for an open descriptor, which stays the caller's. `name` is for
  * messages (NULL: "fd N"). */
-int elog_sorter_open_fd(elog_sorter **out, int fd, const char *name,
-                        const elog_order_options *opts);
+ELOG_API int elog_sorter_open_fd(elog_sorter **out, int fd, const char *name,
+                                 const elog_order_options *opts);
 
 /* The header (owned by the sorter, valid until elog_sorter_close()). */
-const elog_header *elog_sorter_header(const elog_sorter *s);
+ELOG_API const elog_header *elog_sorter_header(const elog_sorter *s);
 
 /* How pass 1 found the input to end (clean, truncated, ...). Before pass 1
  * ended (a failure to open or read it, out of memory): kind ELOG_END_ERROR
  * with status ELOG_E_CALLBACK. */
-void elog_sorter_end(const elog_sorter *s, elog_end *end);
+ELOG_API void elog_sorter_end(const elog_sorter *s, elog_end *end);
 
 /* The next event in time order into *ev (cap set; slices valid until the
  * next call or close). Returns 1, 0 at the end, or -1 on an error (the input
  * changed between the passes, a read failed, out of memory):
  * elog_sorter_error(). */
-int elog_sorter_next(elog_sorter *s, elog_event *ev);
+ELOG_API int elog_sorter_next(elog_sorter *s, elog_event *ev);
 
 /* Delivers the remaining events in time order through settings->on_event
  * (and on_block for block markers, if set; on_header first if set and not
@@ -129,12 +129,12 @@ int elog_sorter_next(elog_sorter *s, elog_event *ev);
  * return ELOG_CB_ABORT to stop (returns -1 with error "stopped by a
  * callback") or ELOG_CB_PAUSE (returns 1: call again to go on). Returns 0
  * when all were delivered. */
-int elog_sorter_run(elog_sorter *s, const elog_settings *settings, void *data);
+ELOG_API int elog_sorter_run(elog_sorter *s, const elog_settings *settings, void *data);
 
 /* The last error ("" if none), owned by the sorter. NULL accepted. */
-const char *elog_sorter_error(const elog_sorter *s);
+ELOG_API const char *elog_sorter_error(const elog_sorter *s);
 
-void elog_sorter_close(elog_sorter *s);
+ELOG_API void elog_sorter_close(elog_sorter *s);
 
 /* Several sorted logs merged into one time order (e.g. `eventlog merge`):
  * ties go to the earlier source in `sorters`, then to each source's own
@@ -143,16 +143,16 @@ void elog_sorter_close(elog_sorter *s);
  * keeps its own budget: with many sources, give each a smaller
  * memory_budget. NULL if out of memory. */
 typedef struct elog_sorter_set elog_sorter_set;
-elog_sorter_set *elog_sorter_set_new(elog_sorter *const *sorters, size_t n);
+ELOG_API elog_sorter_set *elog_sorter_set_new(elog_sorter *const *sorters, size_t n);
 
 /* The next event of all sources in time order into *ev, and its source's
  * index into *source (may be NULL). The event belongs to that source's
  * header (elog_sorter_header()); its slices are valid until the next call.
  * Returns 1, 0 when all are done, or -1 when a source failed:
  * elog_sorter_error() of sorters[elog_sorter_set_failed()]. */
-int elog_sorter_set_next(elog_sorter_set *m, elog_event *ev, size_t *source);
-size_t elog_sorter_set_failed(const elog_sorter_set *m);
-void elog_sorter_set_free(elog_sorter_set *m);
+ELOG_API int elog_sorter_set_next(elog_sorter_set *m, elog_event *ev, size_t *source);
+ELOG_API size_t elog_sorter_set_failed(const elog_sorter_set *m);
+ELOG_API void elog_sorter_set_free(elog_sorter_set *m);
 
 /* ---------------------------------------------------------------------------
  * 2. The engine: run recording (pass 1) and the merge (pass 2)
@@ -161,15 +161,15 @@ void elog_sorter_set_free(elog_sorter_set *m);
 typedef struct elog_order elog_order;
 
 /* NULL if out of memory. `opts` may be NULL; it is copied. */
-elog_order *elog_order_new(const elog_order_options *opts);
-void elog_order_free(elog_order *o);
+ELOG_API elog_order *elog_order_new(const elog_order_options *opts);
+ELOG_API void elog_order_free(elog_order *o);
 
 /* Pass 1: records `ev` (every event the decoder delivers, block markers
  * included, in stream order; ev->offset is its stream offset). Returns
  * ELOG_CB_CONTINUE, or ELOG_CB_ABORT (elog_order_error() says why: out of
  * memory or disk, or an internal disagreement about capabilities). Safe to
  * call from a decoder callback (it is meant to be called from one). */
-int elog_order_note(elog_order *o, const elog_event *ev);
+ELOG_API int elog_order_note(elog_order *o, const elog_event *ev);
 
 /* Pass 1 over the plain (uncompressed) eventlog in regular file `fd`,
  * `size` bytes from file position `base`, in two halves decoded on two
@@ -182,15 +182,15 @@ int elog_order_note(elog_order *o, const elog_event *ev);
  * not work out (small or odd input, one CPU, a decoding error: nothing is
  * recorded then, run pass 1 sequentially with elog_order_note() instead,
  * which will report any error), -1 on out of memory. */
-int elog_order_scan_fd(elog_order *o, int fd, uint64_t base, uint64_t size,
-                       const uint8_t *map, elog_end *end);
+ELOG_API int elog_order_scan_fd(elog_order *o, int fd, uint64_t base, uint64_t size,
+                                const uint8_t *map, elog_end *end);
 
 /* The header that elog_order_scan_fd() decoded (NULL otherwise). Owned by
  * `o`. */
-const elog_header *elog_order_header(const elog_order *o);
+ELOG_API const elog_header *elog_order_header(const elog_order *o);
 
 /* Events recorded by pass 1. */
-uint64_t elog_order_events(const elog_order *o);
+ELOG_API uint64_t elog_order_events(const elog_order *o);
 
 /* Reads exactly `len` bytes at stream offset `offset` into `buf`. Returns 0,
  * or -1 (the merge stops with "read failed"). */
@@ -204,8 +204,8 @@ typedef int (*elog_order_read_cb)(void *ctx, void *buf, size_t len, uint64_t off
  * (twice, or no header), or ELOG_E_CALLBACK (a failed read, a temporary file
  * that cannot be written, out of memory in a pass): elog_order_error() says
  * which, with what to do. */
-elog_status elog_order_merge_begin(elog_order *o, const elog_header *h,
-                                   elog_order_read_cb read, void *ctx);
+ELOG_API elog_status elog_order_merge_begin(elog_order *o, const elog_header *h,
+                                            elog_order_read_cb read, void *ctx);
 
 /* A batch of raw records in time order, laid end to end, with the
  * capability each was attributed (as elog_block_state_apply() does) and its
@@ -226,16 +226,16 @@ typedef struct elog_order_batch {
  * Returns true if it appended any. Once it returns false: done, or stopped
  * at an inconsistency (elog_order_merge_status()). Feed the records to
  * elog_show_records() or elog_decode_record(). */
-bool elog_order_merge_fill(elog_order *o, elog_order_batch *b);
+ELOG_API bool elog_order_merge_fill(elog_order *o, elog_order_batch *b);
 
 /* ELOG_OK, or why the merge stopped early: the input differs from what pass
  * 1 saw (the status of the record that failed to decode, or ELOG_E_BAD_EVENT
  * for a size or time that changed; *offset its stream offset), or
  * ELOG_E_CALLBACK for a failed read. */
-elog_status elog_order_merge_status(const elog_order *o, uint64_t *offset);
+ELOG_API elog_status elog_order_merge_status(const elog_order *o, uint64_t *offset);
 
 /* The last error as a sentence ("" if none). Owned by `o`. */
-const char *elog_order_error(const elog_order *o);
+ELOG_API const char *elog_order_error(const elog_order *o);
 
 /* ---------------------------------------------------------------------------
  * 3. The live reordering window
@@ -266,19 +266,19 @@ typedef struct elog_window_options {
 /* `h`: the header of the stream the events come from (must outlive the
  * window; after a new session's header call elog_window_flush() and
  * elog_window_set_header()). NULL if out of memory. */
-elog_window *elog_window_new(const elog_window_options *opts, const elog_header *h,
-                             elog_window_cb emit, void *ctx);
-void elog_window_set_header(elog_window *w, const elog_header *h);
+ELOG_API elog_window *elog_window_new(const elog_window_options *opts, const elog_header *h,
+                                      elog_window_cb emit, void *ctx);
+ELOG_API void elog_window_set_header(elog_window *w, const elog_header *h);
 
 /* Takes a copy of `ev` (anything the decoder delivers: the window keeps no
  * pointer into it) and releases what is due. Returns 0, or -1: out of memory
  * (`ev` was delivered at once, unordered: not lost), or `emit` aborted.
  * Memory: the records held (at most about max_bytes: beyond it the oldest
  * go out early) plus one 64 KiB buffer. */
-int elog_window_push(elog_window *w, const elog_event *ev);
+ELOG_API int elog_window_push(elog_window *w, const elog_event *ev);
 
 /* Releases everything held, in order (at the end of the stream). */
-int elog_window_flush(elog_window *w);
+ELOG_API int elog_window_flush(elog_window *w);
 
 typedef struct elog_window_stats {
     uint64_t pushed, released, late;
@@ -286,9 +286,9 @@ typedef struct elog_window_stats {
     size_t held, held_bytes, peak_bytes;
 } elog_window_stats;
 
-void elog_window_get_stats(const elog_window *w, elog_window_stats *st);
+ELOG_API void elog_window_get_stats(const elog_window *w, elog_window_stats *st);
 
-void elog_window_free(elog_window *w);
+ELOG_API void elog_window_free(elog_window *w);
 
 #ifdef __cplusplus
 }

@@ -68,21 +68,14 @@
 extern "C" {
 #endif
 
-/* elog_status has no room for I/O or compression failures, hence this. */
-typedef enum elog_reader_status {
-    ELOG_READER_OK = 0,       /* run: the input ended and *end was filled;
-                                 read: a chunk, or the end of input (*n == 0) */
-    ELOG_READER_PAUSED,       /* run: a decoder callback paused; call run again */
-    ELOG_READER_E_DECODE,     /* the decoder stopped at an error (elog_get_error()) */
-    ELOG_READER_E_IO,         /* open/stat/read failed, or a followed file shrank */
-    ELOG_READER_E_GZIP,       /* the compressed data (gzip, zstd or xz) are corrupt,
-                                 or need more memory than the limits above */
-    ELOG_READER_E_NOMEM,      /* the allocator failed */
-    ELOG_READER_E_USAGE       /* API misuse (see elog_reader_error()) */
-} elog_reader_status;
+/* The reader's statuses (ELOG_READER_OK = ELOG_OK, ELOG_READER_PAUSED,
+ * ELOG_READER_E_DECODE, _E_IO, _E_GZIP, _E_NOMEM, _E_USAGE) are part of the
+ * library's one status space, elog_status in eventlog.h; elog_reader_status
+ * is the same type. elog_strerror() describes each. */
 
-/* A static name ("ELOG_READER_E_GZIP"). Never NULL. */
-const char *elog_reader_status_name(elog_reader_status s);
+/* An alias of elog_status_name(), kept for callers of earlier releases
+ * ("ELOG_READER_E_GZIP"; "ELOG_OK" for ELOG_READER_OK). Never NULL. */
+ELOG_API const char *elog_reader_status_name(elog_reader_status s);
 
 typedef enum elog_reader_compression {
     ELOG_READER_AUTO = 0,     /* by the magic bytes: gzip, zstd, xz, else plain */
@@ -135,7 +128,7 @@ typedef struct elog_reader_options {
 
 /* Fills `o` with the defaults (all zero: 1 MiB buffers, auto-detected gzip,
  * no follow, no progress, malloc, read-ahead where it pays). */
-void elog_reader_options_init(elog_reader_options *o);
+ELOG_API void elog_reader_options_init(elog_reader_options *o);
 
 typedef struct elog_reader elog_reader;
 
@@ -150,20 +143,20 @@ typedef struct elog_reader elog_reader;
  * owns *out and calls elog_reader_close() on it in every case.
  * Returns ELOG_READER_OK, ELOG_READER_E_IO (cannot open or stat, or a
  * directory), ELOG_READER_E_NOMEM or ELOG_READER_E_USAGE (NULL path). */
-elog_reader_status elog_reader_open(elog_reader **out, const char *path,
-                                    const elog_reader_options *opts);
+ELOG_API elog_reader_status elog_reader_open(elog_reader **out, const char *path,
+                                             const elog_reader_options *opts);
 
 /* The same for an already-open descriptor `fd`, which stays the caller's:
  * elog_reader_close() does not close it. `name` is used in messages (copied;
  * NULL: "fd N"). A descriptor opened with O_NONBLOCK is waited on with
  * poll(2). */
-elog_reader_status elog_reader_open_fd(elog_reader **out, int fd, const char *name,
-                                       const elog_reader_options *opts);
+ELOG_API elog_reader_status elog_reader_open_fd(elog_reader **out, int fd, const char *name,
+                                                const elog_reader_options *opts);
 
 /* Releases the reader, its buffers and (for elog_reader_open() of a path)
  * the descriptor. NULL is fine. The decoder given to elog_reader_run() is
  * not touched. Not from a decoder callback or the progress hook. */
-void elog_reader_close(elog_reader *r);
+ELOG_API void elog_reader_close(elog_reader *r);
 
 /* Reads the input and feeds it to `d` (yours, set up with
  * elog_decoder_init(); the reader never frees or resets it) until:
@@ -186,7 +179,7 @@ void elog_reader_close(elog_reader *r);
  * input (called from one of its callbacks, or after elog_finish()), or if
  * `r` or `d` is NULL.
  * Not from a decoder callback or the progress hook. */
-elog_reader_status elog_reader_run(elog_reader *r, elog_decoder *d, elog_end *end);
+ELOG_API elog_reader_status elog_reader_run(elog_reader *r, elog_decoder *d, elog_end *end);
 
 /* Pull interface, for callers that want the (decompressed) bytes themselves:
  * sets *p and *n to the next chunk, owned by the reader and valid until the
@@ -196,7 +189,7 @@ elog_reader_status elog_reader_run(elog_reader *r, elog_decoder *d, elog_end *en
  * out: call elog_reader_stop() when your decoder reaches it (on_data_end), or
  * rely on idle_timeout_ms. Returns ELOG_READER_E_IO, _E_GZIP or _E_NOMEM on
  * failure (*n == 0), ELOG_READER_E_USAGE for a NULL reader. Not from a decoder callback or the progress hook. */
-elog_reader_status elog_reader_read(elog_reader *r, const uint8_t **p, size_t *n);
+ELOG_API elog_reader_status elog_reader_read(elog_reader *r, const uint8_t **p, size_t *n);
 
 /* Ends the input early: from now on the reader does not wait any more. A
  * regular file is still read up to its current end; a pipe, FIFO or socket
@@ -206,7 +199,7 @@ elog_reader_status elog_reader_read(elog_reader *r, const uint8_t **p, size_t *n
  * The input then ends with ELOG_READER_EOF_STOPPED (a regular file without
  * follow: ELOG_READER_EOF_END). Async-signal-safe and thread-safe; may be
  * called from decoder callbacks and the progress hook. */
-void elog_reader_stop(elog_reader *r);
+ELOG_API void elog_reader_stop(elog_reader *r);
 
 /* The last error: a sentence naming the input, e.g.
  * "x.eventlog.gz: corrupt gzip data at compressed byte 5123 (member 2):
@@ -214,7 +207,7 @@ void elog_reader_stop(elog_reader *r);
  * until the next call that fails or elog_reader_close(). NULL is accepted
  * (returns the message for a failed allocation of the reader). Safe from
  * callbacks. */
-const char *elog_reader_error(const elog_reader *r);
+ELOG_API const char *elog_reader_error(const elog_reader *r);
 
 typedef enum elog_reader_eof {
     ELOG_READER_EOF_NONE = 0,  /* the input has not ended yet */
@@ -225,7 +218,7 @@ typedef enum elog_reader_eof {
     ELOG_READER_EOF_STOPPED    /* elog_reader_stop() was called */
 } elog_reader_eof;
 
-const char *elog_reader_eof_name(elog_reader_eof e); /* e.g. "idle-timeout" */
+ELOG_API const char *elog_reader_eof_name(elog_reader_eof e); /* e.g. "idle-timeout" */
 
 typedef struct elog_reader_info {
     const char *name;          /* the path, "<stdin>" or the fd's name; owned by the reader */
@@ -255,7 +248,7 @@ typedef struct elog_reader_info {
 
 /* A snapshot of the reader's state (all zero for a NULL reader). Safe from
  * callbacks. */
-void elog_reader_get_info(const elog_reader *r, elog_reader_info *info);
+ELOG_API void elog_reader_get_info(const elog_reader *r, elog_reader_info *info);
 
 #ifdef __cplusplus
 }

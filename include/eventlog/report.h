@@ -65,25 +65,25 @@ typedef struct elog_report_options {
     const elog_allocator *allocator; /* NULL: malloc/free */
 } elog_report_options;
 
-void elog_report_options_init(elog_report_options *o);
+ELOG_API void elog_report_options_init(elog_report_options *o);
 
 /* A new report (`o` NULL: defaults). NULL if out of memory. */
-elog_report *elog_report_new(const elog_report_options *o);
-void elog_report_free(elog_report *r);   /* NULL is fine */
+ELOG_API elog_report *elog_report_new(const elog_report_options *o);
+ELOG_API void elog_report_free(elog_report *r);   /* NULL is fine */
 
-int elog_report_on_header(elog_report *r, const elog_header *h);
-int elog_report_on_event(elog_report *r, const elog_event *ev);
+ELOG_API int elog_report_on_header(elog_report *r, const elog_header *h);
+ELOG_API int elog_report_on_event(elog_report *r, const elog_event *ev);
 /* How the input ended (copied); `reason`: the decoder's error reason or
  * NULL. The page reports it (a truncated log is drawn up to its end). */
-void elog_report_on_end(elog_report *r, const elog_end *end, const char *reason);
+ELOG_API void elog_report_on_end(elog_report *r, const elog_end *end, const char *reason);
 
 /* Sets s->on_header and s->on_event to forward to the report in d->data. */
-void elog_report_attach(elog_settings *s);
+ELOG_API void elog_report_attach(elog_settings *s);
 
 /* Writes the page through `w` (its flush must be set) and flushes it. Can
  * be called more than once (each time the figures so far). Returns ELOG_OK
  * or ELOG_E_NOMEM. */
-elog_status elog_report_write(elog_report *r, elog_writer *w);
+ELOG_API elog_status elog_report_write(elog_report *r, elog_writer *w);
 
 #ifdef __cplusplus
 }

@@ -32,21 +32,21 @@ struct elog_writer {
 #define ELOG_WRITER_MIN_CAP 64u
 
 /* Sets up `w` over `buf`. */
-void elog_writer_init(elog_writer *w, char *buf, size_t cap,
-                      int (*flush)(elog_writer *w), void *ctx);
+ELOG_API void elog_writer_init(elog_writer *w, char *buf, size_t cap,
+                               int (*flush)(elog_writer *w), void *ctx);
 
 /* Appends bytes; calls flush as needed. */
-void elog_writer_put(elog_writer *w, const void *p, size_t n);
+ELOG_API void elog_writer_put(elog_writer *w, const void *p, size_t n);
 
 /* Flushes what is pending (flush must be set). Returns 0 or -1. */
-int elog_writer_flush(elog_writer *w);
+ELOG_API int elog_writer_flush(elog_writer *w);
 
 /* "Event Types:\n", one line per header record, "\n", "Events:\n". */
-void elog_show_header(elog_writer *w, const elog_header *h);
+ELOG_API void elog_show_header(elog_writer *w, const elog_header *h);
 
 /* One event line, with its trailing "\n": "{time}: [cap N: ]{text}\n".
  * Pure apart from `w`; safe from callbacks. */
-void elog_show_event(elog_writer *w, const elog_event *ev);
+ELOG_API void elog_show_event(elog_writer *w, const elog_event *ev);
 
 /* The lines of the n records laid end to end in recs[0..len), declared in
  * `h`, the i-th in a block of capability caps[i] (ELOG_NO_CAP outside
@@ -57,15 +57,15 @@ void elog_show_event(elog_writer *w, const elog_event *ev);
  * records before it printed, nothing of it). `recs`, `caps` and `h` stay the
  * caller's and are only read. Pure apart from `w`: safe from callbacks, and
  * from several threads at once given different writers. */
-size_t elog_show_records(elog_writer *w, const elog_header *h, const uint8_t *recs,
-                         size_t len, const uint16_t *caps, size_t n, elog_status *status);
+ELOG_API size_t elog_show_records(elog_writer *w, const elog_header *h, const uint8_t *recs,
+                                  size_t len, const uint16_t *caps, size_t n, elog_status *status);
 
 /* The event's {text} only (no time, cap or newline). */
-void elog_show_event_text(elog_writer *w, const elog_event *ev);
+ELOG_API void elog_show_event_text(elog_writer *w, const elog_event *ev);
 
 /* snprintf-style: writes at most `cap` bytes of the event line (no NUL
  * added) and returns the full length it needs. */
-size_t elog_show_event_to(char *buf, size_t cap, const elog_event *ev);
+ELOG_API size_t elog_show_event_to(char *buf, size_t cap, const elog_event *ev);
 
 #ifdef __cplusplus
 }

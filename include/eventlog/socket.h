@@ -41,33 +41,15 @@ extern "C" {
  * Status codes
  * ------------------------------------------------------------------------- */
 
-typedef enum elog_socket_status {
-    ELOG_SOCKET_OK = 0,        /* done / progress made; elog_socket_pump(): more
-                                  may be readable, call it again */
-    ELOG_SOCKET_WOULD_BLOCK,   /* pump: nothing to do until elog_socket_events()
-                                  on elog_socket_fd() or elog_socket_timeout_ms() */
-    ELOG_SOCKET_EOF,           /* a session ended (on_disconnected has run); with
-                                  `reconnect` the client connects again on the next
-                                  pump, otherwise it is now closed */
-    ELOG_SOCKET_PAUSED,        /* a decoder callback returned ELOG_CB_PAUSE; the
-                                  next pump/run resumes where it stopped */
-    ELOG_SOCKET_STOPPED,       /* run: the stop flag was set */
-    ELOG_SOCKET_TIMEOUT,       /* run: the timeout elapsed */
-    ELOG_SOCKET_CLOSED,        /* the client is closed: nothing more will happen */
-    ELOG_SOCKET_E_ADDRESS,     /* an address is malformed, or its host unknown */
-    ELOG_SOCKET_E_CONNECT,     /* could not connect within the retry limits */
-    ELOG_SOCKET_E_IO,          /* a socket call failed (see the message) */
-    ELOG_SOCKET_E_DECODE,      /* the decoder stopped at an error; the session
-                                  was closed (elog_socket_decoder() has details) */
-    ELOG_SOCKET_E_CALLBACK,    /* a decoder callback returned ELOG_CB_ABORT; the
-                                  client is closed (no reconnect) */
-    ELOG_SOCKET_E_ARG,         /* an invalid argument; nothing was done or sent */
-    ELOG_SOCKET_E_NOMEM,       /* the allocator failed */
-    ELOG_SOCKET_E_USAGE        /* API misuse: not connected, from a callback, ... */
-} elog_socket_status;
+/* The socket client's statuses (ELOG_SOCKET_OK = ELOG_OK, ELOG_SOCKET_WOULD_BLOCK,
+ * _EOF, _PAUSED, _STOPPED, _TIMEOUT, _CLOSED, _E_ADDRESS, _E_CONNECT, _E_IO,
+ * _E_DECODE, _E_CALLBACK, _E_ARG, _E_NOMEM, _E_USAGE, each described where
+ * elog_status is defined in eventlog.h) are part of the library's one status
+ * space; elog_socket_status is the same type. elog_strerror() describes each. */
 
-/* A static name, e.g. "ELOG_SOCKET_E_CONNECT". Never NULL. */
-const char *elog_socket_status_name(elog_socket_status st);
+/* An alias of elog_status_name(), kept for callers of earlier releases
+ * (e.g. "ELOG_SOCKET_E_CONNECT"; "ELOG_OK" for ELOG_SOCKET_OK). Never NULL. */
+ELOG_API const char *elog_socket_status_name(elog_socket_status st);
 
 /* ---------------------------------------------------------------------------
  * Addresses
@@ -101,8 +83,8 @@ typedef struct elog_socket_addr {
  * in `err` (cap `errcap`, NUL-terminated and truncated to fit; `err` may be
  * NULL), e.g. "tcp:localhost: missing port (expected tcp:HOST:PORT)".
  * Resolves nothing. Pure. */
-elog_socket_status elog_socket_addr_parse(elog_socket_addr *addr, const char *text,
-                                          char *err, size_t errcap);
+ELOG_API elog_socket_status elog_socket_addr_parse(elog_socket_addr *addr, const char *text,
+                                                   char *err, size_t errcap);
 
 /* The address an instrumented program would listen on, from its environment:
  * GHC_EVENTLOG_UNIX_PATH if set and non-empty, else GHC_EVENTLOG_INET_HOST and
@@ -110,12 +92,12 @@ elog_socket_status elog_socket_addr_parse(elog_socket_addr *addr, const char *te
  * address). Returns ELOG_SOCKET_OK; ELOG_SOCKET_E_ADDRESS with a sentence in
  * `err` when a variable is malformed, only one of HOST/PORT is set, or none is
  * set. Reads the environment (getenv): not thread-safe against setenv(). */
-elog_socket_status elog_socket_addr_from_env(elog_socket_addr *addr, char *err, size_t errcap);
+ELOG_API elog_socket_status elog_socket_addr_from_env(elog_socket_addr *addr, char *err, size_t errcap);
 
 /* Writes the canonical text of `addr` ("unix:/tmp/x", "tcp:[::1]:4242") into
  * `buf` (NUL-terminated, truncated to `cap`); returns its full length, as
  * snprintf. ELOG_SOCKET_ADDR_STRLEN bytes always suffice. Pure. */
-size_t elog_socket_addr_format(const elog_socket_addr *addr, char *buf, size_t cap);
+ELOG_API size_t elog_socket_addr_format(const elog_socket_addr *addr, char *buf, size_t cap);
 
 /* ---------------------------------------------------------------------------
  * Control frames (client -> server)
@@ -141,18 +123,14 @@ enum {
     ELOG_CONTROL_REQUEST_HEAP_CENSUS = 5
 };
 
-typedef enum elog_control_error {
-    ELOG_CONTROL_OK = 0,
-    ELOG_CONTROL_E_EMPTY_NAMESPACE,   /* namespace of 0 bytes */
-    ELOG_CONTROL_E_LONG_NAMESPACE,    /* namespace of more than 255 bytes */
-    ELOG_CONTROL_E_BAD_ID,            /* command id outside 1..255 */
-    ELOG_CONTROL_E_NO_ROOM,           /* the caller's buffer is too small */
-    ELOG_CONTROL_E_UNKNOWN_COMMAND,   /* not a built-in name nor NAMESPACE:ID */
-    ELOG_CONTROL_E_SYNTAX             /* NAMESPACE:ID with a malformed ID */
-} elog_control_error;
+/* Control-frame errors (ELOG_CONTROL_OK = ELOG_OK, ELOG_CONTROL_E_EMPTY_NAMESPACE,
+ * _E_LONG_NAMESPACE, _E_BAD_ID, _E_NO_ROOM, _E_UNKNOWN_COMMAND, _E_SYNTAX) are
+ * part of the library's one status space (elog_status in eventlog.h);
+ * elog_control_error is the same type. */
 
-/* A static sentence for an error ("the namespace is empty"). Never NULL. */
-const char *elog_control_error_message(elog_control_error e);
+/* An alias of elog_strerror(), kept for callers of earlier releases: a
+ * static sentence ("the namespace is empty"). Never NULL. */
+ELOG_API const char *elog_control_error_message(elog_control_error e);
 
 /* A command to send: namespace bytes (not NUL-terminated, not necessarily
  * text) and an id. */
@@ -162,14 +140,14 @@ typedef struct elog_control_command {
 } elog_control_command;
 
 /* Checks a command: namespace 1..255 bytes, id 1..255. Pure. */
-elog_control_error elog_control_validate(const void *ns, size_t ns_len, unsigned id);
+ELOG_API elog_control_error elog_control_validate(const void *ns, size_t ns_len, unsigned id);
 
 /* Builds the frame of (ns, id) into buf[0..cap) and stores its size
  * (7 + ns_len) in *frame_len. Validates first; on any error nothing is
  * written to `buf` and *frame_len is 0. `ns` may be NULL only if ns_len is 0
  * (then the result is ELOG_CONTROL_E_EMPTY_NAMESPACE). Pure. */
-elog_control_error elog_control_build(uint8_t *buf, size_t cap, const void *ns, size_t ns_len,
-                                      unsigned id, size_t *frame_len);
+ELOG_API elog_control_error elog_control_build(uint8_t *buf, size_t cap, const void *ns, size_t ns_len,
+                                               unsigned id, size_t *frame_len);
 
 /* Built-in command names. elog_control_builtin_id() accepts the kebab-case
  * name ("start-profiling", "stop-profiling", "start-heap-profiling",
@@ -177,13 +155,13 @@ elog_control_error elog_control_build(uint8_t *buf, size_t cap, const void *ns, 
  * name ("startProfiling", ..., "requestHeapCensus"), case-sensitive; returns
  * 1..5, or 0 if `name` is neither. elog_control_builtin_name() returns the
  * kebab-case name of 1..5, NULL otherwise. Pure. */
-unsigned elog_control_builtin_id(const char *name);
-const char *elog_control_builtin_name(unsigned id);
+ELOG_API unsigned elog_control_builtin_id(const char *name);
+ELOG_API const char *elog_control_builtin_name(unsigned id);
 
 /* Parses a command as a user would type it: a built-in name (above), or
  * "NAMESPACE:ID" (split at the last ':'; ID decimal). The namespace slice
  * points into `text`. Validates the result (elog_control_validate). Pure. */
-elog_control_error elog_control_parse_command(const char *text, elog_control_command *cmd);
+ELOG_API elog_control_error elog_control_parse_command(const char *text, elog_control_command *cmd);
 
 /* An incremental parser of the client -> server byte stream (for servers and
  * test doubles): yields complete frames and runs of garbage. A frame is
@@ -216,7 +194,7 @@ typedef struct elog_control_reader {
     uint8_t pending_;         /* a frame waits to be returned after garbage */
 } elog_control_reader;
 
-void elog_control_reader_init(elog_control_reader *r);
+ELOG_API void elog_control_reader_init(elog_control_reader *r);
 
 /* Consumes bytes of buf[0..len) and returns how many; stops after the first
  * item found (in *item). Call it again with the rest until it returns an item
@@ -231,13 +209,13 @@ void elog_control_reader_init(elog_control_reader *r);
  *
  * A garbage run is reported once it is known to end (when a valid frame
  * follows it, or at elog_control_reader_end()). */
-size_t elog_control_reader_feed(elog_control_reader *r, const void *buf, size_t len,
-                                elog_control_item *item);
+ELOG_API size_t elog_control_reader_feed(elog_control_reader *r, const void *buf, size_t len,
+                                         elog_control_item *item);
 
 /* At the end of the stream: returns true with the pending garbage run, then
  * the incomplete frame (ELOG_CONTROL_TRUNCATED), one per call; false when
  * nothing is left. The reader can then be reused for a new stream. */
-bool elog_control_reader_end(elog_control_reader *r, elog_control_item *item);
+ELOG_API bool elog_control_reader_end(elog_control_reader *r, elog_control_item *item);
 
 /* ---------------------------------------------------------------------------
  * The client
@@ -368,7 +346,7 @@ typedef struct elog_socket_options {
 } elog_socket_options;
 
 /* Fills `o` with the defaults above (no callbacks). */
-void elog_socket_options_init(elog_socket_options *o);
+ELOG_API void elog_socket_options_init(elog_socket_options *o);
 
 /* Creates a client for `addr`. Copies `addr`, `opt` (NULL: defaults) and
  * `settings` (your decoder callbacks and options; the copy is what the
@@ -380,12 +358,12 @@ void elog_socket_options_init(elog_socket_options *o);
  * settings->allocator if set (it must then outlive the client). Does not
  * connect: the first pump (or run, or connect) does. Returns NULL if the
  * allocation fails or an option is out of range (read_size < 64). */
-elog_socket *elog_socket_new(const elog_socket_addr *addr, const elog_socket_options *opt,
-                             const elog_settings *settings, void *data);
+ELOG_API elog_socket *elog_socket_new(const elog_socket_addr *addr, const elog_socket_options *opt,
+                                      const elog_settings *settings, void *data);
 
 /* Closes the connection without calling any callback, and frees everything.
  * NULL is accepted. Not from a callback. */
-void elog_socket_free(elog_socket *s);
+ELOG_API void elog_socket_free(elog_socket *s);
 
 /* Advances the client without blocking (name resolution aside: use numeric
  * hosts to avoid it):
@@ -405,22 +383,22 @@ void elog_socket_free(elog_socket *s);
  * Event-loop use: after every pump, wait for elog_socket_events() on
  * elog_socket_fd() (which can change between calls: re-register it), or for
  * elog_socket_timeout_ms(), whichever comes first, then pump again. */
-elog_socket_status elog_socket_pump(elog_socket *s);
+ELOG_API elog_socket_status elog_socket_pump(elog_socket *s);
 
 /* The descriptor to wait on, or -1 when there is none (waiting between
  * attempts, or closed). Non-blocking; owned by the client: do not read,
  * write or close it. */
-int elog_socket_fd(const elog_socket *s);
+ELOG_API int elog_socket_fd(const elog_socket *s);
 
 /* poll(2) events to wait for on elog_socket_fd(): POLLIN when connected,
  * POLLOUT while a TCP connect is in progress, 0 when there is no fd. */
-short elog_socket_events(const elog_socket *s);
+ELOG_API short elog_socket_events(const elog_socket *s);
 
 /* Milliseconds until pump must be called even if the fd is not ready: 0 if
  * it can make progress now (a pause was just resumed, the budget was used up,
  * an attempt is due), the time until the next connect attempt or attempt
  * timeout, or -1 for no deadline. */
-int elog_socket_timeout_ms(const elog_socket *s);
+ELOG_API int elog_socket_timeout_ms(const elog_socket *s);
 
 /* Blocks, pumping, until the client is closed (returns EOF when the last
  * session ended without `reconnect`, CLOSED if it already was), a callback
@@ -429,27 +407,27 @@ int elog_socket_timeout_ms(const elog_socket *s);
  * 100 ms, and a signal interrupts the wait at once), or `timeout_ms` elapse
  * (TIMEOUT; -1 for none). With `reconnect`, session ends do not return.
  * Not from a callback. */
-elog_socket_status elog_socket_run(elog_socket *s, const volatile sig_atomic_t *stop,
-                                   int timeout_ms);
+ELOG_API elog_socket_status elog_socket_run(elog_socket *s, const volatile sig_atomic_t *stop,
+                                            int timeout_ms);
 
 /* Blocks until connected (returns OK at once if already), running one
  * connect cycle with its retries: OK, E_CONNECT, E_ADDRESS, E_IO, CLOSED.
  * on_connected runs; no bytes are read. Not from a callback (E_USAGE). */
-elog_socket_status elog_socket_connect(elog_socket *s);
+ELOG_API elog_socket_status elog_socket_connect(elog_socket *s);
 
 /* elog_socket_connect(), but returns ELOG_SOCKET_TIMEOUT once `timeout_ms`
  * passed without the cycle being over (-1: no limit, as connect); the cycle
  * goes on from where it was at the next call (its retry delays and
  * max_wait_ms are unchanged). For callers that must regain control often,
  * e.g. to handle a signal: call it in a loop with a small timeout. */
-elog_socket_status elog_socket_connect_for(elog_socket *s, int timeout_ms);
+ELOG_API elog_socket_status elog_socket_connect_for(elog_socket *s, int timeout_ms);
 
 /* Ends the current session as if the server had closed it (on_disconnected
  * runs with the end of what was received) and closes the client: no
  * reconnect. From a callback it takes effect when the callback returns (a
  * decoder callback's CONTINUE then counts as PAUSE, so no further event is
  * delivered). Returns OK (CLOSED if already closed). */
-elog_socket_status elog_socket_close(elog_socket *s);
+ELOG_API elog_socket_status elog_socket_close(elog_socket *s);
 
 /* Sends one control frame to the server. Validates first: an invalid
  * namespace or id returns E_ARG (message set) and sends nothing. The frame is
@@ -460,13 +438,13 @@ elog_socket_status elog_socket_close(elog_socket *s);
  * sending side of the connection is shut down: no further command can be
  * sent in this session, which ends when the server closes). Safe from
  * callbacks. */
-elog_socket_status elog_socket_send_control(elog_socket *s, const void *ns, size_t ns_len,
-                                            unsigned id);
+ELOG_API elog_socket_status elog_socket_send_control(elog_socket *s, const void *ns, size_t ns_len,
+                                                     unsigned id);
 
 /* elog_socket_send_control() of elog_control_parse_command(text): a
  * built-in name ("request-heap-census", "requestHeapCensus") or
  * "NAMESPACE:ID". Safe from callbacks. */
-elog_socket_status elog_socket_send_command(elog_socket *s, const char *text);
+ELOG_API elog_socket_status elog_socket_send_command(elog_socket *s, const char *text);
 
 typedef enum elog_socket_state {
     ELOG_SOCKET_STATE_IDLE,        /* created, no attempt yet */
@@ -477,22 +455,22 @@ typedef enum elog_socket_state {
 } elog_socket_state;
 
 /* Accessors, all safe from callbacks. */
-elog_socket_state elog_socket_get_state(const elog_socket *s);
+ELOG_API elog_socket_state elog_socket_get_state(const elog_socket *s);
 /* The latest session (current, or the one that just ended); NULL before the
  * first connection. Owned by the client. */
-const elog_socket_session *elog_socket_get_session(const elog_socket *s);
+ELOG_API const elog_socket_session *elog_socket_get_session(const elog_socket *s);
 /* The decoder the client feeds. Use it for elog_get_header(),
  * elog_get_error_reason(), ...; do not execute, finish or reset it. */
-elog_decoder *elog_socket_decoder(elog_socket *s);
+ELOG_API elog_decoder *elog_socket_decoder(elog_socket *s);
 /* The client that owns `d`, for use inside decoder callbacks. `d` must be
  * the decoder of an elog_socket. */
-elog_socket *elog_socket_from_decoder(elog_decoder *d);
-void *elog_socket_data(const elog_socket *s);
-const elog_socket_addr *elog_socket_address(const elog_socket *s);
+ELOG_API elog_socket *elog_socket_from_decoder(elog_decoder *d);
+ELOG_API void *elog_socket_data(const elog_socket *s);
+ELOG_API const elog_socket_addr *elog_socket_address(const elog_socket *s);
 /* A sentence about the last error ("" if none; never NULL), and its errno
  * (0 if none or not a system error). Valid until the next call that fails. */
-const char *elog_socket_error_message(const elog_socket *s);
-int elog_socket_errno(const elog_socket *s);
+ELOG_API const char *elog_socket_error_message(const elog_socket *s);
+ELOG_API int elog_socket_errno(const elog_socket *s);
 
 #ifdef __cplusplus
 }

@@ -104,63 +104,63 @@ typedef struct elog_log_writer_options {
  * defaults). On success *out is the writer (free it with
  * elog_log_writer_free). Returns ELOG_OK, ELOG_E_NOMEM, or ELOG_E_USAGE
  * (a NULL sink, a budget too small for two maximal blocks). */
-elog_status elog_log_writer_open(elog_log_writer **out, const elog_log_writer_options *opt,
-                                 elog_log_sink sink, void *ctx);
+ELOG_API elog_status elog_log_writer_open(elog_log_writer **out, const elog_log_writer_options *opt,
+                                          elog_log_sink sink, void *ctx);
 
 /* The same writing to `fd` with write(2) (EINTR and short writes handled).
  * The caller keeps the descriptor: it is not closed. */
-elog_status elog_log_writer_open_fd(elog_log_writer **out, const elog_log_writer_options *opt,
-                                    int fd);
+ELOG_API elog_status elog_log_writer_open_fd(elog_log_writer **out, const elog_log_writer_options *opt,
+                                             int fd);
 
 /* The same creating (or truncating) `path` with mode 0666 & ~umask. The
  * file is closed by elog_log_writer_finish / elog_log_writer_free. Returns
  * ELOG_E_CALLBACK if it cannot be created (*out is then NULL, errno set). */
-elog_status elog_log_writer_open_path(elog_log_writer **out, const elog_log_writer_options *opt,
-                                      const char *path);
+ELOG_API elog_status elog_log_writer_open_path(elog_log_writer **out, const elog_log_writer_options *opt,
+                                               const char *path);
 
 /* Writes the whole header of `h` (every declaration in its order, with its
  * size and description) and begins the data section. The header's extension
  * bytes (xlen, always 0 from GHC) are not kept by the decoder and are
  * written as 0. `h` is only read during the call. */
-elog_status elog_log_writer_header(elog_log_writer *w, const elog_header *h);
+ELOG_API elog_status elog_log_writer_header(elog_log_writer *w, const elog_header *h);
 
 /* Declares event type `id` with payload `size` (ELOG_VARIABLE_SIZE for a
  * variable type) and a description (copied). Before begin_data only. */
-elog_status elog_log_writer_declare(elog_log_writer *w, uint16_t id, uint16_t size,
-                                    elog_slice description);
+ELOG_API elog_status elog_log_writer_declare(elog_log_writer *w, uint16_t id, uint16_t size,
+                                             elog_slice description);
 
 /* Declares `id` as libeventlog's catalogue knows it (its largest layout),
  * described by the catalogue name ("CREATE_THREAD"). ELOG_E_UNDECLARED if
  * the catalogue has no such id. */
-elog_status elog_log_writer_declare_known(elog_log_writer *w, uint16_t id);
+ELOG_API elog_status elog_log_writer_declare_known(elog_log_writer *w, uint16_t id);
 
 /* Declares every type of the catalogue (as elog_log_writer_declare_known). */
-elog_status elog_log_writer_declare_catalogue(elog_log_writer *w);
+ELOG_API elog_status elog_log_writer_declare_catalogue(elog_log_writer *w);
 
 /* Ends the header (writes the end of the type table and the data begin
  * marker). Events may follow. In blocks mode the header must declare block
  * markers (id 18) with their 14 bytes: if it does not declare id 18 at all,
  * it is declared here ("Block marker"); declared with another size, this
  * returns ELOG_E_BAD_HEADER (write such a log in verbatim mode). */
-elog_status elog_log_writer_begin_data(elog_log_writer *w);
+ELOG_API elog_status elog_log_writer_begin_data(elog_log_writer *w);
 
 /* Appends a decoded event: id, time, the length prefix for a type declared
  * variable, and ev->payload byte for byte, in the block of ev->cap. The
  * writer's header must declare ev->id with ev->payload's size (fixed types)
  * or a variable size. Block markers (id 18) are dropped in blocks mode,
  * written in verbatim mode. `ev` is only read during the call. */
-elog_status elog_log_writer_copy(elog_log_writer *w, const elog_event *ev);
+ELOG_API elog_status elog_log_writer_copy(elog_log_writer *w, const elog_event *ev);
 
 /* Appends an event given by its parts: id, time and raw payload (`len`
  * bytes at `payload`, copied), in the block of `cap`. Checked against the
  * header as elog_log_writer_copy(). */
-elog_status elog_log_writer_raw(elog_log_writer *w, uint16_t cap, uint16_t id, uint64_t time,
-                                const void *payload, size_t len);
+ELOG_API elog_status elog_log_writer_raw(elog_log_writer *w, uint16_t cap, uint16_t id, uint64_t time,
+                                         const void *payload, size_t len);
 
 /* Appends one raw record, `len` bytes at `rec` (id, time, [length], payload:
  * docs/FORMAT.md §4.1), in the block of `cap` (ELOG_NO_CAP: the global block).
  * It is checked against the header's declared size. */
-elog_status elog_log_writer_record(elog_log_writer *w, uint16_t cap, const void *rec, size_t len);
+ELOG_API elog_status elog_log_writer_record(elog_log_writer *w, uint16_t cap, const void *rec, size_t len);
 
 /* Appends an event built from typed fields: `fields` holds the member of
  * the catalogue struct of `id` (fields->create_thread, ...). The layout is
@@ -170,18 +170,18 @@ elog_status elog_log_writer_record(elog_log_writer *w, uint16_t cap, const void 
  * ELOG_E_UNDECLARED if the header does not declare `id` or no catalogue
  * layout fits its declaration, ELOG_E_BAD_EVENT if the fields do not fit in
  * 65535 bytes. Strings are copied during the call. */
-elog_status elog_log_writer_event(elog_log_writer *w, uint16_t cap, uint16_t id, uint64_t time,
-                                  const elog_fields *fields);
+ELOG_API elog_status elog_log_writer_event(elog_log_writer *w, uint16_t cap, uint16_t id, uint64_t time,
+                                           const elog_fields *fields);
 
 /* Blocks mode: writes out the pending block of `cap` now (nothing if it has
  * none). A filter calls it where its input's block ended, so the output
  * keeps the input's order of blocks. */
-elog_status elog_log_writer_end_block(elog_log_writer *w, uint16_t cap);
+ELOG_API elog_status elog_log_writer_end_block(elog_log_writer *w, uint16_t cap);
 
 /* Hands the buffered output to the sink now (pending blocks stay pending):
  * for a live reader, or to take a header alone. Returns the writer's
  * status (ELOG_E_CALLBACK if the output failed). */
-elog_status elog_log_writer_flush(elog_log_writer *w);
+ELOG_API elog_status elog_log_writer_flush(elog_log_writer *w);
 
 /* What finish did to the last block in verbatim mode (for a repair report). */
 typedef struct elog_log_writer_fix {
@@ -194,7 +194,7 @@ typedef struct elog_log_writer_fix {
 /* Writes the pending blocks (in the order of their earliest event), the
  * end-of-data marker, and flushes; closes a path's file. `fix` (may be NULL)
  * receives what was corrected. After it only free is allowed. */
-elog_status elog_log_writer_finish(elog_log_writer *w, elog_log_writer_fix *fix);
+ELOG_API elog_status elog_log_writer_finish(elog_log_writer *w, elog_log_writer_fix *fix);
 
 /* Pass-through copy, the fast way to copy a whole log (verbatim mode with
  * a patch and a truncate function, e.g. a regular file): instead of a
@@ -208,24 +208,24 @@ elog_status elog_log_writer_finish(elog_log_writer *w, elog_log_writer_fix *fix)
  * end marker appended. Output offsets equal input offsets throughout.
  * Returns ELOG_E_USAGE if the writer cannot do this (not verbatim, no
  * patch or truncate function, a header already written). */
-elog_status elog_log_writer_bytes(elog_log_writer *w, const void *p, size_t n);
+ELOG_API elog_status elog_log_writer_bytes(elog_log_writer *w, const void *p, size_t n);
 
 /* Ends a pass-through copy at stream offset `valid_end` (see above); `fix`
  * as for elog_log_writer_finish. */
-elog_status elog_log_writer_finish_bytes(elog_log_writer *w, uint64_t valid_end,
-                                         elog_log_writer_fix *fix);
+ELOG_API elog_status elog_log_writer_finish_bytes(elog_log_writer *w, uint64_t valid_end,
+                                                  elog_log_writer_fix *fix);
 
 /* Bytes handed to the sink so far (plus what is buffered). Safe any time. */
-uint64_t elog_log_writer_offset(const elog_log_writer *w);
+ELOG_API uint64_t elog_log_writer_offset(const elog_log_writer *w);
 
 /* The last error's sentence ("" if none), and the errno of an output
  * failure (0 if none). Valid until the next call on `w`. */
-const char *elog_log_writer_error_reason(const elog_log_writer *w);
-int elog_log_writer_errno(const elog_log_writer *w);
+ELOG_API const char *elog_log_writer_error_reason(const elog_log_writer *w);
+ELOG_API int elog_log_writer_errno(const elog_log_writer *w);
 
 /* Releases the writer without writing anything more (a path's file is
  * closed as it is). NULL is a no-op. */
-void elog_log_writer_free(elog_log_writer *w);
+ELOG_API void elog_log_writer_free(elog_log_writer *w);
 
 #ifdef __cplusplus
 }
