@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "export_cmd.h"
+#include "outfile.h"
 
 #include "eventlog/export.h"
 #include "eventlog/order.h"
@@ -44,7 +45,11 @@ static void usage(FILE *f)
           "  --window MS          (sockets, --follow) export in time order across\n"
           "                       capabilities, holding back MS ms of eventlog time\n"
           "                       (later events are exported at once and counted)\n"
-          "  -o, --output OUT     where to write (default '-', standard output)\n"
+          "  -o, --output OUT     where to write (default '-', standard output); a\n"
+          "                       file is written under a temporary name and renamed\n"
+          "                       when complete (none is left for a corrupt input);\n"
+          "                       it may not be SOURCE\n"
+          "  --force              replace an existing OUT\n"
           "  --strict             exit 3 if the input is truncated\n"
           "  --follow             a program is still writing the file: wait for more\n"
           "  --idle-timeout MS    with --follow: stop after MS ms without data\n"
@@ -165,16 +170,6 @@ static int export_sorted(const char *source, export_run *r, cli_output *out, boo
     return rc;
 }
 
-int cli_open_output(const char *command, const char *path)
-{
-    if (strcmp(path, "-") == 0)
-        return 1;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        cli_error("%s: %s: cannot open for writing: %s", command, path, strerror(errno));
-    return fd;
-}
-
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
     if (*s < '0' || *s > '9')
@@ -190,7 +185,7 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 
 int cmd_export(int argc, char **argv)
 {
-    enum { O_STRICT = 256, O_FOLLOW, O_IDLE, O_CONNECT, O_TOP, O_WINDOW };
+    enum { O_STRICT = 256, O_FOLLOW, O_IDLE, O_CONNECT, O_TOP, O_WINDOW, O_FORCE };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"table", required_argument, NULL, 't'},
@@ -198,6 +193,7 @@ int cmd_export(int argc, char **argv)
         {"top-labels", required_argument, NULL, O_TOP},
         {"window", required_argument, NULL, O_WINDOW},
         {"strict", no_argument, NULL, O_STRICT},
+        {"force", no_argument, NULL, O_FORCE},
         {"follow", no_argument, NULL, O_FOLLOW},
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"connect-timeout", required_argument, NULL, O_CONNECT},
@@ -207,7 +203,7 @@ int cmd_export(int argc, char **argv)
     elog_export_options xo;
     elog_export_options_init(&xo);
     const char *output = "-";
-    bool strict = false, follow = false, table_given = false;
+    bool strict = false, follow = false, table_given = false, force = false;
     unsigned idle = CLI_DEFAULT_IDLE_TIMEOUT_MS, connect = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
     unsigned long v;
     unsigned long window_ms = 0;
@@ -246,6 +242,9 @@ int cmd_export(int argc, char **argv)
             break;
         case O_STRICT:
             strict = true;
+            break;
+        case O_FORCE:
+            force = true;
             break;
         case O_FOLLOW:
             follow = true;
@@ -293,9 +292,13 @@ int cmd_export(int argc, char **argv)
         return cli_usage_error("export", "--window applies to live input (a socket, or "
                                "--follow): a file is exported in time order anyway");
 
-    int fd = cli_open_output("export", output);
-    if (fd < 0)
+    cli_inputs inputs;
+    cli_inputs_init(&inputs);
+    cli_inputs_add(&inputs, source);
+    cli_outfile *of = cli_outfile_open("export", output, force, &inputs, 0);
+    if (of == NULL)
         return CLI_EXIT_BAD_INPUT;
+    int fd = cli_outfile_fd(of);
     static cli_output out;
     cli_output_init(&out, fd);
 
@@ -304,18 +307,13 @@ int cmd_export(int argc, char **argv)
     r.window_ns = (uint64_t)window_ms * 1000000u;
     if (elog_exporter_new(&r.x, &xo, &out.w) != ELOG_OK) {
         cli_error("export: out of memory");
-        if (fd != 1)
-            close(fd);
+        cli_outfile_abort(of);
         return CLI_EXIT_BAD_INPUT;
     }
     if (!follow && !cli_source_is_socket(source)) {
         int rc = export_sorted(source, &r, &out, strict);
         elog_exporter_free(r.x);
-        if (fd != 1 && close(fd) != 0 && rc == CLI_EXIT_OK) {
-            cli_error("export: %s: %s", output, strerror(errno));
-            rc = CLI_EXIT_BAD_INPUT;
-        }
-        return rc;
+        return cli_outfile_end(of, rc);
     }
     /* Live input (a socket, a followed file): in the order it arrives;
      * every capability's events are in time order (chrome and csv need no
@@ -332,14 +330,13 @@ int cmd_export(int argc, char **argv)
         .follow = follow,
         .idle_timeout_ms = idle,
         .connect_timeout_ms = connect,
-        .progress = fd != 1,
+        .progress = !cli_outfile_is_stdout(of),
         .interruptible = true,
     };
     cli_source *src = cli_source_open(source, &cfg);
     if (src == NULL) {
         elog_exporter_free(r.x);
-        if (fd != 1)
-            close(fd);
+        cli_outfile_abort(of);
         return CLI_EXIT_BAD_INPUT;
     }
     int run = cli_source_run(src);
@@ -370,9 +367,5 @@ int cmd_export(int argc, char **argv)
     elog_window_free(r.window);
     elog_exporter_free(r.x);
     cli_source_close(src);
-    if (fd != 1 && close(fd) != 0 && rc == CLI_EXIT_OK) {
-        cli_error("export: %s: %s", output, strerror(errno));
-        rc = CLI_EXIT_BAD_INPUT;
-    }
-    return rc;
+    return cli_outfile_end(of, rc);
 }

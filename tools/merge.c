@@ -16,7 +16,7 @@
  * spark_thread; cap, new_cap, other_cap, victim_cap; capset, heap_capset).
  */
 #include "rewrite.h"
-#include "outlog.h"
+#include "outfile.h"
 
 #include "eventlog/order.h"
 #include "eventlog/reader.h"
@@ -275,7 +275,7 @@ int cmd_merge(int argc, char **argv)
     bool *live = calloc((size_t)n, sizeof *live);
     uint8_t *scratch = malloc(ELOG_MAX_RECORD_SIZE);
     const elog_event_type **decls = NULL;
-    cli_outlog *out = NULL;
+    cli_outfile *out = NULL;
     elog_log_writer *w = NULL;
     int rc = CLI_EXIT_BAD_INPUT;
     if (shift == NULL || in == NULL || heads == NULL || live == NULL || scratch == NULL) {
@@ -312,11 +312,15 @@ int cmd_merge(int argc, char **argv)
     if (decls == NULL)
         goto done;
 
-    out = cli_outlog_open("merge", output, force, (const char *const *)names, (size_t)n);
+    cli_inputs inputs;
+    cli_inputs_init(&inputs);
+    for (int k = 0; k < n; k++)
+        cli_inputs_add(&inputs, names[k]);
+    out = cli_outfile_open("merge", output, force, &inputs, CLI_OUTFILE_GZIP);
     if (out == NULL)
         goto done;
     elog_log_writer_options wo = {0};
-    if (elog_log_writer_open(&w, &wo, cli_outlog_sink, out) != ELOG_OK) {
+    if (elog_log_writer_open(&w, &wo, cli_outfile_write, out) != ELOG_OK) {
         cli_error("merge: out of memory");
         goto done;
     }
@@ -381,17 +385,17 @@ int cmd_merge(int argc, char **argv)
     if (ws == ELOG_OK)
         ws = elog_log_writer_finish(w, NULL);
     if (ws != ELOG_OK) {
-        cli_error("merge: %s: %s", cli_outlog_name(out), elog_log_writer_error_reason(w));
+        cli_error("merge: %s: %s", cli_outfile_name(out), elog_log_writer_error_reason(w));
         goto done;
     }
-    rc = cli_outlog_commit(out) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
+    rc = cli_outfile_commit(out) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
     out = NULL;
     for (int k = 1; k < n; k++)
         cli_note("merge: %s: capabilities +%llu, capsets +%llu, threads +%llu", names[k],
                  (unsigned long long)shift[k].v[K_CAP], (unsigned long long)shift[k].v[K_CAPSET],
                  (unsigned long long)shift[k].v[K_THREAD]);
 done:
-    cli_outlog_abort(out);
+    cli_outfile_abort(out);
     elog_log_writer_free(w);
     for (int k = 0; in != NULL && k < n; k++)
         elog_sorter_close(in[k]);

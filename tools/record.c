@@ -40,8 +40,7 @@ typedef struct recorder {
 
     unsigned session;       /* the current one (sockets), 1 for files */
     char *path;             /* the current output, NULL until its first byte */
-    cli_outfile out;        /* open while path != NULL and fd >= 0 */
-    int fd;
+    cli_outfile *out;       /* open while path != NULL, until the stream ends */
     uint64_t written;
     bool epipe;             /* stdout's reader went away: not our error */
     bool open_failed;       /* the output was refused or could not be created */
@@ -122,11 +121,9 @@ static int open_output(recorder *r)
         cli_error("record: out of memory");
         return -1;
     }
-    if (cli_outfile_open(&r->out, strcmp(r->pattern, "-") == 0 ? "-" : r->path, r->force,
-                         &r->inputs, "record") != 0)
-        return -1;
-    r->fd = r->out.fd;
-    return 0;
+    r->out = cli_outfile_open("record", strcmp(r->pattern, "-") == 0 ? "-" : r->path, r->force,
+                              &r->inputs, 0);
+    return r->out != NULL ? 0 : -1;
 }
 
 /* Ends the current output: renamed into place if `keep`, else removed.
@@ -134,13 +131,13 @@ static int open_output(recorder *r)
 static int close_output(recorder *r, bool keep)
 {
     int rc = 0;
-    if (r->fd < 0)
+    if (r->out == NULL)
         return 0;
     if (keep)
-        rc = cli_outfile_commit(&r->out, r->force, "record");
+        rc = cli_outfile_commit(r->out);
     else
-        cli_outfile_abort(&r->out);
-    r->fd = -1;
+        cli_outfile_abort(r->out);
+    r->out = NULL;
     return rc;
 }
 
@@ -151,23 +148,18 @@ static int on_bytes(cli_source *src, const uint8_t *p, size_t n)
         r->open_failed = true;
         return -1;
     }
-    while (n > 0) {
-        ssize_t w = write(r->fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EPIPE && r->fd == STDOUT_FILENO)
-                r->epipe = true;
-            else
-                cli_error("record: %s: write error after %llu bytes: %s", r->path,
-                          (unsigned long long)r->written, strerror(errno));
-            r->write_failed = true;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-        r->written += (uint64_t)w;
+    if (r->out == NULL)
+        return -1; /* the stream's output already ended */
+    if (cli_outfile_write(r->out, p, n) != 0) {
+        if (errno == EPIPE && cli_outfile_is_stdout(r->out))
+            r->epipe = true;
+        else
+            cli_error("record: %s: write error after %llu bytes: %s", r->path,
+                      (unsigned long long)r->written, strerror(errno));
+        r->write_failed = true;
+        return -1;
     }
+    r->written += n;
     return 0;
 }
 
@@ -196,7 +188,7 @@ static void on_end(cli_source *src, const cli_stream_end *e)
     bool keep = elog_get_header(d) != NULL;
     if (r->path == NULL) {
         cli_note("%s%s: no data, no file written (%s)", prefix, e->label, how);
-    } else if (!keep && r->fd >= 0 && !r->out.is_stdout) {
+    } else if (!keep && r->out != NULL && !cli_outfile_is_stdout(r->out)) {
         close_output(r, false);
         cli_note("%s%s: not an eventlog after %llu bytes, no file written (%s)", prefix,
                  e->label, (unsigned long long)r->written, how);
@@ -234,7 +226,6 @@ int cli_record(const char *source, const cli_options *opt)
     r.strict = opt->strict;
     r.force = opt->force;
     r.session = 1;
-    r.fd = -1;
     r.rc = CLI_EXIT_OK;
     cli_inputs_init(&r.inputs);
     cli_inputs_add(&r.inputs, source);
