@@ -17,7 +17,8 @@
  * refused, an existing one too without --force, and each file is written
  * under a temporary name, renamed into place when its stream ends with a
  * complete header. Input that is not an eventlog (no header) leaves no file;
- * copying stops at the first decode error (exit 1, offset in the message).
+ * copying stops at the first decode error (exit 1, offset in the message),
+ * and the file is cut at the end of the last complete record before it.
  */
 #include "cli.h"
 #include "outfile.h"
@@ -172,6 +173,39 @@ static void on_session(cli_source *src, unsigned number)
     r->written = 0;
 }
 
+/* A stream that goes corrupt after its header: the copy ends with the whole
+ * chunk that held the error. A data-phase decode error is reported at the
+ * start of the record that failed (decoder.c), which is the end of the last
+ * complete record: the file is cut there, so what is kept is an eventlog
+ * that only lacks its end (`eventlog repair` completes it). An output that
+ * cannot be cut (stdout, a FIFO) keeps the chunk, and stderr says so.
+ * false if cutting failed (the output is then not kept). */
+static bool cut_at_error(recorder *r, const elog_end *end)
+{
+    if (end->kind != ELOG_END_ERROR || end->status == ELOG_E_NOMEM ||
+        end->status == ELOG_E_CALLBACK || r->out == NULL || end->offset >= r->written)
+        return true;
+    uint64_t dropped = r->written - end->offset;
+    if (!cli_outfile_seekable(r->out)) {
+        cli_warning("record: %s: %llu byte%s after the error at offset %llu were already "
+                    "written (this output cannot be cut; it ends with them)", r->path,
+                    (unsigned long long)dropped, dropped == 1 ? "" : "s",
+                    (unsigned long long)end->offset);
+        return true;
+    }
+    if (cli_outfile_truncate(r->out, end->offset) != 0) {
+        cli_error("record: %s: cannot cut the file at offset %llu: %s", r->path,
+                  (unsigned long long)end->offset, strerror(errno));
+        r->write_failed = true;
+        return false;
+    }
+    cli_note("record: %s: cut at offset %llu, the end of the last complete record: dropped "
+             "%llu byte%s from the corrupt record on", r->path, (unsigned long long)end->offset,
+             (unsigned long long)dropped, dropped == 1 ? "" : "s");
+    r->written = end->offset;
+    return true;
+}
+
 static void on_end(cli_source *src, const cli_stream_end *e)
 {
     recorder *r = cli_source_ctx_of(src);
@@ -192,6 +226,9 @@ static void on_end(cli_source *src, const cli_stream_end *e)
         close_output(r, false);
         cli_note("%s%s: not an eventlog after %llu bytes, no file written (%s)", prefix,
                  e->label, (unsigned long long)r->written, how);
+    } else if (!cut_at_error(r, e->end)) {
+        close_output(r, false);
+        r->rc = cli_worse(r->rc, CLI_EXIT_BAD_INPUT);
     } else {
         if (close_output(r, true) != 0)
             r->rc = cli_worse(r->rc, CLI_EXIT_BAD_INPUT);

@@ -440,6 +440,28 @@ def case_record():
     check(rc == 0 and read(out) == read(cut) and "truncated" in err, "record truncated: %s" % err)
     rc, _, err = run(["record", "--force", "--strict", cut, "-o", out])
     check(rc == 3, "record --strict truncated: exit %d" % rc)
+    # Corrupt after a complete header: exit 1, and the file is cut at the end
+    # of the last complete record (the start of the corrupt one: the second
+    # block marker, whose id is made undeclared), not at the end of the chunk
+    # that held the error; stderr says what was dropped.
+    blocks, off = [], data.index(b"datb") + 4
+    while struct.unpack(">H", data[off:off + 2])[0] == 18:
+        blocks.append(off)
+        off += struct.unpack(">I", data[off + 10:off + 14])[0]
+    check(len(blocks) >= 2, "parallelTest has %d blocks" % len(blocks))
+    bad = bytearray(data)
+    bad[blocks[1]:blocks[1] + 2] = b"\x7f\x7e"
+    badpath = os.path.join(TMP, "corrupt-late.eventlog")
+    with open(badpath, "wb") as f:
+        f.write(bytes(bad))
+    rc, _, err = run(["record", "--force", badpath, "-o", out])
+    check(rc == 1 and read(out) == data[:blocks[1]] and
+          ("cut at offset %d" % blocks[1]) in err and
+          ("dropped %d bytes" % (len(data) - blocks[1])) in err,
+          "record of a log corrupt at %d: exit %d, %d bytes: %s"
+          % (blocks[1], rc, len(read(out)), err))
+    rc, _, err = run(["show", out])
+    check(rc == 0 and "truncated" in err, "the cut record reads as truncated: %d %s" % (rc, err))
     # SIGINT ends a live record cleanly: what arrived is saved and reported.
     sv = Server(["--quiet", "--rate", "4k", "--clients", "2", path, unix_listen("slow.sock")])
     out = os.path.join(TMP, "interrupted.eventlog")
