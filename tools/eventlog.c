@@ -335,20 +335,6 @@ static bool env_names_socket(void)
            getenv("GHC_EVENTLOG_INET_PORT");
 }
 
-/* A number of milliseconds, 0 .. one day. */
-static bool parse_ms(const char *s, unsigned *out)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v > 86400000ul)
-        return false;
-    *out = (unsigned)v;
-    return true;
-}
-
 enum {
     OPT_STRICT = 256, OPT_STREAM, OPT_JSON, OPT_FOLLOW, OPT_IDLE, OPT_RECONNECT,
     OPT_CONNECT_TIMEOUT, OPT_READ, OPT_LENIENT_BLOCKS, OPT_FORCE, OPT_RAW, OPT_WINDOW
@@ -472,7 +458,7 @@ int main(int argc, char **argv)
             sn.mask |= A_FOLLOW;
             break;
         case OPT_IDLE:
-            if (!parse_ms(optarg, &ms))
+            if (!cli_parse_ms(optarg, 0, &ms))
                 return cli_usage_error(NULL, "--idle-timeout: '%s' is not a number of milliseconds",
                                    optarg);
             opt.idle_timeout_ms = ms;
@@ -484,7 +470,7 @@ int main(int argc, char **argv)
             sn.mask |= A_RECONNECT;
             break;
         case OPT_CONNECT_TIMEOUT:
-            if (!parse_ms(optarg, &ms) || ms == 0)
+            if (!cli_parse_ms(optarg, 1, &ms))
                 return cli_usage_error(NULL, "--connect-timeout: '%s' is not a positive number of "
                                    "milliseconds", optarg);
             opt.connect_timeout_ms = ms;
@@ -503,7 +489,7 @@ int main(int argc, char **argv)
             sn.mask |= A_FORCE;
             break;
         case OPT_WINDOW:
-            if (!parse_ms(optarg, &ms))
+            if (!cli_parse_ms(optarg, 0, &ms))
                 return cli_usage_error(NULL, "--window: '%s' is not a number of milliseconds",
                                    optarg);
             opt.window_ms = (long)ms;
@@ -514,7 +500,7 @@ int main(int argc, char **argv)
             sn.mask |= A_LENIENT;
             break;
         case OPT_READ:
-            if (!parse_ms(optarg, &ms))
+            if (!cli_parse_ms(optarg, 0, &ms))
                 return cli_usage_error(NULL, "--read: '%s' is not a number of milliseconds", optarg);
             opt.read_ms = (long)ms;
             sn.mask |= A_READ;

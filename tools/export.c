@@ -170,19 +170,6 @@ static int export_sorted(const char *source, export_run *r, cli_output *out, boo
     return rc;
 }
 
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 int cmd_export(int argc, char **argv)
 {
     enum { O_STRICT = 256, O_FOLLOW, O_IDLE, O_CONNECT, O_TOP, O_WINDOW, O_FORCE };
@@ -205,8 +192,8 @@ int cmd_export(int argc, char **argv)
     const char *output = "-";
     bool strict = false, follow = false, table_given = false, force = false;
     unsigned idle = CLI_DEFAULT_IDLE_TIMEOUT_MS, connect = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
-    unsigned long v;
-    unsigned long window_ms = 0;
+    unsigned v;
+    unsigned window_ms = 0;
     bool window_given = false;
 
     optind = 0;
@@ -229,13 +216,13 @@ int cmd_export(int argc, char **argv)
             output = optarg;
             break;
         case O_TOP:
-            if (!parse_uint(optarg, 1000, &v) || v == 0)
+            if (!cli_parse_uint(optarg, 1, 1000, &v))
                 return cli_usage_error("export", "--top-labels: '%s' is not a number from 1 to 1000",
                                        optarg);
-            xo.top_labels = (unsigned)v;
+            xo.top_labels = v;
             break;
         case O_WINDOW:
-            if (!parse_uint(optarg, 86400000ul, &window_ms) || window_ms == 0)
+            if (!cli_parse_ms(optarg, 1, &window_ms))
                 return cli_usage_error("export", "--window: '%s' is not a positive number of "
                                        "milliseconds", optarg);
             window_given = true;
@@ -250,16 +237,16 @@ int cmd_export(int argc, char **argv)
             follow = true;
             break;
         case O_IDLE:
-            if (!parse_uint(optarg, 86400000ul, &v))
+            if (!cli_parse_ms(optarg, 0, &v))
                 return cli_usage_error("export", "--idle-timeout: '%s' is not a number of "
                                        "milliseconds", optarg);
-            idle = (unsigned)v;
+            idle = v;
             break;
         case O_CONNECT:
-            if (!parse_uint(optarg, 86400000ul, &v) || v == 0)
+            if (!cli_parse_ms(optarg, 1, &v))
                 return cli_usage_error("export", "--connect-timeout: '%s' is not a positive "
                                        "number of milliseconds", optarg);
-            connect = (unsigned)v;
+            connect = v;
             break;
         case 'h':
             usage(stdout);
@@ -354,7 +341,7 @@ int cmd_export(int argc, char **argv)
             elog_window_stats ws;
             elog_window_get_stats(r.window, &ws);
             if (ws.late > 0)
-                cli_warning("%s: %llu event%s arrived later than the %lu ms window allowed and "
+                cli_warning("%s: %llu event%s arrived later than the %u ms window allowed and "
                             "were exported out of time order", name, (unsigned long long)ws.late,
                             ws.late == 1 ? "" : "s", window_ms);
         }

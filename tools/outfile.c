@@ -233,21 +233,6 @@ fail:
 
 /* ------------------------------------------------------------- writing */
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int deflate_some(cli_outfile *f, int flush)
 {
     for (;;) {
@@ -258,7 +243,7 @@ static int deflate_some(cli_outfile *f, int flush)
             errno = EIO;
             return -1;
         }
-        if (write_all(f->fd, f->zbuf, ZBUF_SIZE - f->z.avail_out) != 0)
+        if (cli_write_all(f->fd, f->zbuf, ZBUF_SIZE - f->z.avail_out) != 0)
             return -1;
         if (flush == Z_FINISH ? r == Z_STREAM_END : f->z.avail_out != 0)
             return 0;
@@ -269,7 +254,7 @@ int cli_outfile_write(void *outfile, const uint8_t *p, size_t n)
 {
     cli_outfile *f = outfile;
     if (!f->gzip)
-        return write_all(f->fd, p, n);
+        return cli_write_all(f->fd, p, n);
     while (n > 0) {
         size_t step = n > (1u << 30) ? (1u << 30) : n;
         f->z.next_in = (Bytef *)(uintptr_t)p;

@@ -77,19 +77,6 @@ static void on_end(cli_source *src, const cli_stream_end *e)
     run->have_end = true;
 }
 
-static bool parse_ms(const char *s, bool positive, unsigned *out)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v > 86400000ul || (positive && v == 0))
-        return false;
-    *out = (unsigned)v;
-    return true;
-}
-
 int cmd_report(int argc, char **argv)
 {
     enum { O_STRICT = 256, O_FOLLOW, O_IDLE, O_CONNECT, O_TITLE, O_FORCE };
@@ -131,12 +118,12 @@ int cmd_report(int argc, char **argv)
             follow = true;
             break;
         case O_IDLE:
-            if (!parse_ms(optarg, false, &idle))
+            if (!cli_parse_ms(optarg, 0, &idle))
                 return cli_usage_error("report", "--idle-timeout: '%s' is not a number of "
                                        "milliseconds", optarg);
             break;
         case O_CONNECT:
-            if (!parse_ms(optarg, true, &connect))
+            if (!cli_parse_ms(optarg, 1, &connect))
                 return cli_usage_error("report", "--connect-timeout: '%s' is not a positive "
                                        "number of milliseconds", optarg);
             break;
