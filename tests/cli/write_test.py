@@ -14,10 +14,12 @@ import glob
 import gzip
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 EXE = ROOT = TMP = None
 GHC_EVENTS = "/usr/bin/ghc-events"
@@ -366,6 +368,35 @@ def case_write_safety():
                   "%s of a bad header: exit %d %s" % (cmd, p.returncode, p.stderr))
         check(sorted(os.listdir(d)) == ["bad.eventlog", "in.eventlog"],
               "temporary files left: %s" % os.listdir(d))
+    # SIGTERM/SIGINT/SIGHUP while writing: the temporary OUT is removed and
+    # the command dies of the signal (filter and export from a FIFO that
+    # delivered half a log and then stalls).
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    for cmd, sig in (("filter", signal.SIGTERM), ("export", signal.SIGINT),
+                     ("filter", signal.SIGHUP)):
+        out = os.path.join(d, "sig.out")
+        p = subprocess.Popen([EXE] + argv_of[cmd](fifo, out), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        wfd = os.open(fifo, os.O_RDWR)  # a writer that never closes
+        try:
+            os.write(wfd, read(path)[:100000])
+            deadline = time.monotonic() + 20
+            while not [n for n in os.listdir(d) if n.startswith(".sig.out.")]:
+                check(time.monotonic() < deadline and p.poll() is None,
+                      "%s: no temporary output appeared (%s)" % (cmd, p.poll()))
+                time.sleep(0.02)
+            p.send_signal(sig)
+            p.wait(timeout=20)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            os.close(wfd)
+        check(p.returncode == -sig, "%s: exit %s after signal %d, not the signal" % (cmd, p.returncode, sig))
+        left = [n for n in os.listdir(d) if n.startswith(".sig.out.") or n == "sig.out"]
+        check(not left, "%s: %s left after signal %d" % (cmd, left, sig))
+    os.unlink(fifo)
     # usage errors
     for args in (["filter", src], ["filter", src, "-o", out, "--type", "no_such_type"],
                  ["filter", src, "-o", out, "--from", "1.5parsecs"],
