@@ -27,6 +27,16 @@ bool cli_parse_ms(const char *s, unsigned lo, unsigned *out)
     return cli_parse_uint(s, lo, 86400000ul, out);
 }
 
+bool cli_ms_option(const char *command, const char *option, const char *arg, bool positive,
+                   unsigned *out)
+{
+    if (cli_parse_ms(arg, positive ? 1 : 0, out))
+        return true;
+    cli_usage_error(command, "%s: '%s' is not a %snumber of milliseconds", option, arg,
+                    positive ? "positive " : "");
+    return false;
+}
+
 bool cli_parse_time(const char *s, uint64_t *ns)
 {
     const char *p = s;

@@ -273,6 +273,11 @@ void cli_progress_clear(void);
  * ns ("1.5s", "200ms"). false if malformed or out of range. */
 bool cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned *out);
 bool cli_parse_ms(const char *s, unsigned lo, unsigned *out);
+/* An option taking milliseconds (--idle-timeout MS, ...): false after the
+ * usage message "OPTION: 'ARG' is not a [positive ]number of milliseconds"
+ * (`command` as for cli_usage_error). */
+bool cli_ms_option(const char *command, const char *option, const char *arg, bool positive,
+                   unsigned *out);
 bool cli_parse_time(const char *s, uint64_t *ns);
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

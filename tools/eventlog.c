@@ -458,9 +458,8 @@ int main(int argc, char **argv)
             sn.mask |= A_FOLLOW;
             break;
         case OPT_IDLE:
-            if (!cli_parse_ms(optarg, 0, &ms))
-                return cli_usage_error(NULL, "--idle-timeout: '%s' is not a number of milliseconds",
-                                   optarg);
+            if (!cli_ms_option(NULL, "--idle-timeout", optarg, false, &ms))
+                return CLI_EXIT_USAGE;
             opt.idle_timeout_ms = ms;
             sn.idle = true;
             sn.mask |= A_IDLE;
@@ -470,9 +469,8 @@ int main(int argc, char **argv)
             sn.mask |= A_RECONNECT;
             break;
         case OPT_CONNECT_TIMEOUT:
-            if (!cli_parse_ms(optarg, 1, &ms))
-                return cli_usage_error(NULL, "--connect-timeout: '%s' is not a positive number of "
-                                   "milliseconds", optarg);
+            if (!cli_ms_option(NULL, "--connect-timeout", optarg, true, &ms))
+                return CLI_EXIT_USAGE;
             opt.connect_timeout_ms = ms;
             sn.mask |= A_CONNECT;
             break;
@@ -489,9 +487,8 @@ int main(int argc, char **argv)
             sn.mask |= A_FORCE;
             break;
         case OPT_WINDOW:
-            if (!cli_parse_ms(optarg, 0, &ms))
-                return cli_usage_error(NULL, "--window: '%s' is not a number of milliseconds",
-                                   optarg);
+            if (!cli_ms_option(NULL, "--window", optarg, false, &ms))
+                return CLI_EXIT_USAGE;
             opt.window_ms = (long)ms;
             sn.mask |= A_WINDOW;
             break;
@@ -500,8 +497,8 @@ int main(int argc, char **argv)
             sn.mask |= A_LENIENT;
             break;
         case OPT_READ:
-            if (!cli_parse_ms(optarg, 0, &ms))
-                return cli_usage_error(NULL, "--read: '%s' is not a number of milliseconds", optarg);
+            if (!cli_ms_option(NULL, "--read", optarg, false, &ms))
+                return CLI_EXIT_USAGE;
             opt.read_ms = (long)ms;
             sn.mask |= A_READ;
             break;

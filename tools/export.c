@@ -222,9 +222,8 @@ int cmd_export(int argc, char **argv)
             xo.top_labels = v;
             break;
         case O_WINDOW:
-            if (!cli_parse_ms(optarg, 1, &window_ms))
-                return cli_usage_error("export", "--window: '%s' is not a positive number of "
-                                       "milliseconds", optarg);
+            if (!cli_ms_option("export", "--window", optarg, true, &window_ms))
+                return CLI_EXIT_USAGE;
             window_given = true;
             break;
         case O_STRICT:
@@ -237,16 +236,12 @@ int cmd_export(int argc, char **argv)
             follow = true;
             break;
         case O_IDLE:
-            if (!cli_parse_ms(optarg, 0, &v))
-                return cli_usage_error("export", "--idle-timeout: '%s' is not a number of "
-                                       "milliseconds", optarg);
-            idle = v;
+            if (!cli_ms_option("export", "--idle-timeout", optarg, false, &idle))
+                return CLI_EXIT_USAGE;
             break;
         case O_CONNECT:
-            if (!cli_parse_ms(optarg, 1, &v))
-                return cli_usage_error("export", "--connect-timeout: '%s' is not a positive "
-                                       "number of milliseconds", optarg);
-            connect = v;
+            if (!cli_ms_option("export", "--connect-timeout", optarg, true, &connect))
+                return CLI_EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);

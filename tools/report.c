@@ -118,14 +118,12 @@ int cmd_report(int argc, char **argv)
             follow = true;
             break;
         case O_IDLE:
-            if (!cli_parse_ms(optarg, 0, &idle))
-                return cli_usage_error("report", "--idle-timeout: '%s' is not a number of "
-                                       "milliseconds", optarg);
+            if (!cli_ms_option("report", "--idle-timeout", optarg, false, &idle))
+                return CLI_EXIT_USAGE;
             break;
         case O_CONNECT:
-            if (!cli_parse_ms(optarg, 1, &connect))
-                return cli_usage_error("report", "--connect-timeout: '%s' is not a positive "
-                                       "number of milliseconds", optarg);
+            if (!cli_ms_option("report", "--connect-timeout", optarg, true, &connect))
+                return CLI_EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);

@@ -150,24 +150,21 @@ int cmd_stats(int argc, char **argv)
         case O_FOLLOW: follow = true; break;
         case O_STRICT: strict = true; break;
         case O_INTERVAL:
-            if (!cli_parse_ms(optarg, 1, &interval))
-                return cli_usage_error("stats", "--interval: '%s' is not a positive number of "
-                                       "milliseconds", optarg);
+            if (!cli_ms_option("stats", "--interval", optarg, true, &interval))
+                return CLI_EXIT_USAGE;
             break;
         case O_TOP:
             if (!cli_parse_uint(optarg, 0, 1000000ul, &top))
                 return cli_usage_error("stats", "--top: '%s' is not a count", optarg);
             break;
         case O_IDLE:
-            if (!cli_parse_ms(optarg, 0, &idle))
-                return cli_usage_error("stats", "--idle-timeout: '%s' is not a number of "
-                                       "milliseconds", optarg);
+            if (!cli_ms_option("stats", "--idle-timeout", optarg, false, &idle))
+                return CLI_EXIT_USAGE;
             idle_given = true;
             break;
         case O_CONNECT:
-            if (!cli_parse_ms(optarg, 1, &connect))
-                return cli_usage_error("stats", "--connect-timeout: '%s' is not a positive "
-                                       "number of milliseconds", optarg);
+            if (!cli_ms_option("stats", "--connect-timeout", optarg, true, &connect))
+                return CLI_EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);
