@@ -66,6 +66,9 @@ int cmd_merge(int argc, char **argv)
     char **names = argv + optind;
     if (n < 2)
         return cli_usage_error("merge", "at least two eventlogs to merge are needed");
+    if (n > CLI_INPUTS_MAX) /* each is checked against OUT (outfile.h) */
+        return cli_usage_error("merge", "at most %d eventlogs at once (merge the rest into a "
+                               "second log, then the two)", CLI_INPUTS_MAX);
     if (output == NULL)
         return cli_usage_error("merge", "missing -o OUT (where to write the merged eventlog)");
     for (int k = 0; k < n; k++)
