@@ -463,6 +463,20 @@ def case_record():
           % (blocks[1], rc, len(read(out)), err))
     rc, _, err = run(["show", out])
     check(rc == 0 and "truncated" in err, "the cut record reads as truncated: %d %s" % (rc, err))
+    # The same to stdout (which cannot be cut afterwards: each chunk is
+    # written once it decoded), also with the error chunks into a long log.
+    big = os.path.join(CORPUS, "stop.hT.eventlog")
+    bigdata = read(big)
+    late = [off for off, _, tid in log_records(big) if tid == 18 and off > len(bigdata) * 3 // 4]
+    check(late, "stop.hT.eventlog has no block marker in its last quarter")
+    for src, at in ((data, blocks[1]), (bigdata, late[0])):
+        bad = bytearray(src)
+        bad[at:at + 2] = b"\x7f\x7e"
+        with open(badpath, "wb") as f:
+            f.write(bytes(bad))
+        rc, so, err = run(["record", badpath, "-o", "-"])
+        check(rc == 1 and so == src[:at] and ("cut at offset %d" % at) in err,
+              "record -o - of a log corrupt at %d: exit %d, %d bytes: %s" % (at, rc, len(so), err))
     # SIGINT ends a live record cleanly: what arrived is saved and reported.
     sv = Server(["--quiet", "--rate", "4k", "--clients", "2", path, unix_listen("slow.sock")])
     out = os.path.join(TMP, "interrupted.eventlog")
