@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns the raw figures of bench/run.sh into the results table.
 
-    bench/report.py [--section sources] RESULTS.txt [RESULTS.md]
+    bench/report.py [--section sources|writing] RESULTS.txt [RESULTS.md]
 
 Prints the table (metric, ours, baseline, ratio, target, met?) and, with a
 second argument, writes the Markdown report there: the table, the machine,
@@ -12,7 +12,10 @@ A hand-written section between the lines `<!-- analysis -->` and
 `<!-- /analysis -->` of an existing report is kept. The "Sources" section
 (byte sources and `info`) sits between `<!-- sources -->` and
 `<!-- /sources -->`; with `--section sources` (bench/run.sh ONLY=sources)
-only it is rewritten and the rest of RESULTS.md is kept.
+only it is rewritten and the rest of RESULTS.md is kept. Likewise the table
+of bench/write_bench.sh (filter, repair, merge; WRITE lines) sits between
+`<!-- writing -->` and `<!-- /writing -->` (inside the "Writing" area), rewritten
+by every full run and by `--section writing` (bench/run.sh ONLY=writing).
 
 The raw lines (one figure per line, key=value fields) are written by
 bench/run.sh; see there for what each one measures.
@@ -36,6 +39,10 @@ def parse(path: str):
     loads = []
     sock, py, cg = [], [], []
     for line in open(path, encoding="utf-8", errors="replace"):
+        if line.startswith("WRITE "):
+            # a Markdown table row of bench/write_bench.sh, kept as it is
+            info["write"].setdefault("rows", []).append(line[len("WRITE "):].rstrip("\n"))
+            continue
         if line.startswith("MACHINE "):
             k, _, v = line[len("MACHINE "):].strip().partition("=")
             info["machine"][k] = v
@@ -463,29 +470,48 @@ class Report:
             out.append(f"| {k} | {f} | {b:,} | {e:,} | {b / e:.1f} |" if b and e else
                        f"| {k} | {f} | {b:,} | - | - |" if b else f"| {k} | {f} | - | - | - |")
         return "\n".join(out)
+    def writing(self):
+        """The generated part of the "Writing" area: bench/write_bench.sh's
+        table of this run (ours beside its baselines, same run)."""
+        mach = self.info["machine"]
+        load = ", ".join(f"{a:.2f}" for a, _, _ in self.loads) if self.loads else "-"
+        rows = self.info["write"].get("rows", [])
+        out = ["<!-- writing -->",
+               f"Last `bench/run.sh` run (`ONLY=writing bench/run.sh` runs only this and rewrites "
+               f"only this part): {mach.get('date', '-')}, commit {mach.get('commit', '-')}, "
+               f"{mach.get('rounds', '-')} rounds (`bench/write_bench.sh`: best wall time, "
+               f"best CPU time, peak RSS); load average during the run: {load}.", ""]
+        out += rows if rows else ["_(bench/write_bench.sh failed in this run: see its output)_"]
+        out.append("<!-- /writing -->")
+        return "\n".join(out)
+
+
+def replace_section(dest: str, name: str, section: str) -> None:
+    """Puts `section` between the `<!-- name -->` markers of `dest` (else at
+    its end), the rest of the file kept."""
+    old = open(dest, encoding="utf-8").read() if os.path.exists(dest) else ""
+    m = re.search(r"<!-- %s -->.*?<!-- /%s -->" % (name, name), old, re.S)
+    new = (old[:m.start()] + section + old[m.end():]) if m else old.rstrip("\n") + "\n\n" + section + "\n"
+    with open(dest + ".tmp", "w", encoding="utf-8") as f:
+        f.write(new)
+    os.replace(dest + ".tmp", dest)
 
 
 def main() -> int:
     args = sys.argv[1:]
-    only_sources = args[:2] == ["--section", "sources"]
-    if only_sources:
-        args = args[2:]
+    only = None
+    if args[:1] == ["--section"] and len(args) >= 2 and args[1] in ("sources", "writing"):
+        only, args = args[1], args[2:]
     if len(args) not in (1, 2):
         print(__doc__, file=sys.stderr)
         return 2
     rep = Report(args[0])
-    if only_sources:
-        section = rep.sources()
+    if only is not None:
+        section = rep.sources() if only == "sources" else rep.writing()
         print(section)
         if len(args) == 1:
             return 0
-        dest = args[1]
-        old = open(dest, encoding="utf-8").read() if os.path.exists(dest) else ""
-        m = re.search(r"<!-- sources -->.*?<!-- /sources -->", old, re.S)
-        new = (old[:m.start()] + section + old[m.end():]) if m else old.rstrip("\n") + "\n\n" + section + "\n"
-        with open(dest + ".tmp", "w", encoding="utf-8") as f:
-            f.write(new)
-        os.replace(dest + ".tmp", dest)
+        replace_section(args[1], only, section)
         return 0
     rep.build()
     print(rep.plain_table())
@@ -584,6 +610,8 @@ they decode clean with strict block checks.
     with open(dest + ".tmp", "w", encoding="utf-8") as f:
         f.write(md)
     os.replace(dest + ".tmp", dest)
+    if rep.info["write"].get("rows"):
+        replace_section(dest, "writing", rep.writing())
     return 0
 
 

@@ -46,6 +46,11 @@
 #                    cat, bare counting decode, info; .zst input vs zstd -dc;
 #                    info's RSS from 1 MB to 1 GB), written to the "Sources"
 #                    section of RESULTS.md, the rest of it kept (~2 minutes)
+#   ONLY=writing     only the figures of the commands that write eventlogs
+#                    (filter, repair, merge against cat and ghc-events merge:
+#                    bench/write_bench.sh), written between the "writing"
+#                    markers of RESULTS.md, the rest of it kept; needs only
+#                    the large log (~3 minutes)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -61,7 +66,8 @@ GE_TIMEOUT=${GE_TIMEOUT:-120}
 results_md=${RESULTS:-$here/RESULTS.md}
 start=$SECONDS
 ONLY=${ONLY:-}
-[[ -z $ONLY || $ONLY == sources ]] || { echo "run.sh: ONLY must be 'sources'" >&2; exit 2; }
+[[ -z $ONLY || $ONLY == sources || $ONLY == writing ]] ||
+    { echo "run.sh: ONLY must be 'sources' or 'writing'" >&2; exit 2; }
 full() { [[ -z $ONLY ]]; }
 
 log() { printf '\n== %s (%ds)\n' "$*" "$((SECONDS - start))" >&2; }
@@ -142,10 +148,15 @@ fi
 
 # -------------------------------------------------------------- 3. inputs --
 log "inputs in $data"
-BENCH_BUILD=$build timeout 1800 "$here/gen_large.sh" "$data"
 large=$data/busy-large.eventlog
 small=$data/busy-small.eventlog
 census=$data/census-hc.eventlog
+if [[ $ONLY == writing ]]; then
+    # only the large log, and not derived: recorded if missing
+    [[ -s $large ]] || BENCH_BUILD=$build timeout 1800 "$here/gen_large.sh" "$data"
+    [[ -s $large ]] || die "$large is missing"
+else
+BENCH_BUILD=$build timeout 1800 "$here/gen_large.sh" "$data"
 for f in "$large" "$small" "$census"; do [[ -s $f ]] || die "$f is missing"; done
 mkdir -p "$derived"
 # derive NAME SOURCE BYTES: a valid log of about BYTES, rebuilt if older than SOURCE
@@ -173,6 +184,7 @@ if [[ ! -s $zst || $large -nt $zst ]]; then
     note "compressing $large (zstd -3)"
     timeout 900 zstd -q -3 -c "$large" >"$zst.tmp" && mv -f "$zst.tmp" "$zst" || die "zstd failed"
 fi
+fi # not ONLY=writing
 
 # --------------------------------------------------------------- helpers --
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/eventlog-bench.XXXXXX")
@@ -208,14 +220,18 @@ inner_rounds=$((ROUNDS < 7 ? 7 : ROUNDS))
 
 # ---------------------------------------------------------- 4. measuring --
 declare -A inputs=([large]=$large [small]=$small [census]=$census)
+if [[ $ONLY == writing ]]; then
+    input_bytes large "$large"
+else
 for k in large small census; do
     input_bytes "$k" "${inputs[$k]}"
 done
 for k in 1M 10M 100M 1G; do input_bytes "size$k" "$derived/size-$k.eventlog"; done
 full && input_bytes gz "$gz"
 input_bytes zst "$zst"
+fi
 
-if ! full; then
+if [[ $ONLY == sources ]]; then
     log "sources: large log (cat, bare counting decode, info), .zst vs zstd -dc ($ROUNDS rounds)"
     warm "$large" "$zst"
     for ((r = 1; r <= ROUNDS; r++)); do
@@ -383,6 +399,22 @@ loadavg
 
 fi # full
 
+if full || [[ $ONLY == writing ]]; then
+    # Its own table (ours beside cat and ghc-events merge, in the same run),
+    # carried to report.py as WRITE lines.
+    log "writing eventlogs: filter, repair, merge (bench/write_bench.sh, $ROUNDS rounds)"
+    warm "$large"
+    if BUILD=$build DATA=$data ROUNDS=$ROUNDS GE_TIMEOUT=$GE_TIMEOUT timeout 3600 \
+        "$here/write_bench.sh" >"$tmp/write.txt" 2>"$tmp/write.err"; then
+        cat "$tmp/write.txt" >&2
+        sed -n 's/^|/WRITE |/p' "$tmp/write.txt" >>"$res"
+    else
+        cat "$tmp/write.txt" "$tmp/write.err" >&2
+        note "write_bench.sh failed; no writing figures"
+    fi
+    loadavg
+fi
+
 # ------------------------------------------------------------- 5. report --
 log "report"
 {
@@ -405,7 +437,7 @@ log "report"
 } >>"$res"
 cp "$res" "$build/bench-results.txt"
 section=()
-full || section=(--section sources)
+full || section=(--section "$ONLY")
 if [[ $results_md == - ]]; then
     python3 "$here/report.py" "${section[@]}" "$res"
 else

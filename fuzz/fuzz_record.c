@@ -7,7 +7,8 @@
  * path. Oracles: the exit code is 0, 1 or 3; an output file exists only if
  * the input starts with a complete eventlog header (input that is not an
  * eventlog leaves no file), and then it is a prefix of the (decompressed)
- * input that holds the header; no temporary file is left behind; the
+ * input that holds the header, and for input that goes corrupt after its
+ * header exactly the records before the error; no temporary file is left behind; the
  * copy allocates a bounded amount (run campaigns with -rss_limit_mb and
  * -malloc_limit_mb, see README.md), whatever the input.
  */
@@ -57,8 +58,9 @@ static uint8_t *read_file(const char *path, size_t *len)
     return b;
 }
 
-/* The input holds a complete header: decoding its prefix reaches the data. */
-static bool has_header(const uint8_t *p, size_t n)
+/* The input holds a complete header: decoding its prefix reaches the data.
+ * *end (if not NULL): how decoding all of it ends. */
+static bool decode_all(const uint8_t *p, size_t n, elog_end *end)
 {
     elog_settings s;
     elog_settings_init(&s);
@@ -67,8 +69,16 @@ static bool has_header(const uint8_t *p, size_t n)
     elog_decoder_init(&d, &s, NULL);
     (void)elog_execute(&d, p, n);
     bool h = elog_get_header(&d) != NULL;
+    elog_end e = elog_finish(&d);
+    if (end != NULL)
+        *end = e;
     elog_decoder_free(&d);
     return h;
+}
+
+static bool has_header(const uint8_t *p, size_t n)
+{
+    return decode_all(p, n, NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -104,13 +114,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc != CLI_EXIT_OK && rc != CLI_EXIT_BAD_INPUT && rc != CLI_EXIT_TRUNCATED)
         abort();
 
-    bool header = has_header(body, len);
+    elog_end end;
+    bool header = decode_all(body, len, &end);
     size_t got_len = 0;
     uint8_t *got = read_file(out, &got_len);
     if (got != NULL) {
         /* A file: only for an eventlog, a prefix of it, holding the header. */
         if (!header || got_len > len || memcmp(got, body, got_len) != 0 ||
             !has_header(got, got_len))
+            abort();
+        /* Corrupt after the header: cut at the end of the last complete
+         * record, where the decoder reports the error. */
+        if (end.kind == ELOG_END_ERROR && end.status != ELOG_E_NOMEM && got_len != end.offset)
             abort();
     } else if (header && rc == CLI_EXIT_OK) {
         abort(); /* an eventlog recorded with success, but no file */

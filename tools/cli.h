@@ -238,6 +238,10 @@ static inline bool cli_output_failed(const cli_output *o)
  * away) and returns the exit code to use. */
 int cli_output_report(const cli_output *o);
 
+/* write(2) of all n bytes to fd, through short writes and EINTR. Returns 0,
+ * or -1 with errno set. */
+int cli_write_all(int fd, const void *p, size_t n);
+
 /* printf to an elog_writer (used by `info`). */
 void cli_printf(elog_writer *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -262,6 +266,19 @@ void cli_progress_clear(void);
 /* ------------------------------------------------------------------------
  * diag.c: messages on stderr.
  * ---------------------------------------------------------------------- */
+
+/* Option values (args.c). A decimal number lo <= N <= hi (digits only, no
+ * sign or spaces); milliseconds from `lo` (0 or 1) to one day (86400000);
+ * a time: integer nanoseconds, or a decimal number with a unit s, ms, us,
+ * ns ("1.5s", "200ms"). false if malformed or out of range. */
+bool cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned *out);
+bool cli_parse_ms(const char *s, unsigned lo, unsigned *out);
+/* An option taking milliseconds (--idle-timeout MS, ...): false after the
+ * usage message "OPTION: 'ARG' is not a [positive ]number of milliseconds"
+ * (`command` as for cli_usage_error). */
+bool cli_ms_option(const char *command, const char *option, const char *arg, bool positive,
+                   unsigned *out);
+bool cli_parse_time(const char *s, uint64_t *ns);
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

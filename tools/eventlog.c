@@ -335,20 +335,6 @@ static bool env_names_socket(void)
            getenv("GHC_EVENTLOG_INET_PORT");
 }
 
-/* A number of milliseconds, 0 .. one day. */
-static bool parse_ms(const char *s, unsigned *out)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v > 86400000ul)
-        return false;
-    *out = (unsigned)v;
-    return true;
-}
-
 enum {
     OPT_STRICT = 256, OPT_STREAM, OPT_JSON, OPT_FOLLOW, OPT_IDLE, OPT_RECONNECT,
     OPT_CONNECT_TIMEOUT, OPT_READ, OPT_LENIENT_BLOCKS, OPT_FORCE, OPT_RAW, OPT_WINDOW
@@ -472,9 +458,8 @@ int main(int argc, char **argv)
             sn.mask |= A_FOLLOW;
             break;
         case OPT_IDLE:
-            if (!parse_ms(optarg, &ms))
-                return cli_usage_error(NULL, "--idle-timeout: '%s' is not a number of milliseconds",
-                                   optarg);
+            if (!cli_ms_option(NULL, "--idle-timeout", optarg, false, &ms))
+                return CLI_EXIT_USAGE;
             opt.idle_timeout_ms = ms;
             sn.idle = true;
             sn.mask |= A_IDLE;
@@ -484,9 +469,8 @@ int main(int argc, char **argv)
             sn.mask |= A_RECONNECT;
             break;
         case OPT_CONNECT_TIMEOUT:
-            if (!parse_ms(optarg, &ms) || ms == 0)
-                return cli_usage_error(NULL, "--connect-timeout: '%s' is not a positive number of "
-                                   "milliseconds", optarg);
+            if (!cli_ms_option(NULL, "--connect-timeout", optarg, true, &ms))
+                return CLI_EXIT_USAGE;
             opt.connect_timeout_ms = ms;
             sn.mask |= A_CONNECT;
             break;
@@ -503,9 +487,8 @@ int main(int argc, char **argv)
             sn.mask |= A_FORCE;
             break;
         case OPT_WINDOW:
-            if (!parse_ms(optarg, &ms))
-                return cli_usage_error(NULL, "--window: '%s' is not a number of milliseconds",
-                                   optarg);
+            if (!cli_ms_option(NULL, "--window", optarg, false, &ms))
+                return CLI_EXIT_USAGE;
             opt.window_ms = (long)ms;
             sn.mask |= A_WINDOW;
             break;
@@ -514,8 +497,8 @@ int main(int argc, char **argv)
             sn.mask |= A_LENIENT;
             break;
         case OPT_READ:
-            if (!parse_ms(optarg, &ms))
-                return cli_usage_error(NULL, "--read: '%s' is not a number of milliseconds", optarg);
+            if (!cli_ms_option(NULL, "--read", optarg, false, &ms))
+                return CLI_EXIT_USAGE;
             opt.read_ms = (long)ms;
             sn.mask |= A_READ;
             break;

@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "export_cmd.h"
+#include "outfile.h"
 
 #include "eventlog/export.h"
 #include "eventlog/order.h"
@@ -44,7 +45,11 @@ static void usage(FILE *f)
           "  --window MS          (sockets, --follow) export in time order across\n"
           "                       capabilities, holding back MS ms of eventlog time\n"
           "                       (later events are exported at once and counted)\n"
-          "  -o, --output OUT     where to write (default '-', standard output)\n"
+          "  -o, --output OUT     where to write (default '-', standard output); a\n"
+          "                       file is written under a temporary name and renamed\n"
+          "                       when complete (none is left for a corrupt input);\n"
+          "                       it may not be SOURCE\n"
+          "  --force              replace an existing OUT\n"
           "  --strict             exit 3 if the input is truncated\n"
           "  --follow             a program is still writing the file: wait for more\n"
           "  --idle-timeout MS    with --follow: stop after MS ms without data\n"
@@ -165,32 +170,9 @@ static int export_sorted(const char *source, export_run *r, cli_output *out, boo
     return rc;
 }
 
-int cli_open_output(const char *command, const char *path)
-{
-    if (strcmp(path, "-") == 0)
-        return 1;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        cli_error("%s: %s: cannot open for writing: %s", command, path, strerror(errno));
-    return fd;
-}
-
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 int cmd_export(int argc, char **argv)
 {
-    enum { O_STRICT = 256, O_FOLLOW, O_IDLE, O_CONNECT, O_TOP, O_WINDOW };
+    enum { O_STRICT = 256, O_FOLLOW, O_IDLE, O_CONNECT, O_TOP, O_WINDOW, O_FORCE };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"table", required_argument, NULL, 't'},
@@ -198,6 +180,7 @@ int cmd_export(int argc, char **argv)
         {"top-labels", required_argument, NULL, O_TOP},
         {"window", required_argument, NULL, O_WINDOW},
         {"strict", no_argument, NULL, O_STRICT},
+        {"force", no_argument, NULL, O_FORCE},
         {"follow", no_argument, NULL, O_FOLLOW},
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"connect-timeout", required_argument, NULL, O_CONNECT},
@@ -207,10 +190,10 @@ int cmd_export(int argc, char **argv)
     elog_export_options xo;
     elog_export_options_init(&xo);
     const char *output = "-";
-    bool strict = false, follow = false, table_given = false;
+    bool strict = false, follow = false, table_given = false, force = false;
     unsigned idle = CLI_DEFAULT_IDLE_TIMEOUT_MS, connect = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
-    unsigned long v;
-    unsigned long window_ms = 0;
+    unsigned v;
+    unsigned window_ms = 0;
     bool window_given = false;
 
     optind = 0;
@@ -233,34 +216,32 @@ int cmd_export(int argc, char **argv)
             output = optarg;
             break;
         case O_TOP:
-            if (!parse_uint(optarg, 1000, &v) || v == 0)
+            if (!cli_parse_uint(optarg, 1, 1000, &v))
                 return cli_usage_error("export", "--top-labels: '%s' is not a number from 1 to 1000",
                                        optarg);
-            xo.top_labels = (unsigned)v;
+            xo.top_labels = v;
             break;
         case O_WINDOW:
-            if (!parse_uint(optarg, 86400000ul, &window_ms) || window_ms == 0)
-                return cli_usage_error("export", "--window: '%s' is not a positive number of "
-                                       "milliseconds", optarg);
+            if (!cli_ms_option("export", "--window", optarg, true, &window_ms))
+                return CLI_EXIT_USAGE;
             window_given = true;
             break;
         case O_STRICT:
             strict = true;
             break;
+        case O_FORCE:
+            force = true;
+            break;
         case O_FOLLOW:
             follow = true;
             break;
         case O_IDLE:
-            if (!parse_uint(optarg, 86400000ul, &v))
-                return cli_usage_error("export", "--idle-timeout: '%s' is not a number of "
-                                       "milliseconds", optarg);
-            idle = (unsigned)v;
+            if (!cli_ms_option("export", "--idle-timeout", optarg, false, &idle))
+                return CLI_EXIT_USAGE;
             break;
         case O_CONNECT:
-            if (!parse_uint(optarg, 86400000ul, &v) || v == 0)
-                return cli_usage_error("export", "--connect-timeout: '%s' is not a positive "
-                                       "number of milliseconds", optarg);
-            connect = (unsigned)v;
+            if (!cli_ms_option("export", "--connect-timeout", optarg, true, &connect))
+                return CLI_EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);
@@ -293,9 +274,13 @@ int cmd_export(int argc, char **argv)
         return cli_usage_error("export", "--window applies to live input (a socket, or "
                                "--follow): a file is exported in time order anyway");
 
-    int fd = cli_open_output("export", output);
-    if (fd < 0)
+    cli_inputs inputs;
+    cli_inputs_init(&inputs);
+    cli_inputs_add(&inputs, source);
+    cli_outfile *of = cli_outfile_open("export", output, force, &inputs, 0);
+    if (of == NULL)
         return CLI_EXIT_BAD_INPUT;
+    int fd = cli_outfile_fd(of);
     static cli_output out;
     cli_output_init(&out, fd);
 
@@ -304,18 +289,13 @@ int cmd_export(int argc, char **argv)
     r.window_ns = (uint64_t)window_ms * 1000000u;
     if (elog_exporter_new(&r.x, &xo, &out.w) != ELOG_OK) {
         cli_error("export: out of memory");
-        if (fd != 1)
-            close(fd);
+        cli_outfile_abort(of);
         return CLI_EXIT_BAD_INPUT;
     }
     if (!follow && !cli_source_is_socket(source)) {
         int rc = export_sorted(source, &r, &out, strict);
         elog_exporter_free(r.x);
-        if (fd != 1 && close(fd) != 0 && rc == CLI_EXIT_OK) {
-            cli_error("export: %s: %s", output, strerror(errno));
-            rc = CLI_EXIT_BAD_INPUT;
-        }
-        return rc;
+        return cli_outfile_end(of, rc);
     }
     /* Live input (a socket, a followed file): in the order it arrives;
      * every capability's events are in time order (chrome and csv need no
@@ -332,14 +312,13 @@ int cmd_export(int argc, char **argv)
         .follow = follow,
         .idle_timeout_ms = idle,
         .connect_timeout_ms = connect,
-        .progress = fd != 1,
+        .progress = !cli_outfile_is_stdout(of),
         .interruptible = true,
     };
     cli_source *src = cli_source_open(source, &cfg);
     if (src == NULL) {
         elog_exporter_free(r.x);
-        if (fd != 1)
-            close(fd);
+        cli_outfile_abort(of);
         return CLI_EXIT_BAD_INPUT;
     }
     int run = cli_source_run(src);
@@ -357,7 +336,7 @@ int cmd_export(int argc, char **argv)
             elog_window_stats ws;
             elog_window_get_stats(r.window, &ws);
             if (ws.late > 0)
-                cli_warning("%s: %llu event%s arrived later than the %lu ms window allowed and "
+                cli_warning("%s: %llu event%s arrived later than the %u ms window allowed and "
                             "were exported out of time order", name, (unsigned long long)ws.late,
                             ws.late == 1 ? "" : "s", window_ms);
         }
@@ -370,9 +349,5 @@ int cmd_export(int argc, char **argv)
     elog_window_free(r.window);
     elog_exporter_free(r.x);
     cli_source_close(src);
-    if (fd != 1 && close(fd) != 0 && rc == CLI_EXIT_OK) {
-        cli_error("export: %s: %s", output, strerror(errno));
-        rc = CLI_EXIT_BAD_INPUT;
-    }
-    return rc;
+    return cli_outfile_end(of, rc);
 }

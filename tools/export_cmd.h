@@ -11,8 +11,4 @@
 int cmd_export(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
-/* Opens `path` for writing ("-": standard output). Returns the fd, or -1
- * after printing an error. */
-int cli_open_output(const char *command, const char *path);
-
 #endif

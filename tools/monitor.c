@@ -686,19 +686,6 @@ static void usage(FILE *f)
         MON_DEFAULT_SPAN_LABELS, MON_MAX_SPAN_LABELS);
 }
 
-static bool parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned *out)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < lo || v > hi)
-        return false;
-    *out = (unsigned)v;
-    return true;
-}
-
 enum { OPT_LISTEN = 256, OPT_CONTROL, OPT_SPANS, OPT_RETRY, OPT_MAXCONN, OPT_PERIP, OPT_TIMEOUT,
        OPT_OTLP, OPT_OTLP_INTERVAL };
 
@@ -737,25 +724,25 @@ int cmd_monitor(int argc, char **argv)
             control = true;
             break;
         case OPT_SPANS:
-            if (!parse_uint(optarg, 0, MON_MAX_SPAN_LABELS, &spans))
+            if (!cli_parse_uint(optarg, 0, MON_MAX_SPAN_LABELS, &spans))
                 return cli_usage_error("monitor", "--span-labels: '%s' is not a number 0..%u",
                                        optarg, MON_MAX_SPAN_LABELS);
             break;
         case OPT_RETRY:
-            if (!parse_uint(optarg, 10, 3600000, &retry))
+            if (!cli_parse_uint(optarg, 10, 3600000, &retry))
                 return cli_usage_error("monitor", "--retry-max-ms: '%s' is not a number of "
                                        "milliseconds 10..3600000", optarg);
             break;
         case OPT_MAXCONN:
-            if (!parse_uint(optarg, 1, 1024, &maxconn))
+            if (!cli_parse_uint(optarg, 1, 1024, &maxconn))
                 return cli_usage_error("monitor", "--max-connections: '%s' is not 1..1024", optarg);
             break;
         case OPT_PERIP:
-            if (!parse_uint(optarg, 1, 1024, &perip))
+            if (!cli_parse_uint(optarg, 1, 1024, &perip))
                 return cli_usage_error("monitor", "--max-per-ip: '%s' is not 1..1024", optarg);
             break;
         case OPT_TIMEOUT:
-            if (!parse_uint(optarg, 1, 3600, &timeout))
+            if (!cli_parse_uint(optarg, 1, 3600, &timeout))
                 return cli_usage_error("monitor", "--http-timeout: '%s' is not 1..3600 seconds",
                                        optarg);
             break;
@@ -770,7 +757,7 @@ int cmd_monitor(int argc, char **argv)
             otlp = optarg;
             break;
         case OPT_OTLP_INTERVAL:
-            if (!parse_uint(optarg, 100, 3600000, &otlp_ms))
+            if (!cli_parse_uint(optarg, 100, 3600000, &otlp_ms))
                 return cli_usage_error("monitor", "--otlp-interval: '%s' is not 100..3600000 "
                                        "milliseconds", optarg);
             break;

@@ -21,20 +21,29 @@
 #include <string.h>
 #include <unistd.h>
 
-static int write_all(int fd, const char *p, size_t len, int *err)
+int cli_write_all(int fd, const void *buf, size_t len)
 {
+    const char *p = buf;
     while (len > 0) {
         ssize_t n = write(fd, p, len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            *err = errno;
             return -1;
         }
         p += n;
         len -= (size_t)n;
     }
     return 0;
+}
+
+/* cli_write_all, the first failure's errno kept in *err. */
+static int write_all(int fd, const char *p, size_t len, int *err)
+{
+    if (cli_write_all(fd, p, len) == 0)
+        return 0;
+    *err = errno;
+    return -1;
 }
 
 bool cli_raw_output;

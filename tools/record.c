@@ -17,7 +17,8 @@
  * refused, an existing one too without --force, and each file is written
  * under a temporary name, renamed into place when its stream ends with a
  * complete header. Input that is not an eventlog (no header) leaves no file;
- * copying stops at the first decode error (exit 1, offset in the message).
+ * copying stops at the first decode error (exit 1, offset in the message),
+ * and the file is cut at the end of the last complete record before it.
  */
 #include "cli.h"
 #include "outfile.h"
@@ -35,14 +36,17 @@ typedef struct recorder {
     bool has_number;        /* the pattern has a %d */
     bool reconnect;
     bool strict;
+    bool socket;            /* the source is a socket */
     bool force;             /* --force: replace existing outputs */
     cli_inputs inputs;      /* never written to */
 
     unsigned session;       /* the current one (sockets), 1 for files */
     char *path;             /* the current output, NULL until its first byte */
-    cli_outfile out;        /* open while path != NULL and fd >= 0 */
-    int fd;
-    uint64_t written;
+    cli_outfile *out;       /* open while path != NULL, until the stream ends */
+    uint64_t written;       /* bytes written to the current output */
+    bool defer;             /* write each chunk only once it decoded (see on_flush) */
+    const uint8_t *pending; /* that chunk (the reader's buffer, valid until its next read) */
+    size_t pending_n;
     bool epipe;             /* stdout's reader went away: not our error */
     bool open_failed;       /* the output was refused or could not be created */
     bool write_failed;
@@ -122,10 +126,16 @@ static int open_output(recorder *r)
         cli_error("record: out of memory");
         return -1;
     }
-    if (cli_outfile_open(&r->out, strcmp(r->pattern, "-") == 0 ? "-" : r->path, r->force,
-                         &r->inputs, "record") != 0)
+    r->out = cli_outfile_open("record", strcmp(r->pattern, "-") == 0 ? "-" : r->path, r->force,
+                              &r->inputs, 0);
+    if (r->out == NULL)
         return -1;
-    r->fd = r->out.fd;
+    /* An output that cannot be cut afterwards (stdout, a FIFO) gets each
+     * chunk of a file or pipe only once it decoded, so that a decode error
+     * can end it at the last complete record. A socket's chunks do not stay
+     * put until then: they are written as they come. */
+    r->defer = !cli_outfile_seekable(r->out) && !r->socket;
+    r->pending_n = 0;
     return 0;
 }
 
@@ -134,15 +144,17 @@ static int open_output(recorder *r)
 static int close_output(recorder *r, bool keep)
 {
     int rc = 0;
-    if (r->fd < 0)
+    if (r->out == NULL)
         return 0;
     if (keep)
-        rc = cli_outfile_commit(&r->out, r->force, "record");
+        rc = cli_outfile_commit(r->out);
     else
-        cli_outfile_abort(&r->out);
-    r->fd = -1;
+        cli_outfile_abort(r->out);
+    r->out = NULL;
     return rc;
 }
+
+static int write_out(recorder *r, const uint8_t *p, size_t n);
 
 static int on_bytes(cli_source *src, const uint8_t *p, size_t n)
 {
@@ -151,23 +163,39 @@ static int on_bytes(cli_source *src, const uint8_t *p, size_t n)
         r->open_failed = true;
         return -1;
     }
-    while (n > 0) {
-        ssize_t w = write(r->fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EPIPE && r->fd == STDOUT_FILENO)
-                r->epipe = true;
-            else
-                cli_error("record: %s: write error after %llu bytes: %s", r->path,
-                          (unsigned long long)r->written, strerror(errno));
-            r->write_failed = true;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-        r->written += (uint64_t)w;
+    if (r->out == NULL)
+        return -1; /* the stream's output already ended */
+    if (r->write_failed)
+        return -1;
+    if (r->defer) {
+        r->pending = p;
+        r->pending_n = n;
+        return 0;
     }
+    return write_out(r, p, n);
+}
+
+/* A chunk decoded without error: out with it (deferred outputs). */
+static void on_flush(cli_source *src)
+{
+    recorder *r = cli_source_ctx_of(src);
+    if (r->pending_n > 0 && r->out != NULL && !r->write_failed)
+        (void)write_out(r, r->pending, r->pending_n);
+    r->pending_n = 0;
+}
+
+static int write_out(recorder *r, const uint8_t *p, size_t n)
+{
+    if (cli_outfile_write(r->out, p, n) != 0) {
+        if (errno == EPIPE && cli_outfile_is_stdout(r->out))
+            r->epipe = true;
+        else
+            cli_error("record: %s: write error after %llu bytes: %s", r->path,
+                      (unsigned long long)r->written, strerror(errno));
+        r->write_failed = true;
+        return -1;
+    }
+    r->written += n;
     return 0;
 }
 
@@ -178,6 +206,58 @@ static void on_session(cli_source *src, unsigned number)
     free(r->path);
     r->path = NULL;
     r->written = 0;
+}
+
+/* A stream that goes corrupt after its header: the copy would end with the
+ * whole chunk that held the error. A data-phase decode error is reported at the
+ * start of the record that failed (decoder.c), which is the end of the last
+ * complete record: the file is cut there, so what is kept is an eventlog
+ * that only lacks its end (`eventlog repair` completes it). An output that
+ * cannot be cut (stdout, a FIFO) got the chunk deferred (open_output), and
+ * only its part before the error is written; a socket's session written
+ * there keeps the chunk, and stderr says so.
+ * false if cutting failed (the output is then not kept). */
+static bool cut_at_error(recorder *r, const elog_end *end)
+{
+    bool error = end->kind == ELOG_END_ERROR && end->status != ELOG_E_NOMEM &&
+                 end->status != ELOG_E_CALLBACK;
+    if (r->pending_n > 0 && r->out != NULL && !r->write_failed) {
+        /* The deferred chunk: what came before the error, or all of it. */
+        uint64_t keep = r->pending_n;
+        if (error && end->offset >= r->written && end->offset - r->written < keep)
+            keep = end->offset - r->written;
+        uint64_t dropped = r->pending_n - keep;
+        r->pending_n = 0;
+        if (keep > 0 && write_out(r, r->pending, (size_t)keep) != 0)
+            return false;
+        if (dropped > 0)
+            cli_note("record: %s: cut at offset %llu, the end of the last complete record: "
+                     "dropped %llu byte%s from the corrupt record on", r->path,
+                     (unsigned long long)end->offset, (unsigned long long)dropped,
+                     dropped == 1 ? "" : "s");
+        return true;
+    }
+    if (!error || r->out == NULL || end->offset >= r->written)
+        return true;
+    uint64_t dropped = r->written - end->offset;
+    if (!cli_outfile_seekable(r->out)) { /* a socket's session to stdout or a FIFO */
+        cli_warning("record: %s: %llu byte%s after the error at offset %llu were already "
+                    "written (this output cannot be cut; it ends with them)", r->path,
+                    (unsigned long long)dropped, dropped == 1 ? "" : "s",
+                    (unsigned long long)end->offset);
+        return true;
+    }
+    if (cli_outfile_truncate(r->out, end->offset) != 0) {
+        cli_error("record: %s: cannot cut the file at offset %llu: %s", r->path,
+                  (unsigned long long)end->offset, strerror(errno));
+        r->write_failed = true;
+        return false;
+    }
+    cli_note("record: %s: cut at offset %llu, the end of the last complete record: dropped "
+             "%llu byte%s from the corrupt record on", r->path, (unsigned long long)end->offset,
+             (unsigned long long)dropped, dropped == 1 ? "" : "s");
+    r->written = end->offset;
+    return true;
 }
 
 static void on_end(cli_source *src, const cli_stream_end *e)
@@ -196,10 +276,13 @@ static void on_end(cli_source *src, const cli_stream_end *e)
     bool keep = elog_get_header(d) != NULL;
     if (r->path == NULL) {
         cli_note("%s%s: no data, no file written (%s)", prefix, e->label, how);
-    } else if (!keep && r->fd >= 0 && !r->out.is_stdout) {
+    } else if (!keep && r->out != NULL && !cli_outfile_is_stdout(r->out)) {
         close_output(r, false);
         cli_note("%s%s: not an eventlog after %llu bytes, no file written (%s)", prefix,
                  e->label, (unsigned long long)r->written, how);
+    } else if (!cut_at_error(r, e->end)) {
+        close_output(r, false);
+        r->rc = cli_worse(r->rc, CLI_EXIT_BAD_INPUT);
     } else {
         if (close_output(r, true) != 0)
             r->rc = cli_worse(r->rc, CLI_EXIT_BAD_INPUT);
@@ -233,8 +316,8 @@ int cli_record(const char *source, const cli_options *opt)
     r.reconnect = opt->reconnect;
     r.strict = opt->strict;
     r.force = opt->force;
+    r.socket = cli_source_is_socket(source);
     r.session = 1;
-    r.fd = -1;
     r.rc = CLI_EXIT_OK;
     cli_inputs_init(&r.inputs);
     cli_inputs_add(&r.inputs, source);
@@ -246,7 +329,8 @@ int cli_record(const char *source, const cli_options *opt)
     settings.options = CLI_DECODER_OPTIONS;
     cli_source_config cfg = {
         .settings = &settings,
-        .hooks = { .on_bytes = on_bytes, .on_session = on_session, .on_end = on_end },
+        .hooks = { .on_bytes = on_bytes, .on_flush = on_flush, .on_session = on_session,
+                   .on_end = on_end },
         .ctx = &r,
         .follow = opt->follow,
         .idle_timeout_ms = opt->idle_timeout_ms,

@@ -243,20 +243,6 @@ static int spool_open(const char *path)
     return fd;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Reads the log once, streaming: decodes it (input that is not an eventlog
  * is refused before anything is served; with --realtime, notes when each
  * event is due) and, unless it is a plain regular file that can be re-read
@@ -328,7 +314,7 @@ static int load(replay *r, const char *path)
                             "pacing", path, elog_get_error_reason(&dec),
                             (unsigned long long)elog_get_error_offset(&dec));
         }
-        if (spooling && write_all(r->fd, p, n) != 0) {
+        if (spooling && cli_write_all(r->fd, p, n) != 0) {
             cli_error("replay: %s: cannot spool the decompressed log: %s", path,
                       strerror(errno));
             rc = -1;

@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "export_cmd.h"
+#include "outfile.h"
 
 #include "eventlog/report.h"
 
@@ -31,7 +32,9 @@ static void usage(FILE *f)
           "\n"
           "Options:\n"
           "  -o, --output FILE    where to write the page ('-': standard output;\n"
-          "                       required)\n"
+          "                       required). A file is written under a temporary\n"
+          "                       name and renamed when complete; it may not be SOURCE\n"
+          "  --force              replace an existing FILE\n"
           "  --title TEXT         the page's title (default: from the program's name)\n"
           "  --strict             exit 3 if the input is truncated\n"
           "  --follow             a program is still writing the file: wait for more\n"
@@ -74,26 +77,14 @@ static void on_end(cli_source *src, const cli_stream_end *e)
     run->have_end = true;
 }
 
-static bool parse_ms(const char *s, bool positive, unsigned *out)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v > 86400000ul || (positive && v == 0))
-        return false;
-    *out = (unsigned)v;
-    return true;
-}
-
 int cmd_report(int argc, char **argv)
 {
-    enum { O_STRICT = 256, O_FOLLOW, O_IDLE, O_CONNECT, O_TITLE };
+    enum { O_STRICT = 256, O_FOLLOW, O_IDLE, O_CONNECT, O_TITLE, O_FORCE };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"title", required_argument, NULL, O_TITLE},
         {"strict", no_argument, NULL, O_STRICT},
+        {"force", no_argument, NULL, O_FORCE},
         {"follow", no_argument, NULL, O_FOLLOW},
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"connect-timeout", required_argument, NULL, O_CONNECT},
@@ -103,7 +94,7 @@ int cmd_report(int argc, char **argv)
     elog_report_options ro;
     elog_report_options_init(&ro);
     const char *output = NULL;
-    bool strict = false, follow = false;
+    bool strict = false, follow = false, force = false;
     unsigned idle = CLI_DEFAULT_IDLE_TIMEOUT_MS, connect = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
 
     optind = 0;
@@ -120,18 +111,19 @@ int cmd_report(int argc, char **argv)
         case O_STRICT:
             strict = true;
             break;
+        case O_FORCE:
+            force = true;
+            break;
         case O_FOLLOW:
             follow = true;
             break;
         case O_IDLE:
-            if (!parse_ms(optarg, false, &idle))
-                return cli_usage_error("report", "--idle-timeout: '%s' is not a number of "
-                                       "milliseconds", optarg);
+            if (!cli_ms_option("report", "--idle-timeout", optarg, false, &idle))
+                return CLI_EXIT_USAGE;
             break;
         case O_CONNECT:
-            if (!parse_ms(optarg, true, &connect))
-                return cli_usage_error("report", "--connect-timeout: '%s' is not a positive "
-                                       "number of milliseconds", optarg);
+            if (!cli_ms_option("report", "--connect-timeout", optarg, true, &connect))
+                return CLI_EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);
@@ -204,12 +196,15 @@ int cmd_report(int argc, char **argv)
                            run.end.kind == ELOG_END_ERROR ? elog_get_error_reason(dec) : NULL);
         /* the page is written only once the input was read: no partial file
          * is left behind for an unreadable input */
-        int fd = cli_open_output("report", output);
-        if (fd < 0) {
+        cli_inputs inputs;
+        cli_inputs_init(&inputs);
+        cli_inputs_add(&inputs, source);
+        cli_outfile *of = cli_outfile_open("report", output, force, &inputs, 0);
+        if (of == NULL) {
             rc = CLI_EXIT_BAD_INPUT;
         } else {
             static cli_output out;
-            cli_output_init(&out, fd);
+            cli_output_init(&out, cli_outfile_fd(of));
             if (elog_report_write(run.r, &out.w) != ELOG_OK) {
                 cli_error("report: out of memory");
                 rc = CLI_EXIT_BAD_INPUT;
@@ -218,10 +213,7 @@ int cmd_report(int argc, char **argv)
             } else {
                 rc = cli_report_end(name, dec, &run.end, elog_get_header(dec), strict);
             }
-            if (fd != 1 && close(fd) != 0 && rc == CLI_EXIT_OK) {
-                cli_error("report: %s: %s", output, strerror(errno));
-                rc = CLI_EXIT_BAD_INPUT;
-            }
+            rc = cli_outfile_end(of, rc);
         }
     }
     elog_report_free(run.r);

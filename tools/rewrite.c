@@ -5,7 +5,7 @@
  * a corrupt input or an output error removes it.
  */
 #include "rewrite.h"
-#include "outlog.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 typedef struct rewriter {
     const cli_rewrite_job *job;
     bool pass_through;      /* bytes copied as they come (elog_log_writer_bytes) */
-    cli_outlog *out;
+    cli_outfile *out;
     elog_log_writer *w;
     elog_status wst;        /* the writer's first error */
     bool have_end;
@@ -76,20 +76,22 @@ int cli_rewrite(const cli_rewrite_job *job)
     rewriter r;
     memset(&r, 0, sizeof r);
     r.job = job;
-    const char *inputs[1] = {job->source};
-    r.out = cli_outlog_open(job->cmd, job->output, job->force, inputs, 1);
+    cli_inputs inputs;
+    cli_inputs_init(&inputs);
+    cli_inputs_add(&inputs, job->source);
+    r.out = cli_outfile_open(job->cmd, job->output, job->force, &inputs, CLI_OUTFILE_GZIP);
     if (r.out == NULL)
         return CLI_EXIT_BAD_INPUT;
     bool verbatim = elog_filter_selects_all(job->filter);
     elog_log_writer_options wo = {.flags = verbatim ? ELOG_LOG_WRITER_VERBATIM : 0};
-    if (cli_outlog_seekable(r.out)) {
-        wo.patch = cli_outlog_patch; /* stream blocks, correct the last in place */
-        wo.truncate = cli_outlog_truncate;
+    if (cli_outfile_seekable(r.out)) {
+        wo.patch = cli_outfile_patch; /* stream blocks, correct the last in place */
+        wo.truncate = cli_outfile_truncate;
         r.pass_through = verbatim;    /* and copy a whole log as bytes */
     }
-    if (elog_log_writer_open(&r.w, &wo, cli_outlog_sink, r.out) != ELOG_OK) {
+    if (elog_log_writer_open(&r.w, &wo, cli_outfile_write, r.out) != ELOG_OK) {
         cli_error("%s: out of memory", job->cmd);
-        cli_outlog_abort(r.out);
+        cli_outfile_abort(r.out);
         return CLI_EXIT_BAD_INPUT;
     }
 
@@ -122,7 +124,7 @@ int cli_rewrite(const cli_rewrite_job *job)
     elog_decoder *d = cli_source_decoder(src);
     const elog_end *end = &r.end;
     if (r.wst != ELOG_OK) {
-        cli_error("%s: %s: %s", job->cmd, cli_outlog_name(r.out), elog_log_writer_error_reason(r.w));
+        cli_error("%s: %s: %s", job->cmd, cli_outfile_name(r.out), elog_log_writer_error_reason(r.w));
         goto fail;
     }
     if (!cli_end_usable(end)) {
@@ -135,14 +137,14 @@ int cli_rewrite(const cli_rewrite_job *job)
     elog_status fst = r.pass_through ? elog_log_writer_finish_bytes(r.w, end->offset, &fix)
                                      : elog_log_writer_finish(r.w, &fix);
     if (fst != ELOG_OK) {
-        cli_error("%s: %s: %s", job->cmd, cli_outlog_name(r.out), elog_log_writer_error_reason(r.w));
+        cli_error("%s: %s: %s", job->cmd, cli_outfile_name(r.out), elog_log_writer_error_reason(r.w));
         goto fail;
     }
     uint64_t written = elog_log_writer_offset(r.w);
-    const char *out_name = cli_outlog_name(r.out);
+    const char *out_name = cli_outfile_name(r.out);
     char out_copy[4096];
     snprintf(out_copy, sizeof out_copy, "%s", out_name);
-    if (cli_outlog_commit(r.out) != 0) {
+    if (cli_outfile_commit(r.out) != 0) {
         r.out = NULL;
         goto fail;
     }
@@ -195,52 +197,9 @@ int cli_rewrite(const cli_rewrite_job *job)
     return rc;
 
 fail:
-    cli_outlog_abort(r.out);
+    cli_outfile_abort(r.out);
     elog_log_writer_free(r.w);
     if (src != NULL)
         cli_source_close(src);
     return rc;
-}
-
-bool cli_parse_time(const char *s, uint64_t *ns)
-{
-    const char *p = s;
-    if (*p < '0' || *p > '9')
-        return false;
-    unsigned __int128 ip = 0, frac = 0, fscale = 1;
-    while (*p >= '0' && *p <= '9') {
-        ip = ip * 10 + (unsigned)(*p++ - '0');
-        if (ip > UINT64_MAX)
-            return false;
-    }
-    if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9')
-            return false;
-        while (*p >= '0' && *p <= '9') {
-            if (fscale < (unsigned __int128)1e18) {
-                frac = frac * 10 + (unsigned)(*p - '0');
-                fscale *= 10;
-            }
-            p++;
-        }
-    }
-    uint64_t unit;
-    if (strcmp(p, "") == 0 || strcmp(p, "ns") == 0)
-        unit = 1;
-    else if (strcmp(p, "us") == 0)
-        unit = 1000;
-    else if (strcmp(p, "ms") == 0)
-        unit = 1000000;
-    else if (strcmp(p, "s") == 0)
-        unit = 1000000000;
-    else
-        return false;
-    if (*p == '\0' && fscale != 1)
-        return false; /* a fraction of a nanosecond */
-    unsigned __int128 v = ip * unit + frac * unit / fscale;
-    if (v > UINT64_MAX)
-        return false;
-    *ns = (uint64_t)v;
-    return true;
 }

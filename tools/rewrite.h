@@ -28,8 +28,4 @@ int cmd_repair(int argc, char **argv);
 /* `eventlog merge ...` (merge.c). */
 int cmd_merge(int argc, char **argv);
 
-/* Parses a time: integer nanoseconds, or a decimal number with a unit s, ms,
- * us, ns ("1.5s", "200ms"). false if malformed or out of range. */
-bool cli_parse_time(const char *s, uint64_t *ns);
-
 #endif

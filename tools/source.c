@@ -86,19 +86,24 @@ static void on_stop_signal(int sig)
         elog_reader_stop(r);
 }
 
+/* The handlers in force before (e.g. outfile.c's, which removes a temporary
+ * output on a fatal signal), put back after the run. */
+static struct sigaction saved_int, saved_term;
+
 static void set_stop_handlers(bool install)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
     if (install) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sigemptyset(&sa.sa_mask);
         sa.sa_handler = on_stop_signal;
         sa.sa_flags = SA_RESETHAND; /* no SA_RESTART: a blocked read returns EINTR */
+        sigaction(SIGINT, &sa, &saved_int);
+        sigaction(SIGTERM, &sa, &saved_term);
     } else {
-        sa.sa_handler = SIG_DFL;
+        sigaction(SIGINT, &saved_int, NULL);
+        sigaction(SIGTERM, &saved_term, NULL);
     }
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* --------------------------------------------------------------- helpers */

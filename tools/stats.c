@@ -124,19 +124,6 @@ static void on_end(cli_source *src, const cli_stream_end *e)
                          e->end->kind == ELOG_END_ERROR ? elog_get_error_reason(d) : NULL);
 }
 
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 int cmd_stats(int argc, char **argv)
 {
     enum { O_JSON = 256, O_INTERVAL, O_TOP, O_FOLLOW, O_IDLE, O_CONNECT, O_STRICT };
@@ -152,8 +139,8 @@ int cmd_stats(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     bool json = false, follow = false, strict = false, idle_given = false;
-    unsigned long interval = 0, top = 10, idle = CLI_DEFAULT_IDLE_TIMEOUT_MS,
-                  connect = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
+    unsigned interval = 0, top = 10, idle = CLI_DEFAULT_IDLE_TIMEOUT_MS,
+             connect = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
     optind = 0;
     opterr = 0;
     int ch;
@@ -163,24 +150,21 @@ int cmd_stats(int argc, char **argv)
         case O_FOLLOW: follow = true; break;
         case O_STRICT: strict = true; break;
         case O_INTERVAL:
-            if (!parse_uint(optarg, 86400000ul, &interval) || interval == 0)
-                return cli_usage_error("stats", "--interval: '%s' is not a positive number of "
-                                       "milliseconds", optarg);
+            if (!cli_ms_option("stats", "--interval", optarg, true, &interval))
+                return CLI_EXIT_USAGE;
             break;
         case O_TOP:
-            if (!parse_uint(optarg, 1000000ul, &top))
+            if (!cli_parse_uint(optarg, 0, 1000000ul, &top))
                 return cli_usage_error("stats", "--top: '%s' is not a count", optarg);
             break;
         case O_IDLE:
-            if (!parse_uint(optarg, 86400000ul, &idle))
-                return cli_usage_error("stats", "--idle-timeout: '%s' is not a number of "
-                                       "milliseconds", optarg);
+            if (!cli_ms_option("stats", "--idle-timeout", optarg, false, &idle))
+                return CLI_EXIT_USAGE;
             idle_given = true;
             break;
         case O_CONNECT:
-            if (!parse_uint(optarg, 86400000ul, &connect) || connect == 0)
-                return cli_usage_error("stats", "--connect-timeout: '%s' is not a positive "
-                                       "number of milliseconds", optarg);
+            if (!cli_ms_option("stats", "--connect-timeout", optarg, true, &connect))
+                return CLI_EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);

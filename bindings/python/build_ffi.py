@@ -251,6 +251,13 @@ int elogpy_filter(const char *src, const char *dst, const uint16_t *types, size_
                   size_t errcap);
 """
 
+# The library's merge (include/eventlog/merge.h) and native/elogpy_merge.c:
+# libeventlog.merge().
+MERGE_CDEF = r"""
+int elogpy_merge(const char *const *srcs, size_t n, const char *dst, uint64_t *shifts,
+                 elog_status *status, char *err, size_t errcap);
+"""
+
 
 # The C file reader (include/eventlog/reader.h): gzip and follow mode in C.
 # Declared only when the header and the library both have it; the Python side
@@ -563,11 +570,14 @@ def library_version(cfg: dict[str, list[str]]) -> str:
 
 
 def _source(socket: bool = False, writer: bool = False, export: bool = False,
-            analysis: bool = False) -> str:
+            analysis: bool = False, merge: bool = False) -> str:
     with open(os.path.join(HERE, "native", "elogpy.c"), encoding="utf-8") as f:
         text = f.read()
     if writer:
         with open(os.path.join(HERE, "native", "elogpy_write.c"), encoding="utf-8") as f:
+            text += "\n" + f.read()
+    if merge:
+        with open(os.path.join(HERE, "native", "elogpy_merge.c"), encoding="utf-8") as f:
             text += "\n" + f.read()
     if socket:
         with open(os.path.join(HERE, "native", "elogpy_socket.c"), encoding="utf-8") as f:
@@ -591,15 +601,17 @@ HAVE_EXPORT = HAVE_READER and has_export(_cfg)
 # the glue reads through elog_reader
 HAVE_WRITER = HAVE_READER and _library_has(_cfg["library_dirs"], "elog_log_writer_open")
 HAVE_ANALYSIS = has_analysis(_cfg)
+HAVE_MERGE = HAVE_WRITER and _library_has(_cfg["library_dirs"], "elog_merge_open")
 ffibuilder.cdef(CDEF + (READER_CDEF if HAVE_READER else "")
                 + (SOCKET_CDEF if HAVE_SOCKET else "") + (WRITER_CDEF if HAVE_WRITER else "")
+                + (MERGE_CDEF if HAVE_MERGE else "")
                 + (EXPORT_CDEF if HAVE_EXPORT else "")
                 + (ANALYSIS_CDEF if HAVE_ANALYSIS else "")
                 + (ANALYSIS_SOCKET_CDEF if HAVE_ANALYSIS and HAVE_SOCKET else ""))
 ffibuilder.set_source(
     "libeventlog._native",
     ("#include <eventlog/reader.h>\n" if HAVE_READER else "")
-    + _source(HAVE_SOCKET, HAVE_WRITER, HAVE_EXPORT, HAVE_ANALYSIS),
+    + _source(HAVE_SOCKET, HAVE_WRITER, HAVE_EXPORT, HAVE_ANALYSIS, HAVE_MERGE),
     libraries=["eventlog"],
     include_dirs=_cfg["include_dirs"],
     library_dirs=_cfg["library_dirs"],

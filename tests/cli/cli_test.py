@@ -3,7 +3,10 @@
 
     cli_test.py EVENTLOG_EXE CORPUS_DIR CASE
 
-Each CASE is one meson test (tests/cli/meson.build). Every child process runs
+Each CASE is one meson test (tests/cli/meson.build). Eventlogs these tests
+make are written by the library's writer through tests/mklog.c ($ELOG_MKLOG);
+only malformed ones the writer refuses by design (an undeclared id, a length
+field past the record) are patched by hand, each saying so. Every child process runs
 under a timeout and every wait is bounded; servers are started with
 `eventlog replay` and killed (by pid) at the end of their case.
 
@@ -434,6 +437,40 @@ def case_record():
     check(rc == 0 and read(out) == read(cut) and "truncated" in err, "record truncated: %s" % err)
     rc, _, err = run(["record", "--force", "--strict", cut, "-o", out])
     check(rc == 3, "record --strict truncated: exit %d" % rc)
+    # Corrupt after a complete header: exit 1, and the file is cut at the end
+    # of the last complete record (the start of the corrupt one: the second
+    # block marker, whose id is made undeclared), not at the end of the chunk
+    # that held the error; stderr says what was dropped. (An undeclared id is
+    # patched in by hand: the library's writer refuses to write one.)
+    blocks = [off for off, _, tid in log_records(path) if tid == 18]
+    check(len(blocks) >= 2, "parallelTest has %d blocks" % len(blocks))
+    bad = bytearray(data)
+    bad[blocks[1]:blocks[1] + 2] = b"\x7f\x7e"
+    badpath = os.path.join(TMP, "corrupt-late.eventlog")
+    with open(badpath, "wb") as f:
+        f.write(bytes(bad))
+    rc, _, err = run(["record", "--force", badpath, "-o", out])
+    check(rc == 1 and read(out) == data[:blocks[1]] and
+          ("cut at offset %d" % blocks[1]) in err and
+          ("dropped %d bytes" % (len(data) - blocks[1])) in err,
+          "record of a log corrupt at %d: exit %d, %d bytes: %s"
+          % (blocks[1], rc, len(read(out)), err))
+    rc, _, err = run(["show", out])
+    check(rc == 0 and "truncated" in err, "the cut record reads as truncated: %d %s" % (rc, err))
+    # The same to stdout (which cannot be cut afterwards: each chunk is
+    # written once it decoded), also with the error chunks into a long log.
+    big = os.path.join(CORPUS, "stop.hT.eventlog")
+    bigdata = read(big)
+    late = [off for off, _, tid in log_records(big) if tid == 18 and off > len(bigdata) * 3 // 4]
+    check(late, "stop.hT.eventlog has no block marker in its last quarter")
+    for src, at in ((data, blocks[1]), (bigdata, late[0])):
+        bad = bytearray(src)
+        bad[at:at + 2] = b"\x7f\x7e"
+        with open(badpath, "wb") as f:
+            f.write(bytes(bad))
+        rc, so, err = run(["record", badpath, "-o", "-"])
+        check(rc == 1 and so == src[:at] and ("cut at offset %d" % at) in err,
+              "record -o - of a log corrupt at %d: exit %d, %d bytes: %s" % (at, rc, len(so), err))
     # SIGINT ends a live record cleanly: what arrived is saved and reported.
     sv = Server(["--quiet", "--rate", "4k", "--clients", "2", path, unix_listen("slow.sock")])
     out = os.path.join(TMP, "interrupted.eventlog")
@@ -675,50 +712,43 @@ def case_progress():
     print("progress: ok")
 
 
-def split_records(data):
-    """(header bytes, [(record bytes, type id)], the bytes after the end
-    marker) of an eventlog; None if it does not parse to its end marker."""
-    if data[:8] != b"hdrbhetb":
+def mklog():
+    """tests/mklog.c (built by meson, path in $ELOG_MKLOG): eventlogs for
+    these tests are written by the library's writer, not assembled here."""
+    exe = os.environ.get("ELOG_MKLOG")
+    check(exe is not None and os.path.exists(exe),
+          "ELOG_MKLOG is not set to tests/mklog (run through meson test)")
+    return exe
+
+
+def log_records(path):
+    """[(offset, size, type id)] of the records of a complete log, in file
+    order (block markers included), as the library decodes them; None if it
+    does not decode to its end marker (cut short or damaged)."""
+    p = subprocess.run([mklog(), "records", path], capture_output=True, timeout=RUN_TIMEOUT)
+    if p.returncode != 0:
         return None
-    pos, sizes = 8, {}
-    while data[pos:pos + 4] == b"etb\0":
-        tid, size, dlen = struct.unpack_from(">HHI", data, pos + 4)
-        pos += 12 + dlen
-        (xlen,) = struct.unpack_from(">I", data, pos)
-        pos += 4 + xlen
-        if data[pos:pos + 4] != b"ete\0":
-            return None
-        pos += 4
-        sizes[tid] = size
-    if data[pos:pos + 12] != b"hetehdredatb":
-        return None
-    pos += 12
-    header, records = data[:pos], []
-    while pos + 2 <= len(data):
-        (tid,) = struct.unpack_from(">H", data, pos)
-        if tid == 0xffff:
-            return header, records, data[pos:]
-        size = sizes.get(tid)
-        if size is None:
-            return None
-        if size == 0xffff:
-            (size,) = struct.unpack_from(">H", data, pos + 10)
-            size += 2
-        end = pos + 10 + size
-        if end > len(data):
-            return None
-        records.append((data[pos:end], tid))
-        pos = end
-    return None
+    return [tuple(int(x) for x in line.split()) for line in p.stdout.splitlines()]
+
+
+def write_log(src, records, out):
+    """Writes `out`: src's header and the given records of src (offset,
+    size, ...) in this order, by the library's verbatim writer (block markers
+    as given, the last block's size corrected, the end marker appended)."""
+    lines = "".join("%d %d\n" % (r[0], r[1]) for r in records).encode()
+    p = subprocess.run([mklog(), "write", src, out], input=lines, capture_output=True,
+                       timeout=RUN_TIMEOUT)
+    check(p.returncode == 0, "mklog write %s: %s" % (src, p.stderr.decode()))
 
 
 def shuffled_blocks(records, rng):
     """The records cut at every block marker into pieces, shuffled, and a
     fifth of the pieces repeated: blocks of capabilities overlap in time,
-    and repeated ones tie with their copies."""
+    and repeated ones tie with their copies. Returns the records in their
+    new order."""
     pieces, cur = [], []
-    for rec, tid in records:
-        if tid == 18 and cur:  # a block marker starts a piece
+    for rec in records:
+        if rec[2] == 18 and cur:  # a block marker starts a piece
             pieces.append(cur)
             cur = []
         cur.append(rec)
@@ -726,7 +756,7 @@ def shuffled_blocks(records, rng):
         pieces.append(cur)
     pieces += [p for p in pieces if rng.random() < 0.2]
     rng.shuffle(pieces)
-    return b"".join(b"".join(p) for p in pieces)
+    return [rec for p in pieces for rec in p]
 
 
 EVENT_LINE = re.compile(rb"^[0-9]+: ")
@@ -764,16 +794,16 @@ def case_sort_oracle():
                               "ELOG_SHOW_MERGE_BUDGET": "100000"}}
     logs = runs = 0
     for path in files:
-        parts = split_records(read(path))
-        if parts is None:
+        records = log_records(path)
+        if records is None:
             continue  # cut short or damaged: the other cases cover those
-        header, records, end = parts
-        if sum(1 for _, tid in records if tid == 18) < 2:
+        if sum(1 for r in records if r[2] == 18) < 2:
             continue
         for k in range(3):
             out = os.path.join(TMP, "shuffled-%d.eventlog" % k)
-            with open(out, "wb") as f:
-                f.write(header + shuffled_blocks(records, rng) + end)
+            if os.path.exists(out):
+                os.unlink(out)
+            write_log(path, shuffled_blocks(records, rng), out)
             # GHC >= 9 counts the end marker in its last block: moved
             # elsewhere, that block is 2 bytes short, which only lenient
             # blocks accept.
@@ -821,16 +851,19 @@ def case_stream_window():
 def heap_log_with_garbage_length():
     """heap-hT.eventlog (GHC 9.0.2, complete) with its last heap-profile sample
     string's length patched to 42,752 bytes, past its block and the file:
-    (data, the event's offset, its block marker's offset)."""
-    data = bytearray(read(os.path.join(CORPUS, "..", "ghc-9.0.2", "heap-hT.eventlog")))
-    header, records, _ = split_records(bytes(data))
-    pos, victim, block = len(header), None, None
-    for rec, tid in records:
+    (data, the event's offset, its block marker's offset).
+    Patched by hand on purpose: a record whose length field disagrees with
+    its bytes is what the library's writer refuses to write by design."""
+    path = os.path.join(CORPUS, "..", "ghc-9.0.2", "heap-hT.eventlog")
+    data = bytearray(read(path))
+    records = log_records(path)
+    check(records is not None, "heap-hT.eventlog does not decode to its end")
+    victim, block = None, None
+    for off, _, tid in records:
         if tid == 18:
-            block = pos
+            block = off
         if tid == 164:
-            victim, victim_block = pos, block
-        pos += len(rec)
+            victim, victim_block = off, block
     check(victim is not None, "heap-hT.eventlog has no heap-profile sample string")
     struct.pack_into(">H", data, victim + 10, 42752)
     return bytes(data), victim, victim_block

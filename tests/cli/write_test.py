@@ -14,10 +14,12 @@ import glob
 import gzip
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from testlib import Failure, check  # noqa: E402 (tests/testlib.py)
@@ -299,24 +301,42 @@ def case_write_safety():
     os.mkdir(d)
     src = os.path.join(d, "in.eventlog")
     shutil.copy(path, src)
-    for cmd in ("filter", "repair"):
+    # Every command writing with -o shares the one safe output (tools/outfile.c).
+    argv_of = {"filter": lambda i, o: ["filter", i, "-o", o],
+               "repair": lambda i, o: ["repair", i, "-o", o],
+               "export": lambda i, o: ["export", "-f", "ndjson", i, "-o", o],
+               "report": lambda i, o: ["report", i, "-o", o]}
+    for cmd, argv in argv_of.items():
         # the input itself, also through another name (a hard link)
         link = os.path.join(d, "link.eventlog")
         os.link(src, link)
         for target in (src, link):
-            p = run([EXE, cmd, src, "-o", target, "--force"])
+            p = run([EXE] + argv(src, target) + ["--force"])
             check(p.returncode == 1 and b"is the input" in p.stderr, "%s onto its input: %s" % (cmd, p.stderr))
         os.unlink(link)
+        # ... also when the input is stdin ('-'), as OUT or as stdout
+        with open(src, "rb") as fin:
+            p = subprocess.run([EXE] + argv("-", src) + ["--force"], stdin=fin,
+                               capture_output=True, timeout=60)
+        check(p.returncode == 1 and b"is the input" in p.stderr, "%s - -o IN < IN: %s" % (cmd, p.stderr))
+        with open(src, "rb") as fin, open(src, "ab") as fout:
+            p = subprocess.run([EXE] + argv("-", "-"), stdin=fin, stdout=fout,
+                               stderr=subprocess.PIPE, timeout=60)
+        check(p.returncode == 1 and b"is the input" in p.stderr, "%s - -o - < IN >> IN: %s" % (cmd, p.stderr))
         check(read(src) == read(path), "%s changed its input" % cmd)
         out = os.path.join(d, "out.eventlog")
         with open(out, "wb") as f:
             f.write(b"keep")
-        p = run([EXE, cmd, src, "-o", out])
+        p = run([EXE] + argv(src, out))
         check(p.returncode == 1 and b"--force" in p.stderr and read(out) == b"keep",
               "%s over an existing OUT without --force" % cmd)
-        p = run([EXE, cmd, src, "-o", out, "--force"])
-        check(p.returncode == 0 and read(out) == read(path), "%s --force" % cmd)
+        p = run([EXE] + argv(src, out) + ["--force"])
+        check(p.returncode == 0 and (read(out) == read(path) if cmd in ("filter", "repair")
+                                     else len(read(out)) > 1000), "%s --force" % cmd)
         os.unlink(out)
+        # a directory is refused
+        p = run([EXE] + argv(src, d))
+        check(p.returncode == 1 and b"is a directory" in p.stderr, "%s -o DIR: %s" % (cmd, p.stderr))
         # corrupt input: an undeclared event id inside the data
         data = bytearray(read(path))
         hdr = data.index(b"hetehdredatb") + 12
@@ -329,7 +349,7 @@ def case_write_safety():
         bad = os.path.join(d, "bad.eventlog")
         with open(bad, "wb") as f:
             f.write(bytes(data))
-        p = run([EXE, cmd, bad, "-o", out])
+        p = run([EXE] + argv(bad, out))
         check(p.returncode == 1 and ("offset %d" % off).encode() in p.stderr,
               "%s of corrupt input: exit %d %s (offset %d)" % (cmd, p.returncode, p.stderr, off))
         check(not os.path.exists(out), "%s left an OUT for corrupt input" % cmd)
@@ -337,11 +357,40 @@ def case_write_safety():
         for junk in (read(path)[:hdr - 10], b"not an eventlog at all"):
             with open(bad, "wb") as f:
                 f.write(junk)
-            p = run([EXE, cmd, bad, "-o", out])
+            p = run([EXE] + argv(bad, out))
             check(p.returncode == 1 and b"offset" in p.stderr and not os.path.exists(out),
                   "%s of a bad header: exit %d %s" % (cmd, p.returncode, p.stderr))
         check(sorted(os.listdir(d)) == ["bad.eventlog", "in.eventlog"],
               "temporary files left: %s" % os.listdir(d))
+    # SIGTERM/SIGINT/SIGHUP while writing: the temporary OUT is removed and
+    # the command dies of the signal (filter and export from a FIFO that
+    # delivered half a log and then stalls).
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    for cmd, sig in (("filter", signal.SIGTERM), ("export", signal.SIGINT),
+                     ("filter", signal.SIGHUP)):
+        out = os.path.join(d, "sig.out")
+        p = subprocess.Popen([EXE] + argv_of[cmd](fifo, out), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+        wfd = os.open(fifo, os.O_RDWR)  # a writer that never closes
+        try:
+            os.write(wfd, read(path)[:100000])
+            deadline = time.monotonic() + 20
+            while not [n for n in os.listdir(d) if n.startswith(".sig.out.")]:
+                check(time.monotonic() < deadline and p.poll() is None,
+                      "%s: no temporary output appeared (%s)" % (cmd, p.poll()))
+                time.sleep(0.02)
+            p.send_signal(sig)
+            p.wait(timeout=20)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            os.close(wfd)
+        check(p.returncode == -sig, "%s: exit %s after signal %d, not the signal" % (cmd, p.returncode, sig))
+        left = [n for n in os.listdir(d) if n.startswith(".sig.out.") or n == "sig.out"]
+        check(not left, "%s: %s left after signal %d" % (cmd, left, sig))
+    os.unlink(fifo)
     # usage errors
     for args in (["filter", src], ["filter", src, "-o", out, "--type", "no_such_type"],
                  ["filter", src, "-o", out, "--from", "1.5parsecs"],

@@ -66,7 +66,7 @@ def span_totals():
 
 def report(name):
     out = os.path.join(OUTDIR, f"report-{name}.html")
-    r = subprocess.run([EVENTLOG, "report", log_path(name), "-o", out],
+    r = subprocess.run([EVENTLOG, "report", "--force", log_path(name), "-o", out],
                        capture_output=True, timeout=120)
     if r.returncode != 0:
         sys.exit(f"FAIL: report {name}: exit {r.returncode}: {r.stderr.decode()}")
@@ -172,7 +172,7 @@ def main():
         try:
             assert srv.stdout.readline().startswith(b"listening on")
             out = os.path.join(OUTDIR, "report-socket.html")
-            r = subprocess.run([EVENTLOG, "report", "unix:" + sock, "-o", out],
+            r = subprocess.run([EVENTLOG, "report", "--force", "unix:" + sock, "-o", out],
                                capture_output=True, timeout=60)
             assert r.returncode == 0, r.stderr
         finally:
@@ -219,7 +219,7 @@ def ghc_case():
                            capture_output=True, timeout=120, cwd=work)
         assert r.returncode == 0, r.stderr
         out = os.path.join(OUTDIR, "report-ghc-spans.html")
-        r = subprocess.run([EVENTLOG, "report", log, "-o", out], capture_output=True, timeout=120)
+        r = subprocess.run([EVENTLOG, "report", "--force", log, "-o", out], capture_output=True, timeout=120)
         assert r.returncode == 0, r.stderr
         html = open(out, encoding="utf-8").read()
         d = data_of(html)

@@ -17,6 +17,7 @@
     with libeventlog.Writer("out.eventlog") as w:        # write an eventlog
         w.header(log.header); w.copy(ev); w.event("USER_MSG", t, cap=0, message="hi")
     libeventlog.filter("in.eventlog", "out.eventlog", types=["USER_MSG"], caps=[0])
+    libeventlog.merge(["a.eventlog", "b.eventlog"], "ab.eventlog")   # `eventlog merge`
     libeventlog.export("prog.eventlog", "trace.json", format="chrome")   # or ndjson, csv, html
     s = libeventlog.stats("prog.eventlog")              # `eventlog stats`: s.gc.pause_ns.p99
 
@@ -38,6 +39,7 @@ from ._export import export
 from ._reader import EventlogReader, open
 from ._socket import (EventlogConnection, Gap, Session, SocketError, connect, control_frame)
 from ._writer import Writer, WriterError, filter
+from ._merge import merge
 from ._stats import Analysis, Stats, stats, stats_live
 from . import events
 
@@ -51,6 +53,6 @@ __all__ = [
     "EventlogError", "TruncatedEventlog",
     "export",
     "connect", "EventlogConnection", "Session", "Gap", "SocketError", "control_frame",
-    "Writer", "WriterError", "filter",
+    "Writer", "WriterError", "filter", "merge",
     "stats", "stats_live", "Analysis", "Stats",
 ]

@@ -161,3 +161,91 @@ def test_filter_identity_and_errors(tmp_path):
         libeventlog.filter(bad, tmp_path / "never.eventlog")
     assert not (tmp_path / "never.eventlog").exists()
     assert sorted(os.listdir(tmp_path)) == ["bad.eventlog", "same.eventlog"]
+
+
+# ----------------------------------------------------------------- merge()
+
+MERGE_SHIFTED = {"thread": 2, "spark_thread": 2, "cap": 0, "new_cap": 0, "other_cap": 0,
+                 "victim_cap": 0, "capset": 1, "heap_capset": 1}
+
+
+def shifted_key(ev, shift):
+    """key() of `ev` as the merge writes it: its capability and its thread,
+    capability and capset fields moved by `shift` (caps, capsets, threads)."""
+    cap = ev.cap if ev.cap is None else ev.cap + shift[0]
+    fields = {}
+    for name, which in MERGE_SHIFTED.items():
+        v = getattr(ev, name, None) if hasattr(ev, "fields") else None
+        if isinstance(v, int) and not (which == 0 and v == 0xffff):
+            fields[name] = v + shift[which]
+    return (int(ev.type), ev.timestamp, cap, fields)
+
+
+def out_key(ev):
+    fields = {}
+    for name in MERGE_SHIFTED:
+        v = getattr(ev, name, None) if hasattr(ev, "fields") else None
+        if isinstance(v, int) and not (MERGE_SHIFTED[name] == 0 and v == 0xffff):
+            fields[name] = v
+    return (int(ev.type), ev.timestamp, ev.cap, fields)
+
+
+@pytest.mark.skipif(not hasattr(libeventlog._native.lib, "elogpy_merge"),
+                    reason="library built without the merge")
+def test_merge(tmp_path):
+    """Two GHC 9.0.2 runs (2 capabilities and 1): every event of both, in
+    time order, the second's ids shifted past the first's; the same bytes as
+    `eventlog merge` where the CLI is built."""
+    a = corpus("ghc-9.0.2/threaded-N2.eventlog")
+    b = corpus("ghc-9.0.2/nonthreaded.eventlog")
+    out = tmp_path / "ab.eventlog"
+    shifts = libeventlog.merge([a, b], out)
+    assert shifts[0] == (0, 0, 0)
+    assert shifts[1][0] >= 2 and shifts[1][2] > 0, shifts
+    _, ea, _ = events_of(a)
+    _, eb, _ = events_of(b)
+    _, got, end = events_of(out)
+    assert end.clean
+    got = [e for e in got if e.type != EventType.BLOCK_MARKER]
+    # blocks per capability: each capability's events in time order
+    for cap in {e.cap for e in got}:
+        times = [e.timestamp for e in got if e.cap == cap]
+        assert times == sorted(times), cap
+    want = [shifted_key(e, shifts[0]) for e in ea if e.type != EventType.BLOCK_MARKER]
+    want += [shifted_key(e, shifts[1]) for e in eb if e.type != EventType.BLOCK_MARKER]
+    assert sorted(map(repr, (out_key(e) for e in got))) == sorted(map(repr, want))
+    from conftest import EVENTLOG_EXE
+    if os.path.exists(EVENTLOG_EXE):
+        import subprocess
+        cli = tmp_path / "cli.eventlog"
+        subprocess.run([EVENTLOG_EXE, "merge", a, b, "-o", str(cli)], check=True,
+                       capture_output=True, timeout=60)
+        assert cli.read_bytes() == out.read_bytes()
+
+
+@pytest.mark.skipif(not hasattr(libeventlog._native.lib, "elogpy_merge"),
+                    reason="library built without the merge")
+def test_merge_errors(tmp_path):
+    a = corpus("ghc-9.0.2/threaded-N2.eventlog")
+    # a type declared differently in the second input
+    data = bytearray(open(a, "rb").read())
+    i = data.index(b"hetbetb\x00") + 8             # the first type: id, size, len, text
+    data[i + 8] ^= 0x20                             # its description's first letter's case
+    conflicting = tmp_path / "conflict.eventlog"
+    conflicting.write_bytes(bytes(data))
+    out = tmp_path / "out.eventlog"
+    first_id = int.from_bytes(data[i:i + 2], "big")
+    with pytest.raises(EventlogError, match="event type %d is declared differently" % first_id):
+        libeventlog.merge([a, conflicting], out)
+    bad = tmp_path / "bad.eventlog"
+    bad.write_bytes(b"not an eventlog")
+    with pytest.raises(EventlogError, match="offset"):
+        libeventlog.merge([a, bad], out)
+    copy = tmp_path / "in.eventlog"
+    copy.write_bytes(open(a, "rb").read())
+    with pytest.raises(ValueError, match="is the input"):
+        libeventlog.merge([copy, a], copy)
+    with pytest.raises(ValueError):
+        libeventlog.merge([], out)
+    assert not out.exists()
+    assert sorted(os.listdir(tmp_path)) == ["bad.eventlog", "conflict.eventlog", "in.eventlog"]

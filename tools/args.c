@@ -1,0 +1,81 @@
+/*
+ * Option values of the `eventlog` commands (cli.h): decimal counts and
+ * milliseconds, and times with a unit. One parser each, so that every
+ * command accepts the same spellings and ranges.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned *out)
+{
+    if (*s < '0' || *s > '9')
+        return false; /* strtoul would take a sign or spaces */
+    errno = 0;
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < lo || v > hi || v > UINT32_MAX)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+bool cli_parse_ms(const char *s, unsigned lo, unsigned *out)
+{
+    return cli_parse_uint(s, lo, 86400000ul, out);
+}
+
+bool cli_ms_option(const char *command, const char *option, const char *arg, bool positive,
+                   unsigned *out)
+{
+    if (cli_parse_ms(arg, positive ? 1 : 0, out))
+        return true;
+    cli_usage_error(command, "%s: '%s' is not a %snumber of milliseconds", option, arg,
+                    positive ? "positive " : "");
+    return false;
+}
+
+bool cli_parse_time(const char *s, uint64_t *ns)
+{
+    const char *p = s;
+    if (*p < '0' || *p > '9')
+        return false;
+    unsigned __int128 ip = 0, frac = 0, fscale = 1;
+    while (*p >= '0' && *p <= '9') {
+        ip = ip * 10 + (unsigned)(*p++ - '0');
+        if (ip > UINT64_MAX)
+            return false;
+    }
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return false;
+        while (*p >= '0' && *p <= '9') {
+            if (fscale < (unsigned __int128)1e18) {
+                frac = frac * 10 + (unsigned)(*p - '0');
+                fscale *= 10;
+            }
+            p++;
+        }
+    }
+    uint64_t unit;
+    if (strcmp(p, "") == 0 || strcmp(p, "ns") == 0)
+        unit = 1;
+    else if (strcmp(p, "us") == 0)
+        unit = 1000;
+    else if (strcmp(p, "ms") == 0)
+        unit = 1000000;
+    else if (strcmp(p, "s") == 0)
+        unit = 1000000000;
+    else
+        return false;
+    if (*p == '\0' && fscale != 1)
+        return false; /* a fraction of a nanosecond */
+    unsigned __int128 v = ip * unit + frac * unit / fscale;
+    if (v > UINT64_MAX)
+        return false;
+    *ns = (uint64_t)v;
+    return true;
+}
