@@ -68,7 +68,7 @@ typedef struct elog_merge_options {
 } elog_merge_options;
 
 /* The defaults (all zero). */
-void elog_merge_options_init(elog_merge_options *o);
+ELOG_API void elog_merge_options_init(elog_merge_options *o);
 
 /* How far an input's ids are shifted in the output. */
 typedef struct elog_merge_shift {
@@ -81,31 +81,31 @@ typedef struct elog_merge_shift {
  * their headers. `opt` may be NULL. On return *out is the merge, also on
  * failure when it could be allocated (read elog_merge_error(), then
  * elog_merge_close()); NULL only when out of memory at once. */
-elog_status elog_merge_open(elog_merge **out, const char *const *paths, size_t n,
+ELOG_API elog_status elog_merge_open(elog_merge **out, const char *const *paths, size_t n,
                             const elog_merge_options *opt);
 
 /* The number of inputs. */
-size_t elog_merge_inputs(const elog_merge *m);
+ELOG_API size_t elog_merge_inputs(const elog_merge *m);
 
 /* The shift of input `k` (input 0: all zero). */
-void elog_merge_shift_of(const elog_merge *m, size_t k, elog_merge_shift *s);
+ELOG_API void elog_merge_shift_of(const elog_merge *m, size_t k, elog_merge_shift *s);
 
 /* How input `k` ended (clean, or truncated: see eventlog.h), and its header
  * (owned by the merge, valid until close). Valid after a successful open. */
-void elog_merge_input_end(const elog_merge *m, size_t k, elog_end *end);
-const elog_header *elog_merge_input_header(const elog_merge *m, size_t k);
+ELOG_API void elog_merge_input_end(const elog_merge *m, size_t k, elog_end *end);
+ELOG_API const elog_header *elog_merge_input_header(const elog_merge *m, size_t k);
 
 /* Writes the merged log into `w`, which must be open (blocks mode: no
  * ELOG_LOG_WRITER_VERBATIM) with nothing written yet: the joined header,
  * every event in time order, then elog_log_writer_finish(). Once per
  * merge. */
-elog_status elog_merge_write(elog_merge *m, elog_log_writer *w);
+ELOG_API elog_status elog_merge_write(elog_merge *m, elog_log_writer *w);
 
 /* The last error's sentence ("" if none). Valid until the next call. */
-const char *elog_merge_error(const elog_merge *m);
+ELOG_API const char *elog_merge_error(const elog_merge *m);
 
 /* Releases the merge (NULL: no-op). */
-void elog_merge_close(elog_merge *m);
+ELOG_API void elog_merge_close(elog_merge *m);
 
 #ifdef __cplusplus
 }
