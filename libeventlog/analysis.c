@@ -92,7 +92,9 @@ static void clear_state(elog_analysis *a)
     a->oom = false;
     a->has_gc_stats_type = false;
     a->events = 0;
-    a->start_ns = a->end_ns = 0;
+    a->start_ns = UINT64_MAX; /* no event yet (the snapshot says 0) */
+    a->end_ns = 0;
+    a->oom_reported = false;
     a->bucket_ns = a->cfg.bucket_ns;
     a->bucket_shift = (unsigned)__builtin_ctzll(a->cfg.bucket_ns);
     memset(a->heap, 0, a->cfg.time_buckets * sizeof *a->heap);
@@ -539,7 +541,9 @@ static thread_rec *thread_get(elog_analysis *a, uint32_t id)
     size_t slot = key_slot(a->tkeys, a->threads_cap, id);
     thread_rec *r = &a->threads[slot];
     if (a->tkeys[slot] == 0) {
-        if (a->n_dropped > 0 && dropped_has(a, id))
+        /* GHC numbers threads in creation order: a new thread's id lies
+         * above every dropped range, one comparison instead of a search. */
+        if (a->n_dropped > 0 && id <= a->dropped[a->n_dropped - 1][1] && dropped_has(a, id))
             return NULL; /* finished and dropped: a late event about it */
         a->tkeys[slot] = ((uint64_t)id + 1) | ((uint64_t)ELOG_THREAD_RUNNABLE << 40);
         memset(r, 0, sizeof *r);
@@ -625,18 +629,30 @@ static void idle_close(cap_state *cs, uint64_t t)
         cs->idle_mark = t;
 }
 
-/* Ends the run on `cs` at t (STOP_THREAD, or a RUN without a STOP). */
-static void end_run(elog_analysis *a, cap_state *cs, uint64_t t)
+/* The record of the thread running on `cs`: the slot remembered at its
+ * RUN if it still holds it (a rehash or deletion may have moved it). */
+static inline thread_rec *running_rec(elog_analysis *a, cap_state *cs)
+{
+    size_t sl = cs->run_slot;
+    if (sl < a->threads_cap && (a->tkeys[sl] & TKEY_ID) == (uint64_t)cs->thread + 1)
+        return &a->threads[sl];
+    return thread_get(a, cs->thread);
+}
+
+/* Ends the run on `cs` at t (STOP_THREAD, or a RUN without a STOP);
+ * returns the thread's record (NULL: none running, or unknown). */
+static thread_rec *end_run(elog_analysis *a, cap_state *cs, uint64_t t)
 {
     if (!cs->running)
-        return;
+        return NULL;
     cs->running = false;
     uint64_t d = t > cs->run_start ? t - cs->run_start : 0;
     cs->mutator_ns += d;
     util_add(a, cs, cs->run_start, t, false);
-    thread_rec *r = thread_get(a, cs->thread);
+    thread_rec *r = running_rec(a, cs);
     if (r != NULL)
         r->running_ns += d;
+    return r;
 }
 
 static elog_thread_state state_after_stop(uint16_t status)
@@ -1061,7 +1077,7 @@ bool elog_analysis_wants(uint16_t id)
 
 /* The hot events of thread-heavy logs, kept out of the big dispatch so
  * their path is short (the rare ones are in rare_event()). */
-static inline void on_run(elog_analysis *a, const elog_event *ev, uint64_t t)
+static __attribute__((noinline)) void on_run(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
     cap_state *cs = cap_get(a, ev->cap);
     if (cs == NULL)
@@ -1075,24 +1091,27 @@ static inline void on_run(elog_analysis *a, const elog_event *ev, uint64_t t)
     cs->run_start = t;
     thread_rec *r = thread_get(a, cs->thread);
     if (r != NULL) {
+        cs->run_slot = (size_t)(r - a->threads);
         r->runs++;
         thread_set_state(a, r, ELOG_THREAD_RUNNING);
     }
 }
 
-static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
+static __attribute__((noinline)) void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
     const elog_ev_stop_thread *st = &ev->as.stop_thread;
     cap_state *cs = cap_get(a, ev->cap);
     if (cs == NULL)
         return;
+    thread_rec *r = NULL;
     if (cs->running && cs->thread == st->thread) {
-        end_run(a, cs, t);
+        r = end_run(a, cs, t);
         idle_close(cs, t);
     }
     if (t > cs->last_time)
         cs->last_time = t;
-    thread_rec *r = thread_get(a, st->thread);
+    if (r == NULL)
+        r = thread_get(a, st->thread);
     if (r == NULL)
         return;
     if (st->status < ELOG_STOP_REASONS)
@@ -1109,7 +1128,7 @@ static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
 
 /* THREAD_RUNNABLE / THREAD_WAKEUP: only the state, which lives in the
  * dense keys: no record touched. */
-static inline void on_wake(elog_analysis *a, uint32_t id)
+static __attribute__((noinline)) void on_wake(elog_analysis *a, uint32_t id)
 {
     if (a->threads_cap == 0)
         return;
@@ -1304,14 +1323,13 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
     if (ev->id == ELOG_EV_BLOCK_MARKER)
         return ELOG_CB_CONTINUE;
     uint64_t t = ev->time;
-    if (a->events == 0 || t < a->start_ns)
+    if (t < a->start_ns)
         a->start_ns = t;
     if (t > a->end_ns)
         a->end_ns = t;
     a->events++;
     if (ev->layout == NULL) /* no typed fields (unknown type): nothing to read */
         return ELOG_CB_CONTINUE;
-    bool was_oom = a->oom;
     switch (ev->id) {
     case ELOG_EV_RUN_THREAD:
         on_run(a, ev, t);
@@ -1329,7 +1347,12 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         rare_event(a, ev, t);
         break;
     }
-    return a->oom && !was_oom ? ELOG_CB_ABORT : ELOG_CB_CONTINUE;
+    /* Abort once, at the event that ran out of memory. */
+    if (__builtin_expect(a->oom && !a->oom_reported, 0)) {
+        a->oom_reported = true;
+        return ELOG_CB_ABORT;
+    }
+    return ELOG_CB_CONTINUE;
 }
 
 void elog_analysis_on_end(elog_analysis *a, const elog_end *end, const char *reason)

@@ -39,6 +39,7 @@ typedef struct cap_state {
     bool has_alloc;
     bool has_sparks;
     uint32_t thread;          /* the running thread */
+    size_t run_slot;          /* its slot in the thread table at its RUN (a hint) */
     uint64_t run_start, gc_start;
     uint64_t last_gc_start, last_gc_end;
     uint32_t pending_gen;     /* GC_STATS seen while in GC: UINT32_MAX none */
@@ -89,6 +90,7 @@ struct elog_analysis {
     elog_analysis_config cfg;
     const elog_allocator *al;
     bool oom;
+    bool oom_reported;        /* on_event returned ELOG_CB_ABORT for it */
 
     bool has_gc_stats_type;   /* the header declares GC_STATS_GHC */
     uint64_t events;

@@ -100,8 +100,9 @@ static void build(snap *sn)
     elog_stats *s = sn->s;
     size_t L = a->cfg.max_labels, NB = a->cfg.time_buckets;
     uint64_t end = a->end_ns;
+    uint64_t start = a->events > 0 ? a->start_ns : 0;
 
-    s->start_ns = a->start_ns;
+    s->start_ns = start;
     s->end_ns = end;
     s->events = a->events;
 
@@ -167,7 +168,7 @@ static void build(snap *sn)
                 t = e;
             }
         }
-        uint64_t span = end - a->start_ns;
+        uint64_t span = end - start;
         uint64_t busy = c->mutator_ns + c->gc_ns;
         c->idle_ns = span > busy ? span - busy : 0;
         ci++;
@@ -214,7 +215,7 @@ static void build(snap *sn)
     }
     an_hist_summary(all, &s->pause);
     s->gc_ns = gc_ns;
-    uint64_t span = end - a->start_ns;
+    uint64_t span = end - start;
     s->mutator_ns = span > gc_ns ? span - gc_ns : 0;
     s->productivity = span > 0 ? (double)s->mutator_ns / (double)span : 0.0;
 
