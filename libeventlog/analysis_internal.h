@@ -192,6 +192,10 @@ void an_free(elog_analysis *a, void *p, size_t size);
 
 #define CC_MAX 8192u
 
+/* Finished threads kept beyond max_threads before a compaction: each one
+ * re-examines the max_threads kept, so a larger slack drops more per pass. */
+#define COMPACT_SLACK 1024u
+
 #define TKEY_ID 0xffffffffffull
 #define TKEY_STATE(k) ((elog_thread_state)((k) >> 40))
 
