@@ -748,11 +748,15 @@ static void gc_stats(elog_analysis *a, cap_state *cs, uint16_t cap, const elog_e
         a->n_gens = (uint32_t)gi + 1;
     if (cs == NULL)
         return;
-    if (cs->gc_unclaimed) {
+    /* The RTS writes the leader's GC_STATS_GHC into its buffer before its
+     * GC_END, whose timestamp is the earlier one: in file order the stats
+     * come inside the GC, in time order after its end. Both mean this GC;
+     * an unclaimed earlier GC (one this capability did not lead) is not it. */
+    if (cs->in_gc) {
+        cs->pending_gen = gen; /* the pause completes at GC_END */
+    } else if (cs->gc_unclaimed) {
         cs->gc_unclaimed = false;
         record_pause(a, cap, cs->last_gc_start, cs->last_gc_end, gen);
-    } else if (cs->in_gc) {
-        cs->pending_gen = gen; /* stats before the end: the pause completes at GC_END */
     }
 }
 
@@ -1177,6 +1181,7 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
             cs->last_time = t;
         cs->in_gc = true;
         cs->gc_start = t;
+        cs->gc_unclaimed = false; /* its last GC was led by another capability */
         break;
     case ELOG_EV_GC_END:
         if ((cs = cap_get(a, ev->cap)) != NULL) {
