@@ -53,14 +53,15 @@ static void free_state(elog_analysis *a)
     an_free(a, a->caps, a->n_caps_alloc * sizeof *a->caps);
     a->caps = NULL;
     a->n_caps_alloc = 0;
-    for (size_t i = 0; i < a->threads_cap; i++)
-        if (a->threads[i].used)
-            an_free(a, a->threads[i].label, a->threads[i].label_size);
-    an_free(a, a->threads, a->threads_cap * sizeof(thread_rec));
-    an_free(a, a->tkeys, a->threads_cap * sizeof *a->tkeys);
+    for (size_t i = 0; i < a->recs_n; i++)
+        if (a->recs[i].used)
+            an_free(a, a->recs[i].label, a->recs[i].label_size);
+    an_free(a, a->recs, a->recs_cap * sizeof(thread_rec));
+    an_free(a, a->tkeys, a->keys_cap * sizeof *a->tkeys);
     a->tkeys = NULL;
-    a->threads = NULL;
-    a->threads_cap = 0;
+    a->recs = NULL;
+    a->keys_cap = a->recs_cap = a->recs_n = 0;
+    a->free_head = UINT32_MAX;
     an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
     a->dropped = NULL;
     a->n_dropped = a->cap_dropped = 0;
@@ -109,6 +110,8 @@ static void clear_state(elog_analysis *a)
     a->max_live = a->max_size = 0;
     a->cur_live = a->cur_live_t = a->cur_size = a->cur_size_t = 0;
     a->threads_used = a->threads_finished_kept = 0;
+    a->free_head = UINT32_MAX;
+    a->cache_slot = 0;
     a->n_dropped = 0;
     a->threads_dropped = a->threads_created = a->threads_finished = 0;
     memset(a->thread_states, 0, sizeof a->thread_states);
@@ -342,33 +345,88 @@ static size_t key_slot(const uint64_t *keys, size_t cap, uint32_t id)
     return i;
 }
 
-static thread_rec *thread_find_slot(elog_analysis *a, uint32_t id)
+/* The record of `id`, or NULL if not in the index. */
+static thread_rec *thread_find(elog_analysis *a, uint32_t id)
 {
-    return &a->threads[key_slot(a->tkeys, a->threads_cap, id)];
+    if (a->keys_cap == 0)
+        return NULL;
+    uint64_t k = a->tkeys[key_slot(a->tkeys, a->keys_cap, id)];
+    return k != 0 ? &a->recs[TKEY_IDX(k)] : NULL;
 }
 
+/* A new index of `newcap` keys over the same records (which do not move). */
 static bool thread_rehash(elog_analysis *a, size_t newcap)
 {
-    thread_rec *t = an_alloc(a, newcap * sizeof *t);
     uint64_t *keys = an_alloc(a, newcap * sizeof *keys);
-    if (t == NULL || keys == NULL) {
-        an_free(a, t, newcap * sizeof *t);
-        an_free(a, keys, newcap * sizeof *keys);
+    if (keys == NULL)
         return false;
-    }
-    for (size_t i = 0; i < a->threads_cap; i++) {
-        if (a->tkeys[i] != 0) {
-            size_t j = key_slot(keys, newcap, a->threads[i].id);
-            keys[j] = a->tkeys[i];
-            t[j] = a->threads[i];
+    for (size_t i = 0; i < a->keys_cap; i++) {
+        uint64_t k = a->tkeys[i];
+        if (k != 0) {
+            size_t j = key_slot(keys, newcap, (uint32_t)((k & TKEY_ID) - 1));
+            keys[j] = k;
+            a->recs[TKEY_IDX(k)].kslot = (uint32_t)j;
         }
     }
-    an_free(a, a->threads, a->threads_cap * sizeof *a->threads);
-    an_free(a, a->tkeys, a->threads_cap * sizeof *a->tkeys);
-    a->threads = t;
+    an_free(a, a->tkeys, a->keys_cap * sizeof *a->tkeys);
     a->tkeys = keys;
-    a->threads_cap = newcap;
+    a->keys_cap = newcap;
     return true;
+}
+
+/* A slab of `newcap` (>= threads_used) records holding the live ones packed
+ * at the front (after compaction dropped many: gives the memory back). */
+static bool slab_pack(elog_analysis *a, size_t newcap)
+{
+    thread_rec *r = a->al->alloc(a->al->ctx, newcap * sizeof *r); /* filled below */
+    if (r == NULL)
+        return false;
+    size_t n = 0;
+    for (size_t i = 0; i < a->keys_cap; i++) {
+        uint64_t k = a->tkeys[i];
+        if (k != 0) {
+            r[n] = a->recs[TKEY_IDX(k)];
+            a->tkeys[i] = (k & ((1ull << TKEY_IDX_SHIFT) - 1)) | ((uint64_t)n << TKEY_IDX_SHIFT);
+            n++;
+        }
+    }
+    an_free(a, a->recs, a->recs_cap * sizeof *a->recs);
+    a->recs = r;
+    a->recs_cap = newcap;
+    a->recs_n = n;
+    a->free_head = UINT32_MAX;
+    return true;
+}
+
+/* A free record's index (zeroed), or SIZE_MAX when out of memory. May move
+ * the slab (pointers to records are not kept across it). */
+static size_t rec_alloc(elog_analysis *a)
+{
+    size_t i;
+    if (a->free_head != UINT32_MAX) {
+        i = a->free_head;
+        a->free_head = a->recs[i].kslot;
+    } else {
+        if (a->recs_n == a->recs_cap) {
+            size_t nc = a->recs_cap ? a->recs_cap * 2 : 64;
+            if (nc > ((size_t)1 << (64 - TKEY_IDX_SHIFT)))
+                return SIZE_MAX;
+            /* not zeroed: each record is when handed out */
+            thread_rec *r = a->al->alloc(a->al->ctx, nc * sizeof *r);
+            if (r == NULL) {
+                a->oom = true;
+                return SIZE_MAX;
+            }
+            if (a->recs_n)
+                memcpy(r, a->recs, a->recs_n * sizeof *r);
+            an_free(a, a->recs, a->recs_cap * sizeof *a->recs);
+            a->recs = r;
+            a->recs_cap = nc;
+        }
+        i = a->recs_n++;
+    }
+    memset(&a->recs[i], 0, sizeof a->recs[i]);
+    return i;
 }
 
 /* Index of the first range whose end is >= id. */
@@ -424,29 +482,34 @@ static void dropped_add(elog_analysis *a, uint32_t id)
     }
 }
 
-/* Removes the record at slot i (backward-shift deletion: linear probing
- * without tombstones, so lookups stay short). */
+/* Removes the thread whose key is at slot i and frees its record
+ * (backward-shift deletion: linear probing without tombstones, so lookups
+ * stay short). */
 static void thread_delete(elog_analysis *a, size_t i)
 {
-    thread_rec *t = a->threads;
     uint64_t *keys = a->tkeys;
-    size_t mask = a->threads_cap - 1, j = i;
+    size_t ri = TKEY_IDX(keys[i]);
+    thread_rec *r = &a->recs[ri];
+    an_free(a, r->label, r->label_size);
+    r->label = NULL;
+    r->used = false;
+    r->kslot = a->free_head;
+    a->free_head = (uint32_t)ri;
+    size_t mask = a->keys_cap - 1, j = i;
     for (;;) {
         j = (j + 1) & mask;
         if (keys[j] == 0)
             break;
         size_t home = (size_t)mix((uint32_t)((keys[j] & TKEY_ID) - 1)) & mask;
-        /* t[j] may move to i unless its home lies cyclically in (i, j]. */
+        /* keys[j] may move to i unless its home lies cyclically in (i, j]. */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (!stays) {
-            t[i] = t[j];
             keys[i] = keys[j];
+            a->recs[TKEY_IDX(keys[i])].kslot = (uint32_t)i;
             i = j;
         }
     }
     keys[i] = 0;
-    t[i].used = false;
-    t[i].label = NULL;
 }
 
 typedef struct run_id {
@@ -496,18 +559,17 @@ static void thread_compact(elog_analysis *a)
         return;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        thread_rec *r = thread_find_slot(a, a->finished_ids[i]);
-        if (r->used)
+        const thread_rec *r = thread_find(a, a->finished_ids[i]);
+        if (r != NULL)
             f[k++] = (run_id){ r->running_ns, r->id };
     }
     select_longest(f, k, keep);
     for (size_t i = keep; i < k; i++) {
-        thread_rec *r = thread_find_slot(a, f[i].id);
-        if (!r->used)
+        size_t slot = key_slot(a->tkeys, a->keys_cap, f[i].id);
+        if (a->tkeys[slot] == 0)
             continue;
-        dropped_add(a, r->id);
-        an_free(a, r->label, r->label_size);
-        thread_delete(a, (size_t)(r - a->threads));
+        dropped_add(a, f[i].id);
+        thread_delete(a, slot);
         a->threads_used--;
         a->threads_dropped++;
     }
@@ -519,44 +581,56 @@ static void thread_compact(elog_analysis *a)
     /* After a burst of threads, give the table back, down to a load of
      * 1/16 to 1/8 (shrinking at 1/8 rehashed back and forth: 72 rehashes on
      * busy-small, 4% of the instructions). */
-    size_t want = a->threads_cap;
+    size_t want = a->keys_cap;
     while (want > 64 && a->threads_used * 16 < want)
         want /= 2;
-    if (want < a->threads_cap)
+    if (want < a->keys_cap)
         thread_rehash(a, want);
+    /* The slab only after a large drop (to a quarter full): packing it back
+     * and forth after each burst cost more than it gave back. */
+    if (a->recs_cap > 256 && a->threads_used * 16 < a->recs_cap) {
+        size_t slab = a->recs_cap;
+        while (slab > 64 && a->threads_used * 4 < slab)
+            slab /= 2;
+        slab_pack(a, slab);
+    }
 }
 
 static thread_rec *thread_get(elog_analysis *a, uint32_t id)
 {
     /* RUN and STOP of one thread come in pairs: a one-entry cache, checked
      * against the slot's content so nothing has to invalidate it. */
-    if (a->threads_cap > 0) {
-        size_t c = a->cache_slot & (a->threads_cap - 1);
+    if (a->keys_cap > 0) {
+        size_t c = a->cache_slot & (a->keys_cap - 1);
         if ((a->tkeys[c] & TKEY_ID) == (uint64_t)id + 1)
-            return &a->threads[c];
+            return &a->recs[TKEY_IDX(a->tkeys[c])];
     }
-    if (a->threads_cap == 0 || (a->threads_used + 1) * 4 > a->threads_cap * 3) {
-        if (!thread_rehash(a, a->threads_cap ? a->threads_cap * 2 : 64))
+    /* At most half full: short probes (the keys are 8 bytes each). */
+    if (a->keys_cap == 0 || (a->threads_used + 1) * 2 > a->keys_cap) {
+        if (!thread_rehash(a, a->keys_cap ? a->keys_cap * 2 : 128))
             return NULL;
     }
-    size_t slot = key_slot(a->tkeys, a->threads_cap, id);
-    thread_rec *r = &a->threads[slot];
+    size_t slot = key_slot(a->tkeys, a->keys_cap, id);
     if (a->tkeys[slot] == 0) {
         /* GHC numbers threads in creation order: a new thread's id lies
          * above every dropped range, one comparison instead of a search. */
         if (a->n_dropped > 0 && id <= a->dropped[a->n_dropped - 1][1] && dropped_has(a, id))
             return NULL; /* finished and dropped: a late event about it */
-        a->tkeys[slot] = ((uint64_t)id + 1) | ((uint64_t)ELOG_THREAD_RUNNABLE << 40);
-        memset(r, 0, sizeof *r);
+        size_t ri = rec_alloc(a);
+        if (ri == SIZE_MAX)
+            return NULL;
+        a->tkeys[slot] = TKEY_MAKE((uint64_t)id + 1, ELOG_THREAD_RUNNABLE, ri);
+        thread_rec *r = &a->recs[ri];
         r->used = true;
         r->id = id;
+        r->kslot = (uint32_t)slot;
         r->created_ns = UINT64_MAX;
         r->finished_ns = UINT64_MAX;
         a->thread_states[ELOG_THREAD_RUNNABLE]++;
         a->threads_used++;
     }
-    a->cache_slot = (size_t)(r - a->threads);
-    return r;
+    a->cache_slot = slot;
+    return &a->recs[TKEY_IDX(a->tkeys[slot])];
 }
 
 /* The thread's record, or NULL if unknown (never adds one): for events
@@ -564,10 +638,7 @@ static thread_rec *thread_get(elog_analysis *a, uint32_t id)
  * dropped, so that they do not bring it back as a live thread. */
 static thread_rec *thread_lookup(elog_analysis *a, uint32_t id)
 {
-    if (a->threads_cap == 0)
-        return NULL;
-    size_t slot = key_slot(a->tkeys, a->threads_cap, id);
-    return a->tkeys[slot] != 0 ? &a->threads[slot] : NULL;
+    return thread_find(a, id);
 }
 
 /* Appends a finished thread to the list compaction looks at. */
@@ -589,13 +660,13 @@ static void finished_list_add(elog_analysis *a, uint32_t id)
 
 static inline void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)
 {
-    uint64_t *k = &a->tkeys[r - a->threads];
+    uint64_t *k = &a->tkeys[r->kslot];
     elog_thread_state cur = TKEY_STATE(*k);
     if (cur == ELOG_THREAD_FINISHED || cur == s)
         return;
     a->thread_states[cur]--;
     a->thread_states[s]++;
-    *k = (*k & TKEY_ID) | ((uint64_t)s << 40);
+    *k = (*k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)s << TKEY_STATE_SHIFT);
     if (s == ELOG_THREAD_FINISHED) {
         a->threads_finished++;
         finished_list_add(a, r->id);
@@ -635,8 +706,8 @@ static void idle_close(cap_state *cs, uint64_t t)
 static inline thread_rec *running_rec(elog_analysis *a, cap_state *cs)
 {
     size_t sl = cs->run_slot;
-    if (sl < a->threads_cap && (a->tkeys[sl] & TKEY_ID) == (uint64_t)cs->thread + 1)
-        return &a->threads[sl];
+    if (sl < a->keys_cap && (a->tkeys[sl] & TKEY_ID) == (uint64_t)cs->thread + 1)
+        return &a->recs[TKEY_IDX(a->tkeys[sl])];
     return thread_get(a, cs->thread);
 }
 
@@ -1096,7 +1167,7 @@ static __attribute__((noinline)) void on_run(elog_analysis *a, const elog_event 
     cs->run_start = t;
     thread_rec *r = thread_get(a, cs->thread);
     if (r != NULL) {
-        cs->run_slot = (size_t)(r - a->threads);
+        cs->run_slot = r->kslot;
         r->runs++;
         thread_set_state(a, r, ELOG_THREAD_RUNNING);
     }
@@ -1127,7 +1198,7 @@ static __attribute__((noinline)) void on_stop(elog_analysis *a, const elog_event
     thread_set_state(a, r, s);
     /* Amortised: a compaction looks at the finished threads kept and
      * drops all but max_threads of them. */
-    if (a->threads_finished_kept >= (size_t)a->cfg.max_threads + COMPACT_SLACK)
+    if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64)
         thread_compact(a);
 }
 
@@ -1135,15 +1206,16 @@ static __attribute__((noinline)) void on_stop(elog_analysis *a, const elog_event
  * dense keys: no record touched. */
 static __attribute__((noinline)) void on_wake(elog_analysis *a, uint32_t id)
 {
-    if (a->threads_cap == 0)
+    if (a->keys_cap == 0)
         return;
-    size_t slot = key_slot(a->tkeys, a->threads_cap, id);
+    size_t slot = key_slot(a->tkeys, a->keys_cap, id);
     elog_thread_state cur = TKEY_STATE(a->tkeys[slot]);
     if (a->tkeys[slot] != 0 && cur != ELOG_THREAD_RUNNING && cur != ELOG_THREAD_FINISHED &&
         cur != ELOG_THREAD_RUNNABLE) {
         a->thread_states[cur]--;
         a->thread_states[ELOG_THREAD_RUNNABLE]++;
-        a->tkeys[slot] = (a->tkeys[slot] & TKEY_ID) | ((uint64_t)ELOG_THREAD_RUNNABLE << 40);
+        a->tkeys[slot] = (a->tkeys[slot] & ~(7ull << TKEY_STATE_SHIFT)) |
+                         ((uint64_t)ELOG_THREAD_RUNNABLE << TKEY_STATE_SHIFT);
     }
 }
 

@@ -39,7 +39,7 @@ typedef struct cap_state {
     bool has_alloc;
     bool has_sparks;
     uint32_t thread;          /* the running thread */
-    size_t run_slot;          /* its slot in the thread table at its RUN (a hint) */
+    size_t run_slot;          /* its key slot in the thread index at its RUN (a hint) */
     uint64_t run_start, gc_start;
     uint64_t last_gc_start, last_gc_end;
     uint32_t pending_gen;     /* GC_STATS seen while in GC: UINT32_MAX none */
@@ -54,6 +54,8 @@ typedef struct cap_state {
 
 typedef struct thread_rec {
     uint32_t id;
+    uint32_t kslot;           /* its key's slot in tkeys (kept up to date on moves);
+                                 the next free record while on the free list */
     bool used;
     uint16_t label_size;
     char *label;              /* NULL or owned, NUL-terminated (<= 256 bytes) */
@@ -119,12 +121,18 @@ struct elog_analysis {
     uint64_t max_live, max_size;
     uint64_t cur_live, cur_live_t, cur_size, cur_size_t; /* latest by timestamp */
 
-    /* threads: open addressing on id */
-    thread_rec *threads;
-    uint64_t *tkeys;          /* per slot: id + 1 (bits 0..39; 0 = empty) and the
-                                 thread's state (bits 40..47), probed densely */
-    size_t threads_cap, threads_used, threads_finished_kept;
-    size_t cache_slot;        /* the last record thread_get returned */
+    /* threads: an open-addressing index on id (8-byte keys, at most half
+     * full) over records in a slab that never moves them when the index
+     * grows or shrinks (only the keys are rehashed) */
+    uint64_t *tkeys;          /* per slot: id + 1 (bits 0..32; 0 = empty), the
+                                 thread's state (bits 33..35) and the record's
+                                 index in recs (bits 36..63), probed densely */
+    size_t keys_cap;
+    thread_rec *recs;         /* recs_cap records, recs_n ever handed out */
+    size_t recs_cap, recs_n;
+    uint32_t free_head;       /* a free record (UINT32_MAX: none), linked by kslot */
+    size_t threads_used, threads_finished_kept;
+    size_t cache_slot;        /* the key slot thread_get last returned */
     uint32_t *finished_ids;   /* the finished threads kept (compaction looks only here) */
     size_t cap_finished_ids;
     /* Ids of the finished threads dropped, as sorted disjoint ranges: events
@@ -192,11 +200,12 @@ void an_free(elog_analysis *a, void *p, size_t size);
 
 #define CC_MAX 8192u
 
-/* Finished threads kept beyond max_threads before a compaction: each one
- * re-examines the max_threads kept, so a larger slack drops more per pass. */
-#define COMPACT_SLACK 1024u
-
-#define TKEY_ID 0xffffffffffull
-#define TKEY_STATE(k) ((elog_thread_state)((k) >> 40))
+#define TKEY_ID 0x1ffffffffull
+#define TKEY_STATE_SHIFT 33
+#define TKEY_STATE(k) ((elog_thread_state)(((k) >> TKEY_STATE_SHIFT) & 7u))
+#define TKEY_IDX_SHIFT 36
+#define TKEY_IDX(k) ((size_t)((k) >> TKEY_IDX_SHIFT))
+#define TKEY_MAKE(id_plus_1, state, idx) \
+    ((id_plus_1) | ((uint64_t)(state) << TKEY_STATE_SHIFT) | ((uint64_t)(idx) << TKEY_IDX_SHIFT))
 
 #endif

@@ -260,10 +260,10 @@ static void build(snap *sn)
     if (s->threads == NULL)
         return;
     size_t ti = 0;
-    for (size_t i = 0; i < a->threads_cap; i++) {
-        const thread_rec *r = &a->threads[i];
-        if (!r->used)
+    for (size_t i = 0; i < a->keys_cap; i++) {
+        if (a->tkeys[i] == 0)
             continue;
+        const thread_rec *r = &a->recs[TKEY_IDX(a->tkeys[i])];
         elog_thread_stats *t = &s->threads[ti++];
         t->thread = r->id;
         t->label = str_dup(sn, r->label);
