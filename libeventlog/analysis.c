@@ -248,11 +248,28 @@ static void fit_time(elog_analysis *a, uint64_t t)
     }
 }
 
-/* Adds [s, e) to the utilisation of `cs` (gc or mutator). */
-static void util_add(elog_analysis *a, cap_state *cs, uint64_t s, uint64_t e, bool gc)
+static void util_add_slow(elog_analysis *a, cap_state *cs, uint64_t s, uint64_t e, bool gc);
+
+/* Adds [s, e) to the utilisation of `cs` (gc or mutator). Nearly every run
+ * lies inside one bucket: that case inline. */
+static inline void util_add(elog_analysis *a, cap_state *cs, uint64_t s, uint64_t e, bool gc)
 {
     if (e <= s)
         return;
+    size_t i = (size_t)(s >> a->bucket_shift);
+    if (((e - 1) >> a->bucket_shift) == i && i < a->cfg.time_buckets) {
+        if (gc)
+            cs->util[i].gc_ns += e - s;
+        else
+            cs->util[i].mutator_ns += e - s;
+        return;
+    }
+    util_add_slow(a, cs, s, e, gc);
+}
+
+static __attribute__((noinline)) void util_add_slow(elog_analysis *a, cap_state *cs, uint64_t s,
+                                                    uint64_t e, bool gc)
+{
     if (((e - 1) >> a->bucket_shift) >= a->cfg.time_buckets)
         fit_time(a, e - 1);
     unsigned sh = a->bucket_shift;
@@ -482,6 +499,49 @@ static void dropped_add(elog_analysis *a, uint32_t id)
     }
 }
 
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Adds `m` ids (sorted ascending) to the dropped ranges in one merge: a
+ * compaction's few hundred ids cost one pass over the ranges instead of a
+ * search and a shift each. */
+static void dropped_add_sorted(elog_analysis *a, const uint32_t *ids, size_t m)
+{
+    size_t need = a->n_dropped + m;
+    uint32_t (*out)[2] = an_alloc(a, (need ? need : 1) * sizeof *out);
+    if (out == NULL) {
+        for (size_t j = 0; j < m; j++)
+            dropped_add(a, ids[j]);
+        return;
+    }
+    size_t i = 0, j = 0, n = 0;
+    while (i < a->n_dropped || j < m) {
+        uint32_t lo, hi;
+        if (j >= m || (i < a->n_dropped && a->dropped[i][0] < ids[j])) {
+            lo = a->dropped[i][0];
+            hi = a->dropped[i][1];
+            i++;
+        } else {
+            lo = hi = ids[j++];
+        }
+        if (n > 0 && (uint64_t)out[n - 1][1] + 1 >= lo) {
+            if (hi > out[n - 1][1])
+                out[n - 1][1] = hi;
+        } else {
+            out[n][0] = lo;
+            out[n][1] = hi;
+            n++;
+        }
+    }
+    an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
+    a->dropped = out;
+    a->cap_dropped = need ? need : 1;
+    a->n_dropped = n;
+}
+
 /* Removes the thread whose key is at slot i and frees its record
  * (backward-shift deletion: linear probing without tombstones, so lookups
  * stay short). */
@@ -564,14 +624,24 @@ static void thread_compact(elog_analysis *a)
             f[k++] = (run_id){ r->running_ns, r->id };
     }
     select_longest(f, k, keep);
+    size_t m = 0;
+    uint32_t *gone = k > keep ? an_alloc(a, (k - keep) * sizeof *gone) : NULL;
     for (size_t i = keep; i < k; i++) {
         size_t slot = key_slot(a->tkeys, a->keys_cap, f[i].id);
         if (a->tkeys[slot] == 0)
             continue;
-        dropped_add(a, f[i].id);
+        if (gone != NULL)
+            gone[m++] = f[i].id;
+        else
+            dropped_add(a, f[i].id);
         thread_delete(a, slot);
         a->threads_used--;
         a->threads_dropped++;
+    }
+    if (gone != NULL) {
+        qsort(gone, m, sizeof *gone, cmp_u32);
+        dropped_add_sorted(a, gone, m);
+        an_free(a, gone, (k - keep) * sizeof *gone);
     }
     size_t kept = k < keep ? k : keep;
     for (size_t i = 0; i < kept; i++)
