@@ -499,10 +499,20 @@ static void dropped_add(elog_analysis *a, uint32_t id)
     }
 }
 
-static int cmp_u32(const void *x, const void *y)
+/* Sorts v[0..m) ascending (LSD radix, a byte per pass, through tmp[m]):
+ * qsort's comparisons cost more than the merge they feed. */
+static void sort_u32(uint32_t *v, uint32_t *tmp, size_t m)
 {
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return a < b ? -1 : a > b;
+    for (unsigned sh = 0; sh < 32; sh += 8) {
+        size_t count[257] = { 0 };
+        for (size_t i = 0; i < m; i++)
+            count[((v[i] >> sh) & 0xff) + 1]++;
+        for (size_t b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < m; i++)
+            tmp[count[(v[i] >> sh) & 0xff]++] = v[i];
+        memcpy(v, tmp, m * sizeof *v);
+    }
 }
 
 /* Adds `m` ids (sorted ascending) to the dropped ranges in one merge: a
@@ -625,7 +635,7 @@ static void thread_compact(elog_analysis *a)
     }
     select_longest(f, k, keep);
     size_t m = 0;
-    uint32_t *gone = k > keep ? an_alloc(a, (k - keep) * sizeof *gone) : NULL;
+    uint32_t *gone = k > keep ? an_alloc(a, 2 * (k - keep) * sizeof *gone) : NULL;
     for (size_t i = keep; i < k; i++) {
         size_t slot = key_slot(a->tkeys, a->keys_cap, f[i].id);
         if (a->tkeys[slot] == 0)
@@ -639,9 +649,9 @@ static void thread_compact(elog_analysis *a)
         a->threads_dropped++;
     }
     if (gone != NULL) {
-        qsort(gone, m, sizeof *gone, cmp_u32);
+        sort_u32(gone, gone + (k - keep), m);
         dropped_add_sorted(a, gone, m);
-        an_free(a, gone, (k - keep) * sizeof *gone);
+        an_free(a, gone, 2 * (k - keep) * sizeof *gone);
     }
     size_t kept = k < keep ? k : keep;
     for (size_t i = 0; i < kept; i++)
