@@ -163,6 +163,7 @@ elog_analysis *elog_analysis_new(const elog_analysis_config *cfg)
     a->census_labels = an_alloc(a, L * sizeof(label_rec));
     a->census_label_total = an_alloc(a, (L + 1) * sizeof(uint64_t));
     a->census_label_max = an_alloc(a, (L + 1) * sizeof(uint64_t));
+    a->census_label_ver = an_alloc(a, (L + 1) * sizeof(uint32_t));
     a->censuses = an_alloc(a, c.max_censuses * sizeof(census_rec));
     a->cur_census = an_alloc(a, (L + 1) * sizeof(uint64_t));
     if (a->oom) {
@@ -188,6 +189,7 @@ void elog_analysis_free(elog_analysis *a)
     an_free(a, a->census_labels, L * sizeof(label_rec));
     an_free(a, a->census_label_total, (L + 1) * sizeof(uint64_t));
     an_free(a, a->census_label_max, (L + 1) * sizeof(uint64_t));
+    an_free(a, a->census_label_ver, (L + 1) * sizeof(uint32_t));
     an_free(a, a->censuses, a->cfg.max_censuses * sizeof(census_rec));
     an_free(a, a->cur_census, (L + 1) * sizeof(uint64_t));
     const elog_allocator *al = a->al;
@@ -1186,7 +1188,7 @@ static uint32_t census_label(elog_analysis *a, const uint8_t *p, size_t len, uin
     a->cur_census[min] = 0;
     an_free(a, a->census_labels[min].text, a->census_labels[min].size);
     a->census_labels[min] = (label_rec){ t, len + 1, h };
-    memset(a->stack_key, 0, sizeof a->stack_key); /* slots changed meaning */
+    a->census_label_ver[min]++; /* this slot's cached stacks are stale */
     return (uint32_t)min;
 }
 
@@ -1419,11 +1421,12 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
         for (uint32_t k = 0; k < depth; k++)
             key = mix(key ^ elog_u32_array_get(s->stack, k)) + k;
         key |= 1; /* never 0 (empty) */
-        size_t ci = (size_t)(key >> 7) % STACK_CACHE;
+        size_t set = (size_t)(key >> 7) & (STACK_CACHE / 2 - 1);
+        size_t ci = 2 * set + (a->stack_key[2 * set] != key);
         uint32_t L = a->cfg.max_labels;
         /* A cached "other" retries the table only if this sample could
          * outgrow the smallest label (as of the last full-table miss). */
-        if (a->stack_key[ci] == key &&
+        if (a->stack_key[ci] == key && a->stack_ver[ci] == a->census_label_ver[a->stack_label[ci]] &&
             (a->stack_label[ci] < L || L == 0 ||
              s->residency <= a->census_label_total[a->census_min_slot])) {
             uint32_t li = a->stack_label[ci];
@@ -1463,8 +1466,18 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
         }
         label[len] = '\0';
         const char *name = label;
+        uint32_t li = census_add(a, (const uint8_t *)name, strlen(name), s->residency);
+        /* The new entry goes first in its set, the other way keeps the
+         * previous first (least recently filled out). */
+        ci = 2 * set;
+        if (a->stack_key[ci] != key) {
+            a->stack_key[ci + 1] = a->stack_key[ci];
+            a->stack_label[ci + 1] = a->stack_label[ci];
+            a->stack_ver[ci + 1] = a->stack_ver[ci];
+        }
         a->stack_key[ci] = key;
-        a->stack_label[ci] = census_add(a, (const uint8_t *)name, strlen(name), s->residency);
+        a->stack_label[ci] = li;
+        a->stack_ver[ci] = a->census_label_ver[li];
         break;
     }
     case ELOG_EV_HEAP_PROF_SAMPLE_END:

@@ -29,7 +29,10 @@ void an_hist_summary(const hist *h, elog_duration_stats *out);
 
 /* ------------------------------------------------------------ state */
 
-#define STACK_CACHE 4096u /* -hc label cache entries (48 KiB) */
+/* -hc label cache entries (128 KiB), two-way: a census names each of its
+ * stacks once, ~4000 of them on a -fprof-auto program, and a direct-mapped
+ * cache of 4096 missed half of them on collisions. */
+#define STACK_CACHE 8192u
 
 typedef struct cap_state {
     bool seen;
@@ -165,6 +168,9 @@ struct elog_analysis {
      * label's eviction clears it (ids + 1 = key 0 means empty) */
     uint64_t stack_key[STACK_CACHE];
     uint32_t stack_label[STACK_CACHE];
+    uint32_t stack_ver[STACK_CACHE]; /* census_label_ver of its slot when cached */
+    uint32_t *census_label_ver; /* max_labels + 1: bumped when a slot's label is
+                                   replaced, so only that slot's entries go stale */
     uint32_t census_min_slot;  /* the smallest label at the last full-table miss */
 
     /* heap-profile censuses */
