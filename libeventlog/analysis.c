@@ -213,7 +213,7 @@ void elog_analysis_set_hooks(elog_analysis *a, elog_pause_hook on_pause,
 /* ------------------------------------------------------------ time buckets */
 
 /* Doubles the bucket width until time t falls inside the series. */
-static void fit_time(elog_analysis *a, uint64_t t)
+static __attribute__((noinline, cold)) void fit_time(elog_analysis *a, uint64_t t)
 {
     size_t n = a->cfg.time_buckets;
     while ((t >> a->bucket_shift) >= n) {
@@ -307,7 +307,7 @@ static inline cap_state *cap_get(elog_analysis *a, uint16_t cap)
     return cap_get_slow(a, cap);
 }
 
-static cap_state *cap_get_slow(elog_analysis *a, uint16_t cap)
+static __attribute__((noinline, cold)) cap_state *cap_get_slow(elog_analysis *a, uint16_t cap)
 {
     size_t i = cap < ELOG_ANALYSIS_MAX_CAPS ? cap : ELOG_ANALYSIS_MAX_CAPS - 1;
     if (i >= a->n_caps_alloc) {
@@ -374,7 +374,7 @@ static thread_rec *thread_find(elog_analysis *a, uint32_t id)
 }
 
 /* A new index of `newcap` keys over the same records (which do not move). */
-static bool thread_rehash(elog_analysis *a, size_t newcap)
+static __attribute__((noinline, cold)) bool thread_rehash(elog_analysis *a, size_t newcap)
 {
     uint64_t *keys = an_alloc(a, newcap * sizeof *keys);
     if (keys == NULL)
@@ -462,7 +462,7 @@ static size_t dropped_pos(const elog_analysis *a, uint32_t id)
     return lo;
 }
 
-static bool dropped_has(const elog_analysis *a, uint32_t id)
+static __attribute__((noinline, cold)) bool dropped_has(const elog_analysis *a, uint32_t id)
 {
     size_t i = dropped_pos(a, id);
     return i < a->n_dropped && a->dropped[i][0] <= id;
@@ -623,7 +623,7 @@ static void select_longest(run_id *f, size_t n, size_t keep)
 /* Keeps the max_threads longest-running finished threads, drops the rest
  * (their ids go to the dropped ranges). Amortised: runs when the finished
  * threads kept reach twice the bound. */
-static void thread_compact(elog_analysis *a)
+static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
 {
     size_t n = a->threads_finished_kept, keep = a->cfg.max_threads;
     run_id *f = an_alloc(a, (n ? n : 1) * sizeof *f);
