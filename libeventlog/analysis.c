@@ -1235,7 +1235,7 @@ bool elog_analysis_wants(uint16_t id)
 
 /* The hot events of thread-heavy logs, kept out of the big dispatch so
  * their path is short (the rare ones are in rare_event()). */
-static __attribute__((noinline)) void on_run(elog_analysis *a, const elog_event *ev, uint64_t t)
+static inline void on_run(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
     cap_state *cs = cap_get(a, ev->cap);
     if (cs == NULL)
@@ -1255,7 +1255,7 @@ static __attribute__((noinline)) void on_run(elog_analysis *a, const elog_event 
     }
 }
 
-static __attribute__((noinline)) void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
+static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
     const elog_ev_stop_thread *st = &ev->as.stop_thread;
     cap_state *cs = cap_get(a, ev->cap);
@@ -1286,7 +1286,7 @@ static __attribute__((noinline)) void on_stop(elog_analysis *a, const elog_event
 
 /* THREAD_RUNNABLE / THREAD_WAKEUP: only the state, which lives in the
  * dense keys: no record touched. */
-static __attribute__((noinline)) void on_wake(elog_analysis *a, uint32_t id)
+static inline void on_wake(elog_analysis *a, uint32_t id)
 {
     if (a->keys_cap == 0)
         return;
