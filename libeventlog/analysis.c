@@ -1280,7 +1280,7 @@ static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
     thread_set_state(a, r, s);
     /* Amortised: a compaction looks at the finished threads kept and
      * drops all but max_threads of them. */
-    if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64)
+    if (a->threads_finished_kept >= (size_t)a->cfg.max_threads + COMPACT_SLACK)
         thread_compact(a);
 }
 

@@ -289,8 +289,24 @@ static void build(snap *sn)
         }
     }
     qsort(s->threads, ti, sizeof *s->threads, cmp_thread);
+    /* The max_threads longest-running finished threads (between two
+     * compactions the analysis holds up to COMPACT_SLACK more); the others
+     * count as dropped, as compaction would have made them. */
+    size_t kept_finished = 0, w = 0;
+    uint64_t trimmed = 0;
+    for (size_t k = 0; k < ti; k++) {
+        if (s->threads[k].state == ELOG_THREAD_FINISHED) {
+            if (kept_finished >= a->cfg.max_threads) {
+                trimmed++;
+                continue;
+            }
+            kept_finished++;
+        }
+        s->threads[w++] = s->threads[k];
+    }
+    ti = w;
     s->n_threads = ti;
-    s->threads_dropped = a->threads_dropped;
+    s->threads_dropped = a->threads_dropped + trimmed;
     s->threads_created = a->threads_created;
     s->threads_finished = a->threads_finished;
     memcpy(s->thread_states, a->thread_states, sizeof s->thread_states);
