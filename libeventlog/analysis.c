@@ -1279,8 +1279,11 @@ static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
         r->finished_ns = t;
     thread_set_state(a, r, s);
     /* Amortised: a compaction looks at the finished threads kept and
-     * drops all but max_threads of them. */
-    if (a->threads_finished_kept >= (size_t)a->cfg.max_threads + COMPACT_SLACK)
+     * drops all but max_threads of them. Each pass re-examines the
+     * max_threads kept and merges the dropped ids into the ranges, so it
+     * waits for 4 * max_threads + 64 more (at max_threads + 64: 12% of the
+     * samples on busy-large); snapshots list only max_threads of them. */
+    if (a->threads_finished_kept >= 5 * (size_t)a->cfg.max_threads + 64)
         thread_compact(a);
 }
 

@@ -206,13 +206,6 @@ void an_free(elog_analysis *a, void *p, size_t size);
 
 #define CC_MAX 8192u
 
-/* Finished threads kept beyond max_threads before a compaction. Each pass
- * re-examines the max_threads kept and merges the dropped ids into the
- * ranges, so a larger slack costs less per thread (busy-large: 12% of the
- * samples in compaction at 320); snapshots list only the max_threads
- * longest-running finished threads whatever the slack. */
-#define COMPACT_SLACK 1024u
-
 #define TKEY_ID 0x1ffffffffull
 #define TKEY_STATE_SHIFT 33
 #define TKEY_STATE(k) ((elog_thread_state)(((k) >> TKEY_STATE_SHIFT) & 7u))

@@ -290,7 +290,7 @@ static void build(snap *sn)
     }
     qsort(s->threads, ti, sizeof *s->threads, cmp_thread);
     /* The max_threads longest-running finished threads (between two
-     * compactions the analysis holds up to COMPACT_SLACK more); the others
+     * compactions the analysis holds up to 4 * max_threads + 64 more); the others
      * count as dropped, as compaction would have made them. */
     size_t kept_finished = 0, w = 0;
     uint64_t trimmed = 0;
