@@ -53,14 +53,15 @@ static void free_state(elog_analysis *a)
     an_free(a, a->caps, a->n_caps_alloc * sizeof *a->caps);
     a->caps = NULL;
     a->n_caps_alloc = 0;
-    for (size_t i = 0; i < a->threads_cap; i++)
-        if (a->threads[i].used)
-            an_free(a, a->threads[i].label, a->threads[i].label_size);
-    an_free(a, a->threads, a->threads_cap * sizeof(thread_rec));
-    an_free(a, a->tkeys, a->threads_cap * sizeof *a->tkeys);
+    for (size_t i = 0; i < a->recs_n; i++)
+        if (a->recs[i].used)
+            an_free(a, a->recs[i].label, a->recs[i].label_size);
+    an_free(a, a->recs, a->recs_cap * sizeof(thread_rec));
+    an_free(a, a->tkeys, a->keys_cap * sizeof *a->tkeys);
     a->tkeys = NULL;
-    a->threads = NULL;
-    a->threads_cap = 0;
+    a->recs = NULL;
+    a->keys_cap = a->recs_cap = a->recs_n = 0;
+    a->free_head = UINT32_MAX;
     an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
     a->dropped = NULL;
     a->n_dropped = a->cap_dropped = 0;
@@ -92,7 +93,9 @@ static void clear_state(elog_analysis *a)
     a->oom = false;
     a->has_gc_stats_type = false;
     a->events = 0;
-    a->start_ns = a->end_ns = 0;
+    a->start_ns = UINT64_MAX; /* no event yet (the snapshot says 0) */
+    a->end_ns = 0;
+    a->oom_reported = false;
     a->bucket_ns = a->cfg.bucket_ns;
     a->bucket_shift = (unsigned)__builtin_ctzll(a->cfg.bucket_ns);
     memset(a->heap, 0, a->cfg.time_buckets * sizeof *a->heap);
@@ -107,6 +110,8 @@ static void clear_state(elog_analysis *a)
     a->max_live = a->max_size = 0;
     a->cur_live = a->cur_live_t = a->cur_size = a->cur_size_t = 0;
     a->threads_used = a->threads_finished_kept = 0;
+    a->free_head = UINT32_MAX;
+    a->cache_slot = 0;
     a->n_dropped = 0;
     a->threads_dropped = a->threads_created = a->threads_finished = 0;
     memset(a->thread_states, 0, sizeof a->thread_states);
@@ -158,6 +163,7 @@ elog_analysis *elog_analysis_new(const elog_analysis_config *cfg)
     a->census_labels = an_alloc(a, L * sizeof(label_rec));
     a->census_label_total = an_alloc(a, (L + 1) * sizeof(uint64_t));
     a->census_label_max = an_alloc(a, (L + 1) * sizeof(uint64_t));
+    a->census_label_ver = an_alloc(a, (L + 1) * sizeof(uint32_t));
     a->censuses = an_alloc(a, c.max_censuses * sizeof(census_rec));
     a->cur_census = an_alloc(a, (L + 1) * sizeof(uint64_t));
     if (a->oom) {
@@ -183,6 +189,7 @@ void elog_analysis_free(elog_analysis *a)
     an_free(a, a->census_labels, L * sizeof(label_rec));
     an_free(a, a->census_label_total, (L + 1) * sizeof(uint64_t));
     an_free(a, a->census_label_max, (L + 1) * sizeof(uint64_t));
+    an_free(a, a->census_label_ver, (L + 1) * sizeof(uint32_t));
     an_free(a, a->censuses, a->cfg.max_censuses * sizeof(census_rec));
     an_free(a, a->cur_census, (L + 1) * sizeof(uint64_t));
     const elog_allocator *al = a->al;
@@ -206,7 +213,7 @@ void elog_analysis_set_hooks(elog_analysis *a, elog_pause_hook on_pause,
 /* ------------------------------------------------------------ time buckets */
 
 /* Doubles the bucket width until time t falls inside the series. */
-static void fit_time(elog_analysis *a, uint64_t t)
+static __attribute__((noinline, cold)) void fit_time(elog_analysis *a, uint64_t t)
 {
     size_t n = a->cfg.time_buckets;
     while ((t >> a->bucket_shift) >= n) {
@@ -243,11 +250,28 @@ static void fit_time(elog_analysis *a, uint64_t t)
     }
 }
 
-/* Adds [s, e) to the utilisation of `cs` (gc or mutator). */
-static void util_add(elog_analysis *a, cap_state *cs, uint64_t s, uint64_t e, bool gc)
+static void util_add_slow(elog_analysis *a, cap_state *cs, uint64_t s, uint64_t e, bool gc);
+
+/* Adds [s, e) to the utilisation of `cs` (gc or mutator). Nearly every run
+ * lies inside one bucket: that case inline. */
+static inline void util_add(elog_analysis *a, cap_state *cs, uint64_t s, uint64_t e, bool gc)
 {
     if (e <= s)
         return;
+    size_t i = (size_t)(s >> a->bucket_shift);
+    if (((e - 1) >> a->bucket_shift) == i && i < a->cfg.time_buckets) {
+        if (gc)
+            cs->util[i].gc_ns += e - s;
+        else
+            cs->util[i].mutator_ns += e - s;
+        return;
+    }
+    util_add_slow(a, cs, s, e, gc);
+}
+
+static __attribute__((noinline)) void util_add_slow(elog_analysis *a, cap_state *cs, uint64_t s,
+                                                    uint64_t e, bool gc)
+{
     if (((e - 1) >> a->bucket_shift) >= a->cfg.time_buckets)
         fit_time(a, e - 1);
     unsigned sh = a->bucket_shift;
@@ -283,7 +307,7 @@ static inline cap_state *cap_get(elog_analysis *a, uint16_t cap)
     return cap_get_slow(a, cap);
 }
 
-static cap_state *cap_get_slow(elog_analysis *a, uint16_t cap)
+static __attribute__((noinline, cold)) cap_state *cap_get_slow(elog_analysis *a, uint16_t cap)
 {
     size_t i = cap < ELOG_ANALYSIS_MAX_CAPS ? cap : ELOG_ANALYSIS_MAX_CAPS - 1;
     if (i >= a->n_caps_alloc) {
@@ -340,33 +364,88 @@ static size_t key_slot(const uint64_t *keys, size_t cap, uint32_t id)
     return i;
 }
 
-static thread_rec *thread_find_slot(elog_analysis *a, uint32_t id)
+/* The record of `id`, or NULL if not in the index. */
+static thread_rec *thread_find(elog_analysis *a, uint32_t id)
 {
-    return &a->threads[key_slot(a->tkeys, a->threads_cap, id)];
+    if (a->keys_cap == 0)
+        return NULL;
+    uint64_t k = a->tkeys[key_slot(a->tkeys, a->keys_cap, id)];
+    return k != 0 ? &a->recs[TKEY_IDX(k)] : NULL;
 }
 
-static bool thread_rehash(elog_analysis *a, size_t newcap)
+/* A new index of `newcap` keys over the same records (which do not move). */
+static __attribute__((noinline, cold)) bool thread_rehash(elog_analysis *a, size_t newcap)
 {
-    thread_rec *t = an_alloc(a, newcap * sizeof *t);
     uint64_t *keys = an_alloc(a, newcap * sizeof *keys);
-    if (t == NULL || keys == NULL) {
-        an_free(a, t, newcap * sizeof *t);
-        an_free(a, keys, newcap * sizeof *keys);
+    if (keys == NULL)
         return false;
-    }
-    for (size_t i = 0; i < a->threads_cap; i++) {
-        if (a->tkeys[i] != 0) {
-            size_t j = key_slot(keys, newcap, a->threads[i].id);
-            keys[j] = a->tkeys[i];
-            t[j] = a->threads[i];
+    for (size_t i = 0; i < a->keys_cap; i++) {
+        uint64_t k = a->tkeys[i];
+        if (k != 0) {
+            size_t j = key_slot(keys, newcap, (uint32_t)((k & TKEY_ID) - 1));
+            keys[j] = k;
+            a->recs[TKEY_IDX(k)].kslot = (uint32_t)j;
         }
     }
-    an_free(a, a->threads, a->threads_cap * sizeof *a->threads);
-    an_free(a, a->tkeys, a->threads_cap * sizeof *a->tkeys);
-    a->threads = t;
+    an_free(a, a->tkeys, a->keys_cap * sizeof *a->tkeys);
     a->tkeys = keys;
-    a->threads_cap = newcap;
+    a->keys_cap = newcap;
     return true;
+}
+
+/* A slab of `newcap` (>= threads_used) records holding the live ones packed
+ * at the front (after compaction dropped many: gives the memory back). */
+static bool slab_pack(elog_analysis *a, size_t newcap)
+{
+    thread_rec *r = a->al->alloc(a->al->ctx, newcap * sizeof *r); /* filled below */
+    if (r == NULL)
+        return false;
+    size_t n = 0;
+    for (size_t i = 0; i < a->keys_cap; i++) {
+        uint64_t k = a->tkeys[i];
+        if (k != 0) {
+            r[n] = a->recs[TKEY_IDX(k)];
+            a->tkeys[i] = (k & ((1ull << TKEY_IDX_SHIFT) - 1)) | ((uint64_t)n << TKEY_IDX_SHIFT);
+            n++;
+        }
+    }
+    an_free(a, a->recs, a->recs_cap * sizeof *a->recs);
+    a->recs = r;
+    a->recs_cap = newcap;
+    a->recs_n = n;
+    a->free_head = UINT32_MAX;
+    return true;
+}
+
+/* A free record's index (zeroed), or SIZE_MAX when out of memory. May move
+ * the slab (pointers to records are not kept across it). */
+static size_t rec_alloc(elog_analysis *a)
+{
+    size_t i;
+    if (a->free_head != UINT32_MAX) {
+        i = a->free_head;
+        a->free_head = a->recs[i].kslot;
+    } else {
+        if (a->recs_n == a->recs_cap) {
+            size_t nc = a->recs_cap ? a->recs_cap * 2 : 64;
+            if (nc > ((size_t)1 << (64 - TKEY_IDX_SHIFT)))
+                return SIZE_MAX;
+            /* not zeroed: each record is when handed out */
+            thread_rec *r = a->al->alloc(a->al->ctx, nc * sizeof *r);
+            if (r == NULL) {
+                a->oom = true;
+                return SIZE_MAX;
+            }
+            if (a->recs_n)
+                memcpy(r, a->recs, a->recs_n * sizeof *r);
+            an_free(a, a->recs, a->recs_cap * sizeof *a->recs);
+            a->recs = r;
+            a->recs_cap = nc;
+        }
+        i = a->recs_n++;
+    }
+    memset(&a->recs[i], 0, sizeof a->recs[i]);
+    return i;
 }
 
 /* Index of the first range whose end is >= id. */
@@ -383,7 +462,7 @@ static size_t dropped_pos(const elog_analysis *a, uint32_t id)
     return lo;
 }
 
-static bool dropped_has(const elog_analysis *a, uint32_t id)
+static __attribute__((noinline, cold)) bool dropped_has(const elog_analysis *a, uint32_t id)
 {
     size_t i = dropped_pos(a, id);
     return i < a->n_dropped && a->dropped[i][0] <= id;
@@ -422,34 +501,93 @@ static void dropped_add(elog_analysis *a, uint32_t id)
     }
 }
 
-/* Removes the record at slot i (backward-shift deletion: linear probing
- * without tombstones, so lookups stay short). */
+/* Sorts v[0..m) ascending (LSD radix, a byte per pass, through tmp[m]):
+ * qsort's comparisons cost more than the merge they feed. */
+static void sort_u32(uint32_t *v, uint32_t *tmp, size_t m)
+{
+    for (unsigned sh = 0; sh < 32; sh += 8) {
+        size_t count[257] = { 0 };
+        for (size_t i = 0; i < m; i++)
+            count[((v[i] >> sh) & 0xff) + 1]++;
+        for (size_t b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < m; i++)
+            tmp[count[(v[i] >> sh) & 0xff]++] = v[i];
+        memcpy(v, tmp, m * sizeof *v);
+    }
+}
+
+/* Adds `m` ids (sorted ascending) to the dropped ranges in one merge: a
+ * compaction's few hundred ids cost one pass over the ranges instead of a
+ * search and a shift each. */
+static void dropped_add_sorted(elog_analysis *a, const uint32_t *ids, size_t m)
+{
+    size_t need = a->n_dropped + m;
+    uint32_t (*out)[2] = an_alloc(a, (need ? need : 1) * sizeof *out);
+    if (out == NULL) {
+        for (size_t j = 0; j < m; j++)
+            dropped_add(a, ids[j]);
+        return;
+    }
+    size_t i = 0, j = 0, n = 0;
+    while (i < a->n_dropped || j < m) {
+        uint32_t lo, hi;
+        if (j >= m || (i < a->n_dropped && a->dropped[i][0] < ids[j])) {
+            lo = a->dropped[i][0];
+            hi = a->dropped[i][1];
+            i++;
+        } else {
+            lo = hi = ids[j++];
+        }
+        if (n > 0 && (uint64_t)out[n - 1][1] + 1 >= lo) {
+            if (hi > out[n - 1][1])
+                out[n - 1][1] = hi;
+        } else {
+            out[n][0] = lo;
+            out[n][1] = hi;
+            n++;
+        }
+    }
+    an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
+    a->dropped = out;
+    a->cap_dropped = need ? need : 1;
+    a->n_dropped = n;
+}
+
+/* Removes the thread whose key is at slot i and frees its record
+ * (backward-shift deletion: linear probing without tombstones, so lookups
+ * stay short). */
 static void thread_delete(elog_analysis *a, size_t i)
 {
-    thread_rec *t = a->threads;
     uint64_t *keys = a->tkeys;
-    size_t mask = a->threads_cap - 1, j = i;
+    size_t ri = TKEY_IDX(keys[i]);
+    thread_rec *r = &a->recs[ri];
+    an_free(a, r->label, r->label_size);
+    r->label = NULL;
+    r->used = false;
+    r->kslot = a->free_head;
+    a->free_head = (uint32_t)ri;
+    size_t mask = a->keys_cap - 1, j = i;
     for (;;) {
         j = (j + 1) & mask;
         if (keys[j] == 0)
             break;
         size_t home = (size_t)mix((uint32_t)((keys[j] & TKEY_ID) - 1)) & mask;
-        /* t[j] may move to i unless its home lies cyclically in (i, j]. */
+        /* keys[j] may move to i unless its home lies cyclically in (i, j]. */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (!stays) {
-            t[i] = t[j];
             keys[i] = keys[j];
+            a->recs[TKEY_IDX(keys[i])].kslot = (uint32_t)i;
             i = j;
         }
     }
     keys[i] = 0;
-    t[i].used = false;
-    t[i].label = NULL;
 }
 
 typedef struct run_id {
     uint64_t running_ns;
     uint32_t id;
+    uint32_t rec;             /* its record's number in the slab */
 } run_id;
 
 /* Moves the `keep` longest-running to the front (in any order): Hoare's
@@ -485,73 +623,108 @@ static void select_longest(run_id *f, size_t n, size_t keep)
 
 /* Keeps the max_threads longest-running finished threads, drops the rest
  * (their ids go to the dropped ranges). Amortised: runs when the finished
- * threads kept reach twice the bound. */
-static void thread_compact(elog_analysis *a)
+ * threads kept reach 5 * max_threads + 64 (see on_stop). */
+static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
 {
     size_t n = a->threads_finished_kept, keep = a->cfg.max_threads;
     run_id *f = an_alloc(a, (n ? n : 1) * sizeof *f);
     if (f == NULL)
         return;
+    /* The records of threads that finished a while ago are cold: their
+     * numbers first (from the dense keys), then the records with a
+     * prefetch a few ahead (compaction was 7% of busy-large's samples,
+     * most of it waiting for them). */
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        thread_rec *r = thread_find_slot(a, a->finished_ids[i]);
-        if (r->used)
-            f[k++] = (run_id){ r->running_ns, r->id };
+        uint64_t key = a->tkeys[key_slot(a->tkeys, a->keys_cap, a->finished_ids[i])];
+        if (key != 0)
+            f[k++] = (run_id){ 0, a->finished_ids[i], (uint32_t)TKEY_IDX(key) };
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (i + 8 < k)
+            __builtin_prefetch(&a->recs[f[i + 8].rec]);
+        f[i].running_ns = a->recs[f[i].rec].running_ns;
     }
     select_longest(f, k, keep);
+    size_t m = 0;
+    uint32_t *gone = k > keep ? an_alloc(a, 2 * (k - keep) * sizeof *gone) : NULL;
     for (size_t i = keep; i < k; i++) {
-        thread_rec *r = thread_find_slot(a, f[i].id);
-        if (!r->used)
+        if (i + 8 < k)
+            __builtin_prefetch(&a->recs[f[i + 8].rec]);
+        size_t slot = key_slot(a->tkeys, a->keys_cap, f[i].id);
+        if (a->tkeys[slot] == 0)
             continue;
-        dropped_add(a, r->id);
-        an_free(a, r->label, r->label_size);
-        thread_delete(a, (size_t)(r - a->threads));
+        if (gone != NULL)
+            gone[m++] = f[i].id;
+        else
+            dropped_add(a, f[i].id);
+        thread_delete(a, slot);
         a->threads_used--;
         a->threads_dropped++;
+    }
+    if (gone != NULL) {
+        sort_u32(gone, gone + (k - keep), m);
+        dropped_add_sorted(a, gone, m);
+        an_free(a, gone, 2 * (k - keep) * sizeof *gone);
     }
     size_t kept = k < keep ? k : keep;
     for (size_t i = 0; i < kept; i++)
         a->finished_ids[i] = f[i].id;
     a->threads_finished_kept = kept;
     an_free(a, f, (n ? n : 1) * sizeof *f);
-    /* After a burst of threads, give the table back (this keeps peak RSS
-     * down; hysteresis here was measured to raise it without saving time). */
-    size_t want = a->threads_cap;
-    while (want > 64 && a->threads_used * 8 < want)
+    /* After a burst of threads, give the table back, down to a load of
+     * 1/16 to 1/8 (shrinking at 1/8 rehashed back and forth: 72 rehashes on
+     * busy-small, 4% of the instructions). */
+    size_t want = a->keys_cap;
+    while (want > 64 && a->threads_used * 16 < want)
         want /= 2;
-    if (want < a->threads_cap)
+    if (want < a->keys_cap)
         thread_rehash(a, want);
+    /* The slab only after a large drop (to a quarter full): packing it back
+     * and forth after each burst cost more than it gave back. */
+    if (a->recs_cap > 256 && a->threads_used * 16 < a->recs_cap) {
+        size_t slab = a->recs_cap;
+        while (slab > 64 && a->threads_used * 4 < slab)
+            slab /= 2;
+        slab_pack(a, slab);
+    }
 }
 
 static thread_rec *thread_get(elog_analysis *a, uint32_t id)
 {
     /* RUN and STOP of one thread come in pairs: a one-entry cache, checked
      * against the slot's content so nothing has to invalidate it. */
-    if (a->threads_cap > 0) {
-        size_t c = a->cache_slot & (a->threads_cap - 1);
+    if (a->keys_cap > 0) {
+        size_t c = a->cache_slot & (a->keys_cap - 1);
         if ((a->tkeys[c] & TKEY_ID) == (uint64_t)id + 1)
-            return &a->threads[c];
+            return &a->recs[TKEY_IDX(a->tkeys[c])];
     }
-    if (a->threads_cap == 0 || (a->threads_used + 1) * 4 > a->threads_cap * 3) {
-        if (!thread_rehash(a, a->threads_cap ? a->threads_cap * 2 : 64))
+    /* At most half full: short probes (the keys are 8 bytes each). */
+    if (a->keys_cap == 0 || (a->threads_used + 1) * 2 > a->keys_cap) {
+        if (!thread_rehash(a, a->keys_cap ? a->keys_cap * 2 : 128))
             return NULL;
     }
-    size_t slot = key_slot(a->tkeys, a->threads_cap, id);
-    thread_rec *r = &a->threads[slot];
+    size_t slot = key_slot(a->tkeys, a->keys_cap, id);
     if (a->tkeys[slot] == 0) {
-        if (a->n_dropped > 0 && dropped_has(a, id))
+        /* GHC numbers threads in creation order: a new thread's id lies
+         * above every dropped range, one comparison instead of a search. */
+        if (a->n_dropped > 0 && id <= a->dropped[a->n_dropped - 1][1] && dropped_has(a, id))
             return NULL; /* finished and dropped: a late event about it */
-        a->tkeys[slot] = ((uint64_t)id + 1) | ((uint64_t)ELOG_THREAD_RUNNABLE << 40);
-        memset(r, 0, sizeof *r);
+        size_t ri = rec_alloc(a);
+        if (ri == SIZE_MAX)
+            return NULL;
+        a->tkeys[slot] = TKEY_MAKE((uint64_t)id + 1, ELOG_THREAD_RUNNABLE, ri);
+        thread_rec *r = &a->recs[ri];
         r->used = true;
         r->id = id;
+        r->kslot = (uint32_t)slot;
         r->created_ns = UINT64_MAX;
         r->finished_ns = UINT64_MAX;
         a->thread_states[ELOG_THREAD_RUNNABLE]++;
         a->threads_used++;
     }
-    a->cache_slot = (size_t)(r - a->threads);
-    return r;
+    a->cache_slot = slot;
+    return &a->recs[TKEY_IDX(a->tkeys[slot])];
 }
 
 /* The thread's record, or NULL if unknown (never adds one): for events
@@ -559,10 +732,7 @@ static thread_rec *thread_get(elog_analysis *a, uint32_t id)
  * dropped, so that they do not bring it back as a live thread. */
 static thread_rec *thread_lookup(elog_analysis *a, uint32_t id)
 {
-    if (a->threads_cap == 0)
-        return NULL;
-    size_t slot = key_slot(a->tkeys, a->threads_cap, id);
-    return a->tkeys[slot] != 0 ? &a->threads[slot] : NULL;
+    return thread_find(a, id);
 }
 
 /* Appends a finished thread to the list compaction looks at. */
@@ -584,13 +754,13 @@ static void finished_list_add(elog_analysis *a, uint32_t id)
 
 static inline void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)
 {
-    uint64_t *k = &a->tkeys[r - a->threads];
+    uint64_t *k = &a->tkeys[r->kslot];
     elog_thread_state cur = TKEY_STATE(*k);
     if (cur == ELOG_THREAD_FINISHED || cur == s)
         return;
     a->thread_states[cur]--;
     a->thread_states[s]++;
-    *k = (*k & TKEY_ID) | ((uint64_t)s << 40);
+    *k = (*k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)s << TKEY_STATE_SHIFT);
     if (s == ELOG_THREAD_FINISHED) {
         a->threads_finished++;
         finished_list_add(a, r->id);
@@ -625,18 +795,30 @@ static void idle_close(cap_state *cs, uint64_t t)
         cs->idle_mark = t;
 }
 
-/* Ends the run on `cs` at t (STOP_THREAD, or a RUN without a STOP). */
-static void end_run(elog_analysis *a, cap_state *cs, uint64_t t)
+/* The record of the thread running on `cs`: the slot remembered at its
+ * RUN if it still holds it (a rehash or deletion may have moved it). */
+static inline thread_rec *running_rec(elog_analysis *a, cap_state *cs)
+{
+    size_t sl = cs->run_slot;
+    if (sl < a->keys_cap && (a->tkeys[sl] & TKEY_ID) == (uint64_t)cs->thread + 1)
+        return &a->recs[TKEY_IDX(a->tkeys[sl])];
+    return thread_get(a, cs->thread);
+}
+
+/* Ends the run on `cs` at t (STOP_THREAD, or a RUN without a STOP);
+ * returns the thread's record (NULL: none running, or unknown). */
+static thread_rec *end_run(elog_analysis *a, cap_state *cs, uint64_t t)
 {
     if (!cs->running)
-        return;
+        return NULL;
     cs->running = false;
     uint64_t d = t > cs->run_start ? t - cs->run_start : 0;
     cs->mutator_ns += d;
     util_add(a, cs, cs->run_start, t, false);
-    thread_rec *r = thread_get(a, cs->thread);
+    thread_rec *r = running_rec(a, cs);
     if (r != NULL)
         r->running_ns += d;
+    return r;
 }
 
 static elog_thread_state state_after_stop(uint16_t status)
@@ -732,11 +914,15 @@ static void gc_stats(elog_analysis *a, cap_state *cs, uint16_t cap, const elog_e
         a->n_gens = (uint32_t)gi + 1;
     if (cs == NULL)
         return;
-    if (cs->gc_unclaimed) {
+    /* The RTS writes the leader's GC_STATS_GHC into its buffer before its
+     * GC_END, whose timestamp is the earlier one: in file order the stats
+     * come inside the GC, in time order after its end. Both mean this GC;
+     * an unclaimed earlier GC (one this capability did not lead) is not it. */
+    if (cs->in_gc) {
+        cs->pending_gen = gen; /* the pause completes at GC_END */
+    } else if (cs->gc_unclaimed) {
         cs->gc_unclaimed = false;
         record_pause(a, cap, cs->last_gc_start, cs->last_gc_end, gen);
-    } else if (cs->in_gc) {
-        cs->pending_gen = gen; /* stats before the end: the pause completes at GC_END */
     }
 }
 
@@ -1014,7 +1200,7 @@ static uint32_t census_label(elog_analysis *a, const uint8_t *p, size_t len, uin
     a->cur_census[min] = 0;
     an_free(a, a->census_labels[min].text, a->census_labels[min].size);
     a->census_labels[min] = (label_rec){ t, len + 1, h };
-    memset(a->stack_key, 0, sizeof a->stack_key); /* slots changed meaning */
+    a->census_label_ver[min]++; /* this slot's cached stacks are stale */
     return (uint32_t)min;
 }
 
@@ -1075,6 +1261,7 @@ static inline void on_run(elog_analysis *a, const elog_event *ev, uint64_t t)
     cs->run_start = t;
     thread_rec *r = thread_get(a, cs->thread);
     if (r != NULL) {
+        cs->run_slot = r->kslot;
         r->runs++;
         thread_set_state(a, r, ELOG_THREAD_RUNNING);
     }
@@ -1086,13 +1273,15 @@ static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
     cap_state *cs = cap_get(a, ev->cap);
     if (cs == NULL)
         return;
+    thread_rec *r = NULL;
     if (cs->running && cs->thread == st->thread) {
-        end_run(a, cs, t);
+        r = end_run(a, cs, t);
         idle_close(cs, t);
     }
     if (t > cs->last_time)
         cs->last_time = t;
-    thread_rec *r = thread_get(a, st->thread);
+    if (r == NULL)
+        r = thread_get(a, st->thread);
     if (r == NULL)
         return;
     if (st->status < ELOG_STOP_REASONS)
@@ -1102,8 +1291,11 @@ static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
         r->finished_ns = t;
     thread_set_state(a, r, s);
     /* Amortised: a compaction looks at the finished threads kept and
-     * drops all but max_threads of them. */
-    if (a->threads_finished_kept >= 2 * (size_t)a->cfg.max_threads + 64)
+     * drops all but max_threads of them. Each pass re-examines the
+     * max_threads kept and merges the dropped ids into the ranges, so it
+     * waits for 4 * max_threads + 64 more (at max_threads + 64: 12% of the
+     * samples on busy-large); snapshots list only max_threads of them. */
+    if (a->threads_finished_kept >= 5 * (size_t)a->cfg.max_threads + 64)
         thread_compact(a);
 }
 
@@ -1111,15 +1303,16 @@ static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
  * dense keys: no record touched. */
 static inline void on_wake(elog_analysis *a, uint32_t id)
 {
-    if (a->threads_cap == 0)
+    if (a->keys_cap == 0)
         return;
-    size_t slot = key_slot(a->tkeys, a->threads_cap, id);
+    size_t slot = key_slot(a->tkeys, a->keys_cap, id);
     elog_thread_state cur = TKEY_STATE(a->tkeys[slot]);
     if (a->tkeys[slot] != 0 && cur != ELOG_THREAD_RUNNING && cur != ELOG_THREAD_FINISHED &&
         cur != ELOG_THREAD_RUNNABLE) {
         a->thread_states[cur]--;
         a->thread_states[ELOG_THREAD_RUNNABLE]++;
-        a->tkeys[slot] = (a->tkeys[slot] & TKEY_ID) | ((uint64_t)ELOG_THREAD_RUNNABLE << 40);
+        a->tkeys[slot] = (a->tkeys[slot] & ~(7ull << TKEY_STATE_SHIFT)) |
+                         ((uint64_t)ELOG_THREAD_RUNNABLE << TKEY_STATE_SHIFT);
     }
 }
 
@@ -1158,6 +1351,7 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
             cs->last_time = t;
         cs->in_gc = true;
         cs->gc_start = t;
+        cs->gc_unclaimed = false; /* its last GC was led by another capability */
         break;
     case ELOG_EV_GC_END:
         if ((cs = cap_get(a, ev->cap)) != NULL) {
@@ -1242,11 +1436,12 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
         for (uint32_t k = 0; k < depth; k++)
             key = mix(key ^ elog_u32_array_get(s->stack, k)) + k;
         key |= 1; /* never 0 (empty) */
-        size_t ci = (size_t)(key >> 7) % STACK_CACHE;
+        size_t set = (size_t)(key >> 7) & (STACK_CACHE / 2 - 1);
+        size_t ci = 2 * set + (a->stack_key[2 * set] != key);
         uint32_t L = a->cfg.max_labels;
         /* A cached "other" retries the table only if this sample could
          * outgrow the smallest label (as of the last full-table miss). */
-        if (a->stack_key[ci] == key &&
+        if (a->stack_key[ci] == key && a->stack_ver[ci] == a->census_label_ver[a->stack_label[ci]] &&
             (a->stack_label[ci] < L || L == 0 ||
              s->residency <= a->census_label_total[a->census_min_slot])) {
             uint32_t li = a->stack_label[ci];
@@ -1286,8 +1481,18 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
         }
         label[len] = '\0';
         const char *name = label;
+        uint32_t li = census_add(a, (const uint8_t *)name, strlen(name), s->residency);
+        /* The new entry goes first in its set, the other way keeps the
+         * previous first (least recently filled out). */
+        ci = 2 * set;
+        if (a->stack_key[ci] != key) {
+            a->stack_key[ci + 1] = a->stack_key[ci];
+            a->stack_label[ci + 1] = a->stack_label[ci];
+            a->stack_ver[ci + 1] = a->stack_ver[ci];
+        }
         a->stack_key[ci] = key;
-        a->stack_label[ci] = census_add(a, (const uint8_t *)name, strlen(name), s->residency);
+        a->stack_label[ci] = li;
+        a->stack_ver[ci] = a->census_label_ver[li];
         break;
     }
     case ELOG_EV_HEAP_PROF_SAMPLE_END:
@@ -1304,14 +1509,13 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
     if (ev->id == ELOG_EV_BLOCK_MARKER)
         return ELOG_CB_CONTINUE;
     uint64_t t = ev->time;
-    if (a->events == 0 || t < a->start_ns)
+    if (t < a->start_ns)
         a->start_ns = t;
     if (t > a->end_ns)
         a->end_ns = t;
     a->events++;
     if (ev->layout == NULL) /* no typed fields (unknown type): nothing to read */
         return ELOG_CB_CONTINUE;
-    bool was_oom = a->oom;
     switch (ev->id) {
     case ELOG_EV_RUN_THREAD:
         on_run(a, ev, t);
@@ -1329,7 +1533,12 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         rare_event(a, ev, t);
         break;
     }
-    return a->oom && !was_oom ? ELOG_CB_ABORT : ELOG_CB_CONTINUE;
+    /* Abort once, at the event that ran out of memory. */
+    if (__builtin_expect(a->oom && !a->oom_reported, 0)) {
+        a->oom_reported = true;
+        return ELOG_CB_ABORT;
+    }
+    return ELOG_CB_CONTINUE;
 }
 
 void elog_analysis_on_end(elog_analysis *a, const elog_end *end, const char *reason)

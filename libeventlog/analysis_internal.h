@@ -29,7 +29,10 @@ void an_hist_summary(const hist *h, elog_duration_stats *out);
 
 /* ------------------------------------------------------------ state */
 
-#define STACK_CACHE 4096u /* -hc label cache entries (48 KiB) */
+/* -hc label cache entries (128 KiB), two-way: a census names each of its
+ * stacks once, ~4000 of them on a -fprof-auto program, and a direct-mapped
+ * cache of 4096 missed half of them on collisions. */
+#define STACK_CACHE 8192u
 
 typedef struct cap_state {
     bool seen;
@@ -39,6 +42,7 @@ typedef struct cap_state {
     bool has_alloc;
     bool has_sparks;
     uint32_t thread;          /* the running thread */
+    size_t run_slot;          /* its key slot in the thread index at its RUN (a hint) */
     uint64_t run_start, gc_start;
     uint64_t last_gc_start, last_gc_end;
     uint32_t pending_gen;     /* GC_STATS seen while in GC: UINT32_MAX none */
@@ -53,6 +57,8 @@ typedef struct cap_state {
 
 typedef struct thread_rec {
     uint32_t id;
+    uint32_t kslot;           /* its key's slot in tkeys (kept up to date on moves);
+                                 the next free record while on the free list */
     bool used;
     uint16_t label_size;
     char *label;              /* NULL or owned, NUL-terminated (<= 256 bytes) */
@@ -89,6 +95,7 @@ struct elog_analysis {
     elog_analysis_config cfg;
     const elog_allocator *al;
     bool oom;
+    bool oom_reported;        /* on_event returned ELOG_CB_ABORT for it */
 
     bool has_gc_stats_type;   /* the header declares GC_STATS_GHC */
     uint64_t events;
@@ -117,12 +124,18 @@ struct elog_analysis {
     uint64_t max_live, max_size;
     uint64_t cur_live, cur_live_t, cur_size, cur_size_t; /* latest by timestamp */
 
-    /* threads: open addressing on id */
-    thread_rec *threads;
-    uint64_t *tkeys;          /* per slot: id + 1 (bits 0..39; 0 = empty) and the
-                                 thread's state (bits 40..47), probed densely */
-    size_t threads_cap, threads_used, threads_finished_kept;
-    size_t cache_slot;        /* the last record thread_get returned */
+    /* threads: an open-addressing index on id (8-byte keys, at most half
+     * full) over records in a slab that never moves them when the index
+     * grows or shrinks (only the keys are rehashed) */
+    uint64_t *tkeys;          /* per slot: id + 1 (bits 0..32; 0 = empty), the
+                                 thread's state (bits 33..35) and the record's
+                                 index in recs (bits 36..63), probed densely */
+    size_t keys_cap;
+    thread_rec *recs;         /* recs_cap records, recs_n ever handed out */
+    size_t recs_cap, recs_n;
+    uint32_t free_head;       /* a free record (UINT32_MAX: none), linked by kslot */
+    size_t threads_used, threads_finished_kept;
+    size_t cache_slot;        /* the key slot thread_get last returned */
     uint32_t *finished_ids;   /* the finished threads kept (compaction looks only here) */
     size_t cap_finished_ids;
     /* Ids of the finished threads dropped, as sorted disjoint ranges: events
@@ -155,6 +168,9 @@ struct elog_analysis {
      * label's eviction clears it (ids + 1 = key 0 means empty) */
     uint64_t stack_key[STACK_CACHE];
     uint32_t stack_label[STACK_CACHE];
+    uint32_t stack_ver[STACK_CACHE]; /* census_label_ver of its slot when cached */
+    uint32_t *census_label_ver; /* max_labels + 1: bumped when a slot's label is
+                                   replaced, so only that slot's entries go stale */
     uint32_t census_min_slot;  /* the smallest label at the last full-table miss */
 
     /* heap-profile censuses */
@@ -190,7 +206,12 @@ void an_free(elog_analysis *a, void *p, size_t size);
 
 #define CC_MAX 8192u
 
-#define TKEY_ID 0xffffffffffull
-#define TKEY_STATE(k) ((elog_thread_state)((k) >> 40))
+#define TKEY_ID 0x1ffffffffull
+#define TKEY_STATE_SHIFT 33
+#define TKEY_STATE(k) ((elog_thread_state)(((k) >> TKEY_STATE_SHIFT) & 7u))
+#define TKEY_IDX_SHIFT 36
+#define TKEY_IDX(k) ((size_t)((k) >> TKEY_IDX_SHIFT))
+#define TKEY_MAKE(id_plus_1, state, idx) \
+    ((id_plus_1) | ((uint64_t)(state) << TKEY_STATE_SHIFT) | ((uint64_t)(idx) << TKEY_IDX_SHIFT))
 
 #endif

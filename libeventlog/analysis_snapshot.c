@@ -100,8 +100,9 @@ static void build(snap *sn)
     elog_stats *s = sn->s;
     size_t L = a->cfg.max_labels, NB = a->cfg.time_buckets;
     uint64_t end = a->end_ns;
+    uint64_t start = a->events > 0 ? a->start_ns : 0;
 
-    s->start_ns = a->start_ns;
+    s->start_ns = start;
     s->end_ns = end;
     s->events = a->events;
 
@@ -167,7 +168,7 @@ static void build(snap *sn)
                 t = e;
             }
         }
-        uint64_t span = end - a->start_ns;
+        uint64_t span = end - start;
         uint64_t busy = c->mutator_ns + c->gc_ns;
         c->idle_ns = span > busy ? span - busy : 0;
         ci++;
@@ -214,7 +215,7 @@ static void build(snap *sn)
     }
     an_hist_summary(all, &s->pause);
     s->gc_ns = gc_ns;
-    uint64_t span = end - a->start_ns;
+    uint64_t span = end - start;
     s->mutator_ns = span > gc_ns ? span - gc_ns : 0;
     s->productivity = span > 0 ? (double)s->mutator_ns / (double)span : 0.0;
 
@@ -259,10 +260,10 @@ static void build(snap *sn)
     if (s->threads == NULL)
         return;
     size_t ti = 0;
-    for (size_t i = 0; i < a->threads_cap; i++) {
-        const thread_rec *r = &a->threads[i];
-        if (!r->used)
+    for (size_t i = 0; i < a->keys_cap; i++) {
+        if (a->tkeys[i] == 0)
             continue;
+        const thread_rec *r = &a->recs[TKEY_IDX(a->tkeys[i])];
         elog_thread_stats *t = &s->threads[ti++];
         t->thread = r->id;
         t->label = str_dup(sn, r->label);
@@ -288,8 +289,24 @@ static void build(snap *sn)
         }
     }
     qsort(s->threads, ti, sizeof *s->threads, cmp_thread);
+    /* The max_threads longest-running finished threads (between two
+     * compactions the analysis holds up to 4 * max_threads + 64 more); the others
+     * count as dropped, as compaction would have made them. */
+    size_t kept_finished = 0, w = 0;
+    uint64_t trimmed = 0;
+    for (size_t k = 0; k < ti; k++) {
+        if (s->threads[k].state == ELOG_THREAD_FINISHED) {
+            if (kept_finished >= a->cfg.max_threads) {
+                trimmed++;
+                continue;
+            }
+            kept_finished++;
+        }
+        s->threads[w++] = s->threads[k];
+    }
+    ti = w;
     s->n_threads = ti;
-    s->threads_dropped = a->threads_dropped;
+    s->threads_dropped = a->threads_dropped + trimmed;
     s->threads_created = a->threads_created;
     s->threads_finished = a->threads_finished;
     memcpy(s->thread_states, a->thread_states, sizeof s->thread_states);

@@ -146,7 +146,7 @@ static void add_counters(mon_snapshot *d, const mon_snapshot *a, const mon_snaps
 }
 
 /* The current session's own figures, into `cur` (zeroed first). */
-static void session_figures(monitor *m, mon_snapshot *cur)
+static void session_figures(monitor *m, mon_snapshot *cur, bool final)
 {
     memset(cur, 0, sizeof *cur);
     if (!m->in_session)
@@ -154,13 +154,13 @@ static void session_figures(monitor *m, mon_snapshot *cur)
     cur->events = m->sess_events;
     cur->bytes = m->sess_bytes;
     cur->late_events = m->sess_late;
-    mon_analysis_fill(&m->an, cur);
+    mon_analysis_fill(&m->an, cur, final);
 }
 
 static void publish(monitor *m)
 {
     static mon_snapshot cur;
-    session_figures(m, &cur);
+    session_figures(m, &cur, false);
     mon_snapshot *s = &m->scratch;
     memset(s, 0, sizeof *s);
     add_counters(s, &m->base, &cur);
@@ -173,10 +173,9 @@ static void publish(monitor *m)
     s->heap_live = cur.heap_live;
     s->have_threads = cur.have_threads;
     memcpy(s->threads, cur.threads, sizeof s->threads);
-    /* The analyses close a running interval at the latest timestamp of any
-     * capability, so a capability whose events arrive later (blocks are
-     * written per capability) can see its provisional GC or idle time
-     * shrink. A counter must not go down: show the largest value so far. */
+    /* Capability time is built from finished intervals while a session
+     * runs and never goes down (mon_analysis_fill); the largest value so
+     * far is kept all the same, a guard for a counter that must not. */
     for (unsigned c = 0; c < s->n_caps; c++) {
         mon_cap *was = &m->caps_shown[c];
         if (s->caps[c].mutator < was->mutator)
@@ -232,7 +231,7 @@ static void session_end(monitor *m, const elog_end *end, const elog_decoder *d, 
     if (!m->in_session)
         return;
     static mon_snapshot cur;
-    session_figures(m, &cur);
+    session_figures(m, &cur, true);
     mon_snapshot sum;
     memset(&sum, 0, sizeof sum);
     add_counters(&sum, &m->base, &cur);

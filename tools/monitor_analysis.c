@@ -145,7 +145,7 @@ int mon_analysis_on_event(mon_analysis *a, elog_decoder *d, const elog_event *ev
     return ELOG_CB_CONTINUE;
 }
 
-void mon_analysis_fill(mon_analysis *a, mon_snapshot *cur)
+void mon_analysis_fill(mon_analysis *a, mon_snapshot *cur, bool final)
 {
     impl *im = a->impl;
     elog_stats *st = elog_analysis_snapshot(im->an);
@@ -183,9 +183,12 @@ void mon_analysis_fill(mon_analysis *a, mon_snapshot *cur)
         const elog_cap_stats *c = &st->caps[i];
         if (c->cap >= MON_MAX_CAPS)
             continue;
-        cur->caps[c->cap].mutator = (double)c->mutator_ns / 1e9;
-        cur->caps[c->cap].gc = (double)c->gc_ns / 1e9;
-        cur->caps[c->cap].idle = (double)c->idle_ns / 1e9;
+        /* Live: the finished intervals only (an open one is closed at the
+         * latest timestamp of any capability, which this capability's own
+         * later block may precede: it would shrink again). */
+        cur->caps[c->cap].mutator = (double)(final ? c->mutator_ns : c->closed_mutator_ns) / 1e9;
+        cur->caps[c->cap].gc = (double)(final ? c->gc_ns : c->closed_gc_ns) / 1e9;
+        cur->caps[c->cap].idle = (double)(final ? c->idle_ns : c->closed_idle_ns) / 1e9;
         if (c->cap + 1 > cur->n_caps)
             cur->n_caps = c->cap + 1;
     }

@@ -27,7 +27,12 @@ void mon_analysis_settings(elog_settings *s);
 void mon_analysis_reset(mon_analysis *a);
 int mon_analysis_on_header(mon_analysis *a, elog_decoder *d, const elog_header *h);
 int mon_analysis_on_event(mon_analysis *a, elog_decoder *d, const elog_event *ev);
-/* The session's figures so far into `cur` (counters of this session only). */
-void mon_analysis_fill(mon_analysis *a, mon_snapshot *cur);
+/* The session's figures so far into `cur` (counters of this session only).
+ * Capability time: while the session runs (`final` false) only finished
+ * runs and GCs and the idle time between them, which never go down as
+ * other capabilities' blocks arrive; at its end (`final` true) the
+ * complete figures of `eventlog stats`, open intervals closed at the end
+ * (never less than the finished ones). */
+void mon_analysis_fill(mon_analysis *a, mon_snapshot *cur, bool final);
 
 #endif

@@ -93,10 +93,14 @@ static int on_header(elog_decoder *d, const elog_header *h)
     return elog_analysis_on_header(c->an, h);
 }
 
+/* The command's one analysis, for the per-event callback: reaching it
+ * through the source's context cost two calls per event (2% of `stats`). */
+static elog_analysis *the_analysis;
+
 static int on_event(elog_decoder *d, const elog_event *ev)
 {
-    stats_ctx *c = cli_source_ctx(d);
-    return elog_analysis_on_event(c->an, ev);
+    (void)d;
+    return elog_analysis_on_event(the_analysis, ev);
 }
 
 static void on_flush(cli_source *src)
@@ -197,6 +201,7 @@ int cmd_stats(int argc, char **argv)
         cli_error("stats: out of memory");
         return CLI_EXIT_BAD_INPUT;
     }
+    the_analysis = ctx.an;
     ctx.out = &out;
     ctx.json = json;
     ctx.top = top;

@@ -37,8 +37,8 @@
  *
  * Memory is bounded independently of the log's length: about 0.4 MiB fixed
  * (pause histograms, span and census tables, open spans), 2 KiB per
- * capability (its utilisation buckets), and about 150 bytes per thread alive
- * at once, plus at most 2 * max_threads + 64 finished ones (compaction keeps
+ * capability (its utilisation buckets), and about 170 bytes per thread alive
+ * at once, plus at most 5 * max_threads + 64 finished ones (compaction keeps
  * the max_threads longest-running and drops the others into sorted id
  * ranges, so events about a dropped thread that come later in the file, in
  * another capability's block, are recognised and ignored rather than

@@ -25,7 +25,8 @@ CASE:
                 two sessions, counts of both
   monotonic     the log paced over ~2 s (replay --rate), scraped every 20 ms:
                 no counter, bucket, sum or count sample ever goes down, and
-                the counts end equal to the file's
+                every counter (capability seconds too) ends equal to the
+                file's `eventlog stats` figures
   otlp          --otlp to a local HTTP receiver: ExportMetricsServiceRequest
                 JSON every interval and once at exit, whose metrics are those
                 of /metrics (same names, attributes = labels, same values,
@@ -362,7 +363,11 @@ def case_monotonic():
         check(m[name] == g["collections"], "%s = %r, want %r" % (name, m[name], g["collections"]))
     check(m["ghc_allocated_bytes_total"] == stats["heap"]["allocated_bytes"], "allocated")
     check(m["eventlog_events_total"] == info["events"], "events")
-    print("monotonic: %d scrapes during a paced session, no counter went down" % scrapes)
+    # Every counter ends exact, capability seconds included (no excess left
+    # over from a provisional figure during the session).
+    expect_times(m, stats, info, 1, "monotonic, at the end")
+    print("monotonic: %d scrapes during a paced session, no counter went down, "
+          "final figures = eventlog stats" % scrapes)
 
 
 def otlp_receiver(status):
