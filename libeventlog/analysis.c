@@ -716,7 +716,12 @@ static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
     }
 }
 
-static thread_rec *thread_get(elog_analysis *a, uint32_t id)
+static thread_rec *thread_add(elog_analysis *a, uint32_t id);
+
+/* The record of `id`, added if new (NULL: out of memory, or finished and
+ * dropped). Finding one inline, adding out of line: the two together
+ * saved and restored nine registers a call. */
+static inline __attribute__((always_inline)) thread_rec *thread_get(elog_analysis *a, uint32_t id)
 {
     /* RUN and STOP of one thread come in pairs: a one-entry cache, checked
      * against the slot's content so nothing has to invalidate it. */
@@ -724,7 +729,17 @@ static thread_rec *thread_get(elog_analysis *a, uint32_t id)
         size_t c = a->cache_slot & (a->keys_cap - 1);
         if ((a->tkeys[c] & TKEY_ID) == (uint64_t)id + 1)
             return &a->recs[TKEY_IDX(a->tkeys[c])];
+        size_t slot = key_slot(a->tkeys, a->keys_cap, id);
+        if (a->tkeys[slot] != 0) {
+            a->cache_slot = slot;
+            return &a->recs[TKEY_IDX(a->tkeys[slot])];
+        }
     }
+    return thread_add(a, id);
+}
+
+static __attribute__((noinline)) thread_rec *thread_add(elog_analysis *a, uint32_t id)
+{
     /* At most half full: short probes (the keys are 8 bytes each; a
      * quarter full rehashed more often than it saved in probes). */
     if (a->keys_cap == 0 || (a->threads_used + 1) * 2 > a->keys_cap) {
@@ -834,7 +849,8 @@ static inline thread_rec *running_rec(elog_analysis *a, cap_state *cs)
 
 /* Ends the run on `cs` at t (STOP_THREAD, or a RUN without a STOP);
  * returns the thread's record (NULL: none running, or unknown). */
-static thread_rec *end_run(elog_analysis *a, cap_state *cs, uint64_t t)
+static inline __attribute__((always_inline)) thread_rec *end_run(elog_analysis *a, cap_state *cs,
+                                                                uint64_t t)
 {
     if (!cs->running)
         return NULL;
