@@ -656,20 +656,23 @@ static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
     run_id *f = an_alloc_raw(a, (n ? n : 1) * sizeof *f);
     if (f == NULL)
         return;
-    /* The records of threads that finished a while ago are cold: their
-     * numbers first (from the dense keys), then the records with a
-     * prefetch a few ahead (compaction was 7% of busy-large's samples,
-     * most of it waiting for them). */
+    /* The records of threads that finished a while ago are cold: read
+     * with a prefetch a few ahead (compaction was 7% of busy-large's
+     * samples, most of it waiting for them). The list remembers each
+     * one's record number, valid unless slab_pack renumbered them: then
+     * the index finds it. */
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        uint64_t key = a->tkeys[key_slot(a->tkeys, a->keys_cap, a->finished_ids[i])];
-        if (key != 0)
-            f[k++] = (run_id){ 0, a->finished_ids[i], (uint32_t)TKEY_IDX(key) };
-    }
-    for (size_t i = 0; i < k; i++) {
-        if (i + 8 < k)
-            __builtin_prefetch(&a->recs[f[i + 8].rec]);
-        f[i].running_ns = a->recs[f[i].rec].running_ns;
+        if (i + 8 < n && a->finished_ids[i + 8].rec < a->recs_n)
+            __builtin_prefetch(&a->recs[a->finished_ids[i + 8].rec]);
+        uint32_t id = a->finished_ids[i].id, ri = a->finished_ids[i].rec;
+        if (ri >= a->recs_n || !a->recs[ri].used || a->recs[ri].id != id) {
+            uint64_t key = a->tkeys[key_slot(a->tkeys, a->keys_cap, id)];
+            if (key == 0)
+                continue;
+            ri = (uint32_t)TKEY_IDX(key);
+        }
+        f[k++] = (run_id){ a->recs[ri].running_ns, id, ri };
     }
     select_longest(f, k, keep);
     size_t m = 0;
@@ -677,9 +680,7 @@ static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
     for (size_t i = keep; i < k; i++) {
         if (i + 8 < k)
             __builtin_prefetch(&a->recs[f[i + 8].rec]);
-        size_t slot = key_slot(a->tkeys, a->keys_cap, f[i].id);
-        if (a->tkeys[slot] == 0)
-            continue;
+        size_t slot = a->recs[f[i].rec].kslot; /* kept up to date on moves */
         if (gone != NULL)
             gone[m++] = f[i].id;
         else
@@ -695,7 +696,7 @@ static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
     }
     size_t kept = k < keep ? k : keep;
     for (size_t i = 0; i < kept; i++)
-        a->finished_ids[i] = f[i].id;
+        a->finished_ids[i] = (fin_ref){ f[i].id, f[i].rec };
     a->threads_finished_kept = kept;
     an_free(a, f, (n ? n : 1) * sizeof *f);
     /* After a large burst of threads (the table under 1/64 full), give
@@ -781,11 +782,11 @@ static thread_rec *thread_lookup(elog_analysis *a, uint32_t id)
 }
 
 /* Appends a finished thread to the list compaction looks at. */
-static void finished_list_add(elog_analysis *a, uint32_t id)
+static void finished_list_add(elog_analysis *a, uint32_t id, uint32_t rec)
 {
     if (a->threads_finished_kept == a->cap_finished_ids) {
         size_t nc = a->cap_finished_ids ? a->cap_finished_ids * 2 : 256;
-        uint32_t *p = an_alloc(a, nc * sizeof *p);
+        fin_ref *p = an_alloc(a, nc * sizeof *p);
         if (p == NULL)
             return; /* not listed: kept for good (oom is flagged) */
         if (a->threads_finished_kept)
@@ -794,7 +795,7 @@ static void finished_list_add(elog_analysis *a, uint32_t id)
         a->finished_ids = p;
         a->cap_finished_ids = nc;
     }
-    a->finished_ids[a->threads_finished_kept++] = id;
+    a->finished_ids[a->threads_finished_kept++] = (fin_ref){ id, rec };
 }
 
 static inline void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)
@@ -808,7 +809,7 @@ static inline void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread
     *k = (*k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)s << TKEY_STATE_SHIFT);
     if (s == ELOG_THREAD_FINISHED) {
         a->threads_finished++;
-        finished_list_add(a, r->id);
+        finished_list_add(a, r->id, (uint32_t)(r - a->recs));
     }
 }
 

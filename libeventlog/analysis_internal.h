@@ -68,6 +68,12 @@ typedef struct thread_rec {
     uint32_t migrations;
 } thread_rec;
 
+/* A finished thread in the list compaction reads: its id and its record's
+ * number when listed (stale once slab_pack renumbers: checked by id). */
+typedef struct fin_ref {
+    uint32_t id, rec;
+} fin_ref;
+
 typedef struct label_rec {
     char *text;               /* owned, NUL-terminated */
     size_t size;
@@ -136,7 +142,7 @@ struct elog_analysis {
     uint32_t free_head;       /* a free record (UINT32_MAX: none), linked by kslot */
     size_t threads_used, threads_finished_kept;
     size_t cache_slot;        /* the key slot thread_get last returned */
-    uint32_t *finished_ids;   /* the finished threads kept (compaction looks only here) */
+    fin_ref *finished_ids;    /* the finished threads kept (compaction looks only here) */
     size_t cap_finished_ids;
     /* Ids of the finished threads dropped, as sorted disjoint ranges: events
      * about them that come later in the file (another capability's block)
