@@ -371,12 +371,29 @@ static inline size_t thread_home(uint32_t id, size_t cap)
     return (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctzll(cap)));
 }
 
+/* The same with the shift kept beside the table (a->keys_shift). */
+static inline size_t thread_home_sh(uint32_t id, unsigned shift)
+{
+    return (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15ull) >> shift);
+}
+
 /* The slot of `id` in a table of `cap` keys (id + 1, 0 = empty), or the
  * empty slot where it would go. Probing reads only the dense keys, so a
  * lookup costs about one cache miss for the keys and one for the record. */
 static size_t key_slot(const uint64_t *keys, size_t cap, uint32_t id)
 {
     size_t mask = cap - 1, i = thread_home(id, cap);
+    uint64_t k = (uint64_t)id + 1;
+    while (keys[i] != 0 && (keys[i] & TKEY_ID) != k)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* key_slot() in the analysis' own table, for the per-event lookups. */
+static inline size_t tkey_slot(const elog_analysis *a, uint32_t id)
+{
+    const uint64_t *keys = a->tkeys;
+    size_t mask = a->keys_cap - 1, i = thread_home_sh(id, a->keys_shift);
     uint64_t k = (uint64_t)id + 1;
     while (keys[i] != 0 && (keys[i] & TKEY_ID) != k)
         i = (i + 1) & mask;
@@ -409,6 +426,7 @@ static __attribute__((noinline, cold)) bool thread_rehash(elog_analysis *a, size
     an_free(a, a->tkeys, a->keys_cap * sizeof *a->tkeys);
     a->tkeys = keys;
     a->keys_cap = newcap;
+    a->keys_shift = 64u - (unsigned)__builtin_ctzll(newcap);
     return true;
 }
 
@@ -733,7 +751,7 @@ static inline __attribute__((always_inline)) thread_rec *thread_get(elog_analysi
         size_t c = a->cache_slot & (a->keys_cap - 1);
         if ((a->tkeys[c] & TKEY_ID) == (uint64_t)id + 1)
             return &a->recs[TKEY_IDX(a->tkeys[c])];
-        size_t slot = key_slot(a->tkeys, a->keys_cap, id);
+        size_t slot = tkey_slot(a, id);
         if (a->tkeys[slot] != 0) {
             a->cache_slot = slot;
             return &a->recs[TKEY_IDX(a->tkeys[slot])];
@@ -1352,7 +1370,10 @@ static inline void on_wake(elog_analysis *a, uint32_t id)
 {
     if (a->keys_cap == 0)
         return;
-    size_t slot = key_slot(a->tkeys, a->keys_cap, id);
+    size_t slot = tkey_slot(a, id);
+    /* A woken thread is often the next to run: its RUN finds it in the
+     * one-entry cache (an empty slot there is harmless: checked by id). */
+    a->cache_slot = slot;
     elog_thread_state cur = TKEY_STATE(a->tkeys[slot]);
     if (a->tkeys[slot] != 0 && cur != ELOG_THREAD_RUNNING && cur != ELOG_THREAD_FINISHED &&
         cur != ELOG_THREAD_RUNNABLE) {

@@ -137,6 +137,7 @@ struct elog_analysis {
                                  thread's state (bits 33..35) and the record's
                                  index in recs (bits 36..63), probed densely */
     size_t keys_cap;
+    unsigned keys_shift;      /* 64 - log2(keys_cap), for thread_home_sh */
     thread_rec *recs;         /* recs_cap records, recs_n ever handed out */
     size_t recs_cap, recs_n;
     uint32_t free_head;       /* a free record (UINT32_MAX: none), linked by kslot */
