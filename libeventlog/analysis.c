@@ -307,13 +307,12 @@ static elog_heap_bucket *heap_bucket(elog_analysis *a, uint64_t t)
 
 static cap_state *cap_get_slow(elog_analysis *a, uint16_t cap);
 
-/* Per RUN/STOP/GC event: the common case inline. */
+/* Per RUN/STOP/GC event: the common case inline (a capability is `seen`
+ * from its creation in cap_get_slow until a reset frees it). */
 static inline cap_state *cap_get(elog_analysis *a, uint16_t cap)
 {
-    if (cap < a->n_caps_alloc && a->caps[cap] != NULL) {
-        a->caps[cap]->seen = true;
+    if (cap < a->n_caps_alloc && a->caps[cap] != NULL)
         return a->caps[cap];
-    }
     return cap_get_slow(a, cap);
 }
 
