@@ -152,6 +152,7 @@ struct elog_analysis {
      * threads kept or alive. */
     uint32_t (*dropped)[2];
     size_t n_dropped, cap_dropped;
+    size_t dropped_hint;      /* where dropped_has last found an id's place */
     uint64_t threads_dropped, threads_created, threads_finished;
     uint64_t thread_states[ELOG_THREAD_STATES];
 
