@@ -1621,29 +1621,38 @@ static __attribute__((noinline)) int ev_rare(elog_analysis *a, const elog_event 
     return event_result(a);
 }
 
-int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
+/* Every event but block markers counts and moves the time span. */
+static inline void note_event(elog_analysis *a, uint64_t t)
 {
-    if (ev->id == ELOG_EV_BLOCK_MARKER)
-        return ELOG_CB_CONTINUE;
-    uint64_t t = ev->time;
     if (t < a->start_ns)
         a->start_ns = t;
     if (t > a->end_ns)
         a->end_ns = t;
     a->events++;
-    if (ev->layout == NULL) /* no typed fields (unknown type): nothing to read */
-        return ELOG_CB_CONTINUE;
+}
+
+int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
+{
+    uint64_t t = ev->time;
+    /* ev->layout == NULL: no typed fields (unknown type), nothing to read. */
     switch (ev->id) {
     case ELOG_EV_RUN_THREAD:
-        return ev_run(a, ev, t);
+        note_event(a, t);
+        return ev->layout != NULL ? ev_run(a, ev, t) : ELOG_CB_CONTINUE;
     case ELOG_EV_STOP_THREAD:
-        return ev_stop(a, ev, t);
+        note_event(a, t);
+        return ev->layout != NULL ? ev_stop(a, ev, t) : ELOG_CB_CONTINUE;
     case ELOG_EV_THREAD_RUNNABLE:
-        return ev_wake(a, ev->as.thread_runnable.thread);
+        note_event(a, t);
+        return ev->layout != NULL ? ev_wake(a, ev->as.thread_runnable.thread) : ELOG_CB_CONTINUE;
     case ELOG_EV_THREAD_WAKEUP:
-        return ev_wake(a, ev->as.thread_wakeup.thread);
+        note_event(a, t);
+        return ev->layout != NULL ? ev_wake(a, ev->as.thread_wakeup.thread) : ELOG_CB_CONTINUE;
+    case ELOG_EV_BLOCK_MARKER:
+        return ELOG_CB_CONTINUE;
     default:
-        return ev_rare(a, ev, t);
+        note_event(a, t);
+        return ev->layout != NULL ? ev_rare(a, ev, t) : ELOG_CB_CONTINUE;
     }
 }
 
