@@ -24,6 +24,16 @@ void *an_alloc(elog_analysis *a, size_t size)
     return p;
 }
 
+/* Not zeroed: for scratch arrays written before they are read (zeroing
+ * compaction's was 1% of busy-small's instructions). */
+static void *an_alloc_raw(elog_analysis *a, size_t size)
+{
+    void *p = a->al->alloc(a->al->ctx, size ? size : 1);
+    if (p == NULL)
+        a->oom = true;
+    return p;
+}
+
 void an_free(elog_analysis *a, void *p, size_t size)
 {
     if (p != NULL)
@@ -113,6 +123,7 @@ static void clear_state(elog_analysis *a)
     a->free_head = UINT32_MAX;
     a->cache_slot = 0;
     a->n_dropped = 0;
+    a->dropped_hint = 0;
     a->threads_dropped = a->threads_created = a->threads_finished = 0;
     memset(a->thread_states, 0, sizeof a->thread_states);
     memset(a->spans, 0, (L + 1) * sizeof *a->spans);
@@ -297,13 +308,12 @@ static elog_heap_bucket *heap_bucket(elog_analysis *a, uint64_t t)
 
 static cap_state *cap_get_slow(elog_analysis *a, uint16_t cap);
 
-/* Per RUN/STOP/GC event: the common case inline. */
+/* Per RUN/STOP/GC event: the common case inline (a capability is `seen`
+ * from its creation in cap_get_slow until a reset frees it). */
 static inline cap_state *cap_get(elog_analysis *a, uint16_t cap)
 {
-    if (cap < a->n_caps_alloc && a->caps[cap] != NULL) {
-        a->caps[cap]->seen = true;
+    if (cap < a->n_caps_alloc && a->caps[cap] != NULL)
         return a->caps[cap];
-    }
     return cap_get_slow(a, cap);
 }
 
@@ -352,12 +362,38 @@ static uint64_t mix(uint64_t x)
     return x;
 }
 
+/* The home slot of a thread id in a table of `cap` (a power of two, >= 64)
+ * keys: Fibonacci hashing (the top bits of id * 2^64/phi). GHC numbers
+ * threads consecutively, and consecutive ids land evenly spread, so probes
+ * stay shorter than with a mixing hash, for one multiply. */
+static inline size_t thread_home(uint32_t id, size_t cap)
+{
+    return (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctzll(cap)));
+}
+
+/* The same with the shift kept beside the table (a->keys_shift). */
+static inline size_t thread_home_sh(uint32_t id, unsigned shift)
+{
+    return (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15ull) >> shift);
+}
+
 /* The slot of `id` in a table of `cap` keys (id + 1, 0 = empty), or the
  * empty slot where it would go. Probing reads only the dense keys, so a
  * lookup costs about one cache miss for the keys and one for the record. */
 static size_t key_slot(const uint64_t *keys, size_t cap, uint32_t id)
 {
-    size_t mask = cap - 1, i = (size_t)mix(id) & mask;
+    size_t mask = cap - 1, i = thread_home(id, cap);
+    uint64_t k = (uint64_t)id + 1;
+    while (keys[i] != 0 && (keys[i] & TKEY_ID) != k)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* key_slot() in the analysis' own table, for the per-event lookups. */
+static inline size_t tkey_slot(const elog_analysis *a, uint32_t id)
+{
+    const uint64_t *keys = a->tkeys;
+    size_t mask = a->keys_cap - 1, i = thread_home_sh(id, a->keys_shift);
     uint64_t k = (uint64_t)id + 1;
     while (keys[i] != 0 && (keys[i] & TKEY_ID) != k)
         i = (i + 1) & mask;
@@ -390,6 +426,7 @@ static __attribute__((noinline, cold)) bool thread_rehash(elog_analysis *a, size
     an_free(a, a->tkeys, a->keys_cap * sizeof *a->tkeys);
     a->tkeys = keys;
     a->keys_cap = newcap;
+    a->keys_shift = 64u - (unsigned)__builtin_ctzll(newcap);
     return true;
 }
 
@@ -462,10 +499,21 @@ static size_t dropped_pos(const elog_analysis *a, uint32_t id)
     return lo;
 }
 
-static __attribute__((noinline, cold)) bool dropped_has(const elog_analysis *a, uint32_t id)
+/* The threads of a capability's late block (file order) come in id order:
+ * each one's place among the ranges is where the previous one's was, or
+ * the next: checked before a binary search (which cost 110 instructions a
+ * new thread on busy-small). */
+static __attribute__((noinline, cold)) bool dropped_has(elog_analysis *a, uint32_t id)
 {
-    size_t i = dropped_pos(a, id);
-    return i < a->n_dropped && a->dropped[i][0] <= id;
+    size_t n = a->n_dropped, h = a->dropped_hint, i;
+    if (h < n && a->dropped[h][1] >= id && (h == 0 || a->dropped[h - 1][1] < id))
+        i = h;
+    else if (h + 1 < n && a->dropped[h + 1][1] >= id && a->dropped[h][1] < id)
+        i = h + 1;
+    else
+        i = dropped_pos(a, id);
+    a->dropped_hint = i;
+    return i < n && a->dropped[i][0] <= id;
 }
 
 static void dropped_add(elog_analysis *a, uint32_t id)
@@ -505,7 +553,14 @@ static void dropped_add(elog_analysis *a, uint32_t id)
  * qsort's comparisons cost more than the merge they feed. */
 static void sort_u32(uint32_t *v, uint32_t *tmp, size_t m)
 {
+    /* A compaction's ids lie close together: only the bytes in which
+     * they differ need a pass (two of four on busy-small). */
+    uint32_t differ = 0;
+    for (size_t i = 1; i < m; i++)
+        differ |= v[i] ^ v[0];
     for (unsigned sh = 0; sh < 32; sh += 8) {
+        if (((differ >> sh) & 0xff) == 0)
+            continue;
         size_t count[257] = { 0 };
         for (size_t i = 0; i < m; i++)
             count[((v[i] >> sh) & 0xff) + 1]++;
@@ -523,7 +578,7 @@ static void sort_u32(uint32_t *v, uint32_t *tmp, size_t m)
 static void dropped_add_sorted(elog_analysis *a, const uint32_t *ids, size_t m)
 {
     size_t need = a->n_dropped + m;
-    uint32_t (*out)[2] = an_alloc(a, (need ? need : 1) * sizeof *out);
+    uint32_t (*out)[2] = an_alloc_raw(a, (need ? need : 1) * sizeof *out);
     if (out == NULL) {
         for (size_t j = 0; j < m; j++)
             dropped_add(a, ids[j]);
@@ -572,7 +627,7 @@ static void thread_delete(elog_analysis *a, size_t i)
         j = (j + 1) & mask;
         if (keys[j] == 0)
             break;
-        size_t home = (size_t)mix((uint32_t)((keys[j] & TKEY_ID) - 1)) & mask;
+        size_t home = thread_home((uint32_t)((keys[j] & TKEY_ID) - 1), a->keys_cap);
         /* keys[j] may move to i unless its home lies cyclically in (i, j]. */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (!stays) {
@@ -627,33 +682,34 @@ static void select_longest(run_id *f, size_t n, size_t keep)
 static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
 {
     size_t n = a->threads_finished_kept, keep = a->cfg.max_threads;
-    run_id *f = an_alloc(a, (n ? n : 1) * sizeof *f);
+    run_id *f = an_alloc_raw(a, (n ? n : 1) * sizeof *f);
     if (f == NULL)
         return;
-    /* The records of threads that finished a while ago are cold: their
-     * numbers first (from the dense keys), then the records with a
-     * prefetch a few ahead (compaction was 7% of busy-large's samples,
-     * most of it waiting for them). */
+    /* The records of threads that finished a while ago are cold: read
+     * with a prefetch a few ahead (compaction was 7% of busy-large's
+     * samples, most of it waiting for them). The list remembers each
+     * one's record number, valid unless slab_pack renumbered them: then
+     * the index finds it. */
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        uint64_t key = a->tkeys[key_slot(a->tkeys, a->keys_cap, a->finished_ids[i])];
-        if (key != 0)
-            f[k++] = (run_id){ 0, a->finished_ids[i], (uint32_t)TKEY_IDX(key) };
-    }
-    for (size_t i = 0; i < k; i++) {
-        if (i + 8 < k)
-            __builtin_prefetch(&a->recs[f[i + 8].rec]);
-        f[i].running_ns = a->recs[f[i].rec].running_ns;
+        if (i + 8 < n && a->finished_ids[i + 8].rec < a->recs_n)
+            __builtin_prefetch(&a->recs[a->finished_ids[i + 8].rec]);
+        uint32_t id = a->finished_ids[i].id, ri = a->finished_ids[i].rec;
+        if (ri >= a->recs_n || !a->recs[ri].used || a->recs[ri].id != id) {
+            uint64_t key = a->tkeys[key_slot(a->tkeys, a->keys_cap, id)];
+            if (key == 0)
+                continue;
+            ri = (uint32_t)TKEY_IDX(key);
+        }
+        f[k++] = (run_id){ a->recs[ri].running_ns, id, ri };
     }
     select_longest(f, k, keep);
     size_t m = 0;
-    uint32_t *gone = k > keep ? an_alloc(a, 2 * (k - keep) * sizeof *gone) : NULL;
+    uint32_t *gone = k > keep ? an_alloc_raw(a, 2 * (k - keep) * sizeof *gone) : NULL;
     for (size_t i = keep; i < k; i++) {
         if (i + 8 < k)
             __builtin_prefetch(&a->recs[f[i + 8].rec]);
-        size_t slot = key_slot(a->tkeys, a->keys_cap, f[i].id);
-        if (a->tkeys[slot] == 0)
-            continue;
+        size_t slot = a->recs[f[i].rec].kslot; /* kept up to date on moves */
         if (gone != NULL)
             gone[m++] = f[i].id;
         else
@@ -669,20 +725,23 @@ static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
     }
     size_t kept = k < keep ? k : keep;
     for (size_t i = 0; i < kept; i++)
-        a->finished_ids[i] = f[i].id;
+        a->finished_ids[i] = (fin_ref){ f[i].id, f[i].rec };
     a->threads_finished_kept = kept;
     an_free(a, f, (n ? n : 1) * sizeof *f);
-    /* After a burst of threads, give the table back, down to a load of
-     * 1/16 to 1/8 (shrinking at 1/8 rehashed back and forth: 72 rehashes on
-     * busy-small, 4% of the instructions). */
+    /* After a large burst of threads (the table under 1/64 full), give
+     * the table back, down to a load of 1/16 to 1/8 (shrinking at 1/8
+     * rehashed back and forth: 72 rehashes on busy-small, 4% of the
+     * instructions; at 1/16 still 34, 3%: the keys are 8 bytes each). */
     size_t want = a->keys_cap;
-    while (want > 64 && a->threads_used * 16 < want)
-        want /= 2;
+    if (a->threads_used * 64 < want)
+        while (want > 64 && a->threads_used * 16 < want)
+            want /= 2;
     if (want < a->keys_cap)
         thread_rehash(a, want);
-    /* The slab only after a large drop (to a quarter full): packing it back
-     * and forth after each burst cost more than it gave back. */
-    if (a->recs_cap > 256 && a->threads_used * 16 < a->recs_cap) {
+    /* The slab only after a large drop (under 1/64 full, to a quarter
+     * full): packing it back and forth after each burst cost more than it
+     * gave back (at 1/16, regrowing it was 2% of busy-small's instructions). */
+    if (a->recs_cap > 256 && a->threads_used * 64 < a->recs_cap) {
         size_t slab = a->recs_cap;
         while (slab > 64 && a->threads_used * 4 < slab)
             slab /= 2;
@@ -690,7 +749,12 @@ static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
     }
 }
 
-static thread_rec *thread_get(elog_analysis *a, uint32_t id)
+static thread_rec *thread_add(elog_analysis *a, uint32_t id);
+
+/* The record of `id`, added if new (NULL: out of memory, or finished and
+ * dropped). Finding one inline, adding out of line: the two together
+ * saved and restored nine registers a call. */
+static inline __attribute__((always_inline)) thread_rec *thread_get(elog_analysis *a, uint32_t id)
 {
     /* RUN and STOP of one thread come in pairs: a one-entry cache, checked
      * against the slot's content so nothing has to invalidate it. */
@@ -698,8 +762,19 @@ static thread_rec *thread_get(elog_analysis *a, uint32_t id)
         size_t c = a->cache_slot & (a->keys_cap - 1);
         if ((a->tkeys[c] & TKEY_ID) == (uint64_t)id + 1)
             return &a->recs[TKEY_IDX(a->tkeys[c])];
+        size_t slot = tkey_slot(a, id);
+        if (a->tkeys[slot] != 0) {
+            a->cache_slot = slot;
+            return &a->recs[TKEY_IDX(a->tkeys[slot])];
+        }
     }
-    /* At most half full: short probes (the keys are 8 bytes each). */
+    return thread_add(a, id);
+}
+
+static __attribute__((noinline)) thread_rec *thread_add(elog_analysis *a, uint32_t id)
+{
+    /* At most half full: short probes (the keys are 8 bytes each; a
+     * quarter full rehashed more often than it saved in probes). */
     if (a->keys_cap == 0 || (a->threads_used + 1) * 2 > a->keys_cap) {
         if (!thread_rehash(a, a->keys_cap ? a->keys_cap * 2 : 128))
             return NULL;
@@ -736,11 +811,11 @@ static thread_rec *thread_lookup(elog_analysis *a, uint32_t id)
 }
 
 /* Appends a finished thread to the list compaction looks at. */
-static void finished_list_add(elog_analysis *a, uint32_t id)
+static void finished_list_add(elog_analysis *a, uint32_t id, uint32_t rec)
 {
     if (a->threads_finished_kept == a->cap_finished_ids) {
         size_t nc = a->cap_finished_ids ? a->cap_finished_ids * 2 : 256;
-        uint32_t *p = an_alloc(a, nc * sizeof *p);
+        fin_ref *p = an_alloc(a, nc * sizeof *p);
         if (p == NULL)
             return; /* not listed: kept for good (oom is flagged) */
         if (a->threads_finished_kept)
@@ -749,7 +824,7 @@ static void finished_list_add(elog_analysis *a, uint32_t id)
         a->finished_ids = p;
         a->cap_finished_ids = nc;
     }
-    a->finished_ids[a->threads_finished_kept++] = id;
+    a->finished_ids[a->threads_finished_kept++] = (fin_ref){ id, rec };
 }
 
 static inline void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)
@@ -763,7 +838,7 @@ static inline void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread
     *k = (*k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)s << TKEY_STATE_SHIFT);
     if (s == ELOG_THREAD_FINISHED) {
         a->threads_finished++;
-        finished_list_add(a, r->id);
+        finished_list_add(a, r->id, (uint32_t)(r - a->recs));
     }
 }
 
@@ -807,7 +882,8 @@ static inline thread_rec *running_rec(elog_analysis *a, cap_state *cs)
 
 /* Ends the run on `cs` at t (STOP_THREAD, or a RUN without a STOP);
  * returns the thread's record (NULL: none running, or unknown). */
-static thread_rec *end_run(elog_analysis *a, cap_state *cs, uint64_t t)
+static inline __attribute__((always_inline)) thread_rec *end_run(elog_analysis *a, cap_state *cs,
+                                                                uint64_t t)
 {
     if (!cs->running)
         return NULL;
@@ -1305,7 +1381,10 @@ static inline void on_wake(elog_analysis *a, uint32_t id)
 {
     if (a->keys_cap == 0)
         return;
-    size_t slot = key_slot(a->tkeys, a->keys_cap, id);
+    size_t slot = tkey_slot(a, id);
+    /* A woken thread is often the next to run: its RUN finds it in the
+     * one-entry cache (an empty slot there is harmless: checked by id). */
+    a->cache_slot = slot;
     elog_thread_state cur = TKEY_STATE(a->tkeys[slot]);
     if (a->tkeys[slot] != 0 && cur != ELOG_THREAD_RUNNING && cur != ELOG_THREAD_FINISHED &&
         cur != ELOG_THREAD_RUNNABLE) {
@@ -1504,41 +1583,77 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
     }
 }
 
-int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
+/* Abort once, at the event that ran out of memory. */
+static inline int event_result(elog_analysis *a)
 {
-    if (ev->id == ELOG_EV_BLOCK_MARKER)
-        return ELOG_CB_CONTINUE;
-    uint64_t t = ev->time;
-    if (t < a->start_ns)
-        a->start_ns = t;
-    if (t > a->end_ns)
-        a->end_ns = t;
-    a->events++;
-    if (ev->layout == NULL) /* no typed fields (unknown type): nothing to read */
-        return ELOG_CB_CONTINUE;
-    switch (ev->id) {
-    case ELOG_EV_RUN_THREAD:
-        on_run(a, ev, t);
-        break;
-    case ELOG_EV_STOP_THREAD:
-        on_stop(a, ev, t);
-        break;
-    case ELOG_EV_THREAD_RUNNABLE:
-        on_wake(a, ev->as.thread_runnable.thread);
-        break;
-    case ELOG_EV_THREAD_WAKEUP:
-        on_wake(a, ev->as.thread_wakeup.thread);
-        break;
-    default:
-        rare_event(a, ev, t);
-        break;
-    }
-    /* Abort once, at the event that ran out of memory. */
     if (__builtin_expect(a->oom && !a->oom_reported, 0)) {
         a->oom_reported = true;
         return ELOG_CB_ABORT;
     }
     return ELOG_CB_CONTINUE;
+}
+
+/* One function per hot type, each reached by a tail call from
+ * elog_analysis_on_event: the dispatcher then saves no registers, and each
+ * handler only those it uses (the shared prologue and epilogue of one big
+ * function were 13 instructions per event on busy-small). */
+static __attribute__((noinline)) int ev_run(elog_analysis *a, const elog_event *ev, uint64_t t)
+{
+    on_run(a, ev, t);
+    return event_result(a);
+}
+
+static __attribute__((noinline)) int ev_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
+{
+    on_stop(a, ev, t);
+    return event_result(a);
+}
+
+static __attribute__((noinline)) int ev_wake(elog_analysis *a, uint32_t id)
+{
+    on_wake(a, id);
+    return event_result(a);
+}
+
+static __attribute__((noinline)) int ev_rare(elog_analysis *a, const elog_event *ev, uint64_t t)
+{
+    rare_event(a, ev, t);
+    return event_result(a);
+}
+
+/* Every event but block markers counts and moves the time span. */
+static inline void note_event(elog_analysis *a, uint64_t t)
+{
+    if (t < a->start_ns)
+        a->start_ns = t;
+    if (t > a->end_ns)
+        a->end_ns = t;
+    a->events++;
+}
+
+int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
+{
+    uint64_t t = ev->time;
+    /* ev->layout == NULL: no typed fields (unknown type), nothing to read. */
+    switch (ev->id) {
+    case ELOG_EV_RUN_THREAD:
+        note_event(a, t);
+        return ev->layout != NULL ? ev_run(a, ev, t) : ELOG_CB_CONTINUE;
+    case ELOG_EV_STOP_THREAD:
+        note_event(a, t);
+        return ev->layout != NULL ? ev_stop(a, ev, t) : ELOG_CB_CONTINUE;
+    case ELOG_EV_THREAD_RUNNABLE:
+        note_event(a, t);
+        return ev->layout != NULL ? ev_wake(a, ev->as.thread_runnable.thread) : ELOG_CB_CONTINUE;
+    case ELOG_EV_THREAD_WAKEUP:
+        note_event(a, t);
+        return ev->layout != NULL ? ev_wake(a, ev->as.thread_wakeup.thread) : ELOG_CB_CONTINUE;
+    case ELOG_EV_BLOCK_MARKER:
+        return ELOG_CB_CONTINUE;
+    default:
+        note_event(a, t);
+        return ev->layout != NULL ? ev_rare(a, ev, t) : ELOG_CB_CONTINUE;
+    }
 }
 
 void elog_analysis_on_end(elog_analysis *a, const elog_end *end, const char *reason)

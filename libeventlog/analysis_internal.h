@@ -68,6 +68,12 @@ typedef struct thread_rec {
     uint32_t migrations;
 } thread_rec;
 
+/* A finished thread in the list compaction reads: its id and its record's
+ * number when listed (stale once slab_pack renumbers: checked by id). */
+typedef struct fin_ref {
+    uint32_t id, rec;
+} fin_ref;
+
 typedef struct label_rec {
     char *text;               /* owned, NUL-terminated */
     size_t size;
@@ -131,12 +137,13 @@ struct elog_analysis {
                                  thread's state (bits 33..35) and the record's
                                  index in recs (bits 36..63), probed densely */
     size_t keys_cap;
+    unsigned keys_shift;      /* 64 - log2(keys_cap), for thread_home_sh */
     thread_rec *recs;         /* recs_cap records, recs_n ever handed out */
     size_t recs_cap, recs_n;
     uint32_t free_head;       /* a free record (UINT32_MAX: none), linked by kslot */
     size_t threads_used, threads_finished_kept;
     size_t cache_slot;        /* the key slot thread_get last returned */
-    uint32_t *finished_ids;   /* the finished threads kept (compaction looks only here) */
+    fin_ref *finished_ids;    /* the finished threads kept (compaction looks only here) */
     size_t cap_finished_ids;
     /* Ids of the finished threads dropped, as sorted disjoint ranges: events
      * about them that come later in the file (another capability's block)
@@ -145,6 +152,7 @@ struct elog_analysis {
      * threads kept or alive. */
     uint32_t (*dropped)[2];
     size_t n_dropped, cap_dropped;
+    size_t dropped_hint;      /* where dropped_has last found an id's place */
     uint64_t threads_dropped, threads_created, threads_finished;
     uint64_t thread_states[ELOG_THREAD_STATES];
 

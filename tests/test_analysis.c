@@ -401,6 +401,41 @@ static void test_thread_bound(void **state)
     synth_free(&s);
 }
 
+/* A burst of 20 000 live threads, then they all finish, then 2 000 more
+ * run and finish: compaction runs while the record slab is packed back
+ * (renumbering the records the finished-thread list remembers), and the
+ * longest-running 256 still come out exactly. Thread id runs 1 ns in the
+ * burst plus (id * 7919) % 22000 + 1 ns (7919 is prime to 22000: every
+ * thread a distinct total, 2 .. 22001 ns; the late ones one run only). */
+static void test_thread_bound_burst(void **state)
+{
+    (void)state;
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 0, 0, 0);
+    uint64_t t = 0;
+    for (uint32_t id = 1; id <= 20000; id++) {
+        ev_u32(&s, ELOG_EV_RUN_THREAD, t, id);
+        t += 1;
+        ev_stop(&s, t, id, 1); /* heap overflow: still alive */
+    }
+    for (uint32_t id = 1; id <= 22000; id++) {
+        ev_u32(&s, ELOG_EV_RUN_THREAD, t, id);
+        t += (uint64_t)id * 7919 % 22000 + 1 + (id > 20000);
+        ev_stop(&s, t, id, 5);
+    }
+    synth_block_end(&s);
+    elog_stats *st = analyse(s.buf, s.len, 0);
+    assert_int_equal(st->threads_finished, 22000);
+    assert_int_equal(st->n_threads, 256);
+    assert_int_equal(st->n_threads + st->threads_dropped, 22000);
+    for (size_t i = 0; i < 256; i++)
+        assert_int_equal(st->threads[i].running_ns, 22001 - i);
+    elog_stats_free(st);
+    synth_free(&s);
+}
+
 /* File order: capability 1's block tells that threads finished before
  * capability 0's block (earlier in time) tells of their creation and first
  * runs. Threads dropped in between must not come back as live ones. */
@@ -901,6 +936,7 @@ int main(void)
         cmocka_unit_test(test_truncated_gc),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_thread_bound),
+        cmocka_unit_test(test_thread_bound_burst),
         cmocka_unit_test(test_thread_file_order),
         cmocka_unit_test(test_spans),
         cmocka_unit_test(test_spans_file_order),
