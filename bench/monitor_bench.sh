@@ -132,7 +132,7 @@ print("%s: server side: %d scrapes, mean %.3f ms, <= 1 ms: %.1f %%, <= 10 ms: %.
       % (name, n, float(vals["eventlog_scrape_duration_seconds_sum"]) / n * 1000,
          100 * le("0.001") / n, 100 * le("0.01") / n))
 EOF
-    kill -TERM "$(pgrep -P "$rs" -f 'eventlog monitor' || echo 0)" 2>/dev/null || true
+    kill -TERM "$(pgrep -P "$rs" -f 'eventlog.monitor' || echo 0)" 2>/dev/null || true
     wait "$rs" || true
     wait "$replay_pid" || true
     local line
