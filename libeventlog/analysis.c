@@ -125,7 +125,6 @@ static void clear_state(elog_analysis *a)
     a->n_dropped = 0;
     a->dropped_hint = 0;
     a->threads_dropped = a->threads_created = a->threads_finished = 0;
-    memset(a->thread_states, 0, sizeof a->thread_states);
     memset(a->spans, 0, (L + 1) * sizeof *a->spans);
     a->n_open = a->n_pending = 0;
     a->unmatched_starts = a->unmatched_stops = 0;
@@ -749,6 +748,23 @@ static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
     }
 }
 
+/* Appends a finished thread to the list compaction looks at. */
+static void finished_list_add(elog_analysis *a, uint32_t id, uint32_t rec)
+{
+    if (a->threads_finished_kept == a->cap_finished_ids) {
+        size_t nc = a->cap_finished_ids ? a->cap_finished_ids * 2 : 256;
+        fin_ref *p = an_alloc(a, nc * sizeof *p);
+        if (p == NULL)
+            return; /* not listed: kept for good (oom is flagged) */
+        if (a->threads_finished_kept)
+            memcpy(p, a->finished_ids, a->threads_finished_kept * sizeof *p);
+        an_free(a, a->finished_ids, a->cap_finished_ids * sizeof *p);
+        a->finished_ids = p;
+        a->cap_finished_ids = nc;
+    }
+    a->finished_ids[a->threads_finished_kept++] = (fin_ref){ id, rec };
+}
+
 static thread_rec *thread_add(elog_analysis *a, uint32_t id);
 
 /* The record of `id`, added if new (NULL: out of memory, or finished and
@@ -795,7 +811,6 @@ static __attribute__((noinline)) thread_rec *thread_add(elog_analysis *a, uint32
         r->kslot = (uint32_t)slot;
         r->created_ns = UINT64_MAX;
         r->finished_ns = UINT64_MAX;
-        a->thread_states[ELOG_THREAD_RUNNABLE]++;
         a->threads_used++;
     }
     a->cache_slot = slot;
@@ -810,31 +825,14 @@ static thread_rec *thread_lookup(elog_analysis *a, uint32_t id)
     return thread_find(a, id);
 }
 
-/* Appends a finished thread to the list compaction looks at. */
-static void finished_list_add(elog_analysis *a, uint32_t id, uint32_t rec)
-{
-    if (a->threads_finished_kept == a->cap_finished_ids) {
-        size_t nc = a->cap_finished_ids ? a->cap_finished_ids * 2 : 256;
-        fin_ref *p = an_alloc(a, nc * sizeof *p);
-        if (p == NULL)
-            return; /* not listed: kept for good (oom is flagged) */
-        if (a->threads_finished_kept)
-            memcpy(p, a->finished_ids, a->threads_finished_kept * sizeof *p);
-        an_free(a, a->finished_ids, a->cap_finished_ids * sizeof *p);
-        a->finished_ids = p;
-        a->cap_finished_ids = nc;
-    }
-    a->finished_ids[a->threads_finished_kept++] = (fin_ref){ id, rec };
-}
-
+/* Moves a thread's state (kept in its key); FINISHED is final. The counts
+ * by state are made when a snapshot is taken (from the keys, and the
+ * capabilities' running threads), so a transition is one store. */
 static inline void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)
 {
     uint64_t *k = &a->tkeys[r->kslot];
-    elog_thread_state cur = TKEY_STATE(*k);
-    if (cur == ELOG_THREAD_FINISHED || cur == s)
+    if (TKEY_STATE(*k) == ELOG_THREAD_FINISHED)
         return;
-    a->thread_states[cur]--;
-    a->thread_states[s]++;
     *k = (*k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)s << TKEY_STATE_SHIFT);
     if (s == ELOG_THREAD_FINISHED) {
         a->threads_finished++;
@@ -870,41 +868,43 @@ static void idle_close(cap_state *cs, uint64_t t)
         cs->idle_mark = t;
 }
 
-/* The record of the thread running on `cs`: the slot remembered at its
- * RUN if it still holds it (a rehash or deletion may have moved it). */
-static inline thread_rec *running_rec(elog_analysis *a, cap_state *cs)
-{
-    size_t sl = cs->run_slot;
-    if (sl < a->keys_cap && (a->tkeys[sl] & TKEY_ID) == (uint64_t)cs->thread + 1)
-        return &a->recs[TKEY_IDX(a->tkeys[sl])];
-    return thread_get(a, cs->thread);
-}
-
-/* Ends the run on `cs` at t (STOP_THREAD, or a RUN without a STOP);
- * returns the thread's record (NULL: none running, or unknown). */
+/* Ends the run on `cs` at t, a STOP of the thread running there or a RUN
+ * without one: the capability's mutator time, and the thread's run (a RUN
+ * only notes the thread and time: its record is found once, here). Returns
+ * the thread's record (NULL: unknown and not added, or out of memory). */
 static inline __attribute__((always_inline)) thread_rec *end_run(elog_analysis *a, cap_state *cs,
                                                                 uint64_t t)
 {
-    if (!cs->running)
-        return NULL;
     cs->running = false;
     uint64_t d = t > cs->run_start ? t - cs->run_start : 0;
     cs->mutator_ns += d;
     util_add(a, cs, cs->run_start, t, false);
-    thread_rec *r = running_rec(a, cs);
-    if (r != NULL)
+    thread_rec *r = thread_get(a, cs->thread);
+    if (r != NULL) {
+        r->runs++;
         r->running_ns += d;
+    }
     return r;
 }
 
-static elog_thread_state state_after_stop(uint16_t status)
+/* A RUN on a capability still running a thread (its STOP is missing). */
+static __attribute__((noinline, cold)) void end_run_unpaired(elog_analysis *a, cap_state *cs,
+                                                            uint64_t t)
 {
-    switch (status) {
-    case 5: return ELOG_THREAD_FINISHED;
-    case 0: case 1: case 2: case 3: case 17: case 19: return ELOG_THREAD_RUNNABLE;
-    default: return ELOG_THREAD_BLOCKED;
-    }
+    end_run(a, cs, t);
 }
+
+/* The state a thread is in after a STOP_THREAD with this status (GHC's
+ * codes: see elog_stop_reason_name). */
+static const uint8_t state_after[ELOG_STOP_REASONS] = {
+    [0] = ELOG_THREAD_RUNNABLE, [1] = ELOG_THREAD_RUNNABLE, [2] = ELOG_THREAD_RUNNABLE,
+    [3] = ELOG_THREAD_RUNNABLE, [4] = ELOG_THREAD_BLOCKED,  [5] = ELOG_THREAD_FINISHED,
+    [6] = ELOG_THREAD_BLOCKED,  [7] = ELOG_THREAD_BLOCKED,  [8] = ELOG_THREAD_BLOCKED,
+    [9] = ELOG_THREAD_BLOCKED,  [10] = ELOG_THREAD_BLOCKED, [11] = ELOG_THREAD_BLOCKED,
+    [12] = ELOG_THREAD_BLOCKED, [13] = ELOG_THREAD_BLOCKED, [14] = ELOG_THREAD_BLOCKED,
+    [15] = ELOG_THREAD_BLOCKED, [16] = ELOG_THREAD_BLOCKED, [17] = ELOG_THREAD_RUNNABLE,
+    [18] = ELOG_THREAD_BLOCKED, [19] = ELOG_THREAD_RUNNABLE, [20] = ELOG_THREAD_BLOCKED,
+};
 
 /* Makes a stored label safe to print anywhere (JSON, a terminal, a page):
  * control characters become '?', and so does every non-ASCII byte of a
@@ -1322,25 +1322,21 @@ bool elog_analysis_wants(uint16_t id)
 }
 
 /* The hot events of thread-heavy logs, kept out of the big dispatch so
- * their path is short (the rare ones are in rare_event()). */
+ * their path is short (the rare ones are in rare_event()). A RUN touches
+ * only its capability: the thread's record is found at the run's end. */
 static inline void on_run(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
     cap_state *cs = cap_get(a, ev->cap);
     if (cs == NULL)
         return;
-    end_run(a, cs, t);
+    if (__builtin_expect(cs->running, 0))
+        end_run_unpaired(a, cs, t);
     idle_open(cs, t);
     if (t > cs->last_time)
         cs->last_time = t;
     cs->running = true;
     cs->thread = ev->as.run_thread.thread;
     cs->run_start = t;
-    thread_rec *r = thread_get(a, cs->thread);
-    if (r != NULL) {
-        cs->run_slot = r->kslot;
-        r->runs++;
-        thread_set_state(a, r, ELOG_THREAD_RUNNING);
-    }
 }
 
 static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
@@ -1349,20 +1345,22 @@ static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
     cap_state *cs = cap_get(a, ev->cap);
     if (cs == NULL)
         return;
-    thread_rec *r = NULL;
+    thread_rec *r;
     if (cs->running && cs->thread == st->thread) {
         r = end_run(a, cs, t);
         idle_close(cs, t);
+    } else {
+        r = thread_get(a, st->thread);
     }
     if (t > cs->last_time)
         cs->last_time = t;
     if (r == NULL)
-        r = thread_get(a, st->thread);
-    if (r == NULL)
         return;
-    if (st->status < ELOG_STOP_REASONS)
-        r->stop_reasons[st->status]++;
-    elog_thread_state s = state_after_stop(st->status);
+    uint16_t status = st->status;
+    if (status < ELOG_STOP_REASONS)
+        r->stop_reasons[status]++;
+    elog_thread_state s = status < ELOG_STOP_REASONS ? (elog_thread_state)state_after[status]
+                                                     : ELOG_THREAD_BLOCKED;
     if (s == ELOG_THREAD_FINISHED)
         r->finished_ns = t;
     thread_set_state(a, r, s);
@@ -1382,17 +1380,13 @@ static inline void on_wake(elog_analysis *a, uint32_t id)
     if (a->keys_cap == 0)
         return;
     size_t slot = tkey_slot(a, id);
-    /* A woken thread is often the next to run: its RUN finds it in the
+    /* A woken thread is often the next to run: its STOP finds it in the
      * one-entry cache (an empty slot there is harmless: checked by id). */
     a->cache_slot = slot;
-    elog_thread_state cur = TKEY_STATE(a->tkeys[slot]);
-    if (a->tkeys[slot] != 0 && cur != ELOG_THREAD_RUNNING && cur != ELOG_THREAD_FINISHED &&
-        cur != ELOG_THREAD_RUNNABLE) {
-        a->thread_states[cur]--;
-        a->thread_states[ELOG_THREAD_RUNNABLE]++;
-        a->tkeys[slot] = (a->tkeys[slot] & ~(7ull << TKEY_STATE_SHIFT)) |
+    uint64_t k = a->tkeys[slot];
+    if (k != 0 && TKEY_STATE(k) == ELOG_THREAD_BLOCKED)
+        a->tkeys[slot] = (k & ~(7ull << TKEY_STATE_SHIFT)) |
                          ((uint64_t)ELOG_THREAD_RUNNABLE << TKEY_STATE_SHIFT);
-    }
 }
 
 /* Every other event the analysis reads. */
@@ -1593,26 +1587,93 @@ static inline int event_result(elog_analysis *a)
     return ELOG_CB_CONTINUE;
 }
 
-/* One function per hot type, each reached by a tail call from
- * elog_analysis_on_event: the dispatcher then saves no registers, and each
- * handler only those it uses (the shared prologue and epilogue of one big
- * function were 13 instructions per event on busy-small). */
-static __attribute__((noinline)) int ev_run(elog_analysis *a, const elog_event *ev, uint64_t t)
+/* The general paths of the hot types: every case (unknown thread, first
+ * run on a capability, a run crossing a time bucket, a thread finishing,
+ * ...). The functions below take the commonest case without a call. */
+static __attribute__((noinline)) int run_general(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
     on_run(a, ev, t);
     return event_result(a);
 }
 
-static __attribute__((noinline)) int ev_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
+static __attribute__((noinline)) int stop_general(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
     on_stop(a, ev, t);
     return event_result(a);
 }
 
+
+/* Tail-called from elog_analysis_on_event, one per hot type; the common
+ * case touches only the capability (and, at a STOP, the thread's key and
+ * record), allocates nothing and calls nothing, so it saves no registers
+ * (the shared prologue and epilogue of one big function were 13
+ * instructions per event). Anything else goes to the general path before
+ * a field is changed. */
+static __attribute__((noinline)) int ev_run(elog_analysis *a, const elog_event *ev, uint64_t t)
+{
+    uint16_t cap = ev->cap;
+    cap_state *cs;
+    if (cap >= a->n_caps_alloc || (cs = a->caps[cap]) == NULL || cs->running || cs->in_gc ||
+        !cs->idle_started)
+        return run_general(a, ev, t);
+    /* idle_open() with nothing open: idle since the mark, up to t (never
+     * back from a time already passed) */
+    uint64_t eff = t > cs->last_time ? t : cs->last_time;
+    if (eff > cs->idle_mark) {
+        cs->idle_acc += eff - cs->idle_mark;
+        cs->idle_mark = eff;
+    }
+    cs->last_time = eff;
+    cs->running = true;
+    cs->thread = ev->as.run_thread.thread;
+    cs->run_start = t;
+    return ELOG_CB_CONTINUE;
+}
+
+static __attribute__((noinline)) int ev_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
+{
+    uint16_t cap = ev->cap;
+    cap_state *cs;
+    uint64_t *keys = a->tkeys;
+    if (cap >= a->n_caps_alloc || (cs = a->caps[cap]) == NULL || !cs->running || keys == NULL)
+        return stop_general(a, ev, t);
+    uint32_t id = ev->as.stop_thread.thread;
+    uint16_t status = ev->as.stop_thread.status;
+    uint64_t start = cs->run_start;
+    if (cs->thread != id || status >= ELOG_STOP_REASONS || t <= start)
+        return stop_general(a, ev, t);
+    unsigned next = state_after[status];
+    unsigned sh = a->bucket_shift;
+    size_t b = (size_t)(start >> sh);
+    if (next == ELOG_THREAD_FINISHED || ((t - 1) >> sh) != b || b >= a->cfg.time_buckets)
+        return stop_general(a, ev, t);
+    size_t mask = a->keys_cap - 1, i = thread_home_sh(id, a->keys_shift);
+    uint64_t want = (uint64_t)id + 1, k;
+    while ((k = keys[i]) != 0 && (k & TKEY_ID) != want)
+        i = (i + 1) & mask;
+    if (k == 0 || TKEY_STATE(k) == ELOG_THREAD_FINISHED)
+        return stop_general(a, ev, t);
+    /* end_run(), idle_close() and the thread's stop, as on_stop does */
+    uint64_t d = t - start;
+    cs->running = false;
+    cs->mutator_ns += d;
+    cs->util[b].mutator_ns += d;
+    if (!cs->in_gc && t > cs->idle_mark)
+        cs->idle_mark = t;
+    if (t > cs->last_time)
+        cs->last_time = t;
+    thread_rec *r = &a->recs[TKEY_IDX(k)];
+    r->runs++;
+    r->running_ns += d;
+    r->stop_reasons[status]++;
+    keys[i] = (k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)next << TKEY_STATE_SHIFT);
+    return ELOG_CB_CONTINUE;
+}
+
 static __attribute__((noinline)) int ev_wake(elog_analysis *a, uint32_t id)
 {
     on_wake(a, id);
-    return event_result(a);
+    return ELOG_CB_CONTINUE; /* allocates nothing */
 }
 
 static __attribute__((noinline)) int ev_rare(elog_analysis *a, const elog_event *ev, uint64_t t)

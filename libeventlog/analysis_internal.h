@@ -41,8 +41,8 @@ typedef struct cap_state {
     bool gc_unclaimed;        /* its last GC ended, GC_STATS not yet seen */
     bool has_alloc;
     bool has_sparks;
-    uint32_t thread;          /* the running thread */
-    size_t run_slot;          /* its key slot in the thread index at its RUN (a hint) */
+    uint32_t thread;          /* the running thread (its record is found at the
+                                 run's end: a snapshot adds the open run) */
     uint64_t run_start, gc_start;
     uint64_t last_gc_start, last_gc_end;
     uint32_t pending_gen;     /* GC_STATS seen while in GC: UINT32_MAX none */
@@ -73,6 +73,7 @@ typedef struct thread_rec {
 typedef struct fin_ref {
     uint32_t id, rec;
 } fin_ref;
+
 
 typedef struct label_rec {
     char *text;               /* owned, NUL-terminated */
@@ -134,7 +135,8 @@ struct elog_analysis {
      * full) over records in a slab that never moves them when the index
      * grows or shrinks (only the keys are rehashed) */
     uint64_t *tkeys;          /* per slot: id + 1 (bits 0..32; 0 = empty), the
-                                 thread's state (bits 33..35) and the record's
+                                 thread's state (bits 33..35; never RUNNING: a
+                                 capability's running thread is) and the record's
                                  index in recs (bits 36..63), probed densely */
     size_t keys_cap;
     unsigned keys_shift;      /* 64 - log2(keys_cap), for thread_home_sh */
@@ -154,7 +156,6 @@ struct elog_analysis {
     size_t n_dropped, cap_dropped;
     size_t dropped_hint;      /* where dropped_has last found an id's place */
     uint64_t threads_dropped, threads_created, threads_finished;
-    uint64_t thread_states[ELOG_THREAD_STATES];
 
     /* spans */
     label_rec *span_labels;   /* max_labels */
