@@ -382,8 +382,8 @@ static inline size_t thread_home_sh(uint32_t id, unsigned shift)
 static size_t key_slot(const uint64_t *keys, size_t cap, uint32_t id)
 {
     size_t mask = cap - 1, i = thread_home(id, cap);
-    uint64_t k = (uint64_t)id + 1;
-    while (keys[i] != 0 && (keys[i] & TKEY_ID) != k)
+    uint64_t k;
+    while ((k = keys[i]) != 0 && TKEY_ID_OF(k) != id)
         i = (i + 1) & mask;
     return i;
 }
@@ -393,8 +393,8 @@ static inline size_t tkey_slot(const elog_analysis *a, uint32_t id)
 {
     const uint64_t *keys = a->tkeys;
     size_t mask = a->keys_cap - 1, i = thread_home_sh(id, a->keys_shift);
-    uint64_t k = (uint64_t)id + 1;
-    while (keys[i] != 0 && (keys[i] & TKEY_ID) != k)
+    uint64_t k;
+    while ((k = keys[i]) != 0 && TKEY_ID_OF(k) != id)
         i = (i + 1) & mask;
     return i;
 }
@@ -417,7 +417,7 @@ static __attribute__((noinline, cold)) bool thread_rehash(elog_analysis *a, size
     for (size_t i = 0; i < a->keys_cap; i++) {
         uint64_t k = a->tkeys[i];
         if (k != 0) {
-            size_t j = key_slot(keys, newcap, (uint32_t)((k & TKEY_ID) - 1));
+            size_t j = key_slot(keys, newcap, TKEY_ID_OF(k));
             keys[j] = k;
             a->recs[TKEY_IDX(k)].kslot = (uint32_t)j;
         }
@@ -461,6 +461,10 @@ static size_t rec_alloc(elog_analysis *a)
     if (a->free_head != UINT32_MAX) {
         i = a->free_head;
         a->free_head = a->recs[i].kslot;
+        /* The next free record was freed long ago (cold): fetch it now,
+         * for the next new thread (reading its link stalled thread_add). */
+        if (a->free_head != UINT32_MAX)
+            __builtin_prefetch(&a->recs[a->free_head], 1);
     } else {
         if (a->recs_n == a->recs_cap) {
             size_t nc = a->recs_cap ? a->recs_cap * 2 : 64;
@@ -626,7 +630,7 @@ static void thread_delete(elog_analysis *a, size_t i)
         j = (j + 1) & mask;
         if (keys[j] == 0)
             break;
-        size_t home = thread_home((uint32_t)((keys[j] & TKEY_ID) - 1), a->keys_cap);
+        size_t home = thread_home(TKEY_ID_OF(keys[j]), a->keys_cap);
         /* keys[j] may move to i unless its home lies cyclically in (i, j]. */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (!stays) {
@@ -677,7 +681,7 @@ static void select_longest(run_id *f, size_t n, size_t keep)
 
 /* Keeps the max_threads longest-running finished threads, drops the rest
  * (their ids go to the dropped ranges). Amortised: runs when the finished
- * threads kept reach 5 * max_threads + 64 (see on_stop). */
+ * threads kept reach 5 * max_threads + 64 (see stop_thread). */
 static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
 {
     size_t n = a->threads_finished_kept, keep = a->cfg.max_threads;
@@ -776,7 +780,7 @@ static inline __attribute__((always_inline)) thread_rec *thread_get(elog_analysi
      * against the slot's content so nothing has to invalidate it. */
     if (a->keys_cap > 0) {
         size_t c = a->cache_slot & (a->keys_cap - 1);
-        if ((a->tkeys[c] & TKEY_ID) == (uint64_t)id + 1)
+        if (TKEY_IS(a->tkeys[c], id))
             return &a->recs[TKEY_IDX(a->tkeys[c])];
         size_t slot = tkey_slot(a, id);
         if (a->tkeys[slot] != 0) {
@@ -804,7 +808,7 @@ static __attribute__((noinline)) thread_rec *thread_add(elog_analysis *a, uint32
         size_t ri = rec_alloc(a);
         if (ri == SIZE_MAX)
             return NULL;
-        a->tkeys[slot] = TKEY_MAKE((uint64_t)id + 1, ELOG_THREAD_RUNNABLE, ri);
+        a->tkeys[slot] = TKEY_MAKE(id, ELOG_THREAD_RUNNABLE, ri);
         thread_rec *r = &a->recs[ri];
         r->used = true;
         r->id = id;
@@ -868,17 +872,26 @@ static void idle_close(cap_state *cs, uint64_t t)
         cs->idle_mark = t;
 }
 
-/* Ends the run on `cs` at t, a STOP of the thread running there or a RUN
- * without one: the capability's mutator time, and the thread's run (a RUN
- * only notes the thread and time: its record is found once, here). Returns
- * the thread's record (NULL: unknown and not added, or out of memory). */
-static inline __attribute__((always_inline)) thread_rec *end_run(elog_analysis *a, cap_state *cs,
-                                                                uint64_t t)
+/* Ends the run on `cs` at t, the capability's side: its mutator time and
+ * utilisation; returns the run's length. */
+static inline __attribute__((always_inline)) uint64_t end_run_cap(elog_analysis *a, cap_state *cs,
+                                                                 uint64_t t)
 {
     cs->running = false;
     uint64_t d = t > cs->run_start ? t - cs->run_start : 0;
     cs->mutator_ns += d;
     util_add(a, cs, cs->run_start, t, false);
+    return d;
+}
+
+/* Ends the run on `cs` at t, a STOP of the thread running there or a RUN
+ * without one: the capability's side, and the thread's run (a RUN only
+ * notes the thread and time: its record is found once, here). Returns the
+ * thread's record (NULL: unknown and not added, or out of memory). */
+static inline __attribute__((always_inline)) thread_rec *end_run(elog_analysis *a, cap_state *cs,
+                                                                uint64_t t)
+{
+    uint64_t d = end_run_cap(a, cs, t);
     thread_rec *r = thread_get(a, cs->thread);
     if (r != NULL) {
         r->runs++;
@@ -1339,24 +1352,28 @@ static inline void on_run(elog_analysis *a, const elog_event *ev, uint64_t t)
     cs->run_start = t;
 }
 
-static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
+/* Abort once, at the event that ran out of memory. */
+static inline int event_result(elog_analysis *a)
 {
-    const elog_ev_stop_thread *st = &ev->as.stop_thread;
-    cap_state *cs = cap_get(a, ev->cap);
-    if (cs == NULL)
-        return;
-    thread_rec *r;
-    if (cs->running && cs->thread == st->thread) {
-        r = end_run(a, cs, t);
-        idle_close(cs, t);
-    } else {
-        r = thread_get(a, st->thread);
+    if (__builtin_expect(a->oom && !a->oom_reported, 0)) {
+        a->oom_reported = true;
+        return ELOG_CB_ABORT;
     }
-    if (t > cs->last_time)
-        cs->last_time = t;
+    return ELOG_CB_CONTINUE;
+}
+
+/* The thread's side of a STOP_THREAD at t: `ran` is the length of the run
+ * it ends on its capability (UINT64_MAX: it ends none there). */
+static __attribute__((noinline)) int stop_thread(elog_analysis *a, uint32_t id, uint16_t status,
+                                                 uint64_t t, uint64_t ran)
+{
+    thread_rec *r = thread_get(a, id);
     if (r == NULL)
-        return;
-    uint16_t status = st->status;
+        return event_result(a);
+    if (ran != UINT64_MAX) {
+        r->runs++;
+        r->running_ns += ran;
+    }
     if (status < ELOG_STOP_REASONS)
         r->stop_reasons[status]++;
     elog_thread_state s = status < ELOG_STOP_REASONS ? (elog_thread_state)state_after[status]
@@ -1371,6 +1388,23 @@ static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
      * samples on busy-large); snapshots list only max_threads of them. */
     if (a->threads_finished_kept >= 5 * (size_t)a->cfg.max_threads + 64)
         thread_compact(a);
+    return event_result(a);
+}
+
+static int stop_general(elog_analysis *a, const elog_event *ev, uint64_t t)
+{
+    const elog_ev_stop_thread *st = &ev->as.stop_thread;
+    cap_state *cs = cap_get(a, ev->cap);
+    if (cs == NULL)
+        return event_result(a);
+    uint64_t ran = UINT64_MAX;
+    if (cs->running && cs->thread == st->thread) {
+        ran = end_run_cap(a, cs, t);
+        idle_close(cs, t);
+    }
+    if (t > cs->last_time)
+        cs->last_time = t;
+    return stop_thread(a, st->thread, st->status, t, ran);
 }
 
 /* THREAD_RUNNABLE / THREAD_WAKEUP: only the state, which lives in the
@@ -1577,16 +1611,6 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
     }
 }
 
-/* Abort once, at the event that ran out of memory. */
-static inline int event_result(elog_analysis *a)
-{
-    if (__builtin_expect(a->oom && !a->oom_reported, 0)) {
-        a->oom_reported = true;
-        return ELOG_CB_ABORT;
-    }
-    return ELOG_CB_CONTINUE;
-}
-
 /* The general paths of the hot types: every case (unknown thread, first
  * run on a capability, a run crossing a time bucket, a thread finishing,
  * ...). The functions below take the commonest case without a call. */
@@ -1596,11 +1620,6 @@ static __attribute__((noinline)) int run_general(elog_analysis *a, const elog_ev
     return event_result(a);
 }
 
-static __attribute__((noinline)) int stop_general(elog_analysis *a, const elog_event *ev, uint64_t t)
-{
-    on_stop(a, ev, t);
-    return event_result(a);
-}
 
 
 /* Tail-called from elog_analysis_on_event, one per hot type; the common
@@ -1630,30 +1649,42 @@ static __attribute__((noinline)) int ev_run(elog_analysis *a, const elog_event *
     return ELOG_CB_CONTINUE;
 }
 
+/* The thread's side of ev_stop(): a blocking or yielding stop of a thread
+ * in the index, for a run of d ns (a function of its own, tail-called:
+ * with the capability's side it needed six saved registers). */
+static __attribute__((noinline)) int stop_fast_thread(elog_analysis *a, uint32_t id,
+                                                      uint16_t status, uint64_t t, uint64_t d)
+{
+    uint64_t *keys = a->tkeys;
+    if (status >= ELOG_STOP_REASONS || state_after[status] == ELOG_THREAD_FINISHED || keys == NULL)
+        return stop_thread(a, id, status, t, d);
+    size_t mask = a->keys_cap - 1, i = thread_home_sh(id, a->keys_shift);
+    uint64_t k;
+    while ((k = keys[i]) != 0 && TKEY_ID_OF(k) != id)
+        i = (i + 1) & mask;
+    if (k == 0 || TKEY_STATE(k) == ELOG_THREAD_FINISHED)
+        return stop_thread(a, id, status, t, d);
+    thread_rec *r = &a->recs[TKEY_IDX(k)];
+    r->runs++;
+    r->running_ns += d;
+    r->stop_reasons[status]++;
+    keys[i] = (k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)state_after[status] << TKEY_STATE_SHIFT);
+    return ELOG_CB_CONTINUE;
+}
+
 static __attribute__((noinline)) int ev_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
     uint16_t cap = ev->cap;
     cap_state *cs;
-    uint64_t *keys = a->tkeys;
-    if (cap >= a->n_caps_alloc || (cs = a->caps[cap]) == NULL || !cs->running || keys == NULL)
+    if (cap >= a->n_caps_alloc || (cs = a->caps[cap]) == NULL || !cs->running ||
+        cs->thread != ev->as.stop_thread.thread)
         return stop_general(a, ev, t);
-    uint32_t id = ev->as.stop_thread.thread;
-    uint16_t status = ev->as.stop_thread.status;
     uint64_t start = cs->run_start;
-    if (cs->thread != id || status >= ELOG_STOP_REASONS || t <= start)
-        return stop_general(a, ev, t);
-    unsigned next = state_after[status];
     unsigned sh = a->bucket_shift;
     size_t b = (size_t)(start >> sh);
-    if (next == ELOG_THREAD_FINISHED || ((t - 1) >> sh) != b || b >= a->cfg.time_buckets)
+    if (t <= start || ((t - 1) >> sh) != b || b >= a->cfg.time_buckets)
         return stop_general(a, ev, t);
-    size_t mask = a->keys_cap - 1, i = thread_home_sh(id, a->keys_shift);
-    uint64_t want = (uint64_t)id + 1, k;
-    while ((k = keys[i]) != 0 && (k & TKEY_ID) != want)
-        i = (i + 1) & mask;
-    if (k == 0 || TKEY_STATE(k) == ELOG_THREAD_FINISHED)
-        return stop_general(a, ev, t);
-    /* end_run(), idle_close() and the thread's stop, as on_stop does */
+    /* the capability's side: end_run_cap() and idle_close() inline */
     uint64_t d = t - start;
     cs->running = false;
     cs->mutator_ns += d;
@@ -1662,12 +1693,7 @@ static __attribute__((noinline)) int ev_stop(elog_analysis *a, const elog_event 
         cs->idle_mark = t;
     if (t > cs->last_time)
         cs->last_time = t;
-    thread_rec *r = &a->recs[TKEY_IDX(k)];
-    r->runs++;
-    r->running_ns += d;
-    r->stop_reasons[status]++;
-    keys[i] = (k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)next << TKEY_STATE_SHIFT);
-    return ELOG_CB_CONTINUE;
+    return stop_fast_thread(a, ev->as.stop_thread.thread, ev->as.stop_thread.status, t, d);
 }
 
 static __attribute__((noinline)) int ev_wake(elog_analysis *a, uint32_t id)

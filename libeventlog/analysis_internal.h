@@ -134,7 +134,7 @@ struct elog_analysis {
     /* threads: an open-addressing index on id (8-byte keys, at most half
      * full) over records in a slab that never moves them when the index
      * grows or shrinks (only the keys are rehashed) */
-    uint64_t *tkeys;          /* per slot: id + 1 (bits 0..32; 0 = empty), the
+    uint64_t *tkeys;          /* per slot (TKEY_*): the id, a used bit (0 = empty), the
                                  thread's state (bits 33..35; never RUNNING: a
                                  capability's running thread is) and the record's
                                  index in recs (bits 36..63), probed densely */
@@ -215,12 +215,18 @@ void an_free(elog_analysis *a, void *p, size_t size);
 
 #define CC_MAX 8192u
 
-#define TKEY_ID 0x1ffffffffull
+/* A thread key: the id (bits 0..31), a used bit (32: an empty slot is 0),
+ * the state (33..35) and the record's index (36..63). The id compares as
+ * the key's low 32 bits, without a mask. */
+#define TKEY_USED (1ull << 32)
+#define TKEY_ID_OF(k) ((uint32_t)(k))
+#define TKEY_IS(k, id) ((k) != 0 && (uint32_t)(k) == (uint32_t)(id))
 #define TKEY_STATE_SHIFT 33
 #define TKEY_STATE(k) ((elog_thread_state)(((k) >> TKEY_STATE_SHIFT) & 7u))
 #define TKEY_IDX_SHIFT 36
 #define TKEY_IDX(k) ((size_t)((k) >> TKEY_IDX_SHIFT))
-#define TKEY_MAKE(id_plus_1, state, idx) \
-    ((id_plus_1) | ((uint64_t)(state) << TKEY_STATE_SHIFT) | ((uint64_t)(idx) << TKEY_IDX_SHIFT))
+#define TKEY_MAKE(id, state, idx) \
+    ((uint64_t)(uint32_t)(id) | TKEY_USED | ((uint64_t)(state) << TKEY_STATE_SHIFT) | \
+     ((uint64_t)(idx) << TKEY_IDX_SHIFT))
 
 #endif
