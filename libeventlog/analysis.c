@@ -63,15 +63,20 @@ static void free_state(elog_analysis *a)
     an_free(a, a->caps, a->n_caps_alloc * sizeof *a->caps);
     a->caps = NULL;
     a->n_caps_alloc = 0;
-    for (size_t i = 0; i < a->recs_n; i++)
-        if (a->recs[i].used)
-            an_free(a, a->recs[i].label, a->recs[i].label_size);
+    for (size_t i = 0; i < a->keys_cap; i++) {
+        thread_rec *r = a->tkeys[i] != 0 ? &a->recs[TKEY_IDX(a->tkeys[i])] : NULL;
+        if (r != NULL && r->label != NULL)
+            an_free(a, r->label, r->label_size);
+    }
+    an_free(a, a->free_recs, a->cap_free * sizeof *a->free_recs);
+    a->free_recs = NULL;
+    a->n_free = a->cap_free = 0;
+    a->n_labelled = 0;
     an_free(a, a->recs, a->recs_cap * sizeof(thread_rec));
     an_free(a, a->tkeys, a->keys_cap * sizeof *a->tkeys);
     a->tkeys = NULL;
     a->recs = NULL;
     a->keys_cap = a->recs_cap = a->recs_n = 0;
-    a->free_head = UINT32_MAX;
     an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
     a->dropped = NULL;
     a->n_dropped = a->cap_dropped = 0;
@@ -120,7 +125,6 @@ static void clear_state(elog_analysis *a)
     a->max_live = a->max_size = 0;
     a->cur_live = a->cur_live_t = a->cur_size = a->cur_size_t = 0;
     a->threads_used = a->threads_finished_kept = 0;
-    a->free_head = UINT32_MAX;
     a->cache_slot = 0;
     a->n_dropped = 0;
     a->dropped_hint = 0;
@@ -408,6 +412,24 @@ static thread_rec *thread_find(elog_analysis *a, uint32_t id)
     return k != 0 ? &a->recs[TKEY_IDX(k)] : NULL;
 }
 
+/* Room for `cap` free record numbers (the slab's size). False: out of
+ * memory (the stack is unchanged; freed records beyond it are then lost
+ * until slab_pack, which needs none). */
+static bool free_recs_resize(elog_analysis *a, size_t cap)
+{
+    uint32_t *p = an_alloc(a, (cap ? cap : 1) * sizeof *p);
+    if (p == NULL)
+        return false;
+    size_t n = a->n_free < cap ? a->n_free : cap;
+    if (n)
+        memcpy(p, a->free_recs, n * sizeof *p);
+    an_free(a, a->free_recs, a->cap_free * sizeof *a->free_recs);
+    a->free_recs = p;
+    a->cap_free = cap ? cap : 1;
+    a->n_free = n;
+    return true;
+}
+
 /* A new index of `newcap` keys over the same records (which do not move). */
 static __attribute__((noinline, cold)) bool thread_rehash(elog_analysis *a, size_t newcap)
 {
@@ -449,7 +471,8 @@ static bool slab_pack(elog_analysis *a, size_t newcap)
     a->recs = r;
     a->recs_cap = newcap;
     a->recs_n = n;
-    a->free_head = UINT32_MAX;
+    a->n_free = 0;
+    free_recs_resize(a, newcap);
     return true;
 }
 
@@ -458,13 +481,12 @@ static bool slab_pack(elog_analysis *a, size_t newcap)
 static size_t rec_alloc(elog_analysis *a)
 {
     size_t i;
-    if (a->free_head != UINT32_MAX) {
-        i = a->free_head;
-        a->free_head = a->recs[i].kslot;
+    if (a->n_free > 0) {
+        i = a->free_recs[--a->n_free];
         /* The next free record was freed long ago (cold): fetch it now,
-         * for the next new thread (reading its link stalled thread_add). */
-        if (a->free_head != UINT32_MAX)
-            __builtin_prefetch(&a->recs[a->free_head], 1);
+         * for the next new thread. */
+        if (a->n_free > 0)
+            __builtin_prefetch(&a->recs[a->free_recs[a->n_free - 1]], 1);
     } else {
         if (a->recs_n == a->recs_cap) {
             size_t nc = a->recs_cap ? a->recs_cap * 2 : 64;
@@ -481,6 +503,7 @@ static size_t rec_alloc(elog_analysis *a)
             an_free(a, a->recs, a->recs_cap * sizeof *a->recs);
             a->recs = r;
             a->recs_cap = nc;
+            free_recs_resize(a, nc);
         }
         i = a->recs_n++;
     }
@@ -619,12 +642,15 @@ static void thread_delete(elog_analysis *a, size_t i)
 {
     uint64_t *keys = a->tkeys;
     size_t ri = TKEY_IDX(keys[i]);
-    thread_rec *r = &a->recs[ri];
-    an_free(a, r->label, r->label_size);
-    r->label = NULL;
-    r->used = false;
-    r->kslot = a->free_head;
-    a->free_head = (uint32_t)ri;
+    /* The record is not read (a finished thread's is cold) unless some
+     * thread has a label; the free list is an array of its own. */
+    if (a->n_labelled > 0 && a->recs[ri].label != NULL) {
+        an_free(a, a->recs[ri].label, a->recs[ri].label_size);
+        a->recs[ri].label = NULL;
+        a->n_labelled--;
+    }
+    if (a->n_free < a->cap_free)
+        a->free_recs[a->n_free++] = (uint32_t)ri; /* else lost until slab_pack */
     size_t mask = a->keys_cap - 1, j = i;
     for (;;) {
         j = (j + 1) & mask;
@@ -642,15 +668,9 @@ static void thread_delete(elog_analysis *a, size_t i)
     keys[i] = 0;
 }
 
-typedef struct run_id {
-    uint64_t running_ns;
-    uint32_t id;
-    uint32_t rec;             /* its record's number in the slab */
-} run_id;
-
 /* Moves the `keep` longest-running to the front (in any order): Hoare's
  * selection, linear on average, where a sort cost n log n per compaction. */
-static void select_longest(run_id *f, size_t n, size_t keep)
+static void select_longest(fin_ref *f, size_t n, size_t keep)
 {
     size_t lo = 0, hi = n; /* the boundary `keep` lies in [lo, hi] */
     while (hi - lo > 1 && keep > lo && keep < hi) {
@@ -665,7 +685,7 @@ static void select_longest(run_id *f, size_t n, size_t keep)
             while (f[j].running_ns < pivot);
             if (i >= j)
                 break;
-            run_id tmp = f[i];
+            fin_ref tmp = f[i];
             f[i] = f[j];
             f[j] = tmp;
         }
@@ -685,34 +705,19 @@ static void select_longest(run_id *f, size_t n, size_t keep)
 static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
 {
     size_t n = a->threads_finished_kept, keep = a->cfg.max_threads;
-    run_id *f = an_alloc_raw(a, (n ? n : 1) * sizeof *f);
-    if (f == NULL)
-        return;
-    /* The records of threads that finished a while ago are cold: read
-     * with a prefetch a few ahead (compaction was 7% of busy-large's
-     * samples, most of it waiting for them). The list remembers each
-     * one's record number, valid unless slab_pack renumbered them: then
-     * the index finds it. */
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i + 8 < n && a->finished_ids[i + 8].rec < a->recs_n)
-            __builtin_prefetch(&a->recs[a->finished_ids[i + 8].rec]);
-        uint32_t id = a->finished_ids[i].id, ri = a->finished_ids[i].rec;
-        if (ri >= a->recs_n || !a->recs[ri].used || a->recs[ri].id != id) {
-            uint64_t key = a->tkeys[key_slot(a->tkeys, a->keys_cap, id)];
-            if (key == 0)
-                continue;
-            ri = (uint32_t)TKEY_IDX(key);
-        }
-        f[k++] = (run_id){ a->recs[ri].running_ns, id, ri };
-    }
-    select_longest(f, k, keep);
+    /* Chosen by the running time each had when it finished (listed with
+     * it): the cold records of threads that finished a while ago are not
+     * read (that was most of compaction's time on busy-large); only the
+     * kept ones' times are brought up to date below, in case events about
+     * them came later in the file. */
+    fin_ref *f = a->finished_ids;
+    select_longest(f, n, keep);
     size_t m = 0;
-    uint32_t *gone = k > keep ? an_alloc_raw(a, 2 * (k - keep) * sizeof *gone) : NULL;
-    for (size_t i = keep; i < k; i++) {
-        if (i + 8 < k)
-            __builtin_prefetch(&a->recs[f[i + 8].rec]);
-        size_t slot = a->recs[f[i].rec].kslot; /* kept up to date on moves */
+    uint32_t *gone = n > keep ? an_alloc_raw(a, 2 * (n - keep) * sizeof *gone) : NULL;
+    for (size_t i = keep; i < n; i++) {
+        size_t slot = key_slot(a->tkeys, a->keys_cap, f[i].id);
+        if (a->tkeys[slot] == 0)
+            continue;
         if (gone != NULL)
             gone[m++] = f[i].id;
         else
@@ -722,15 +727,17 @@ static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
         a->threads_dropped++;
     }
     if (gone != NULL) {
-        sort_u32(gone, gone + (k - keep), m);
+        sort_u32(gone, gone + (n - keep), m);
         dropped_add_sorted(a, gone, m);
-        an_free(a, gone, 2 * (k - keep) * sizeof *gone);
+        an_free(a, gone, 2 * (n - keep) * sizeof *gone);
     }
-    size_t kept = k < keep ? k : keep;
-    for (size_t i = 0; i < kept; i++)
-        a->finished_ids[i] = (fin_ref){ f[i].id, f[i].rec };
+    size_t kept = n < keep ? n : keep;
+    for (size_t i = 0; i < kept; i++) {
+        uint64_t key = a->tkeys[key_slot(a->tkeys, a->keys_cap, f[i].id)];
+        if (key != 0)
+            f[i].running_ns = a->recs[TKEY_IDX(key)].running_ns;
+    }
     a->threads_finished_kept = kept;
-    an_free(a, f, (n ? n : 1) * sizeof *f);
     /* After a large burst of threads (the table under 1/64 full), give
      * the table back, down to a load of 1/16 to 1/8 (shrinking at 1/8
      * rehashed back and forth: 72 rehashes on busy-small, 4% of the
@@ -753,7 +760,7 @@ static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
 }
 
 /* Appends a finished thread to the list compaction looks at. */
-static void finished_list_add(elog_analysis *a, uint32_t id, uint32_t rec)
+static void finished_list_add(elog_analysis *a, uint32_t id, uint64_t running_ns)
 {
     if (a->threads_finished_kept == a->cap_finished_ids) {
         size_t nc = a->cap_finished_ids ? a->cap_finished_ids * 2 : 256;
@@ -766,7 +773,7 @@ static void finished_list_add(elog_analysis *a, uint32_t id, uint32_t rec)
         a->finished_ids = p;
         a->cap_finished_ids = nc;
     }
-    a->finished_ids[a->threads_finished_kept++] = (fin_ref){ id, rec };
+    a->finished_ids[a->threads_finished_kept++] = (fin_ref){ running_ns, id };
 }
 
 static thread_rec *thread_add(elog_analysis *a, uint32_t id);
@@ -810,7 +817,6 @@ static __attribute__((noinline)) thread_rec *thread_add(elog_analysis *a, uint32
             return NULL;
         a->tkeys[slot] = TKEY_MAKE(id, ELOG_THREAD_RUNNABLE, ri);
         thread_rec *r = &a->recs[ri];
-        r->used = true;
         r->id = id;
         r->kslot = (uint32_t)slot;
         r->created_ns = UINT64_MAX;
@@ -840,7 +846,7 @@ static inline void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread
     *k = (*k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)s << TKEY_STATE_SHIFT);
     if (s == ELOG_THREAD_FINISHED) {
         a->threads_finished++;
-        finished_list_add(a, r->id, (uint32_t)(r - a->recs));
+        finished_list_add(a, r->id, r->running_ns);
     }
 }
 
@@ -952,7 +958,10 @@ static void set_label(elog_analysis *a, thread_rec *r, elog_slice s)
         return;
     memcpy(p, s.ptr, n);
     sanitize(p, n);
-    an_free(a, r->label, r->label_size);
+    if (r->label != NULL)
+        an_free(a, r->label, r->label_size);
+    else
+        a->n_labelled++;
     r->label = p;
     r->label_size = (uint16_t)(n + 1);
 }

@@ -57,9 +57,7 @@ typedef struct cap_state {
 
 typedef struct thread_rec {
     uint32_t id;
-    uint32_t kslot;           /* its key's slot in tkeys (kept up to date on moves);
-                                 the next free record while on the free list */
-    bool used;
+    uint32_t kslot;           /* its key's slot in tkeys (kept up to date on moves) */
     uint16_t label_size;
     char *label;              /* NULL or owned, NUL-terminated (<= 256 bytes) */
     uint64_t created_ns, finished_ns;
@@ -68,10 +66,10 @@ typedef struct thread_rec {
     uint32_t migrations;
 } thread_rec;
 
-/* A finished thread in the list compaction reads: its id and its record's
- * number when listed (stale once slab_pack renumbers: checked by id). */
+/* A finished thread in the list compaction reads. */
 typedef struct fin_ref {
-    uint32_t id, rec;
+    uint64_t running_ns;      /* when it finished; brought up to date when kept */
+    uint32_t id;
 } fin_ref;
 
 
@@ -142,7 +140,9 @@ struct elog_analysis {
     unsigned keys_shift;      /* 64 - log2(keys_cap), for thread_home_sh */
     thread_rec *recs;         /* recs_cap records, recs_n ever handed out */
     size_t recs_cap, recs_n;
-    uint32_t free_head;       /* a free record (UINT32_MAX: none), linked by kslot */
+    uint32_t *free_recs;      /* free record numbers (a stack; room for recs_cap) */
+    size_t n_free, cap_free;
+    size_t n_labelled;        /* records with a label (deletion reads records only then) */
     size_t threads_used, threads_finished_kept;
     size_t cache_slot;        /* the key slot thread_get last returned */
     fin_ref *finished_ids;    /* the finished threads kept (compaction looks only here) */
