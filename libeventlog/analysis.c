@@ -1361,6 +1361,18 @@ static inline void on_run(elog_analysis *a, const elog_event *ev, uint64_t t)
     cs->run_start = t;
 }
 
+/* The time span: every event but block markers is in it. The common cases
+ * of RUN and STOP skip this: their time is at least the capability's
+ * previous one (last_time, whose maximum the snapshot adds to the span's
+ * end) and so not before the start. */
+static inline void note_time(elog_analysis *a, uint64_t t)
+{
+    if (t < a->start_ns)
+        a->start_ns = t;
+    if (t > a->end_ns)
+        a->end_ns = t;
+}
+
 /* Abort once, at the event that ran out of memory. */
 static inline int event_result(elog_analysis *a)
 {
@@ -1402,6 +1414,7 @@ static __attribute__((noinline)) int stop_thread(elog_analysis *a, uint32_t id, 
 
 static int stop_general(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
+    note_time(a, t);
     const elog_ev_stop_thread *st = &ev->as.stop_thread;
     cap_state *cs = cap_get(a, ev->cap);
     if (cs == NULL)
@@ -1625,6 +1638,7 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
  * ...). The functions below take the commonest case without a call. */
 static __attribute__((noinline)) int run_general(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
+    note_time(a, t);
     on_run(a, ev, t);
     return event_result(a);
 }
@@ -1642,16 +1656,14 @@ static __attribute__((noinline)) int ev_run(elog_analysis *a, const elog_event *
     uint16_t cap = ev->cap;
     cap_state *cs;
     if (cap >= a->n_caps_alloc || (cs = a->caps[cap]) == NULL || cs->running || cs->in_gc ||
-        !cs->idle_started)
+        !cs->idle_started || t < cs->last_time)
         return run_general(a, ev, t);
-    /* idle_open() with nothing open: idle since the mark, up to t (never
-     * back from a time already passed) */
-    uint64_t eff = t > cs->last_time ? t : cs->last_time;
-    if (eff > cs->idle_mark) {
-        cs->idle_acc += eff - cs->idle_mark;
-        cs->idle_mark = eff;
+    /* idle_open() with nothing open: idle since the mark, up to t */
+    if (t > cs->idle_mark) {
+        cs->idle_acc += t - cs->idle_mark;
+        cs->idle_mark = t;
     }
-    cs->last_time = eff;
+    cs->last_time = t;
     cs->running = true;
     cs->thread = ev->as.run_thread.thread;
     cs->run_start = t;
@@ -1705,50 +1717,42 @@ static __attribute__((noinline)) int ev_stop(elog_analysis *a, const elog_event 
     return stop_fast_thread(a, ev->as.stop_thread.thread, ev->as.stop_thread.status, t, d);
 }
 
-static __attribute__((noinline)) int ev_wake(elog_analysis *a, uint32_t id)
+static __attribute__((noinline)) int ev_wake(elog_analysis *a, uint32_t id, uint64_t t)
 {
+    note_time(a, t);
     on_wake(a, id);
     return ELOG_CB_CONTINUE; /* allocates nothing */
 }
 
 static __attribute__((noinline)) int ev_rare(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
+    note_time(a, t);
     rare_event(a, ev, t);
     return event_result(a);
-}
-
-/* Every event but block markers counts and moves the time span. */
-static inline void note_event(elog_analysis *a, uint64_t t)
-{
-    if (t < a->start_ns)
-        a->start_ns = t;
-    if (t > a->end_ns)
-        a->end_ns = t;
-    a->events++;
 }
 
 int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
 {
     uint64_t t = ev->time;
+    if (ev->id == ELOG_EV_BLOCK_MARKER)
+        return ELOG_CB_CONTINUE;
+    a->events++;
     /* ev->layout == NULL: no typed fields (unknown type), nothing to read. */
+    if (__builtin_expect(ev->layout == NULL, 0)) {
+        note_time(a, t);
+        return ELOG_CB_CONTINUE;
+    }
     switch (ev->id) {
     case ELOG_EV_RUN_THREAD:
-        note_event(a, t);
-        return ev->layout != NULL ? ev_run(a, ev, t) : ELOG_CB_CONTINUE;
+        return ev_run(a, ev, t);
     case ELOG_EV_STOP_THREAD:
-        note_event(a, t);
-        return ev->layout != NULL ? ev_stop(a, ev, t) : ELOG_CB_CONTINUE;
+        return ev_stop(a, ev, t);
     case ELOG_EV_THREAD_RUNNABLE:
-        note_event(a, t);
-        return ev->layout != NULL ? ev_wake(a, ev->as.thread_runnable.thread) : ELOG_CB_CONTINUE;
+        return ev_wake(a, ev->as.thread_runnable.thread, t);
     case ELOG_EV_THREAD_WAKEUP:
-        note_event(a, t);
-        return ev->layout != NULL ? ev_wake(a, ev->as.thread_wakeup.thread) : ELOG_CB_CONTINUE;
-    case ELOG_EV_BLOCK_MARKER:
-        return ELOG_CB_CONTINUE;
+        return ev_wake(a, ev->as.thread_wakeup.thread, t);
     default:
-        note_event(a, t);
-        return ev->layout != NULL ? ev_rare(a, ev, t) : ELOG_CB_CONTINUE;
+        return ev_rare(a, ev, t);
     }
 }
 

@@ -113,7 +113,11 @@ static void build(snap *sn)
     const elog_analysis *a = sn->a;
     elog_stats *s = sn->s;
     size_t L = a->cfg.max_labels, NB = a->cfg.time_buckets;
+    /* The common RUN and STOP move only their capability's last time. */
     uint64_t end = a->end_ns;
+    for (size_t i = 0; i < a->n_caps_alloc; i++)
+        if (a->caps[i] != NULL && a->caps[i]->last_time > end)
+            end = a->caps[i]->last_time;
     uint64_t start = a->events > 0 ? a->start_ns : 0;
 
     s->start_ns = start;
