@@ -1651,8 +1651,11 @@ static __attribute__((noinline)) int run_general(elog_analysis *a, const elog_ev
  * (the shared prologue and epilogue of one big function were 13
  * instructions per event). Anything else goes to the general path before
  * a field is changed. */
-static __attribute__((noinline)) int ev_run(elog_analysis *a, const elog_event *ev, uint64_t t)
+static __attribute__((noinline)) int ev_run(void *ctx, const elog_event *ev)
 {
+    elog_analysis *a = ctx;
+    uint64_t t = ev->time;
+    a->events++;
     uint16_t cap = ev->cap;
     cap_state *cs;
     if (cap >= a->n_caps_alloc || (cs = a->caps[cap]) == NULL || cs->running || cs->in_gc ||
@@ -1693,8 +1696,11 @@ static __attribute__((noinline)) int stop_fast_thread(elog_analysis *a, uint32_t
     return ELOG_CB_CONTINUE;
 }
 
-static __attribute__((noinline)) int ev_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
+static __attribute__((noinline)) int ev_stop(void *ctx, const elog_event *ev)
 {
+    elog_analysis *a = ctx;
+    uint64_t t = ev->time;
+    a->events++;
     uint16_t cap = ev->cap;
     cap_state *cs;
     if (cap >= a->n_caps_alloc || (cs = a->caps[cap]) == NULL || !cs->running ||
@@ -1717,15 +1723,27 @@ static __attribute__((noinline)) int ev_stop(elog_analysis *a, const elog_event 
     return stop_fast_thread(a, ev->as.stop_thread.thread, ev->as.stop_thread.status, t, d);
 }
 
-static __attribute__((noinline)) int ev_wake(elog_analysis *a, uint32_t id, uint64_t t)
+static __attribute__((noinline)) int ev_runnable(void *ctx, const elog_event *ev)
 {
-    note_time(a, t);
-    on_wake(a, id);
+    elog_analysis *a = ctx;
+    a->events++;
+    note_time(a, ev->time);
+    on_wake(a, ev->as.thread_runnable.thread);
     return ELOG_CB_CONTINUE; /* allocates nothing */
+}
+
+static __attribute__((noinline)) int ev_wakeup(void *ctx, const elog_event *ev)
+{
+    elog_analysis *a = ctx;
+    a->events++;
+    note_time(a, ev->time);
+    on_wake(a, ev->as.thread_wakeup.thread);
+    return ELOG_CB_CONTINUE;
 }
 
 static __attribute__((noinline)) int ev_rare(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
+    a->events++;
     note_time(a, t);
     rare_event(a, ev, t);
     return event_result(a);
@@ -1733,26 +1751,49 @@ static __attribute__((noinline)) int ev_rare(elog_analysis *a, const elog_event 
 
 int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
 {
-    uint64_t t = ev->time;
     if (ev->id == ELOG_EV_BLOCK_MARKER)
         return ELOG_CB_CONTINUE;
-    a->events++;
     /* ev->layout == NULL: no typed fields (unknown type), nothing to read. */
     if (__builtin_expect(ev->layout == NULL, 0)) {
-        note_time(a, t);
+        a->events++;
+        note_time(a, ev->time);
         return ELOG_CB_CONTINUE;
     }
     switch (ev->id) {
     case ELOG_EV_RUN_THREAD:
-        return ev_run(a, ev, t);
+        return ev_run(a, ev);
     case ELOG_EV_STOP_THREAD:
-        return ev_stop(a, ev, t);
+        return ev_stop(a, ev);
     case ELOG_EV_THREAD_RUNNABLE:
-        return ev_wake(a, ev->as.thread_runnable.thread, t);
+        return ev_runnable(a, ev);
     case ELOG_EV_THREAD_WAKEUP:
-        return ev_wake(a, ev->as.thread_wakeup.thread, t);
+        return ev_wakeup(a, ev);
     default:
-        return ev_rare(a, ev, t);
+        return ev_rare(a, ev, ev->time);
+    }
+}
+
+/* The hot types, each to its handler (with a typed layout declared: their
+ * events then always have typed fields). */
+static const struct {
+    uint16_t id;
+    elog_type_cb cb;
+} hot_routes[] = {
+    { ELOG_EV_RUN_THREAD, ev_run },
+    { ELOG_EV_STOP_THREAD, ev_stop },
+    { ELOG_EV_THREAD_RUNNABLE, ev_runnable },
+    { ELOG_EV_THREAD_WAKEUP, ev_wakeup },
+};
+
+void elog_analysis_route(elog_analysis *a, elog_decoder *d)
+{
+    const elog_header *h = elog_get_header(d);
+    if (h == NULL)
+        return;
+    for (size_t i = 0; i < sizeof hot_routes / sizeof hot_routes[0]; i++) {
+        const elog_event_type *t = elog_header_lookup(h, hot_routes[i].id);
+        if (t != NULL && t->layout != NULL)
+            elog_route(d, hot_routes[i].id, hot_routes[i].cb, a);
     }
 }
 
@@ -1772,6 +1813,7 @@ void elog_analysis_on_end(elog_analysis *a, const elog_end *end, const char *rea
 
 static int attach_header(elog_decoder *d, const elog_header *h)
 {
+    elog_analysis_route(d->data, d);
     return elog_analysis_on_header(d->data, h);
 }
 

@@ -312,6 +312,7 @@ static void build(snap *sn)
             elog_thread_stats *t = &s->threads[ti++];
             memset(t, 0, sizeof *t);
             t->thread = cs->thread;
+            t->label = "";
             t->created_ns = t->finished_ns = UINT64_MAX;
             t->state = ELOG_THREAD_RUNNABLE;
         }

@@ -401,6 +401,7 @@ static void test_thread_states(void **state)
     assert_int_equal(st->n_threads, 3);
     const elog_thread_stats *t3 = &st->threads[0], *t1 = &st->threads[1], *t2 = &st->threads[2];
     assert_int_equal(t3->thread, 3);
+    assert_string_equal(t3->label, "");
     assert_int_equal(t3->runs, 1);
     assert_int_equal(t3->running_ns, 900);
     assert_true(t3->open);
