@@ -936,7 +936,6 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
     elog_event_cb on_event = s && s->on_event ? s->on_event : no_callback;
     const id_table *ids = id_table_of(d); /* NULL: no type declared */
     const uint8_t *skip = selecting && ids ? skip_flags(d) : NULL;
-    const route *routes = routed && ids ? routes_of(d) : NULL;
     uint64_t offset = d->priv_.offset;
     elog_status st = ELOG_OK;
     elog_event ev;
@@ -995,8 +994,8 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                 offset += total;
                 d->priv_.events++;
                 d->priv_.offset = offset;
-                int rc = routed && routes[id].cb ? routes[id].cb(routes[id].ctx, &ev)
-                                                 : on_event(d, &ev);
+                int rc = routed && ids->routes[id].cb ? ids->routes[id].cb(ids->routes[id].ctx, &ev)
+                                                      : on_event(d, &ev);
                 if (__builtin_expect(rc != ELOG_CB_CONTINUE, 0)) {
                     st = callback_result(d, rc, ev.offset);
                     break;
