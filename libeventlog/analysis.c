@@ -71,7 +71,6 @@ static void free_state(elog_analysis *a)
     an_free(a, a->free_recs, a->cap_free * sizeof *a->free_recs);
     a->free_recs = NULL;
     a->n_free = a->cap_free = 0;
-    a->n_labelled = 0;
     an_free(a, a->recs, a->recs_cap * sizeof(thread_rec));
     an_free(a, a->tkeys, a->keys_cap * sizeof *a->tkeys);
     a->tkeys = NULL;
@@ -598,19 +597,57 @@ static void sort_u32(uint32_t *v, uint32_t *tmp, size_t m)
     }
 }
 
+/* Sorts a compaction's dropped ids v[0..m) (distinct) ascending. They lie
+ * close together (threads created about the same time), so when their span
+ * is small (at most 128 bits of it per id) a bitmap of it sorts them in a
+ * pass to set and one to read (radix sorting cost 70 instructions an id);
+ * else sort_u32. */
+static void sort_ids(elog_analysis *a, uint32_t *v, uint32_t *tmp, size_t m)
+{
+    if (m < 2)
+        return;
+    uint32_t lo = v[0], hi = v[0];
+    for (size_t i = 1; i < m; i++) {
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
+    }
+    size_t words = (size_t)((((uint64_t)hi - lo) >> 6) + 1);
+    /* scratch: failing to get it only changes the way (oom not set) */
+    uint64_t *bits = words <= 2 * m ? a->al->alloc(a->al->ctx, words * sizeof *bits) : NULL;
+    if (bits == NULL) {
+        sort_u32(v, tmp, m);
+        return;
+    }
+    memset(bits, 0, words * sizeof *bits);
+    for (size_t i = 0; i < m; i++)
+        bits[(v[i] - lo) >> 6] |= 1ull << ((v[i] - lo) & 63u);
+    size_t n = 0;
+    for (size_t w = 0; w < words; w++)
+        for (uint64_t b = bits[w]; b != 0; b &= b - 1)
+            v[n++] = lo + (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
+    an_free(a, bits, words * sizeof *bits);
+}
+
 /* Adds `m` ids (sorted ascending) to the dropped ranges in one merge: a
  * compaction's few hundred ids cost one pass over the ranges instead of a
  * search and a shift each. */
 static void dropped_add_sorted(elog_analysis *a, const uint32_t *ids, size_t m)
 {
-    size_t need = a->n_dropped + m;
-    uint32_t (*out)[2] = an_alloc_raw(a, (need ? need : 1) * sizeof *out);
+    if (m == 0)
+        return;
+    /* The ranges that end before ids[0] - 1 cannot join any of the ids and
+     * stay where they are: GHC numbers threads in creation order, so a
+     * batch lands near the end, and only the tail is merged (a merge of
+     * every range cost more than the rest of compaction on busy-large). */
+    size_t p = dropped_pos(a, ids[0] > 0 ? ids[0] - 1 : 0);
+    size_t tail = a->n_dropped - p;
+    uint32_t (*out)[2] = an_alloc_raw(a, (tail + m) * sizeof *out);
     if (out == NULL) {
         for (size_t j = 0; j < m; j++)
             dropped_add(a, ids[j]);
         return;
     }
-    size_t i = 0, j = 0, n = 0;
+    size_t i = p, j = 0, n = 0;
     while (i < a->n_dropped || j < m) {
         uint32_t lo, hi;
         if (j >= m || (i < a->n_dropped && a->dropped[i][0] < ids[j])) {
@@ -629,10 +666,26 @@ static void dropped_add_sorted(elog_analysis *a, const uint32_t *ids, size_t m)
             n++;
         }
     }
-    an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
-    a->dropped = out;
-    a->cap_dropped = need ? need : 1;
-    a->n_dropped = n;
+    size_t need = p + n, cap = a->cap_dropped;
+    if (need > cap || (cap > 256 && need * 4 < cap)) {
+        size_t nc = need > cap ? (need > 2 * cap ? need : 2 * cap) : 2 * need;
+        uint32_t (*r)[2] = an_alloc_raw(a, nc * sizeof *r);
+        if (r == NULL) {
+            if (need > cap) { /* keep what fits: the others are remembered no more */
+                n = cap - p;
+                need = cap;
+            }
+        } else {
+            if (p)
+                memcpy(r, a->dropped, p * sizeof *r);
+            an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
+            a->dropped = r;
+            a->cap_dropped = nc;
+        }
+    }
+    memcpy(a->dropped + p, out, n * sizeof *out);
+    a->n_dropped = need;
+    an_free(a, out, (tail + m) * sizeof *out);
 }
 
 /* Removes the thread whose key is at slot i and frees its record
@@ -642,12 +695,11 @@ static void thread_delete(elog_analysis *a, size_t i)
 {
     uint64_t *keys = a->tkeys;
     size_t ri = TKEY_IDX(keys[i]);
-    /* The record is not read (a finished thread's is cold) unless some
-     * thread has a label; the free list is an array of its own. */
-    if (a->n_labelled > 0 && a->recs[ri].label != NULL) {
+    /* The record is not read (a finished thread's is cold) unless it has a
+     * label (its key says); the free list is an array of its own. */
+    if (keys[i] & TKEY_LABELLED) {
         an_free(a, a->recs[ri].label, a->recs[ri].label_size);
         a->recs[ri].label = NULL;
-        a->n_labelled--;
     }
     if (a->n_free < a->cap_free)
         a->free_recs[a->n_free++] = (uint32_t)ri; /* else lost until slab_pack */
@@ -727,7 +779,7 @@ static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
         a->threads_dropped++;
     }
     if (gone != NULL) {
-        sort_u32(gone, gone + (n - keep), m);
+        sort_ids(a, gone, gone + (n - keep), m);
         dropped_add_sorted(a, gone, m);
         an_free(a, gone, 2 * (n - keep) * sizeof *gone);
     }
@@ -960,8 +1012,7 @@ static void set_label(elog_analysis *a, thread_rec *r, elog_slice s)
     sanitize(p, n);
     if (r->label != NULL)
         an_free(a, r->label, r->label_size);
-    else
-        a->n_labelled++;
+    a->tkeys[r->kslot] |= TKEY_LABELLED;
     r->label = p;
     r->label_size = (uint16_t)(n + 1);
 }

@@ -142,7 +142,6 @@ struct elog_analysis {
     size_t recs_cap, recs_n;
     uint32_t *free_recs;      /* free record numbers (a stack; room for recs_cap) */
     size_t n_free, cap_free;
-    size_t n_labelled;        /* records with a label (deletion reads records only then) */
     size_t threads_used, threads_finished_kept;
     size_t cache_slot;        /* the key slot thread_get last returned */
     fin_ref *finished_ids;    /* the finished threads kept (compaction looks only here) */
@@ -216,14 +215,16 @@ void an_free(elog_analysis *a, void *p, size_t size);
 #define CC_MAX 8192u
 
 /* A thread key: the id (bits 0..31), a used bit (32: an empty slot is 0),
- * the state (33..35) and the record's index (36..63). The id compares as
- * the key's low 32 bits, without a mask. */
+ * the state (33..35), whether the record holds a label (36: deleting a
+ * thread then reads its record) and the record's index (37..63). The id
+ * compares as the key's low 32 bits, without a mask. */
 #define TKEY_USED (1ull << 32)
 #define TKEY_ID_OF(k) ((uint32_t)(k))
 #define TKEY_IS(k, id) ((k) != 0 && (uint32_t)(k) == (uint32_t)(id))
 #define TKEY_STATE_SHIFT 33
 #define TKEY_STATE(k) ((elog_thread_state)(((k) >> TKEY_STATE_SHIFT) & 7u))
-#define TKEY_IDX_SHIFT 36
+#define TKEY_LABELLED (1ull << 36)
+#define TKEY_IDX_SHIFT 37
 #define TKEY_IDX(k) ((size_t)((k) >> TKEY_IDX_SHIFT))
 #define TKEY_MAKE(id, state, idx) \
     ((uint64_t)(uint32_t)(id) | TKEY_USED | ((uint64_t)(state) << TKEY_STATE_SHIFT) | \
