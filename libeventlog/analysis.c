@@ -1502,19 +1502,6 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
 {
     cap_state *cs = NULL;
     switch (ev->id) {
-    case ELOG_EV_CREATE_THREAD: {
-        thread_rec *r = thread_get(a, ev->as.create_thread.thread);
-        if (r != NULL)
-            r->created_ns = t;
-        a->threads_created++;
-        break;
-    }
-    case ELOG_EV_MIGRATE_THREAD: {
-        thread_rec *r = thread_lookup(a, ev->as.migrate_thread.thread);
-        if (r != NULL && r->migrations < UINT32_MAX)
-            r->migrations++;
-        break;
-    }
     case ELOG_EV_THREAD_LABEL: {
         thread_rec *r = thread_get(a, ev->as.thread_label.thread);
         if (r != NULL)
@@ -1792,6 +1779,33 @@ static __attribute__((noinline)) int ev_wakeup(void *ctx, const elog_event *ev)
     return ELOG_CB_CONTINUE;
 }
 
+/* A new thread: found or added with one probe of the index (thread_get()
+ * would look in the one-entry cache and probe first). */
+static __attribute__((noinline)) int ev_create(void *ctx, const elog_event *ev)
+{
+    elog_analysis *a = ctx;
+    a->events++;
+    note_time(a, ev->time);
+    thread_rec *r = thread_add(a, ev->as.create_thread.thread);
+    if (r != NULL)
+        r->created_ns = ev->time;
+    a->threads_created++;
+    return event_result(a);
+}
+
+/* A migration counts for a thread already known (never adds one: it may be
+ * about a finished thread, later in the file). */
+static __attribute__((noinline)) int ev_migrate(void *ctx, const elog_event *ev)
+{
+    elog_analysis *a = ctx;
+    a->events++;
+    note_time(a, ev->time);
+    thread_rec *r = thread_lookup(a, ev->as.migrate_thread.thread);
+    if (r != NULL && r->migrations < UINT32_MAX)
+        r->migrations++;
+    return ELOG_CB_CONTINUE;
+}
+
 static __attribute__((noinline)) int ev_rare(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
     a->events++;
@@ -1819,13 +1833,17 @@ int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
         return ev_runnable(a, ev);
     case ELOG_EV_THREAD_WAKEUP:
         return ev_wakeup(a, ev);
+    case ELOG_EV_CREATE_THREAD:
+        return ev_create(a, ev);
+    case ELOG_EV_MIGRATE_THREAD:
+        return ev_migrate(a, ev);
     default:
         return ev_rare(a, ev, ev->time);
     }
 }
 
-/* The hot types, each to its handler (with a typed layout declared: their
- * events then always have typed fields). */
+/* The thread events (most of a busy log's), each to its handler (with a
+ * typed layout declared: their events then always have typed fields). */
 static const struct {
     uint16_t id;
     elog_type_cb cb;
@@ -1834,6 +1852,8 @@ static const struct {
     { ELOG_EV_STOP_THREAD, ev_stop },
     { ELOG_EV_THREAD_RUNNABLE, ev_runnable },
     { ELOG_EV_THREAD_WAKEUP, ev_wakeup },
+    { ELOG_EV_CREATE_THREAD, ev_create },
+    { ELOG_EV_MIGRATE_THREAD, ev_migrate },
 };
 
 void elog_analysis_route(elog_analysis *a, elog_decoder *d)
