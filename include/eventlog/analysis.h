@@ -127,8 +127,8 @@ ELOG_API int elog_analysis_on_event(elog_analysis *a, const elog_event *ev);
 /* Optional, from the decoder's on_header (after elog_analysis_on_header()):
  * routes the analysis' hot types (thread creations, runs, stops, wakeups
  * and migrations: most of a busy log's events) to its handlers with
- * elog_route(), so they skip the
- * caller's on_event and the analysis' switch on the type. Only for a
+ * elog_route(), so they skip the caller's on_event and the analysis'
+ * switch on the type. Only for a
  * decoder whose every event the analysis would get: those events no longer
  * reach on_event. Figures are the same either way. */
 ELOG_API void elog_analysis_route(elog_analysis *a, elog_decoder *d);
