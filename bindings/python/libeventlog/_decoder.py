@@ -229,6 +229,7 @@ class Decoder:
         self._finished = False
         self._end: Optional[End] = None
         self._events = 0
+        self._analysis: Any = None     # an Analysis attached to this decoder (_stats.attach)
         options = 0
         if continue_after_end:
             options |= lib.ELOG_OPT_CONTINUE_AFTER_END
@@ -298,8 +299,11 @@ class Decoder:
         with self._lock:
             self._check_open()
             if not self._finished:
-                self._end = End._from_c(lib.elog_finish(self._dec))
+                end_p = ffi.new("elog_end *", lib.elog_finish(self._dec))
+                self._end = End._from_c(end_p[0])
                 self._finished = True
+                if self._analysis is not None:
+                    self._analysis._ended(end_p, self._dec)
             assert self._end is not None
             return self._end
 
@@ -347,6 +351,8 @@ class Decoder:
                     if st != lib.ELOG_READER_E_USAGE:
                         self._end = End._from_c(end_p[0])
                         self._finished = True
+                        if self._analysis is not None:
+                            self._analysis._ended(end_p, self._dec)
                     err: Optional[BaseException] = None
                     if st == lib.ELOG_READER_E_DECODE:
                         err = self._error(lib.elog_get_error(self._dec))

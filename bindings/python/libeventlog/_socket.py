@@ -13,12 +13,15 @@ import os
 import threading
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union, Dict
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, List, Optional, Tuple, Union, Dict
 
 from ._catalogue import Event
 from ._decoder import Decoder, End, Header, check_end
 from ._errors import EventlogError
 from ._native import ffi, lib
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._stats import Analysis, Stats
 
 __all__ = ["connect", "EventlogConnection", "Session", "Gap", "SocketError",
            "control_frame", "HAVE_SOCKET"]
@@ -68,6 +71,9 @@ class Session:
     max_time: Optional[int] = None
     error: int = 0          # errno that ended it (0: orderly end of stream)
     header: Optional[Header] = field(default=None, repr=False)
+    # with conn.analysis(): the session's final figures (None: no analysis,
+    # or the session delivered no header)
+    stats: Optional["Stats"] = field(default=None, repr=False)
 
     @property
     def end_class(self) -> Optional[str]:
@@ -324,6 +330,41 @@ class EventlogConnection:
     def read_all(self) -> List[Event]:
         return list(self._gen)
 
+    def analysis(self) -> "Analysis":
+        """The `eventlog stats` analyses of this connection, run as you iterate it:
+
+            with libeventlog.connect("unix:/tmp/ghc.sock", reconnect=True) as conn:
+                an = conn.analysis()
+                for ev in conn:                  # every event is still yielded
+                    ...
+                    print(an.snapshot().heap.max_live_bytes)   # at any moment
+                print([s.stats.gc.pause_ns.p99 for s in conn.sessions if s.stats])
+
+        Every event the connection decodes also goes to an elog_analysis, in
+        C on the client's decoder callback (no Python per event). With
+        `types=`, the types the analysis reads are decoded for it too, but
+        only `types` are yielded: connect(addr, types=()) yields nothing and
+        spends no Python time per event. With `window=`, the analysis sees
+        the events as they arrive (before the reordering window), so its
+        figures are those of libeventlog.stats() on the same bytes.
+
+        Call it before iterating (the analysis must see the session's
+        header); later calls return the same Analysis. snapshot() covers the
+        events decoded so far (up to a batch ahead of the iteration).
+
+        Sessions: every session (reconnect=True) is a new eventlog, perhaps
+        of another run of the program, so the figures are per session, never
+        mixed: when a session's header arrives the analysis starts afresh.
+        When a session ends, its final Stats (with `end` saying how it ended)
+        is kept in that Session's `stats` and appended to the analysis's
+        `sessions`; snapshot() keeps returning it until the next session's
+        header arrives. Connections that delivered no header are skipped.
+        """
+        from ._stats import attach
+        if self._closed:
+            raise ValueError("analysis(): the connection is closed")
+        return attach(self._decoder, self._lock, "connection")
+
     def stop(self) -> None:
         """Ends the iteration (within about 100 ms): the current session is
         closed and reported. Safe from another thread or a signal handler."""
@@ -458,6 +499,13 @@ class EventlogConnection:
         s._update(ss)
         s.end = End._from_c(end)
         s.header = self._decoder.header
+        an = self._decoder._analysis
+        if an is not None:
+            before = len(an.sessions)
+            an._ended(end, lib.elog_socket_decoder(self._sock) if self._sock is not None
+                      else None)
+            if len(an.sessions) > before:
+                s.stats = an.sessions[-1]
         if not (self.reconnect and s.bytes == 0):   # a connection that got nothing
             self._ends.append(s.end)
 

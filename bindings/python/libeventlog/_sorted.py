@@ -90,6 +90,9 @@ def sorted_events(reader: Any, source: Source, decoder: Decoder) -> Iterator[Eve
                 raise EventlogError(0, message, status_name(lib.ELOG_E_BAD_EVENT))
             break
         reader.end = end
+        if decoder._analysis is not None:
+            with decoder._lock:
+                decoder._analysis._ended(end_p, None)
         check_end(end, reader.strict)
     finally:
         if sorter is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Union
 
@@ -154,8 +155,24 @@ def _need() -> None:
 
 
 class Analysis:
-    """An elog_analysis with its own decoder: feed() bytes, snapshot() any time,
-    finish() at the end of the input."""
+    """An elog_analysis: the figures of `eventlog stats`, computed in C.
+
+    Two ways to feed it:
+
+    - standalone, `Analysis()`: it has its own decoder; feed() it bytes,
+      snapshot() any time, finish() at the end of the input;
+    - attached to an event source: `conn.analysis()` on a
+      `libeventlog.connect()` connection, `log.analysis()` on a
+      `libeventlog.open()` reader. Every event the source decodes, while you
+      iterate it, also goes to the analysis, in C (no Python per event); the
+      iteration still yields every event. See EventlogConnection.analysis().
+
+    snapshot() returns the figures so far as a Stats (intervals still open
+    are closed at the latest timestamp; `end.kind` is "live" until the input
+    ended). It may be called at any moment, also from another thread (it
+    then waits for the source's decoding call in progress: at most about
+    100 ms for a connection).
+    """
 
     def __init__(self) -> None:
         _need()
@@ -164,24 +181,73 @@ class Analysis:
             raise MemoryError("libeventlog: out of memory")
         self._p = ffi.gc(p, lib.elogpy_an_free)
         self._finished = False
+        self._lock: Any = threading.Lock()   # an attached one: the source's lock
+        self._attached = False
+        self._headers_ended = 0
+        #: The final figures of each input stream that ended, in order: for a
+        #: connection one per session that delivered a header (the figures of
+        #: a session are never mixed with another's), for a reader one.
+        self.sessions: List[Stats] = []
+
+    @classmethod
+    def _attach(cls, state: Any, lock: Any) -> "Analysis":
+        """An analysis fed by the decoder callbacks of `state` (an
+        elogpy_state; before its header is decoded). The caller keeps the
+        analysis alive as long as the state, and holds `lock` (the one held
+        while the state decodes) around _ended()."""
+        an = cls()
+        lib.elogpy_an_attach(an._p, state)
+        an._attached = True
+        an._lock = lock
+        return an
+
+    def _ended(self, end: Any, decoder: Any) -> None:
+        """The attached source's stream ended (`end`: the C elog_end; the
+        source's lock is held)."""
+        headers = int(lib.elogpy_an_headers(self._p))
+        if headers == self._headers_ended:
+            return      # a connection that delivered no header: nothing to report
+        lib.elogpy_an_end(self._p, end, decoder if decoder is not None else ffi.NULL)
+        self._headers_ended = headers
+        self.sessions.append(self._snapshot())
+
+    @property
+    def attached(self) -> bool:
+        """Whether a reader or a connection feeds it (feed() is then refused)."""
+        return self._attached
 
     def feed(self, data: Union[bytes, bytearray, memoryview]) -> None:
         """Decodes and analyses `data`. A decode error is not raised here: it
         ends the input, and finish()/snapshot().end report it."""
-        if self._finished:
-            raise EventlogError("feed() after finish()")
-        buf = ffi.from_buffer(data)
-        lib.elogpy_an_feed(self._p, ffi.cast("const uint8_t *", buf), len(buf))
+        if self._attached:
+            raise EventlogError("feed(): this analysis is fed by the reader or connection "
+                                "it is attached to")
+        with self._lock:
+            if self._finished:
+                raise EventlogError("feed() after finish()")
+            buf = ffi.from_buffer(data)
+            lib.elogpy_an_feed(self._p, ffi.cast("const uint8_t *", buf), len(buf))
 
     def finish(self) -> Stats:
         """Classifies how the input ended; returns the final snapshot."""
-        if not self._finished:
-            lib.elogpy_an_finish(self._p)
-            self._finished = True
-        return self.snapshot()
+        if self._attached:
+            raise EventlogError("finish(): the reader or connection this analysis is "
+                                "attached to says when its input ends")
+        with self._lock:
+            if not self._finished:
+                lib.elogpy_an_finish(self._p)
+                self._finished = True
+            return self._snapshot()
 
     def snapshot(self) -> Stats:
-        """The figures so far; intervals still open are closed at the last timestamp."""
+        """The figures so far; intervals still open are closed at the latest
+        timestamp. Attached to a connection with reconnect=True: those of the
+        current session (from its header on), or of the latest one that ended
+        until the next one's header arrives."""
+        with self._lock:
+            return self._snapshot()
+
+    def _snapshot(self) -> Stats:
         n = ffi.new("size_t *")
         js = lib.elogpy_an_json(self._p, n)
         if js == ffi.NULL:
@@ -191,6 +257,28 @@ class Analysis:
         finally:
             lib.elogpy_an_free_json(js)
         return Stats.from_json(json.loads(text))
+
+    def __repr__(self) -> str:
+        how = "attached" if self._attached else "standalone"
+        return f"<libeventlog.Analysis {how}, {len(self.sessions)} ended>"
+
+
+def attach(decoder: Any, lock: Any, what: str) -> Analysis:
+    """The analysis of a reader's or a connection's Decoder (created at the
+    first call, then the same one)."""
+    _need()
+    an = getattr(decoder, "_analysis", None)
+    if an is not None:
+        return an  # type: ignore[no-any-return]
+    state = decoder._state
+    if state is None:
+        raise ValueError(f"analysis(): the {what} is closed")
+    if state.header_ready:
+        raise EventlogError(f"analysis(): call it before iterating the {what}: the analysis "
+                            f"must see the stream from its header on")
+    an = Analysis._attach(state, lock)
+    decoder._analysis = an       # the decoder's C state points at it
+    return an
 
 
 def _is_socket(source: Any) -> bool:

@@ -1,9 +1,11 @@
 /*
  * The analysis layer for the Python binding (appended to elogpy.c by
  * build_ffi.py when the C library has include/eventlog/analysis.h): an
- * elog_analysis fed entirely in C — from a file through elog_reader, from
- * bytes pushed by Python, or from a live eventlog-socket session — so no
- * Python runs per event. Snapshots cross to Python as the JSON object of
+ * elog_analysis fed entirely in C — from bytes pushed by Python through its
+ * own decoder, from a live eventlog-socket session, or attached (a tee,
+ * elogpy_tee_enable) to the decoder of an open() reader or a connect()
+ * connection, on the same callback path as their records — so no Python
+ * runs per event. Snapshots cross to Python as the JSON object of
  * `eventlog stats --json` (libeventlog/_stats.py turns it into typed objects).
  */
 #include <eventlog/analysis.h>
@@ -15,6 +17,7 @@ typedef struct elogpy_an {
     elog_decoder d;
     int finished;
     elog_end end;
+    unsigned headers;   /* attached: headers seen (one per stream / session) */
 } elogpy_an;
 
 static elogpy_an *elogpy_an_new(void)
@@ -103,6 +106,49 @@ static char *elogpy_an_json(elogpy_an *p, size_t *len)
 static void elogpy_an_free_json(char *p)
 {
     free(p);
+}
+
+/* -- attached to a reader's or a connection's decoder (elogpy_state) ----- */
+
+/* A new header starts a new stream: the figures of a previous one (another
+ * socket session, perhaps another program) are forgotten, never mixed in. */
+static int elogpy_an_tee_header(void *ctx, const elog_header *h)
+{
+    elogpy_an *p = ctx;
+    if (p->headers++ > 0)
+        elog_analysis_reset(p->an);
+    return elog_analysis_on_header(p->an, h);
+}
+
+static int elogpy_an_tee_event(void *ctx, const elog_event *ev)
+{
+    elogpy_an *p = ctx;
+    /* out of memory: the analysis stays consistent, its snapshot says oom */
+    return elog_analysis_on_event(p->an, ev);
+}
+
+/* Feeds the analysis of `p` from every event `s` decodes (and its header).
+ * Before the header is decoded. The state keeps a pointer to `p`: the
+ * caller keeps `p` alive as long as `s`. */
+static void elogpy_an_attach(elogpy_an *p, elogpy_state *s)
+{
+    /* Every type is decoded for it (wants NULL), not only those
+     * elog_analysis_wants() names: the time span (start_ns, end_ns, idle
+     * time) counts every event's timestamp. */
+    elogpy_tee t = {elogpy_an_tee_header, elogpy_an_tee_event, NULL, p};
+    elogpy_tee_enable(s, &t);
+}
+
+/* An attached stream ended (`d`: its decoder, for an error's reason, or NULL). */
+static void elogpy_an_end(elogpy_an *p, const elog_end *end, const elog_decoder *d)
+{
+    const char *reason = end->kind == ELOG_END_ERROR && d != NULL ? elog_get_error_reason(d) : NULL;
+    elog_analysis_on_end(p->an, end, reason);
+}
+
+static unsigned elogpy_an_headers(const elogpy_an *p)
+{
+    return p->headers;
 }
 
 #ifdef ELOGPY_HAVE_SOCKET
