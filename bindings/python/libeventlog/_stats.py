@@ -151,7 +151,7 @@ class Stats:
 
 def _need() -> None:
     if not HAVE_ANALYSIS:
-        raise EventlogError("this libeventlog has no analysis layer (include/eventlog/analysis.h)")
+        raise RuntimeError("this libeventlog has no analysis layer (include/eventlog/analysis.h)")
 
 
 class Analysis:
@@ -220,19 +220,19 @@ class Analysis:
         """Decodes and analyses `data`. A decode error is not raised here: it
         ends the input, and finish()/snapshot().end report it."""
         if self._attached:
-            raise EventlogError("feed(): this analysis is fed by the reader or connection "
-                                "it is attached to")
+            raise ValueError("feed(): this analysis is fed by the reader or connection "
+                             "it is attached to")
         with self._lock:
             if self._finished:
-                raise EventlogError("feed() after finish()")
+                raise ValueError("feed() after finish()")
             buf = ffi.from_buffer(data)
             lib.elogpy_an_feed(self._p, ffi.cast("const uint8_t *", buf), len(buf))
 
     def finish(self) -> Stats:
         """Classifies how the input ended; returns the final snapshot."""
         if self._attached:
-            raise EventlogError("finish(): the reader or connection this analysis is "
-                                "attached to says when its input ends")
+            raise ValueError("finish(): the reader or connection this analysis is "
+                             "attached to says when its input ends")
         with self._lock:
             if not self._finished:
                 lib.elogpy_an_finish(self._p)
@@ -274,8 +274,8 @@ def attach(decoder: Any, lock: Any, what: str) -> Analysis:
     if state is None:
         raise ValueError(f"analysis(): the {what} is closed")
     if state.header_ready:
-        raise EventlogError(f"analysis(): call it before iterating the {what}: the analysis "
-                            f"must see the stream from its header on")
+        raise ValueError(f"analysis(): call it before iterating the {what}: the analysis "
+                         f"must see the stream from its header on")
     an = Analysis._attach(state, lock)
     decoder._analysis = an       # the decoder's C state points at it
     return an
