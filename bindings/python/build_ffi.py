@@ -487,12 +487,6 @@ void elogpy_an_attach(elogpy_an *p, elogpy_state *s);
 void elogpy_an_end(elogpy_an *p, const elog_end *end, const elog_decoder *d);
 unsigned elogpy_an_headers(const elogpy_an *p);
 """
-ANALYSIS_SOCKET_CDEF = r"""
-elog_socket *elogpy_an_socket(elogpy_an *p, const char *address, char *err, size_t errcap);
-int elogpy_an_socket_run(elog_socket *s, int timeout_ms);
-"""
-
-
 def has_analysis(cfg: dict[str, list[str]]) -> bool:
     """Whether to bind the analysis layer."""
     header = any(os.path.exists(os.path.join(d, "eventlog", "analysis.h"))
@@ -589,8 +583,6 @@ def _source(socket: bool = False, writer: bool = False, export: bool = False,
         with open(os.path.join(HERE, "native", "elogpy_export.c"), encoding="utf-8") as f:
             text += "\n" + f.read()
     if analysis:
-        if socket:
-            text += "\n#define ELOGPY_HAVE_SOCKET 1\n"
         with open(os.path.join(HERE, "native", "elogpy_analysis.c"), encoding="utf-8") as f:
             text += "\n" + f.read()
     return text
@@ -609,8 +601,7 @@ ffibuilder.cdef(CDEF + (READER_CDEF if HAVE_READER else "")
                 + (SOCKET_CDEF if HAVE_SOCKET else "") + (WRITER_CDEF if HAVE_WRITER else "")
                 + (MERGE_CDEF if HAVE_MERGE else "")
                 + (EXPORT_CDEF if HAVE_EXPORT else "")
-                + (ANALYSIS_CDEF if HAVE_ANALYSIS else "")
-                + (ANALYSIS_SOCKET_CDEF if HAVE_ANALYSIS and HAVE_SOCKET else ""))
+                + (ANALYSIS_CDEF if HAVE_ANALYSIS else ""))
 ffibuilder.set_source(
     "libeventlog._native",
     ("#include <eventlog/reader.h>\n" if HAVE_READER else "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, List, Optional, Tuple, Union, Dict
@@ -520,32 +521,43 @@ class EventlogConnection:
         for e in ends:
             check_end(e, self.strict)
 
+    def _step(self) -> Optional[Tuple[List[List[Event]], bool, Optional[BaseException]]]:
+        """Reads and decodes for at most one slice (_RUN_SLICE_MS): the
+        batches of events built, whether the iteration is over, and the error
+        to raise after the batches; None if the connection is closed."""
+        done = False
+        err: Optional[BaseException] = None
+        with self._lock:
+            if self._sock is None:
+                return None
+            st = lib.elogpy_socket_run(self._sock, self._stop, _RUN_SLICE_MS)
+            if st == lib.ELOG_SOCKET_STOPPED:
+                lib.elog_socket_close(self._sock)   # reports the session's end
+            batches = self._take_pending()
+            if st in (lib.ELOG_SOCKET_PAUSED, lib.ELOG_SOCKET_TIMEOUT, lib.ELOG_SOCKET_OK):
+                pass
+            elif st in (lib.ELOG_SOCKET_STOPPED, lib.ELOG_SOCKET_EOF,
+                        lib.ELOG_SOCKET_CLOSED):
+                done = True
+            elif st == lib.ELOG_SOCKET_E_DECODE:
+                err = self._decode_error()
+                done = True
+            elif (st in (lib.ELOG_SOCKET_E_CONNECT, lib.ELOG_SOCKET_E_ADDRESS)
+                  and self.reconnect and self.sessions):
+                self.error = self._message()   # no more sessions: the program is gone
+                done = True
+            else:
+                err = self._failure(st)
+                done = True
+        return batches, done, err
+
     def _events(self) -> Iterator[Event]:
         done = False
         while not done:
-            err: Optional[BaseException] = None
-            with self._lock:
-                if self._sock is None:
-                    return
-                st = lib.elogpy_socket_run(self._sock, self._stop, _RUN_SLICE_MS)
-                if st == lib.ELOG_SOCKET_STOPPED:
-                    lib.elog_socket_close(self._sock)   # reports the session's end
-                batches = self._take_pending()
-                if st in (lib.ELOG_SOCKET_PAUSED, lib.ELOG_SOCKET_TIMEOUT, lib.ELOG_SOCKET_OK):
-                    pass
-                elif st in (lib.ELOG_SOCKET_STOPPED, lib.ELOG_SOCKET_EOF,
-                            lib.ELOG_SOCKET_CLOSED):
-                    done = True
-                elif st == lib.ELOG_SOCKET_E_DECODE:
-                    err = self._decode_error()
-                    done = True
-                elif (st in (lib.ELOG_SOCKET_E_CONNECT, lib.ELOG_SOCKET_E_ADDRESS)
-                      and self.reconnect and self.sessions):
-                    self.error = self._message()   # no more sessions: the program is gone
-                    done = True
-                else:
-                    err = self._failure(st)
-                    done = True
+            step = self._step()
+            if step is None:
+                return
+            batches, done, err = step
             for batch in batches:
                 yield from batch
             self._raise_callback_error()
@@ -555,6 +567,29 @@ class EventlogConnection:
                     raise err
                 finally:
                     err = None
+
+    def _drive(self, seconds: Optional[float]) -> bool:
+        """Reads and decodes without yielding, for `seconds` (None: until the
+        iteration is over), dropping the events built: for an attached
+        analysis on a connection that selects no type (stats_live()).
+        Returns True once the iteration is over."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while True:
+            step = self._step()
+            if step is None:
+                return True
+            _, done, err = step
+            self._raise_callback_error()
+            self._check_ends()
+            if err is not None:
+                try:
+                    raise err
+                finally:
+                    err = None
+            if done:
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
 
 
 def connect(address: Optional[str] = None, *, reconnect: bool = False,

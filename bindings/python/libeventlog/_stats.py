@@ -22,13 +22,13 @@ import json
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional, Union
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from ._errors import EventlogError
 from ._native import ffi, lib
 
 HAVE_ANALYSIS = hasattr(lib, "elogpy_an_new")
-_HAVE_SOCKET = hasattr(lib, "elogpy_an_socket")
+_HAVE_SOCKET = hasattr(lib, "elogpy_socket_run")    # stats(address), stats_live()
 
 
 @dataclass(frozen=True)
@@ -285,46 +285,39 @@ def _is_socket(source: Any) -> bool:
     return isinstance(source, str) and (source.startswith("unix:") or source.startswith("tcp:"))
 
 
-class _Live:
-    """A live eventlog-socket session feeding an Analysis in C."""
-
-    def __init__(self, address: str) -> None:
-        if not _HAVE_SOCKET:
-            raise EventlogError("this libeventlog has no socket client")
-        self.analysis = Analysis()
-        err = ffi.new("char[]", 512)
-        s = lib.elogpy_an_socket(self.analysis._p, address.encode(), err, 512)
-        if s == ffi.NULL:
-            raise EventlogError(ffi.string(err).decode("utf-8", "replace"))
-        self._s = ffi.gc(s, lib.elog_socket_free)
-        self.done = False
-
-    def run(self, seconds: Optional[float]) -> None:
-        """Reads for at most `seconds` (None: until the session ends)."""
-        ms = -1 if seconds is None else max(0, int(seconds * 1000))
-        st = lib.elogpy_an_socket_run(self._s, ms)
-        name = ffi.string(lib.elog_socket_status_name(st)).decode()
-        if name == "ELOG_SOCKET_TIMEOUT":
-            return
-        self.done = True
-        if name not in ("ELOG_SOCKET_EOF", "ELOG_SOCKET_CLOSED", "ELOG_SOCKET_E_DECODE"):
-            raise EventlogError(f"{name} while reading the live eventlog")
+def _live(address: str, connect_timeout: Optional[float]) -> Tuple[Any, Analysis]:
+    """A connection that yields no event (types=()) with an analysis attached:
+    every event is decoded and analysed in C, none is built in Python. The
+    decoder options are those of `eventlog stats`."""
+    from ._socket import connect
+    conn = connect(address, connect_timeout=connect_timeout, types=(),
+                   continue_after_end=True, lenient_blocks=True)
+    try:
+        return conn, conn.analysis()
+    except BaseException:
+        conn.close()
+        raise
 
 
 def stats(source: Union[str, "os.PathLike[str]", bytes, bytearray], *,
-          timeout: Optional[float] = None) -> Stats:
+          timeout: Optional[float] = None, connect_timeout: Optional[float] = 10.0) -> Stats:
     """The `eventlog stats` figures of a whole input: a path (plain or gzip),
     the bytes of an eventlog, or a socket address (unix:PATH, tcp:HOST:PORT)
     read until the session ends or `timeout` seconds pass (the snapshot then
-    says end.kind "live")."""
+    says end.kind "live"). Connecting to an address retries for up to
+    `connect_timeout` seconds, then raises SocketError, as connect()."""
     if isinstance(source, (bytes, bytearray)):
         a = Analysis()
         a.feed(source)
         return a.finish()
     if _is_socket(source):
-        live = _Live(str(source))
-        live.run(timeout)
-        return live.analysis.snapshot()
+        conn, an = _live(str(source), connect_timeout)
+        with conn:
+            try:
+                conn._drive(timeout)
+            except EventlogError:
+                pass        # corrupt input: the snapshot's `end` says where and why
+            return an.snapshot()
     a = Analysis()
     with open(source, "rb") as f:
         head = f.read(2)
@@ -341,10 +334,19 @@ def stats(source: Union[str, "os.PathLike[str]", bytes, bytearray], *,
     return a.finish()
 
 
-def stats_live(address: str, *, interval: float = 1.0) -> Iterator[Stats]:
+def stats_live(address: str, *, interval: float = 1.0,
+               connect_timeout: Optional[float] = 10.0) -> Iterator[Stats]:
     """Snapshots of a live session every `interval` seconds, then the final
-    one when the session ends."""
-    live = _Live(address)
-    while not live.done:
-        live.run(interval)
-        yield live.analysis.snapshot()
+    one when the session ends. (The same as connect(address, types=()) with
+    its analysis() driven in between: see EventlogConnection.analysis().)"""
+    if interval <= 0:
+        raise ValueError("interval must be > 0 seconds")
+    conn, an = _live(address, connect_timeout)
+    with conn:
+        done = False
+        while not done:
+            try:
+                done = conn._drive(interval)
+            except EventlogError:
+                done = True
+            yield an.snapshot()

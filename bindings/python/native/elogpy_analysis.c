@@ -2,10 +2,10 @@
  * The analysis layer for the Python binding (appended to elogpy.c by
  * build_ffi.py when the C library has include/eventlog/analysis.h): an
  * elog_analysis fed entirely in C — from bytes pushed by Python through its
- * own decoder, from a live eventlog-socket session, or attached (a tee,
- * elogpy_tee_enable) to the decoder of an open() reader or a connect()
- * connection, on the same callback path as their records — so no Python
- * runs per event. Snapshots cross to Python as the JSON object of
+ * own decoder, or attached (a tee, elogpy_tee_enable) to the decoder of an
+ * open() reader or a connect() connection, on the same callback path as
+ * their records (stats(address) and stats_live() are such a connection) —
+ * so no Python runs per event. Snapshots cross to Python as the JSON object of
  * `eventlog stats --json` (libeventlog/_stats.py turns it into typed objects).
  */
 #include <eventlog/analysis.h>
@@ -150,34 +150,3 @@ static unsigned elogpy_an_headers(const elogpy_an *p)
 {
     return p->headers;
 }
-
-#ifdef ELOGPY_HAVE_SOCKET
-static void elogpy_an_disconnected(elog_socket *s, const elog_socket_session *ss,
-                                   const elog_end *end)
-{
-    (void)ss;
-    elog_analysis_on_end(elog_socket_data(s), end, NULL);
-}
-
-/* A client whose decoder feeds the analysis of `p` (one session, no
- * reconnect). NULL with a reason in err if the address is malformed or
- * memory is short. */
-static elog_socket *elogpy_an_socket(elogpy_an *p, const char *address, char *err, size_t errcap)
-{
-    elog_socket_addr addr;
-    if (elog_socket_addr_parse(&addr, address, err, errcap) != ELOG_SOCKET_OK)
-        return NULL;
-    elog_socket_options o;
-    elog_socket_options_init(&o);
-    o.on_disconnected = elogpy_an_disconnected;
-    elog_socket *s = elog_socket_new(&addr, &o, &p->st, p->an);
-    if (s == NULL)
-        snprintf(err, errcap, "out of memory");
-    return s;
-}
-
-static int elogpy_an_socket_run(elog_socket *s, int timeout_ms)
-{
-    return (int)elog_socket_run(s, NULL, timeout_ms);
-}
-#endif

@@ -364,3 +364,27 @@ def test_reconnect_per_session_figures(servers, tmp_path) -> None:
     # and the events of both sessions were all yielded
     k = conn.sessions[0].events
     assert got == file_events(HELLO)[:k] + file_events(PARALLEL)
+
+
+# ------------------------------------------------ stats(address), stats_live()
+
+@socket_ok
+def test_stats_address_timeout_and_errors(servers, tmp_path) -> None:
+    """stats(address) is a connection with its analysis attached: with
+    `timeout` on a session that stays open (--hold) the snapshot is "live"
+    with every figure of the file; connecting to nothing raises SocketError
+    after connect_timeout; a malformed address raises ValueError."""
+    sv = servers(["--clients", "1", "--hold", THREADED, "unix:" + str(tmp_path / "h.sock")])
+    t0 = time.monotonic()
+    s = libeventlog.stats(sv.addr, timeout=1.0)
+    assert time.monotonic() - t0 < 5
+    want = libeventlog.stats(THREADED)
+    assert s.end.kind == "live"
+    assert (s.gc, s.heap, s.sparks, s.threads, s.spans) == \
+        (want.gc, want.heap, want.sparks, want.threads, want.spans)
+    with pytest.raises(libeventlog.SocketError):
+        libeventlog.stats("unix:" + str(tmp_path / "nobody.sock"), connect_timeout=0.2)
+    with pytest.raises(ValueError):
+        libeventlog.stats("tcp:localhost", connect_timeout=0.2)
+    with pytest.raises(ValueError):
+        next(libeventlog.stats_live("unix:" + str(tmp_path / "x"), interval=0))
