@@ -11,6 +11,10 @@
     s = libeventlog.stats("unix:/tmp/prog.sock", timeout=5.0)   # a live session
     for s in libeventlog.stats_live("unix:/tmp/prog.sock", interval=1.0): ...
 
+    with libeventlog.connect("unix:/tmp/prog.sock") as conn:      # while iterating events
+        an = conn.analysis()            # or libeventlog.open(path).analysis()
+        for ev in conn: ...             # an.snapshot() at any moment
+
 Events are decoded and analysed in C (no Python per event); each snapshot
 crosses as the JSON object of `eventlog stats --json` and becomes the typed
 objects below, whose fields are exactly its keys.
