@@ -340,6 +340,8 @@ class Decoder:
         reader finishes the decoder when the input ends."""
         end_p = ffi.new("elog_end *")
         while True:
+            if self._analysis is not None:
+                self._analysis._let_snapshots_in()
             with self._lock:
                 self._check_open()
                 if self._finished:
@@ -383,6 +385,8 @@ class Decoder:
             pos = 0
             while True:
                 err: Optional[BaseException] = None
+                if self._analysis is not None:
+                    self._analysis._let_snapshots_in()
                 with self._lock:
                     self._check_open()
                     if self._finished:

@@ -527,6 +527,9 @@ class EventlogConnection:
         to raise after the batches; None if the connection is closed."""
         done = False
         err: Optional[BaseException] = None
+        an = self._decoder._analysis
+        if an is not None:
+            an._let_snapshots_in()
         with self._lock:
             if self._sock is None:
                 return None

@@ -75,6 +75,8 @@ def sorted_events(reader: Any, source: Source, decoder: Decoder) -> Iterator[Eve
             if lib.elogpy_sorter_header(state, sorter) != 0:
                 raise decoder._error(lib.ELOG_E_CALLBACK)
         while True:
+            if decoder._analysis is not None:
+                decoder._analysis._let_snapshots_in()
             with decoder._lock:
                 decoder._check_open()
                 r = lib.elogpy_sorter_fill(state, sorter)

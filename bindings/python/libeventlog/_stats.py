@@ -188,6 +188,11 @@ class Analysis:
         self._lock: Any = threading.Lock()   # an attached one: the source's lock
         self._attached = False
         self._headers_ended = 0
+        # snapshot() from other threads of an attached analysis: the source's
+        # decoding loop lets them have its lock first (see _let_snapshots_in)
+        self._waiting = 0
+        self._wait_lock = threading.Lock()
+        self._served = threading.Event()
         #: The final figures of each input stream that ended, in order: for a
         #: connection one per session that delivered a header (the figures of
         #: a session are never mixed with another's), for a reader one.
@@ -248,8 +253,29 @@ class Analysis:
         timestamp. Attached to a connection with reconnect=True: those of the
         current session (from its header on), or of the latest one that ended
         until the next one's header arrives."""
-        with self._lock:
-            return self._snapshot()
+        if not self._attached:
+            with self._lock:
+                return self._snapshot()
+        # The source holds its lock while it decodes and takes it again at
+        # once (Python's locks are not fair): say we wait, so that it lets us
+        # in between two of its decoding calls.
+        with self._wait_lock:
+            self._waiting += 1
+            self._served.clear()
+        try:
+            with self._lock:
+                return self._snapshot()
+        finally:
+            with self._wait_lock:
+                self._waiting -= 1
+                self._served.set()
+
+    def _let_snapshots_in(self) -> None:
+        """Called by the source's decoding loop before it takes its lock: if
+        another thread waits in snapshot(), let it have the lock first (for
+        at most 50 ms)."""
+        if self._waiting:
+            self._served.wait(0.05)
 
     def _snapshot(self) -> Stats:
         n = ffi.new("size_t *")
