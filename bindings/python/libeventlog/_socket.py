@@ -504,7 +504,7 @@ class EventlogConnection:
         if an is not None:
             before = len(an.sessions)
             an._ended(end, lib.elog_socket_decoder(self._sock) if self._sock is not None
-                      else None)
+                      else None, session=True)
             if len(an.sessions) > before:
                 s.stats = an.sessions[-1]
         if not (self.reconnect and s.bytes == 0):   # a connection that got nothing

@@ -63,6 +63,9 @@ def sorted_events(reader: Any, source: Source, decoder: Decoder) -> Iterator[Eve
         message = ffi.string(lib.elog_sorter_error(sorter)).decode("utf-8", "replace")
         if rc != 0:
             reader.end = end
+            if decoder._analysis is not None:   # empty, cut inside the header, corrupt
+                with decoder._lock:
+                    decoder._analysis._ended(end_p, None)
             if end.kind == end.kind.ERROR:
                 if end.status == "ELOG_E_CALLBACK":
                     raise EventlogError(0, message, "ELOG_E_CALLBACK")

@@ -210,12 +210,14 @@ class Analysis:
         an._lock = lock
         return an
 
-    def _ended(self, end: Any, decoder: Any) -> None:
+    def _ended(self, end: Any, decoder: Any, session: bool = False) -> None:
         """The attached source's stream ended (`end`: the C elog_end; the
-        source's lock is held)."""
+        source's lock is held). A socket `session` that delivered no header
+        is not reported (the figures of the previous one stay); a file's end
+        always is (empty, cut inside the header)."""
         headers = int(lib.elogpy_an_headers(self._p))
-        if headers == self._headers_ended:
-            return      # a connection that delivered no header: nothing to report
+        if session and headers == self._headers_ended:
+            return
         lib.elogpy_an_end(self._p, end, decoder if decoder is not None else ffi.NULL)
         self._headers_ended = headers
         self.sessions.append(self._snapshot())

@@ -154,6 +154,41 @@ def test_reader_truncated() -> None:
     assert s.end.truncated and s.end.offset == log.end.offset
 
 
+@pytest.mark.parametrize("cut", [0, 3, 100, 5000], ids=lambda n: f"cut{n}")
+@pytest.mark.parametrize("sorted_", [False, True], ids=["file-order", "sorted"])
+def test_reader_empty_and_cut(tmp_path, cut: int, sorted_: bool) -> None:
+    """An empty file, one cut inside its header, one cut inside the events:
+    the attached analysis ends as stats() of the same bytes does."""
+    data = read(HELLO)[:cut]
+    path = tmp_path / "cut.eventlog"
+    path.write_bytes(data)
+    with libeventlog.open(str(path), sorted=sorted_) as log:
+        an = log.analysis()
+        list(log)
+    want = libeventlog.stats(data)
+    assert want.end.kind != "live"
+    assert an.snapshot() == want
+    assert an.sessions == [want]
+
+
+def test_reader_corrupt(tmp_path) -> None:
+    """Corrupt input: the iteration raises EventlogError, and the analysis
+    ends as stats() of the same bytes: an error with its offset and reason."""
+    data = bytearray(read(HELLO))
+    off = file_events(HELLO)[40].offset
+    data[off:off + 2] = b"\xff\xfe"      # an undeclared event id
+    path = tmp_path / "bad.eventlog"
+    path.write_bytes(bytes(data))
+    want = libeventlog.stats(bytes(data))
+    assert want.end.kind == "error" and want.end.offset == off and want.end.reason
+    with libeventlog.open(str(path)) as log:
+        an = log.analysis()
+        with pytest.raises(libeventlog.EventlogError) as ei:
+            list(log)
+    assert ei.value.offset == off
+    assert an.snapshot() == want
+
+
 def test_reader_follow_growing_file(tmp_path) -> None:
     """follow=True on a file still being written: snapshots while it grows
     are prefixes, the final one equals stats() of the whole file."""
