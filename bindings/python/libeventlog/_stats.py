@@ -1,6 +1,6 @@
 """The analysis layer (include/eventlog/analysis.h): `eventlog stats` from Python.
 
-    s = libeventlog.stats("prog.eventlog")          # file (plain or .gz) or bytes
+    s = libeventlog.stats("prog.eventlog")          # file (plain, .gz, .zst, .xz) or bytes
     s.heap.allocated_bytes, s.gc.pause_ns.p99, s.gc.generations[1].collections
     s.sparks            # None when the log has no spark counters
     s.end.kind          # "clean", "truncated-in-event", ...
@@ -21,12 +21,11 @@ objects below, whose fields are exactly its keys.
 """
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple, Union
 
 from ._errors import EventlogError
 from ._native import ffi, lib
@@ -331,10 +330,12 @@ def _live(address: str, connect_timeout: Optional[float]) -> Tuple[Any, Analysis
         raise
 
 
-def stats(source: Union[str, "os.PathLike[str]", bytes, bytearray], *,
+def stats(source: Union[str, "os.PathLike[str]", bytes, bytearray, BinaryIO], *,
           timeout: Optional[float] = None, connect_timeout: Optional[float] = 10.0) -> Stats:
-    """The `eventlog stats` figures of a whole input: a path (plain or gzip),
-    the bytes of an eventlog, or a socket address (unix:PATH, tcp:HOST:PORT)
+    """The `eventlog stats` figures of a whole input: a path (plain, gzip,
+    zstd or xz, as open() reads it; a compressed file cut short is analysed
+    as far as it goes), a binary file object, the bytes of an eventlog, or a
+    socket address (unix:PATH, tcp:HOST:PORT)
     read until the session ends or `timeout` seconds pass (the snapshot then
     says end.kind "live"). Connecting to an address retries for up to
     `connect_timeout` seconds, then raises SocketError, as connect()."""
@@ -350,20 +351,17 @@ def stats(source: Union[str, "os.PathLike[str]", bytes, bytearray], *,
             except EventlogError:
                 pass        # corrupt input: the snapshot's `end` says where and why
             return an.snapshot()
-    a = Analysis()
-    with open(source, "rb") as f:
-        head = f.read(2)
-        f.seek(0)
-        stream: Any = gzip.GzipFile(fileobj=f) if head == b"\x1f\x8b" else f
+    # A path or a binary file object: read (and decompressed: gzip, zstd, xz)
+    # by the reader of open(), its events decoded for the analysis only.
+    from ._reader import open as open_log
+    with open_log(source, types=(), continue_after_end=True, lenient_blocks=True) as log:
+        an = log.analysis()
         try:
-            while True:
-                chunk = stream.read(1 << 20)
-                if not chunk:
-                    break
-                a.feed(chunk)
-        except (EOFError, OSError):
-            pass  # a truncated gzip stream: analyse what was decompressed
-    return a.finish()
+            for _ in log:
+                pass
+        except EventlogError:
+            pass    # corrupt input: the snapshot's `end` says where and why
+    return an.snapshot()
 
 
 def stats_live(address: str, *, interval: float = 1.0,

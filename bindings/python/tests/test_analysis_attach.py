@@ -423,3 +423,33 @@ def test_stats_address_timeout_and_errors(servers, tmp_path) -> None:
         libeventlog.stats("tcp:localhost", connect_timeout=0.2)
     with pytest.raises(ValueError):
         next(libeventlog.stats_live("unix:" + str(tmp_path / "x"), interval=0))
+
+
+def test_stats_path_compressed_and_cut(tmp_path) -> None:
+    """stats(path) reads through open()'s C reader: xz and zstd as well as
+    gzip, and a gzip file cut short is analysed as far as it goes (as
+    `eventlog stats` does), not reported empty; a file object works too."""
+    import gzip
+    import lzma
+    import shutil
+    import subprocess
+    data = read(THREADED)
+    want = libeventlog.stats(THREADED)
+    xz = tmp_path / "t.eventlog.xz"
+    xz.write_bytes(lzma.compress(data))
+    assert libeventlog.stats(str(xz)) == want
+    if shutil.which("zstd"):
+        zst = tmp_path / "t.eventlog.zst"
+        subprocess.run(["zstd", "-q", "-o", str(zst), THREADED], check=True)
+        assert libeventlog.stats(str(zst)) == want
+    with open(THREADED, "rb") as f:
+        assert libeventlog.stats(f) == want
+    gz = gzip.compress(data)
+    cut = tmp_path / "cut.eventlog.gz"
+    cut.write_bytes(gz[:len(gz) // 2])
+    s = libeventlog.stats(str(cut))
+    assert s.end.kind == "truncated-in-event" and s.end.offset > 0
+    assert 0 < total_collections(s) < total_collections(want)
+    if os.access(EXE, os.X_OK):
+        from test_stats import cli_stats
+        assert s == cli_stats(str(cut))
