@@ -276,6 +276,15 @@ class Decoder:
         """The End returned by finish(), None before."""
         return self._end
 
+    def analysis(self) -> Any:
+        """The `eventlog stats` analyses of what this decoder decodes (an
+        Analysis fed in C as feed() decodes; see EventlogReader.analysis()).
+        Call it before the header is decoded; finish() records the end, and
+        after reset() the next stream's header starts the figures afresh
+        (each finished stream's final Stats is in the analysis's `sessions`)."""
+        from ._stats import attach
+        return attach(self, self._lock, "decoder")
+
     # -- decoding ---------------------------------------------------------------
     def feed(self, data: Any) -> List[Event]:
         """Decodes `data` (bytes or any contiguous buffer) and returns the events it

@@ -221,6 +221,26 @@ def test_reader_follow_growing_file(tmp_path) -> None:
     assert total_collections(mids[1]) < total_collections(want)
 
 
+def test_push_decoder() -> None:
+    """Decoder().analysis(): fed as feed() decodes, in any chunking; finish()
+    ends it; after reset() a new stream's figures start afresh."""
+    data = read(THREADED)
+    dec = libeventlog.Decoder()
+    an = dec.analysis()
+    events = []
+    for i in range(0, len(data), 3001):
+        events += dec.feed(data[i:i + 3001])
+    dec.finish()
+    assert events == libeventlog.decode(data)
+    assert an.snapshot() == libeventlog.stats(data)
+    dec.reset()
+    other = read(PARALLEL)
+    dec.feed(other)
+    assert an.snapshot().gc == libeventlog.stats(other).gc     # nothing of THREADED
+    dec.finish()
+    assert an.sessions == [libeventlog.stats(data), libeventlog.stats(other)]
+
+
 def test_usage_errors() -> None:
     with libeventlog.open(PARALLEL) as log:
         next(iter(log))
