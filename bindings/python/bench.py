@@ -5,7 +5,7 @@
   iterator   for ev in libeventlog.open(...): one typed object per event
 
 and the analysis layer attached to the iterator (log.analysis()), alone
-(open(types=()).analysis()) and as libeventlog.stats(path), side by side.
+(open(types=()).analysis()) and as stats(path) (its own decoder), side by side.
 
 The log is a large real one: the data section of corpus/conformance/stop.hT.eventlog
 (2.3 MB, 122k events, GHC 8.4 heap profile) repeated --copies times under its
@@ -116,7 +116,8 @@ def run_attached_only(path: str) -> int:
 
 
 def run_stats(path: str) -> int:
-    """libeventlog.stats(path): its own decoder, fed 1 MB chunks from Python."""
+    """libeventlog.stats(path): the C reader straight into the analysis's own
+    decoder (the baseline of the attached one)."""
     libeventlog.stats(path)
     return _EVENTS[path]
 

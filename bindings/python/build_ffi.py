@@ -483,6 +483,8 @@ int elogpy_an_feed(elogpy_an *p, const uint8_t *buf, size_t len);
 void elogpy_an_finish(elogpy_an *p);
 char *elogpy_an_json(elogpy_an *p, size_t *len);
 void elogpy_an_free_json(char *p);
+elog_decoder *elogpy_an_decoder(elogpy_an *p);
+void elogpy_an_finished(elogpy_an *p, const elog_end *end);
 void elogpy_an_attach(elogpy_an *p, elogpy_state *s);
 void elogpy_an_end(elogpy_an *p, const elog_end *end, const elog_decoder *d);
 unsigned elogpy_an_headers(const elogpy_an *p);

@@ -66,6 +66,23 @@ static void elogpy_an_finish(elogpy_an *p)
                          p->end.kind == ELOG_END_ERROR ? elog_get_error_reason(&p->d) : NULL);
 }
 
+/* Its own decoder, for an elog_reader to feed (stats(path)). */
+static elog_decoder *elogpy_an_decoder(elogpy_an *p)
+{
+    return &p->d;
+}
+
+/* The reader finished its decoder with `end` (elog_reader_run's). */
+static void elogpy_an_finished(elogpy_an *p, const elog_end *end)
+{
+    if (p->finished)
+        return;
+    p->end = *end;
+    p->finished = 1;
+    elog_analysis_on_end(p->an, &p->end,
+                         p->end.kind == ELOG_END_ERROR ? elog_get_error_reason(&p->d) : NULL);
+}
+
 static int elogpy_an_grow(elog_writer *w)
 {
     size_t cap = w->cap * 2;
