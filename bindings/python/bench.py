@@ -125,6 +125,27 @@ def run_stats(path: str) -> int:
 _EVENTS: dict = {}
 
 
+def feed_once(mode: str, path: str) -> None:
+    """One feed() of the whole log in memory, for instruction counts:
+        valgrind --tool=callgrind --toggle-collect=elog_execute \
+            python3 bench.py --log LOG --once MODE
+    (bench/RESULTS.md, "Python: analyses attached to a source")."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if mode == "standalone":            # its own decoder: stats(path), stats(bytes)
+        a = libeventlog.Analysis()
+        a.feed(data)
+        a.finish()
+        return
+    d = libeventlog.Decoder(types=() if mode in ("attached-only", "select-none") else None)
+    if mode in ("attached-only", "records+analysis"):
+        d.analysis()
+    elif mode not in ("select-none", "records"):
+        raise SystemExit(f"--once: unknown mode {mode}")
+    d.feed(data)
+    d.finish()
+
+
 def run_list(path: str) -> int:
     with open(path, "rb") as f:
         data = f.read()
@@ -139,7 +160,15 @@ def main() -> int:
     ap.add_argument("--no-large", action="store_true",
                     help="ignore corpus/large/ and use the repeated stop.hT")
     ap.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    ap.add_argument("--once", metavar="MODE",
+                    help="one feed() of --log for callgrind: standalone, attached-only, "
+                         "select-none, records or records+analysis")
     args = ap.parse_args()
+    if args.once:
+        if not args.log:
+            raise SystemExit("--once needs --log")
+        feed_once(args.once, args.log)
+        return 0
 
     tmp = None
     if args.log:
