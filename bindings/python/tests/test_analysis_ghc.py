@@ -37,10 +37,12 @@ def _monitor_test():
     """tests/ghc/monitor_test.py: its build() of the program and its parser
     of the +RTS -S summary."""
     sys.path.insert(0, os.path.join(REPO, "tests", "ghc"))
+    before, sys.dont_write_bytecode = sys.dont_write_bytecode, True   # keep tests/ghc clean
     try:
         import monitor_test
     finally:
         sys.path.pop(0)
+        sys.dont_write_bytecode = before
     return monitor_test
 
 
