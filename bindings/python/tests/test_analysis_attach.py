@@ -445,6 +445,7 @@ def test_stats_address_timeout_and_errors(servers, tmp_path) -> None:
         next(libeventlog.stats_live("unix:" + str(tmp_path / "x"), interval=0))
 
 
+@pytest.mark.skipif(not libeventlog._source.HAVE_C_READER, reason="built without the C reader")
 def test_stats_path_compressed_and_cut(tmp_path) -> None:
     """stats(path) reads through open()'s C reader: xz and zstd as well as
     gzip, and a gzip file cut short is analysed as far as it goes (as
