@@ -222,6 +222,13 @@ class Analysis:
         self.sessions.append(self._snapshot())
 
     @property
+    def streams(self) -> int:
+        """Attached: how many streams have started (a header decoded: one
+        per connection session that delivered one, one per Decoder stream
+        after reset()); snapshot() is of the latest. 0 before the first."""
+        return int(lib.elogpy_an_headers(self._p))
+
+    @property
     def attached(self) -> bool:
         """Whether a reader or a connection feeds it (feed() is then refused)."""
         return self._attached

@@ -257,6 +257,9 @@ def test_usage_errors() -> None:
         # before any event: empty figures, still "live"
         s = an.snapshot()
         assert s.end.kind == "live" and s.gc.generations == [] and s.threads == []
+        assert an.streams == 0
+        next(iter(log))
+        assert an.streams == 1
 
 
 # ---------------------------------------------------------------- connect()
@@ -412,6 +415,7 @@ def test_reconnect_per_session_figures(servers, tmp_path) -> None:
     assert [s.number for s in reported] == [1, reported[1].number]
     assert all(s.bytes == 0 for s in conn.sessions if s.stats is None)
     assert an.sessions == [s.stats for s in reported]
+    assert an.streams == 2
     s1, s2 = an.sessions
     assert s1 == cut_stats
     assert s2 == whole
