@@ -476,8 +476,15 @@ def has_export(cfg: dict[str, list[str]]) -> bool:
 # The analysis layer (include/eventlog/analysis.h) through native/elogpy_analysis.c:
 # fed in C, snapshots as JSON; bound only when the header and library have it.
 ANALYSIS_CDEF = r"""
+typedef struct elog_analysis_config {
+    uint32_t max_threads;
+    uint32_t max_labels;
+    uint32_t max_open_spans;
+    ...;
+} elog_analysis_config;
+void elog_analysis_config_init(elog_analysis_config *c);
 typedef struct elogpy_an elogpy_an;
-elogpy_an *elogpy_an_new(void);
+elogpy_an *elogpy_an_new(const elog_analysis_config *cfg);
 void elogpy_an_free(elogpy_an *p);
 int elogpy_an_feed(elogpy_an *p, const uint8_t *buf, size_t len);
 void elogpy_an_finish(elogpy_an *p);

@@ -276,14 +276,16 @@ class Decoder:
         """The End returned by finish(), None before."""
         return self._end
 
-    def analysis(self) -> Any:
+    def analysis(self, *, max_threads: Optional[int] = None,
+                 max_labels: Optional[int] = None,
+                 max_open_spans: Optional[int] = None) -> Any:
         """The `eventlog stats` analyses of what this decoder decodes (an
         Analysis fed in C as feed() decodes; see EventlogReader.analysis()).
         Call it before the header is decoded; finish() records the end, and
         after reset() the next stream's header starts the figures afresh
         (each finished stream's final Stats is in the analysis's `sessions`)."""
         from ._stats import attach
-        return attach(self, self._lock, "decoder")
+        return attach(self, self._lock, "decoder", max_threads, max_labels, max_open_spans)
 
     # -- decoding ---------------------------------------------------------------
     def feed(self, data: Any) -> List[Event]:

@@ -94,7 +94,9 @@ class EventlogReader:
     def events_decoded(self) -> int:
         return self._decoder.events_decoded
 
-    def analysis(self) -> "Analysis":
+    def analysis(self, *, max_threads: Optional[int] = None,
+                 max_labels: Optional[int] = None,
+                 max_open_spans: Optional[int] = None) -> "Analysis":
         """The `eventlog stats` analyses of this log, run as you iterate it:
 
             with libeventlog.open("prog.eventlog", follow=True) as log:
@@ -118,7 +120,8 @@ class EventlogReader:
         """
         from ._stats import attach
         self._check_open()
-        return attach(self._decoder, self._decoder._lock, "reader")
+        return attach(self._decoder, self._decoder._lock, "reader", max_threads, max_labels,
+                      max_open_spans)
 
     def __iter__(self) -> Iterator[Event]:
         self._check_open()

@@ -331,7 +331,9 @@ class EventlogConnection:
     def read_all(self) -> List[Event]:
         return list(self._gen)
 
-    def analysis(self) -> "Analysis":
+    def analysis(self, *, max_threads: Optional[int] = None,
+                 max_labels: Optional[int] = None,
+                 max_open_spans: Optional[int] = None) -> "Analysis":
         """The `eventlog stats` analyses of this connection, run as you iterate it:
 
             with libeventlog.connect("unix:/tmp/ghc.sock", reconnect=True) as conn:
@@ -364,7 +366,8 @@ class EventlogConnection:
         from ._stats import attach
         if self._closed:
             raise ValueError("analysis(): the connection is closed")
-        return attach(self._decoder, self._lock, "connection")
+        return attach(self._decoder, self._lock, "connection", max_threads, max_labels,
+                      max_open_spans)
 
     def stop(self) -> None:
         """Ends the iteration (within about 100 ms): the current session is

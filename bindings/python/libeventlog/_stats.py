@@ -170,6 +170,13 @@ class Analysis:
       iterate it, also goes to the analysis, in C (no Python per event); the
       iteration still yields every event. See EventlogConnection.analysis().
 
+    Limits (elog_analysis_config; memory stays bounded whatever the log):
+    `max_threads` finished threads listed individually (default 256; the
+    alive ones always are), `max_labels` span labels (default 64; more are
+    counted under "other"), `max_open_spans` STARTs awaiting their STOP
+    (default 4096; more count as unmatched). The same keywords are taken by
+    the sources' analysis().
+
     snapshot() returns the figures so far as a Stats (intervals still open
     are closed at the latest timestamp; `end.kind` is "live" until the input
     ended). It may be called at any moment, also from another thread (it
@@ -177,9 +184,15 @@ class Analysis:
     100 ms for a connection).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_threads: Optional[int] = None, max_labels: Optional[int] = None,
+                 max_open_spans: Optional[int] = None) -> None:
         _need()
-        p = lib.elogpy_an_new()
+        self._limits = _limits(max_threads, max_labels, max_open_spans)
+        cfg = ffi.new("elog_analysis_config *")
+        lib.elog_analysis_config_init(cfg)
+        for name, value in self._limits.items():
+            setattr(cfg, name, value)
+        p = lib.elogpy_an_new(cfg)
         if p == ffi.NULL:
             raise MemoryError("libeventlog: out of memory")
         self._p = ffi.gc(p, lib.elogpy_an_free)
@@ -198,12 +211,12 @@ class Analysis:
         self.sessions: List[Stats] = []
 
     @classmethod
-    def _attach(cls, state: Any, lock: Any) -> "Analysis":
+    def _attach(cls, state: Any, lock: Any, **limits: Optional[int]) -> "Analysis":
         """An analysis fed by the decoder callbacks of `state` (an
         elogpy_state; before its header is decoded). The caller keeps the
         analysis alive as long as the state, and holds `lock` (the one held
         while the state decodes) around _ended()."""
-        an = cls()
+        an = cls(**limits)
         lib.elogpy_an_attach(an._p, state)
         an._attached = True
         an._lock = lock
@@ -301,12 +314,31 @@ class Analysis:
         return f"<libeventlog.Analysis {how}, {len(self.sessions)} ended>"
 
 
-def attach(decoder: Any, lock: Any, what: str) -> Analysis:
+def _limits(max_threads: Optional[int], max_labels: Optional[int],
+            max_open_spans: Optional[int]) -> Dict[str, int]:
+    """The elog_analysis_config fields given (the others keep their defaults)."""
+    out: Dict[str, int] = {}
+    for name, value in (("max_threads", max_threads), ("max_labels", max_labels),
+                        ("max_open_spans", max_open_spans)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 0xFFFFFFFF:
+            raise ValueError(f"{name} must be an int between 1 and 4294967295, not {value!r}")
+        out[name] = value
+    return out
+
+
+def attach(decoder: Any, lock: Any, what: str, max_threads: Optional[int] = None,
+           max_labels: Optional[int] = None, max_open_spans: Optional[int] = None) -> Analysis:
     """The analysis of a reader's or a connection's Decoder (created at the
     first call, then the same one)."""
     _need()
+    limits = _limits(max_threads, max_labels, max_open_spans)
     an = getattr(decoder, "_analysis", None)
     if an is not None:
+        if limits and limits != {k: an._limits.get(k) for k in limits}:
+            raise ValueError(f"analysis(): this {what} already has an analysis with other "
+                             f"limits ({an._limits or 'the defaults'})")
         return an  # type: ignore[no-any-return]
     state = decoder._state
     if state is None:
@@ -314,7 +346,7 @@ def attach(decoder: Any, lock: Any, what: str) -> Analysis:
     if state.header_ready:
         raise ValueError(f"analysis(): call it before iterating the {what}: the analysis "
                          f"must see the stream from its header on")
-    an = Analysis._attach(state, lock)
+    an = Analysis._attach(state, lock, **limits)
     decoder._analysis = an       # the decoder's C state points at it
     return an
 

@@ -20,12 +20,13 @@ typedef struct elogpy_an {
     unsigned headers;   /* attached: headers seen (one per stream / session) */
 } elogpy_an;
 
-static elogpy_an *elogpy_an_new(void)
+/* `cfg` NULL: the defaults (elog_analysis_config_init). */
+static elogpy_an *elogpy_an_new(const elog_analysis_config *cfg)
 {
     elogpy_an *p = calloc(1, sizeof *p);
     if (p == NULL)
         return NULL;
-    p->an = elog_analysis_new(NULL);
+    p->an = elog_analysis_new(cfg);
     if (p->an == NULL) {
         free(p);
         return NULL;

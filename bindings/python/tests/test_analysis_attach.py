@@ -241,6 +241,31 @@ def test_push_decoder() -> None:
     assert an.sessions == [libeventlog.stats(data), libeventlog.stats(other)]
 
 
+def test_limits() -> None:
+    """max_threads= (elog_analysis_config): only the longest-running
+    finished threads are listed; the other figures do not change. A second
+    analysis() with other limits, or a bad limit, is refused."""
+    fifo = corpus("ghc-9.0.2/fifo.eventlog")
+    want = libeventlog.stats(fifo)
+    assert len(want.threads) > 10
+    with libeventlog.open(fifo) as log:
+        an = log.analysis(max_threads=2)
+        assert log.analysis(max_threads=2) is an and log.analysis() is an
+        with pytest.raises(ValueError, match="other limits"):
+            log.analysis(max_threads=3)
+        list(log)
+    s = an.snapshot()
+    assert s.threads == want.threads[:2]
+    assert (s.gc, s.heap, s.time, s.capabilities) == (want.gc, want.heap, want.time,
+                                                      want.capabilities)
+    a = libeventlog.Analysis(max_threads=2)
+    a.feed(read(fifo))
+    assert a.finish() == s
+    for bad in (0, -1, 2**32, 1.5, True):
+        with pytest.raises(ValueError):
+            libeventlog.Analysis(max_threads=bad)
+
+
 def test_usage_errors() -> None:
     with libeventlog.open(PARALLEL) as log:
         next(iter(log))
