@@ -166,7 +166,8 @@ class Analysis:
       snapshot() any time, finish() at the end of the input;
     - attached to an event source: `conn.analysis()` on a
       `libeventlog.connect()` connection, `log.analysis()` on a
-      `libeventlog.open()` reader. Every event the source decodes, while you
+      `libeventlog.open()` reader, `dec.analysis()` on a Decoder (before
+      their header is decoded). Every event the source decodes, while you
       iterate it, also goes to the analysis, in C (no Python per event); the
       iteration still yields every event. See EventlogConnection.analysis().
 
