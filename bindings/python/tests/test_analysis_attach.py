@@ -503,3 +503,29 @@ def test_stats_path_compressed_and_cut(tmp_path) -> None:
     if os.access(EXE, os.X_OK):
         from test_stats import cli_stats
         assert s == cli_stats(str(cut))
+
+
+@socket_ok
+def test_example_live_stats(servers, tmp_path) -> None:
+    """examples/live_stats.py against a served log: progress lines while the
+    session runs (--rate slows it down), then the session's final figures,
+    which are stats() of the file."""
+    import subprocess
+    import sys
+    from conftest import EXAMPLES, PKG
+    sv = servers(["--clients", "1", "--rate", "64k", THREADED,
+                  "unix:" + str(tmp_path / "s.sock")])
+    env = dict(os.environ, PYTHONPATH=PKG + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, os.path.join(EXAMPLES, "live_stats.py"), sv.addr,
+                        "--interval", "0.1"], capture_output=True, text=True, env=env,
+                       timeout=60, check=False)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    want = libeventlog.stats(THREADED)
+    colls = total_collections(want)
+    progress = [x for x in lines if x.startswith("session 1:")]
+    assert progress and all(x.endswith("[live]") for x in progress)
+    (final,) = [x for x in lines if x.startswith("session 1 ended:")]
+    assert final.startswith(f"session 1 ended: {colls} GCs") and final.endswith("[clean]")
+    assert f"{want.heap.allocated_bytes} bytes allocated" in final
+    assert lines[-1].startswith("events: ")
