@@ -89,6 +89,8 @@ typedef int (*elog_event_cb)(elog_decoder *d, const elog_event *ev);
 typedef int (*elog_data_end_cb)(elog_decoder *d, uint64_t offset);
 /* true: deliver the events of type `t` (see elog_settings.select). */
 typedef bool (*elog_select_cb)(elog_decoder *d, const elog_event_type *t);
+/* A handler of one event type of its own (elog_route()), with its context. */
+typedef int (*elog_type_cb)(void *ctx, const elog_event *ev);
 
 /* Replaceable allocation (tests inject failures). Every function receives
  * `ctx`; `size` on free is the size allocated. */
@@ -318,6 +320,21 @@ ELOG_API uint64_t elog_get_offset(const elog_decoder *d);
 
 /* The header once on_header has run (NULL before). Safe from callbacks. */
 ELOG_API const elog_header *elog_get_header(const elog_decoder *d);
+
+/* Gives the events of type `id` a handler of their own: cb(ctx, ev) instead
+ * of settings.on_event(d, ev) (cb NULL: back to on_event), for a consumer
+ * that would otherwise switch on ev->id for every event (the per-event
+ * switch of a busy log's few hot types costs as much as their handling).
+ * A type settings.select turned off stays off; block markers go to on_block
+ * when it is set. cb answers as on_event does (ELOG_CB_*), runs inside
+ * elog_execute() with the same restrictions, and does not get the decoder:
+ * `ctx` is its context (not owned). Call from on_header or, once the header
+ * is complete, between elog_execute() calls; routes last until the next
+ * header (a reset or a new stream clears them). Only ids below 256 (all of
+ * GHC's) have routes. Returns ELOG_OK, ELOG_E_UNDECLARED if the header does
+ * not declare `id`, or ELOG_E_USAGE for an id of 256 or more, before the
+ * header is complete, or from on_event / on_block. */
+ELOG_API elog_status elog_route(elog_decoder *d, uint16_t id, elog_type_cb cb, void *ctx);
 
 /* ---------------------------------------------------------------------------
  * 4. The header and events

@@ -63,15 +63,19 @@ static void free_state(elog_analysis *a)
     an_free(a, a->caps, a->n_caps_alloc * sizeof *a->caps);
     a->caps = NULL;
     a->n_caps_alloc = 0;
-    for (size_t i = 0; i < a->recs_n; i++)
-        if (a->recs[i].used)
-            an_free(a, a->recs[i].label, a->recs[i].label_size);
+    for (size_t i = 0; i < a->keys_cap; i++) {
+        thread_rec *r = a->tkeys[i] != 0 ? &a->recs[TKEY_IDX(a->tkeys[i])] : NULL;
+        if (r != NULL && r->label != NULL)
+            an_free(a, r->label, r->label_size);
+    }
+    an_free(a, a->free_recs, a->cap_free * sizeof *a->free_recs);
+    a->free_recs = NULL;
+    a->n_free = a->cap_free = 0;
     an_free(a, a->recs, a->recs_cap * sizeof(thread_rec));
     an_free(a, a->tkeys, a->keys_cap * sizeof *a->tkeys);
     a->tkeys = NULL;
     a->recs = NULL;
     a->keys_cap = a->recs_cap = a->recs_n = 0;
-    a->free_head = UINT32_MAX;
     an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
     a->dropped = NULL;
     a->n_dropped = a->cap_dropped = 0;
@@ -120,12 +124,10 @@ static void clear_state(elog_analysis *a)
     a->max_live = a->max_size = 0;
     a->cur_live = a->cur_live_t = a->cur_size = a->cur_size_t = 0;
     a->threads_used = a->threads_finished_kept = 0;
-    a->free_head = UINT32_MAX;
     a->cache_slot = 0;
     a->n_dropped = 0;
     a->dropped_hint = 0;
     a->threads_dropped = a->threads_created = a->threads_finished = 0;
-    memset(a->thread_states, 0, sizeof a->thread_states);
     memset(a->spans, 0, (L + 1) * sizeof *a->spans);
     a->n_open = a->n_pending = 0;
     a->unmatched_starts = a->unmatched_stops = 0;
@@ -383,8 +385,8 @@ static inline size_t thread_home_sh(uint32_t id, unsigned shift)
 static size_t key_slot(const uint64_t *keys, size_t cap, uint32_t id)
 {
     size_t mask = cap - 1, i = thread_home(id, cap);
-    uint64_t k = (uint64_t)id + 1;
-    while (keys[i] != 0 && (keys[i] & TKEY_ID) != k)
+    uint64_t k;
+    while ((k = keys[i]) != 0 && TKEY_ID_OF(k) != id)
         i = (i + 1) & mask;
     return i;
 }
@@ -394,8 +396,8 @@ static inline size_t tkey_slot(const elog_analysis *a, uint32_t id)
 {
     const uint64_t *keys = a->tkeys;
     size_t mask = a->keys_cap - 1, i = thread_home_sh(id, a->keys_shift);
-    uint64_t k = (uint64_t)id + 1;
-    while (keys[i] != 0 && (keys[i] & TKEY_ID) != k)
+    uint64_t k;
+    while ((k = keys[i]) != 0 && TKEY_ID_OF(k) != id)
         i = (i + 1) & mask;
     return i;
 }
@@ -409,6 +411,24 @@ static thread_rec *thread_find(elog_analysis *a, uint32_t id)
     return k != 0 ? &a->recs[TKEY_IDX(k)] : NULL;
 }
 
+/* Room for `cap` free record numbers (the slab's size). False: out of
+ * memory (the stack is unchanged; freed records beyond it are then lost
+ * until slab_pack, which needs none). */
+static bool free_recs_resize(elog_analysis *a, size_t cap)
+{
+    uint32_t *p = an_alloc(a, (cap ? cap : 1) * sizeof *p);
+    if (p == NULL)
+        return false;
+    size_t n = a->n_free < cap ? a->n_free : cap;
+    if (n)
+        memcpy(p, a->free_recs, n * sizeof *p);
+    an_free(a, a->free_recs, a->cap_free * sizeof *a->free_recs);
+    a->free_recs = p;
+    a->cap_free = cap ? cap : 1;
+    a->n_free = n;
+    return true;
+}
+
 /* A new index of `newcap` keys over the same records (which do not move). */
 static __attribute__((noinline, cold)) bool thread_rehash(elog_analysis *a, size_t newcap)
 {
@@ -418,7 +438,7 @@ static __attribute__((noinline, cold)) bool thread_rehash(elog_analysis *a, size
     for (size_t i = 0; i < a->keys_cap; i++) {
         uint64_t k = a->tkeys[i];
         if (k != 0) {
-            size_t j = key_slot(keys, newcap, (uint32_t)((k & TKEY_ID) - 1));
+            size_t j = key_slot(keys, newcap, TKEY_ID_OF(k));
             keys[j] = k;
             a->recs[TKEY_IDX(k)].kslot = (uint32_t)j;
         }
@@ -450,7 +470,8 @@ static bool slab_pack(elog_analysis *a, size_t newcap)
     a->recs = r;
     a->recs_cap = newcap;
     a->recs_n = n;
-    a->free_head = UINT32_MAX;
+    a->n_free = 0;
+    free_recs_resize(a, newcap);
     return true;
 }
 
@@ -459,9 +480,12 @@ static bool slab_pack(elog_analysis *a, size_t newcap)
 static size_t rec_alloc(elog_analysis *a)
 {
     size_t i;
-    if (a->free_head != UINT32_MAX) {
-        i = a->free_head;
-        a->free_head = a->recs[i].kslot;
+    if (a->n_free > 0) {
+        i = a->free_recs[--a->n_free];
+        /* The next free record was freed long ago (cold): fetch it now,
+         * for the next new thread. */
+        if (a->n_free > 0)
+            __builtin_prefetch(&a->recs[a->free_recs[a->n_free - 1]], 1);
     } else {
         if (a->recs_n == a->recs_cap) {
             size_t nc = a->recs_cap ? a->recs_cap * 2 : 64;
@@ -478,6 +502,7 @@ static size_t rec_alloc(elog_analysis *a)
             an_free(a, a->recs, a->recs_cap * sizeof *a->recs);
             a->recs = r;
             a->recs_cap = nc;
+            free_recs_resize(a, nc);
         }
         i = a->recs_n++;
     }
@@ -572,19 +597,57 @@ static void sort_u32(uint32_t *v, uint32_t *tmp, size_t m)
     }
 }
 
+/* Sorts a compaction's dropped ids v[0..m) (distinct) ascending. They lie
+ * close together (threads created about the same time), so when their span
+ * is small (at most 128 bits of it per id) a bitmap of it sorts them in a
+ * pass to set and one to read (radix sorting cost 70 instructions an id);
+ * else sort_u32. */
+static void sort_ids(elog_analysis *a, uint32_t *v, uint32_t *tmp, size_t m)
+{
+    if (m < 2)
+        return;
+    uint32_t lo = v[0], hi = v[0];
+    for (size_t i = 1; i < m; i++) {
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
+    }
+    size_t words = (size_t)((((uint64_t)hi - lo) >> 6) + 1);
+    /* scratch: failing to get it only changes the way (oom not set) */
+    uint64_t *bits = words <= 2 * m ? a->al->alloc(a->al->ctx, words * sizeof *bits) : NULL;
+    if (bits == NULL) {
+        sort_u32(v, tmp, m);
+        return;
+    }
+    memset(bits, 0, words * sizeof *bits);
+    for (size_t i = 0; i < m; i++)
+        bits[(v[i] - lo) >> 6] |= 1ull << ((v[i] - lo) & 63u);
+    size_t n = 0;
+    for (size_t w = 0; w < words; w++)
+        for (uint64_t b = bits[w]; b != 0; b &= b - 1)
+            v[n++] = lo + (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
+    an_free(a, bits, words * sizeof *bits);
+}
+
 /* Adds `m` ids (sorted ascending) to the dropped ranges in one merge: a
  * compaction's few hundred ids cost one pass over the ranges instead of a
  * search and a shift each. */
 static void dropped_add_sorted(elog_analysis *a, const uint32_t *ids, size_t m)
 {
-    size_t need = a->n_dropped + m;
-    uint32_t (*out)[2] = an_alloc_raw(a, (need ? need : 1) * sizeof *out);
+    if (m == 0)
+        return;
+    /* The ranges that end before ids[0] - 1 cannot join any of the ids and
+     * stay where they are: GHC numbers threads in creation order, so a
+     * batch lands near the end, and only the tail is merged (a merge of
+     * every range cost more than the rest of compaction on busy-large). */
+    size_t p = dropped_pos(a, ids[0] > 0 ? ids[0] - 1 : 0);
+    size_t tail = a->n_dropped - p;
+    uint32_t (*out)[2] = an_alloc_raw(a, (tail + m) * sizeof *out);
     if (out == NULL) {
         for (size_t j = 0; j < m; j++)
             dropped_add(a, ids[j]);
         return;
     }
-    size_t i = 0, j = 0, n = 0;
+    size_t i = p, j = 0, n = 0;
     while (i < a->n_dropped || j < m) {
         uint32_t lo, hi;
         if (j >= m || (i < a->n_dropped && a->dropped[i][0] < ids[j])) {
@@ -603,10 +666,26 @@ static void dropped_add_sorted(elog_analysis *a, const uint32_t *ids, size_t m)
             n++;
         }
     }
-    an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
-    a->dropped = out;
-    a->cap_dropped = need ? need : 1;
-    a->n_dropped = n;
+    size_t need = p + n, cap = a->cap_dropped;
+    if (need > cap || (cap > 256 && need * 4 < cap)) {
+        size_t nc = need > cap ? (need > 2 * cap ? need : 2 * cap) : 2 * need;
+        uint32_t (*r)[2] = an_alloc_raw(a, nc * sizeof *r);
+        if (r == NULL) {
+            if (need > cap) { /* keep what fits: the others are remembered no more */
+                n = cap - p;
+                need = cap;
+            }
+        } else {
+            if (p)
+                memcpy(r, a->dropped, p * sizeof *r);
+            an_free(a, a->dropped, a->cap_dropped * sizeof *a->dropped);
+            a->dropped = r;
+            a->cap_dropped = nc;
+        }
+    }
+    memcpy(a->dropped + p, out, n * sizeof *out);
+    a->n_dropped = need;
+    an_free(a, out, (tail + m) * sizeof *out);
 }
 
 /* Removes the thread whose key is at slot i and frees its record
@@ -616,18 +695,20 @@ static void thread_delete(elog_analysis *a, size_t i)
 {
     uint64_t *keys = a->tkeys;
     size_t ri = TKEY_IDX(keys[i]);
-    thread_rec *r = &a->recs[ri];
-    an_free(a, r->label, r->label_size);
-    r->label = NULL;
-    r->used = false;
-    r->kslot = a->free_head;
-    a->free_head = (uint32_t)ri;
+    /* The record is not read (a finished thread's is cold) unless it has a
+     * label (its key says); the free list is an array of its own. */
+    if (keys[i] & TKEY_LABELLED) {
+        an_free(a, a->recs[ri].label, a->recs[ri].label_size);
+        a->recs[ri].label = NULL;
+    }
+    if (a->n_free < a->cap_free)
+        a->free_recs[a->n_free++] = (uint32_t)ri; /* else lost until slab_pack */
     size_t mask = a->keys_cap - 1, j = i;
     for (;;) {
         j = (j + 1) & mask;
         if (keys[j] == 0)
             break;
-        size_t home = thread_home((uint32_t)((keys[j] & TKEY_ID) - 1), a->keys_cap);
+        size_t home = thread_home(TKEY_ID_OF(keys[j]), a->keys_cap);
         /* keys[j] may move to i unless its home lies cyclically in (i, j]. */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (!stays) {
@@ -639,15 +720,9 @@ static void thread_delete(elog_analysis *a, size_t i)
     keys[i] = 0;
 }
 
-typedef struct run_id {
-    uint64_t running_ns;
-    uint32_t id;
-    uint32_t rec;             /* its record's number in the slab */
-} run_id;
-
 /* Moves the `keep` longest-running to the front (in any order): Hoare's
  * selection, linear on average, where a sort cost n log n per compaction. */
-static void select_longest(run_id *f, size_t n, size_t keep)
+static void select_longest(fin_ref *f, size_t n, size_t keep)
 {
     size_t lo = 0, hi = n; /* the boundary `keep` lies in [lo, hi] */
     while (hi - lo > 1 && keep > lo && keep < hi) {
@@ -662,7 +737,7 @@ static void select_longest(run_id *f, size_t n, size_t keep)
             while (f[j].running_ns < pivot);
             if (i >= j)
                 break;
-            run_id tmp = f[i];
+            fin_ref tmp = f[i];
             f[i] = f[j];
             f[j] = tmp;
         }
@@ -678,38 +753,23 @@ static void select_longest(run_id *f, size_t n, size_t keep)
 
 /* Keeps the max_threads longest-running finished threads, drops the rest
  * (their ids go to the dropped ranges). Amortised: runs when the finished
- * threads kept reach 5 * max_threads + 64 (see on_stop). */
+ * threads kept reach 5 * max_threads + 64 (see stop_thread). */
 static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
 {
     size_t n = a->threads_finished_kept, keep = a->cfg.max_threads;
-    run_id *f = an_alloc_raw(a, (n ? n : 1) * sizeof *f);
-    if (f == NULL)
-        return;
-    /* The records of threads that finished a while ago are cold: read
-     * with a prefetch a few ahead (compaction was 7% of busy-large's
-     * samples, most of it waiting for them). The list remembers each
-     * one's record number, valid unless slab_pack renumbered them: then
-     * the index finds it. */
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i + 8 < n && a->finished_ids[i + 8].rec < a->recs_n)
-            __builtin_prefetch(&a->recs[a->finished_ids[i + 8].rec]);
-        uint32_t id = a->finished_ids[i].id, ri = a->finished_ids[i].rec;
-        if (ri >= a->recs_n || !a->recs[ri].used || a->recs[ri].id != id) {
-            uint64_t key = a->tkeys[key_slot(a->tkeys, a->keys_cap, id)];
-            if (key == 0)
-                continue;
-            ri = (uint32_t)TKEY_IDX(key);
-        }
-        f[k++] = (run_id){ a->recs[ri].running_ns, id, ri };
-    }
-    select_longest(f, k, keep);
+    /* Chosen by the running time each had when it finished (listed with
+     * it): the cold records of threads that finished a while ago are not
+     * read (that was most of compaction's time on busy-large); only the
+     * kept ones' times are brought up to date below, in case events about
+     * them came later in the file. */
+    fin_ref *f = a->finished_ids;
+    select_longest(f, n, keep);
     size_t m = 0;
-    uint32_t *gone = k > keep ? an_alloc_raw(a, 2 * (k - keep) * sizeof *gone) : NULL;
-    for (size_t i = keep; i < k; i++) {
-        if (i + 8 < k)
-            __builtin_prefetch(&a->recs[f[i + 8].rec]);
-        size_t slot = a->recs[f[i].rec].kslot; /* kept up to date on moves */
+    uint32_t *gone = n > keep ? an_alloc_raw(a, 2 * (n - keep) * sizeof *gone) : NULL;
+    for (size_t i = keep; i < n; i++) {
+        size_t slot = key_slot(a->tkeys, a->keys_cap, f[i].id);
+        if (a->tkeys[slot] == 0)
+            continue;
         if (gone != NULL)
             gone[m++] = f[i].id;
         else
@@ -719,15 +779,17 @@ static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
         a->threads_dropped++;
     }
     if (gone != NULL) {
-        sort_u32(gone, gone + (k - keep), m);
+        sort_ids(a, gone, gone + (n - keep), m);
         dropped_add_sorted(a, gone, m);
-        an_free(a, gone, 2 * (k - keep) * sizeof *gone);
+        an_free(a, gone, 2 * (n - keep) * sizeof *gone);
     }
-    size_t kept = k < keep ? k : keep;
-    for (size_t i = 0; i < kept; i++)
-        a->finished_ids[i] = (fin_ref){ f[i].id, f[i].rec };
+    size_t kept = n < keep ? n : keep;
+    for (size_t i = 0; i < kept; i++) {
+        uint64_t key = a->tkeys[key_slot(a->tkeys, a->keys_cap, f[i].id)];
+        if (key != 0)
+            f[i].running_ns = a->recs[TKEY_IDX(key)].running_ns;
+    }
     a->threads_finished_kept = kept;
-    an_free(a, f, (n ? n : 1) * sizeof *f);
     /* After a large burst of threads (the table under 1/64 full), give
      * the table back, down to a load of 1/16 to 1/8 (shrinking at 1/8
      * rehashed back and forth: 72 rehashes on busy-small, 4% of the
@@ -749,6 +811,23 @@ static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
     }
 }
 
+/* Appends a finished thread to the list compaction looks at. */
+static void finished_list_add(elog_analysis *a, uint32_t id, uint64_t running_ns)
+{
+    if (a->threads_finished_kept == a->cap_finished_ids) {
+        size_t nc = a->cap_finished_ids ? a->cap_finished_ids * 2 : 256;
+        fin_ref *p = an_alloc(a, nc * sizeof *p);
+        if (p == NULL)
+            return; /* not listed: kept for good (oom is flagged) */
+        if (a->threads_finished_kept)
+            memcpy(p, a->finished_ids, a->threads_finished_kept * sizeof *p);
+        an_free(a, a->finished_ids, a->cap_finished_ids * sizeof *p);
+        a->finished_ids = p;
+        a->cap_finished_ids = nc;
+    }
+    a->finished_ids[a->threads_finished_kept++] = (fin_ref){ running_ns, id };
+}
+
 static thread_rec *thread_add(elog_analysis *a, uint32_t id);
 
 /* The record of `id`, added if new (NULL: out of memory, or finished and
@@ -760,7 +839,7 @@ static inline __attribute__((always_inline)) thread_rec *thread_get(elog_analysi
      * against the slot's content so nothing has to invalidate it. */
     if (a->keys_cap > 0) {
         size_t c = a->cache_slot & (a->keys_cap - 1);
-        if ((a->tkeys[c] & TKEY_ID) == (uint64_t)id + 1)
+        if (TKEY_IS(a->tkeys[c], id))
             return &a->recs[TKEY_IDX(a->tkeys[c])];
         size_t slot = tkey_slot(a, id);
         if (a->tkeys[slot] != 0) {
@@ -788,14 +867,12 @@ static __attribute__((noinline)) thread_rec *thread_add(elog_analysis *a, uint32
         size_t ri = rec_alloc(a);
         if (ri == SIZE_MAX)
             return NULL;
-        a->tkeys[slot] = TKEY_MAKE((uint64_t)id + 1, ELOG_THREAD_RUNNABLE, ri);
+        a->tkeys[slot] = TKEY_MAKE(id, ELOG_THREAD_RUNNABLE, ri);
         thread_rec *r = &a->recs[ri];
-        r->used = true;
         r->id = id;
         r->kslot = (uint32_t)slot;
         r->created_ns = UINT64_MAX;
         r->finished_ns = UINT64_MAX;
-        a->thread_states[ELOG_THREAD_RUNNABLE]++;
         a->threads_used++;
     }
     a->cache_slot = slot;
@@ -810,35 +887,18 @@ static thread_rec *thread_lookup(elog_analysis *a, uint32_t id)
     return thread_find(a, id);
 }
 
-/* Appends a finished thread to the list compaction looks at. */
-static void finished_list_add(elog_analysis *a, uint32_t id, uint32_t rec)
-{
-    if (a->threads_finished_kept == a->cap_finished_ids) {
-        size_t nc = a->cap_finished_ids ? a->cap_finished_ids * 2 : 256;
-        fin_ref *p = an_alloc(a, nc * sizeof *p);
-        if (p == NULL)
-            return; /* not listed: kept for good (oom is flagged) */
-        if (a->threads_finished_kept)
-            memcpy(p, a->finished_ids, a->threads_finished_kept * sizeof *p);
-        an_free(a, a->finished_ids, a->cap_finished_ids * sizeof *p);
-        a->finished_ids = p;
-        a->cap_finished_ids = nc;
-    }
-    a->finished_ids[a->threads_finished_kept++] = (fin_ref){ id, rec };
-}
-
+/* Moves a thread's state (kept in its key); FINISHED is final. The counts
+ * by state are made when a snapshot is taken (from the keys, and the
+ * capabilities' running threads), so a transition is one store. */
 static inline void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)
 {
     uint64_t *k = &a->tkeys[r->kslot];
-    elog_thread_state cur = TKEY_STATE(*k);
-    if (cur == ELOG_THREAD_FINISHED || cur == s)
+    if (TKEY_STATE(*k) == ELOG_THREAD_FINISHED)
         return;
-    a->thread_states[cur]--;
-    a->thread_states[s]++;
     *k = (*k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)s << TKEY_STATE_SHIFT);
     if (s == ELOG_THREAD_FINISHED) {
         a->threads_finished++;
-        finished_list_add(a, r->id, (uint32_t)(r - a->recs));
+        finished_list_add(a, r->id, r->running_ns);
     }
 }
 
@@ -870,41 +930,52 @@ static void idle_close(cap_state *cs, uint64_t t)
         cs->idle_mark = t;
 }
 
-/* The record of the thread running on `cs`: the slot remembered at its
- * RUN if it still holds it (a rehash or deletion may have moved it). */
-static inline thread_rec *running_rec(elog_analysis *a, cap_state *cs)
+/* Ends the run on `cs` at t, the capability's side: its mutator time and
+ * utilisation; returns the run's length. */
+static inline __attribute__((always_inline)) uint64_t end_run_cap(elog_analysis *a, cap_state *cs,
+                                                                 uint64_t t)
 {
-    size_t sl = cs->run_slot;
-    if (sl < a->keys_cap && (a->tkeys[sl] & TKEY_ID) == (uint64_t)cs->thread + 1)
-        return &a->recs[TKEY_IDX(a->tkeys[sl])];
-    return thread_get(a, cs->thread);
-}
-
-/* Ends the run on `cs` at t (STOP_THREAD, or a RUN without a STOP);
- * returns the thread's record (NULL: none running, or unknown). */
-static inline __attribute__((always_inline)) thread_rec *end_run(elog_analysis *a, cap_state *cs,
-                                                                uint64_t t)
-{
-    if (!cs->running)
-        return NULL;
     cs->running = false;
     uint64_t d = t > cs->run_start ? t - cs->run_start : 0;
     cs->mutator_ns += d;
     util_add(a, cs, cs->run_start, t, false);
-    thread_rec *r = running_rec(a, cs);
-    if (r != NULL)
+    return d;
+}
+
+/* Ends the run on `cs` at t, a STOP of the thread running there or a RUN
+ * without one: the capability's side, and the thread's run (a RUN only
+ * notes the thread and time: its record is found once, here). Returns the
+ * thread's record (NULL: unknown and not added, or out of memory). */
+static inline __attribute__((always_inline)) thread_rec *end_run(elog_analysis *a, cap_state *cs,
+                                                                uint64_t t)
+{
+    uint64_t d = end_run_cap(a, cs, t);
+    thread_rec *r = thread_get(a, cs->thread);
+    if (r != NULL) {
+        r->runs++;
         r->running_ns += d;
+    }
     return r;
 }
 
-static elog_thread_state state_after_stop(uint16_t status)
+/* A RUN on a capability still running a thread (its STOP is missing). */
+static __attribute__((noinline, cold)) void end_run_unpaired(elog_analysis *a, cap_state *cs,
+                                                            uint64_t t)
 {
-    switch (status) {
-    case 5: return ELOG_THREAD_FINISHED;
-    case 0: case 1: case 2: case 3: case 17: case 19: return ELOG_THREAD_RUNNABLE;
-    default: return ELOG_THREAD_BLOCKED;
-    }
+    end_run(a, cs, t);
 }
+
+/* The state a thread is in after a STOP_THREAD with this status (GHC's
+ * codes: see elog_stop_reason_name). */
+static const uint8_t state_after[ELOG_STOP_REASONS] = {
+    [0] = ELOG_THREAD_RUNNABLE, [1] = ELOG_THREAD_RUNNABLE, [2] = ELOG_THREAD_RUNNABLE,
+    [3] = ELOG_THREAD_RUNNABLE, [4] = ELOG_THREAD_BLOCKED,  [5] = ELOG_THREAD_FINISHED,
+    [6] = ELOG_THREAD_BLOCKED,  [7] = ELOG_THREAD_BLOCKED,  [8] = ELOG_THREAD_BLOCKED,
+    [9] = ELOG_THREAD_BLOCKED,  [10] = ELOG_THREAD_BLOCKED, [11] = ELOG_THREAD_BLOCKED,
+    [12] = ELOG_THREAD_BLOCKED, [13] = ELOG_THREAD_BLOCKED, [14] = ELOG_THREAD_BLOCKED,
+    [15] = ELOG_THREAD_BLOCKED, [16] = ELOG_THREAD_BLOCKED, [17] = ELOG_THREAD_RUNNABLE,
+    [18] = ELOG_THREAD_BLOCKED, [19] = ELOG_THREAD_RUNNABLE, [20] = ELOG_THREAD_BLOCKED,
+};
 
 /* Makes a stored label safe to print anywhere (JSON, a terminal, a page):
  * control characters become '?', and so does every non-ASCII byte of a
@@ -939,7 +1010,9 @@ static void set_label(elog_analysis *a, thread_rec *r, elog_slice s)
         return;
     memcpy(p, s.ptr, n);
     sanitize(p, n);
-    an_free(a, r->label, r->label_size);
+    if (r->label != NULL)
+        an_free(a, r->label, r->label_size);
+    a->tkeys[r->kslot] |= TKEY_LABELLED;
     r->label = p;
     r->label_size = (uint16_t)(n + 1);
 }
@@ -1322,47 +1395,61 @@ bool elog_analysis_wants(uint16_t id)
 }
 
 /* The hot events of thread-heavy logs, kept out of the big dispatch so
- * their path is short (the rare ones are in rare_event()). */
+ * their path is short (the rare ones are in rare_event()). A RUN touches
+ * only its capability: the thread's record is found at the run's end. */
 static inline void on_run(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
     cap_state *cs = cap_get(a, ev->cap);
     if (cs == NULL)
         return;
-    end_run(a, cs, t);
+    if (__builtin_expect(cs->running, 0))
+        end_run_unpaired(a, cs, t);
     idle_open(cs, t);
     if (t > cs->last_time)
         cs->last_time = t;
     cs->running = true;
     cs->thread = ev->as.run_thread.thread;
     cs->run_start = t;
-    thread_rec *r = thread_get(a, cs->thread);
-    if (r != NULL) {
-        cs->run_slot = r->kslot;
-        r->runs++;
-        thread_set_state(a, r, ELOG_THREAD_RUNNING);
-    }
 }
 
-static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
+/* The time span: every event but block markers is in it. The common cases
+ * of RUN and STOP skip this: their time is at least the capability's
+ * previous one (last_time, whose maximum the snapshot adds to the span's
+ * end) and so not before the start. */
+static inline void note_time(elog_analysis *a, uint64_t t)
 {
-    const elog_ev_stop_thread *st = &ev->as.stop_thread;
-    cap_state *cs = cap_get(a, ev->cap);
-    if (cs == NULL)
-        return;
-    thread_rec *r = NULL;
-    if (cs->running && cs->thread == st->thread) {
-        r = end_run(a, cs, t);
-        idle_close(cs, t);
+    if (t < a->start_ns)
+        a->start_ns = t;
+    if (t > a->end_ns)
+        a->end_ns = t;
+}
+
+/* Abort once, at the event that ran out of memory. */
+static inline int event_result(elog_analysis *a)
+{
+    if (__builtin_expect(a->oom && !a->oom_reported, 0)) {
+        a->oom_reported = true;
+        return ELOG_CB_ABORT;
     }
-    if (t > cs->last_time)
-        cs->last_time = t;
+    return ELOG_CB_CONTINUE;
+}
+
+/* The thread's side of a STOP_THREAD at t: `ran` is the length of the run
+ * it ends on its capability (UINT64_MAX: it ends none there). */
+static __attribute__((noinline)) int stop_thread(elog_analysis *a, uint32_t id, uint16_t status,
+                                                 uint64_t t, uint64_t ran)
+{
+    thread_rec *r = thread_get(a, id);
     if (r == NULL)
-        r = thread_get(a, st->thread);
-    if (r == NULL)
-        return;
-    if (st->status < ELOG_STOP_REASONS)
-        r->stop_reasons[st->status]++;
-    elog_thread_state s = state_after_stop(st->status);
+        return event_result(a);
+    if (ran != UINT64_MAX) {
+        r->runs++;
+        r->running_ns += ran;
+    }
+    if (status < ELOG_STOP_REASONS)
+        r->stop_reasons[status]++;
+    elog_thread_state s = status < ELOG_STOP_REASONS ? (elog_thread_state)state_after[status]
+                                                     : ELOG_THREAD_BLOCKED;
     if (s == ELOG_THREAD_FINISHED)
         r->finished_ns = t;
     thread_set_state(a, r, s);
@@ -1373,6 +1460,24 @@ static inline void on_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
      * samples on busy-large); snapshots list only max_threads of them. */
     if (a->threads_finished_kept >= 5 * (size_t)a->cfg.max_threads + 64)
         thread_compact(a);
+    return event_result(a);
+}
+
+static int stop_general(elog_analysis *a, const elog_event *ev, uint64_t t)
+{
+    note_time(a, t);
+    const elog_ev_stop_thread *st = &ev->as.stop_thread;
+    cap_state *cs = cap_get(a, ev->cap);
+    if (cs == NULL)
+        return event_result(a);
+    uint64_t ran = UINT64_MAX;
+    if (cs->running && cs->thread == st->thread) {
+        ran = end_run_cap(a, cs, t);
+        idle_close(cs, t);
+    }
+    if (t > cs->last_time)
+        cs->last_time = t;
+    return stop_thread(a, st->thread, st->status, t, ran);
 }
 
 /* THREAD_RUNNABLE / THREAD_WAKEUP: only the state, which lives in the
@@ -1382,17 +1487,13 @@ static inline void on_wake(elog_analysis *a, uint32_t id)
     if (a->keys_cap == 0)
         return;
     size_t slot = tkey_slot(a, id);
-    /* A woken thread is often the next to run: its RUN finds it in the
+    /* A woken thread is often the next to run: its STOP finds it in the
      * one-entry cache (an empty slot there is harmless: checked by id). */
     a->cache_slot = slot;
-    elog_thread_state cur = TKEY_STATE(a->tkeys[slot]);
-    if (a->tkeys[slot] != 0 && cur != ELOG_THREAD_RUNNING && cur != ELOG_THREAD_FINISHED &&
-        cur != ELOG_THREAD_RUNNABLE) {
-        a->thread_states[cur]--;
-        a->thread_states[ELOG_THREAD_RUNNABLE]++;
-        a->tkeys[slot] = (a->tkeys[slot] & ~(7ull << TKEY_STATE_SHIFT)) |
+    uint64_t k = a->tkeys[slot];
+    if (k != 0 && TKEY_STATE(k) == ELOG_THREAD_BLOCKED)
+        a->tkeys[slot] = (k & ~(7ull << TKEY_STATE_SHIFT)) |
                          ((uint64_t)ELOG_THREAD_RUNNABLE << TKEY_STATE_SHIFT);
-    }
 }
 
 /* Every other event the analysis reads. */
@@ -1401,19 +1502,6 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
 {
     cap_state *cs = NULL;
     switch (ev->id) {
-    case ELOG_EV_CREATE_THREAD: {
-        thread_rec *r = thread_get(a, ev->as.create_thread.thread);
-        if (r != NULL)
-            r->created_ns = t;
-        a->threads_created++;
-        break;
-    }
-    case ELOG_EV_MIGRATE_THREAD: {
-        thread_rec *r = thread_lookup(a, ev->as.migrate_thread.thread);
-        if (r != NULL && r->migrations < UINT32_MAX)
-            r->migrations++;
-        break;
-    }
     case ELOG_EV_THREAD_LABEL: {
         thread_rec *r = thread_get(a, ev->as.thread_label.thread);
         if (r != NULL)
@@ -1583,76 +1671,200 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
     }
 }
 
-/* Abort once, at the event that ran out of memory. */
-static inline int event_result(elog_analysis *a)
+/* The general paths of the hot types: every case (unknown thread, first
+ * run on a capability, a run crossing a time bucket, a thread finishing,
+ * ...). The functions below take the commonest case without a call. */
+static __attribute__((noinline)) int run_general(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
-    if (__builtin_expect(a->oom && !a->oom_reported, 0)) {
-        a->oom_reported = true;
-        return ELOG_CB_ABORT;
-    }
-    return ELOG_CB_CONTINUE;
-}
-
-/* One function per hot type, each reached by a tail call from
- * elog_analysis_on_event: the dispatcher then saves no registers, and each
- * handler only those it uses (the shared prologue and epilogue of one big
- * function were 13 instructions per event on busy-small). */
-static __attribute__((noinline)) int ev_run(elog_analysis *a, const elog_event *ev, uint64_t t)
-{
+    note_time(a, t);
     on_run(a, ev, t);
     return event_result(a);
 }
 
-static __attribute__((noinline)) int ev_stop(elog_analysis *a, const elog_event *ev, uint64_t t)
+
+
+/* Tail-called from elog_analysis_on_event, one per hot type; the common
+ * case touches only the capability (and, at a STOP, the thread's key and
+ * record), allocates nothing and calls nothing, so it saves no registers
+ * (the shared prologue and epilogue of one big function were 13
+ * instructions per event). Anything else goes to the general path before
+ * a field is changed. */
+static __attribute__((noinline)) int ev_run(void *ctx, const elog_event *ev)
 {
-    on_stop(a, ev, t);
+    elog_analysis *a = ctx;
+    uint64_t t = ev->time;
+    a->events++;
+    uint16_t cap = ev->cap;
+    cap_state *cs;
+    if (cap >= a->n_caps_alloc || (cs = a->caps[cap]) == NULL || cs->running || cs->in_gc ||
+        !cs->idle_started || t < cs->last_time)
+        return run_general(a, ev, t);
+    /* idle_open() with nothing open: idle since the mark, up to t */
+    if (t > cs->idle_mark) {
+        cs->idle_acc += t - cs->idle_mark;
+        cs->idle_mark = t;
+    }
+    cs->last_time = t;
+    cs->running = true;
+    cs->thread = ev->as.run_thread.thread;
+    cs->run_start = t;
+    return ELOG_CB_CONTINUE;
+}
+
+/* The thread's side of ev_stop(): a blocking or yielding stop of a thread
+ * in the index, for a run of d ns (a function of its own, tail-called:
+ * with the capability's side it needed six saved registers). */
+static __attribute__((noinline)) int stop_fast_thread(elog_analysis *a, uint32_t id,
+                                                      uint16_t status, uint64_t t, uint64_t d)
+{
+    uint64_t *keys = a->tkeys;
+    if (status >= ELOG_STOP_REASONS || state_after[status] == ELOG_THREAD_FINISHED || keys == NULL)
+        return stop_thread(a, id, status, t, d);
+    size_t mask = a->keys_cap - 1, i = thread_home_sh(id, a->keys_shift);
+    uint64_t k;
+    while ((k = keys[i]) != 0 && TKEY_ID_OF(k) != id)
+        i = (i + 1) & mask;
+    if (k == 0 || TKEY_STATE(k) == ELOG_THREAD_FINISHED)
+        return stop_thread(a, id, status, t, d);
+    thread_rec *r = &a->recs[TKEY_IDX(k)];
+    r->runs++;
+    r->running_ns += d;
+    r->stop_reasons[status]++;
+    keys[i] = (k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)state_after[status] << TKEY_STATE_SHIFT);
+    return ELOG_CB_CONTINUE;
+}
+
+static __attribute__((noinline)) int ev_stop(void *ctx, const elog_event *ev)
+{
+    elog_analysis *a = ctx;
+    uint64_t t = ev->time;
+    a->events++;
+    uint16_t cap = ev->cap;
+    cap_state *cs;
+    if (cap >= a->n_caps_alloc || (cs = a->caps[cap]) == NULL || !cs->running ||
+        cs->thread != ev->as.stop_thread.thread)
+        return stop_general(a, ev, t);
+    uint64_t start = cs->run_start;
+    unsigned sh = a->bucket_shift;
+    size_t b = (size_t)(start >> sh);
+    if (t <= start || ((t - 1) >> sh) != b || b >= a->cfg.time_buckets)
+        return stop_general(a, ev, t);
+    /* the capability's side: end_run_cap() and idle_close() inline */
+    uint64_t d = t - start;
+    cs->running = false;
+    cs->mutator_ns += d;
+    cs->util[b].mutator_ns += d;
+    if (!cs->in_gc && t > cs->idle_mark)
+        cs->idle_mark = t;
+    if (t > cs->last_time)
+        cs->last_time = t;
+    return stop_fast_thread(a, ev->as.stop_thread.thread, ev->as.stop_thread.status, t, d);
+}
+
+static __attribute__((noinline)) int ev_runnable(void *ctx, const elog_event *ev)
+{
+    elog_analysis *a = ctx;
+    a->events++;
+    note_time(a, ev->time);
+    on_wake(a, ev->as.thread_runnable.thread);
+    return ELOG_CB_CONTINUE; /* allocates nothing */
+}
+
+static __attribute__((noinline)) int ev_wakeup(void *ctx, const elog_event *ev)
+{
+    elog_analysis *a = ctx;
+    a->events++;
+    note_time(a, ev->time);
+    on_wake(a, ev->as.thread_wakeup.thread);
+    return ELOG_CB_CONTINUE;
+}
+
+/* A new thread: found or added with one probe of the index (thread_get()
+ * would look in the one-entry cache and probe first). */
+static __attribute__((noinline)) int ev_create(void *ctx, const elog_event *ev)
+{
+    elog_analysis *a = ctx;
+    a->events++;
+    note_time(a, ev->time);
+    thread_rec *r = thread_add(a, ev->as.create_thread.thread);
+    if (r != NULL)
+        r->created_ns = ev->time;
+    a->threads_created++;
     return event_result(a);
 }
 
-static __attribute__((noinline)) int ev_wake(elog_analysis *a, uint32_t id)
+/* A migration counts for a thread already known (never adds one: it may be
+ * about a finished thread, later in the file). */
+static __attribute__((noinline)) int ev_migrate(void *ctx, const elog_event *ev)
 {
-    on_wake(a, id);
-    return event_result(a);
+    elog_analysis *a = ctx;
+    a->events++;
+    note_time(a, ev->time);
+    thread_rec *r = thread_lookup(a, ev->as.migrate_thread.thread);
+    if (r != NULL && r->migrations < UINT32_MAX)
+        r->migrations++;
+    return ELOG_CB_CONTINUE;
 }
 
 static __attribute__((noinline)) int ev_rare(elog_analysis *a, const elog_event *ev, uint64_t t)
 {
+    a->events++;
+    note_time(a, t);
     rare_event(a, ev, t);
     return event_result(a);
 }
 
-/* Every event but block markers counts and moves the time span. */
-static inline void note_event(elog_analysis *a, uint64_t t)
-{
-    if (t < a->start_ns)
-        a->start_ns = t;
-    if (t > a->end_ns)
-        a->end_ns = t;
-    a->events++;
-}
-
 int elog_analysis_on_event(elog_analysis *a, const elog_event *ev)
 {
-    uint64_t t = ev->time;
+    if (ev->id == ELOG_EV_BLOCK_MARKER)
+        return ELOG_CB_CONTINUE;
     /* ev->layout == NULL: no typed fields (unknown type), nothing to read. */
+    if (__builtin_expect(ev->layout == NULL, 0)) {
+        a->events++;
+        note_time(a, ev->time);
+        return ELOG_CB_CONTINUE;
+    }
     switch (ev->id) {
     case ELOG_EV_RUN_THREAD:
-        note_event(a, t);
-        return ev->layout != NULL ? ev_run(a, ev, t) : ELOG_CB_CONTINUE;
+        return ev_run(a, ev);
     case ELOG_EV_STOP_THREAD:
-        note_event(a, t);
-        return ev->layout != NULL ? ev_stop(a, ev, t) : ELOG_CB_CONTINUE;
+        return ev_stop(a, ev);
     case ELOG_EV_THREAD_RUNNABLE:
-        note_event(a, t);
-        return ev->layout != NULL ? ev_wake(a, ev->as.thread_runnable.thread) : ELOG_CB_CONTINUE;
+        return ev_runnable(a, ev);
     case ELOG_EV_THREAD_WAKEUP:
-        note_event(a, t);
-        return ev->layout != NULL ? ev_wake(a, ev->as.thread_wakeup.thread) : ELOG_CB_CONTINUE;
-    case ELOG_EV_BLOCK_MARKER:
-        return ELOG_CB_CONTINUE;
+        return ev_wakeup(a, ev);
+    case ELOG_EV_CREATE_THREAD:
+        return ev_create(a, ev);
+    case ELOG_EV_MIGRATE_THREAD:
+        return ev_migrate(a, ev);
     default:
-        note_event(a, t);
-        return ev->layout != NULL ? ev_rare(a, ev, t) : ELOG_CB_CONTINUE;
+        return ev_rare(a, ev, ev->time);
+    }
+}
+
+/* The thread events (most of a busy log's), each to its handler (with a
+ * typed layout declared: their events then always have typed fields). */
+static const struct {
+    uint16_t id;
+    elog_type_cb cb;
+} hot_routes[] = {
+    { ELOG_EV_RUN_THREAD, ev_run },
+    { ELOG_EV_STOP_THREAD, ev_stop },
+    { ELOG_EV_THREAD_RUNNABLE, ev_runnable },
+    { ELOG_EV_THREAD_WAKEUP, ev_wakeup },
+    { ELOG_EV_CREATE_THREAD, ev_create },
+    { ELOG_EV_MIGRATE_THREAD, ev_migrate },
+};
+
+void elog_analysis_route(elog_analysis *a, elog_decoder *d)
+{
+    const elog_header *h = elog_get_header(d);
+    if (h == NULL)
+        return;
+    for (size_t i = 0; i < sizeof hot_routes / sizeof hot_routes[0]; i++) {
+        const elog_event_type *t = elog_header_lookup(h, hot_routes[i].id);
+        if (t != NULL && t->layout != NULL)
+            elog_route(d, hot_routes[i].id, hot_routes[i].cb, a);
     }
 }
 
@@ -1672,6 +1884,7 @@ void elog_analysis_on_end(elog_analysis *a, const elog_end *end, const char *rea
 
 static int attach_header(elog_decoder *d, const elog_header *h)
 {
+    elog_analysis_route(d->data, d);
     return elog_analysis_on_header(d->data, h);
 }
 

@@ -41,8 +41,8 @@ typedef struct cap_state {
     bool gc_unclaimed;        /* its last GC ended, GC_STATS not yet seen */
     bool has_alloc;
     bool has_sparks;
-    uint32_t thread;          /* the running thread */
-    size_t run_slot;          /* its key slot in the thread index at its RUN (a hint) */
+    uint32_t thread;          /* the running thread (its record is found at the
+                                 run's end: a snapshot adds the open run) */
     uint64_t run_start, gc_start;
     uint64_t last_gc_start, last_gc_end;
     uint32_t pending_gen;     /* GC_STATS seen while in GC: UINT32_MAX none */
@@ -57,9 +57,7 @@ typedef struct cap_state {
 
 typedef struct thread_rec {
     uint32_t id;
-    uint32_t kslot;           /* its key's slot in tkeys (kept up to date on moves);
-                                 the next free record while on the free list */
-    bool used;
+    uint32_t kslot;           /* its key's slot in tkeys (kept up to date on moves) */
     uint16_t label_size;
     char *label;              /* NULL or owned, NUL-terminated (<= 256 bytes) */
     uint64_t created_ns, finished_ns;
@@ -68,11 +66,12 @@ typedef struct thread_rec {
     uint32_t migrations;
 } thread_rec;
 
-/* A finished thread in the list compaction reads: its id and its record's
- * number when listed (stale once slab_pack renumbers: checked by id). */
+/* A finished thread in the list compaction reads. */
 typedef struct fin_ref {
-    uint32_t id, rec;
+    uint64_t running_ns;      /* when it finished; brought up to date when kept */
+    uint32_t id;
 } fin_ref;
+
 
 typedef struct label_rec {
     char *text;               /* owned, NUL-terminated */
@@ -133,14 +132,16 @@ struct elog_analysis {
     /* threads: an open-addressing index on id (8-byte keys, at most half
      * full) over records in a slab that never moves them when the index
      * grows or shrinks (only the keys are rehashed) */
-    uint64_t *tkeys;          /* per slot: id + 1 (bits 0..32; 0 = empty), the
-                                 thread's state (bits 33..35) and the record's
+    uint64_t *tkeys;          /* per slot (TKEY_*): the id, a used bit (0 = empty), the
+                                 thread's state (bits 33..35; never RUNNING: a
+                                 capability's running thread is) and the record's
                                  index in recs (bits 36..63), probed densely */
     size_t keys_cap;
     unsigned keys_shift;      /* 64 - log2(keys_cap), for thread_home_sh */
     thread_rec *recs;         /* recs_cap records, recs_n ever handed out */
     size_t recs_cap, recs_n;
-    uint32_t free_head;       /* a free record (UINT32_MAX: none), linked by kslot */
+    uint32_t *free_recs;      /* free record numbers (a stack; room for recs_cap) */
+    size_t n_free, cap_free;
     size_t threads_used, threads_finished_kept;
     size_t cache_slot;        /* the key slot thread_get last returned */
     fin_ref *finished_ids;    /* the finished threads kept (compaction looks only here) */
@@ -154,7 +155,6 @@ struct elog_analysis {
     size_t n_dropped, cap_dropped;
     size_t dropped_hint;      /* where dropped_has last found an id's place */
     uint64_t threads_dropped, threads_created, threads_finished;
-    uint64_t thread_states[ELOG_THREAD_STATES];
 
     /* spans */
     label_rec *span_labels;   /* max_labels */
@@ -214,12 +214,20 @@ void an_free(elog_analysis *a, void *p, size_t size);
 
 #define CC_MAX 8192u
 
-#define TKEY_ID 0x1ffffffffull
+/* A thread key: the id (bits 0..31), a used bit (32: an empty slot is 0),
+ * the state (33..35), whether the record holds a label (36: deleting a
+ * thread then reads its record) and the record's index (37..63). The id
+ * compares as the key's low 32 bits, without a mask. */
+#define TKEY_USED (1ull << 32)
+#define TKEY_ID_OF(k) ((uint32_t)(k))
+#define TKEY_IS(k, id) ((k) != 0 && (uint32_t)(k) == (uint32_t)(id))
 #define TKEY_STATE_SHIFT 33
 #define TKEY_STATE(k) ((elog_thread_state)(((k) >> TKEY_STATE_SHIFT) & 7u))
-#define TKEY_IDX_SHIFT 36
+#define TKEY_LABELLED (1ull << 36)
+#define TKEY_IDX_SHIFT 37
 #define TKEY_IDX(k) ((size_t)((k) >> TKEY_IDX_SHIFT))
-#define TKEY_MAKE(id_plus_1, state, idx) \
-    ((id_plus_1) | ((uint64_t)(state) << TKEY_STATE_SHIFT) | ((uint64_t)(idx) << TKEY_IDX_SHIFT))
+#define TKEY_MAKE(id, state, idx) \
+    ((uint64_t)(uint32_t)(id) | TKEY_USED | ((uint64_t)(state) << TKEY_STATE_SHIFT) | \
+     ((uint64_t)(idx) << TKEY_IDX_SHIFT))
 
 #endif

@@ -65,6 +65,20 @@ static const char *str_dup(snap *sn, const char *p)
     return d;
 }
 
+/* Whether `id` finished and was dropped (its ids are in the ranges). */
+static bool thread_was_dropped(const elog_analysis *a, uint32_t id)
+{
+    size_t lo = 0, hi = a->n_dropped;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a->dropped[mid][1] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < a->n_dropped && a->dropped[lo][0] <= id;
+}
+
 static int cmp_thread(const void *x, const void *y)
 {
     const elog_thread_stats *a = x, *b = y;
@@ -99,7 +113,11 @@ static void build(snap *sn)
     const elog_analysis *a = sn->a;
     elog_stats *s = sn->s;
     size_t L = a->cfg.max_labels, NB = a->cfg.time_buckets;
+    /* The common RUN and STOP move only their capability's last time. */
     uint64_t end = a->end_ns;
+    for (size_t i = 0; i < a->n_caps_alloc; i++)
+        if (a->caps[i] != NULL && a->caps[i]->last_time > end)
+            end = a->caps[i]->last_time;
     uint64_t start = a->events > 0 ? a->start_ns : 0;
 
     s->start_ns = start;
@@ -256,7 +274,8 @@ static void build(snap *sn)
     }
 
     /* Threads. */
-    s->threads = snap_alloc(sn, (a->threads_used ? a->threads_used : 1) * sizeof *s->threads);
+    /* room for a thread per capability seen so far only in its RUN */
+    s->threads = snap_alloc(sn, (a->threads_used + a->n_caps_alloc + 1) * sizeof *s->threads);
     if (s->threads == NULL)
         return;
     size_t ti = 0;
@@ -276,18 +295,36 @@ static void build(snap *sn)
             t->stop_reasons[k] = r->stop_reasons[k];
         t->state = TKEY_STATE(a->tkeys[i]);
     }
-    /* A thread still running at the end: its open run. */
+    /* A thread still running at the end: its open run (the analysis
+     * counts a run and its time when it ends), and a thread seen only in
+     * that RUN so far. */
     for (size_t i = 0; i < a->n_caps_alloc; i++) {
         const cap_state *cs = a->caps[i];
         if (cs == NULL || !cs->running)
             continue;
-        for (size_t k = 0; k < ti; k++) {
-            if (s->threads[k].thread == cs->thread) {
-                s->threads[k].running_ns += end > cs->run_start ? end - cs->run_start : 0;
-                s->threads[k].open = true;
-            }
+        uint64_t d = end > cs->run_start ? end - cs->run_start : 0;
+        size_t k = 0;
+        while (k < ti && s->threads[k].thread != cs->thread)
+            k++;
+        if (k == ti) {
+            if (thread_was_dropped(a, cs->thread))
+                continue;
+            elog_thread_stats *t = &s->threads[ti++];
+            memset(t, 0, sizeof *t);
+            t->thread = cs->thread;
+            t->label = "";
+            t->created_ns = t->finished_ns = UINT64_MAX;
+            t->state = ELOG_THREAD_RUNNABLE;
         }
+        elog_thread_stats *t = &s->threads[k];
+        t->runs++;
+        t->running_ns += d;
+        t->open = true;
+        if (t->state != ELOG_THREAD_FINISHED)
+            t->state = ELOG_THREAD_RUNNING;
     }
+    for (size_t k = 0; k < ti; k++)
+        s->thread_states[s->threads[k].state]++;
     qsort(s->threads, ti, sizeof *s->threads, cmp_thread);
     /* The max_threads longest-running finished threads (between two
      * compactions the analysis holds up to 4 * max_threads + 64 more); the others
@@ -309,7 +346,6 @@ static void build(snap *sn)
     s->threads_dropped = a->threads_dropped + trimmed;
     s->threads_created = a->threads_created;
     s->threads_finished = a->threads_finished;
-    memcpy(s->thread_states, a->thread_states, sizeof s->thread_states);
     s->thread_states[ELOG_THREAD_FINISHED] = a->threads_finished;
 
     /* Heap series. */

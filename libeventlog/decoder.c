@@ -56,6 +56,8 @@ enum flags {
     F_FINISHED = 1u << 2,
     F_HEADER_DONE = 1u << 3,
     F_SELECTING = 1u << 4,  /* settings->select turned some type off */
+    F_ROUTED = 1u << 5,     /* elog_route() gave some type a handler of its own */
+    F_IN_HEADER_CB = 1u << 6, /* inside on_header (elog_route() may be called) */
 };
 
 /* What the in-place loop needs to know about each event id below FAST_IDS,
@@ -66,7 +68,14 @@ enum flags {
  * its high byte is 0; larger ids take the general path. */
 #define FAST_IDS 256u
 _Static_assert(FAST_IDS == 256, "the in-place loop indexes the id table with a byte");
+/* A type's own handler (elog_route()); cb NULL: settings->on_event. */
+typedef struct route {
+    elog_type_cb cb;
+    void *ctx;
+} route;
+
 typedef struct id_table {
+    route routes[FAST_IDS];                /* elog_route() */
     const elog_event_type *type[FAST_IDS]; /* the declaration, NULL if undeclared */
     const elog_layout_info *layout[FAST_IDS];
     /* For a fixed-size type the loop takes straight, 1 more than the bytes
@@ -104,6 +113,11 @@ static const id_table *id_table_of(const elog_decoder *d)
 static uint8_t *skip_flags(const elog_decoder *d)
 {
     return (uint8_t *)d->priv_.by_id + id_table_offset(d->priv_.by_id_len) + sizeof(id_table);
+}
+
+static route *routes_of(const elog_decoder *d)
+{
+    return (route *)id_table_of(d)->routes;
 }
 
 /* A record that starts a block: the block marker id with its typed layout
@@ -400,8 +414,10 @@ static elog_status finish_header(elog_decoder *d)
         memset(d->priv_.by_id, 0, (size_t)n * sizeof *d->priv_.by_id);
     }
     d->priv_.by_id_len = n;
-    if (n)
+    if (n) {
         memset(skip_flags(d), 0, n); /* (where depends on by_id_len) */
+        memset(routes_of(d), 0, FAST_IDS * sizeof(route));
+    }
     size_t pos = 0;
     for (size_t i = 0; i < d->priv_.n_types; i++) {
         elog_event_type *t = &d->priv_.types[i];
@@ -457,6 +473,21 @@ const elog_event_type *elog_header_lookup(const elog_header *h, uint16_t id)
     if (id >= h->priv_.by_id_len || !h->priv_.by_id[id])
         return NULL;
     return &h->types[h->priv_.by_id[id] - 1];
+}
+
+elog_status elog_route(elog_decoder *d, uint16_t id, elog_type_cb cb, void *ctx)
+{
+    uint8_t f = d->priv_.flags;
+    if (!(f & F_HEADER_DONE) || ((f & F_IN_CALLBACK) && !(f & F_IN_HEADER_CB)))
+        return ELOG_E_USAGE;
+    if (id >= d->priv_.by_id_len || !d->priv_.by_id[id])
+        return ELOG_E_UNDECLARED;
+    if (id >= FAST_IDS)
+        return ELOG_E_USAGE;
+    routes_of(d)[id] = (route){ cb, ctx };
+    if (cb)
+        d->priv_.flags |= F_ROUTED;
+    return ELOG_OK;
 }
 
 /* Runs a callback, translating its answer. */
@@ -539,9 +570,9 @@ static elog_status header_item_done(elog_decoder *d)
             return st;
         d->priv_.state = S_EVENT, d->priv_.need = 0;
         if (d->priv_.settings && d->priv_.settings->on_header) {
-            d->priv_.flags |= F_IN_CALLBACK;
+            d->priv_.flags |= F_IN_CALLBACK | F_IN_HEADER_CB;
             int rc = d->priv_.settings->on_header(d, &d->priv_.header);
-            d->priv_.flags &= (uint8_t)~F_IN_CALLBACK;
+            d->priv_.flags &= (uint8_t)~(F_IN_CALLBACK | F_IN_HEADER_CB);
             return callback_result(d, rc, d->priv_.offset);
         }
         return ELOG_OK;
@@ -792,12 +823,17 @@ deliver(elog_decoder *d, const elog_event_type *t, const uint8_t *p, uint32_t to
     d->priv_.offset = offset + total;
 
     elog_event_cb cb = NULL;
-    if (s && !skip)
+    const route *rt = NULL;
+    if (s && !skip) {
         cb = (marker && s->on_block) ? s->on_block : s->on_event;
-    if (!cb)
+        if ((d->priv_.flags & F_ROUTED) && !(marker && s->on_block) && t->id < FAST_IDS &&
+            routes_of(d)[t->id].cb)
+            rt = &routes_of(d)[t->id];
+    }
+    if (!cb && !rt)
         return ELOG_OK;
     d->priv_.flags |= F_IN_CALLBACK;
-    int rc = cb(d, &ev);
+    int rc = rt ? rt->cb(rt->ctx, &ev) : cb(d, &ev);
     d->priv_.flags &= (uint8_t)~F_IN_CALLBACK;
     return callback_result(d, rc, offset);
 }
@@ -892,7 +928,8 @@ static int no_callback(elog_decoder *d, const elog_event *ev)
  * of the types settings->select turned off, after the same checks, without
  * decoding their fields or calling back. */
 static inline __attribute__((always_inline)) elog_status
-events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool selecting)
+events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool selecting,
+            const bool routed)
 {
     const uint8_t *p = *pp;
     const elog_settings *s = d->priv_.settings;
@@ -957,7 +994,8 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                 offset += total;
                 d->priv_.events++;
                 d->priv_.offset = offset;
-                int rc = on_event(d, &ev);
+                int rc = routed && ids->routes[id].cb ? ids->routes[id].cb(ids->routes[id].ctx, &ev)
+                                                      : on_event(d, &ev);
                 if (__builtin_expect(rc != ELOG_CB_CONTINUE, 0)) {
                     st = callback_result(d, rc, ev.offset);
                     break;
@@ -992,17 +1030,24 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
     return st;
 }
 
+/* The loop's other compilations: with types stepped over (select), with
+ * types routed to their own handlers (elog_route), or both. */
 static __attribute__((noinline)) elog_status
-events_in_place_selecting(elog_decoder *d, const uint8_t **pp, const uint8_t *end)
+events_in_place_special(elog_decoder *d, const uint8_t **pp, const uint8_t *end)
 {
-    return events_loop(d, pp, end, true);
+    uint8_t f = d->priv_.flags;
+    if (!(f & F_ROUTED))
+        return events_loop(d, pp, end, true, false);
+    if (!(f & F_SELECTING))
+        return events_loop(d, pp, end, false, true);
+    return events_loop(d, pp, end, true, true);
 }
 
 static elog_status events_in_place(elog_decoder *d, const uint8_t **pp, const uint8_t *end)
 {
-    if (d->priv_.flags & F_SELECTING)
-        return events_in_place_selecting(d, pp, end);
-    return events_loop(d, pp, end, false);
+    if (d->priv_.flags & (F_SELECTING | F_ROUTED))
+        return events_in_place_special(d, pp, end);
+    return events_loop(d, pp, end, false, false);
 }
 
 static elog_status ensure_carry(elog_decoder *d)

@@ -375,6 +375,55 @@ static void test_threads(void **state)
 
 /* More finished threads than max_threads: the longest-running are kept
  * (running times shuffled: thread id runs (id * 7919) % 5000 + 1 ns). */
+/* A RUN only notes its capability's thread: the run is counted when it
+ * ends (STOP, the next RUN there, or the end of the input), and the counts
+ * by state come from the snapshot: one thread running per capability. */
+static void test_thread_states(void **state)
+{
+    (void)state;
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 0, 0, 0);
+    ev_u32(&s, ELOG_EV_CREATE_THREAD, 0, 1);
+    ev_u32(&s, ELOG_EV_CREATE_THREAD, 0, 2);
+    ev_u32(&s, ELOG_EV_RUN_THREAD, 10, 1);
+    ev_u32(&s, ELOG_EV_RUN_THREAD, 50, 2);    /* 1's STOP is missing: its run ends here */
+    ev_stop(&s, 70, 2, 7);                    /* blocked on an MVar */
+    synth_clear(&pl);
+    synth_u32(&pl, 2);
+    synth_u16(&pl, 0);
+    synth_event(&s, ELOG_EV_THREAD_WAKEUP, 80, pl.buf, pl.len);
+    ev_u32(&s, ELOG_EV_RUN_THREAD, 100, 3);   /* never created: seen only here */
+    ev0(&s, ELOG_EV_GC_START, 1000);
+    synth_block_end(&s);
+    elog_stats *st = analyse(s.buf, s.len, 0);
+    assert_int_equal(st->n_threads, 3);
+    const elog_thread_stats *t3 = &st->threads[0], *t1 = &st->threads[1], *t2 = &st->threads[2];
+    assert_int_equal(t3->thread, 3);
+    assert_string_equal(t3->label, "");
+    assert_int_equal(t3->runs, 1);
+    assert_int_equal(t3->running_ns, 900);
+    assert_true(t3->open);
+    assert_int_equal(t3->state, ELOG_THREAD_RUNNING);
+    assert_int_equal(t1->thread, 1);
+    assert_int_equal(t1->runs, 1);
+    assert_int_equal(t1->running_ns, 40);
+    assert_false(t1->open);
+    assert_int_equal(t1->state, ELOG_THREAD_RUNNABLE);
+    assert_int_equal(t2->thread, 2);
+    assert_int_equal(t2->runs, 1);
+    assert_int_equal(t2->running_ns, 20);
+    assert_int_equal(t2->stop_reasons[7], 1);
+    assert_int_equal(t2->state, ELOG_THREAD_RUNNABLE); /* woken */
+    assert_int_equal(st->thread_states[ELOG_THREAD_RUNNING], 1);
+    assert_int_equal(st->thread_states[ELOG_THREAD_RUNNABLE], 2);
+    assert_int_equal(st->thread_states[ELOG_THREAD_BLOCKED], 0);
+    assert_int_equal(st->caps[0].mutator_ns, 40 + 20 + 900);
+    elog_stats_free(st);
+    synth_free(&s);
+}
+
 static void test_thread_bound(void **state)
 {
     (void)state;
@@ -935,6 +984,7 @@ int main(void)
         cmocka_unit_test(test_gc_stats_before_end),
         cmocka_unit_test(test_truncated_gc),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_thread_states),
         cmocka_unit_test(test_thread_bound),
         cmocka_unit_test(test_thread_bound_burst),
         cmocka_unit_test(test_thread_file_order),

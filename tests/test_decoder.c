@@ -655,6 +655,96 @@ static void test_select_skips(void **state)
     synth_free(&s);
 }
 
+/* elog_route: a type's events go to its own handler with its context, on
+ * the in-place path (whole buffer) and the general one (1-byte chunks), the
+ * others to on_event; misuse is refused. */
+typedef struct route_counts {
+    unsigned routed, other, route_rc; /* route_rc: elog_route() from on_event */
+    uint64_t routed_sum;              /* of the routed events' field */
+    elog_status from_header;
+} route_counts;
+
+static int route_handler(void *ctx, const elog_event *ev)
+{
+    route_counts *c = ctx;
+    assert_int_equal(ev->id, 1);
+    c->routed++;
+    c->routed_sum += ev->as.run_thread.thread;
+    return ELOG_CB_CONTINUE;
+}
+
+static int route_on_header(elog_decoder *d, const elog_header *h)
+{
+    (void)h;
+    route_counts *c = d->data;
+    c->from_header = elog_route(d, 1, route_handler, c);
+    return ELOG_CB_CONTINUE;
+}
+
+static int route_on_event(elog_decoder *d, const elog_event *ev)
+{
+    route_counts *c = d->data;
+    assert_int_not_equal(ev->id, 1);
+    c->other++;
+    c->route_rc = elog_route(d, 2, route_handler, c);
+    return ELOG_CB_CONTINUE;
+}
+
+static void test_route(void **state)
+{
+    (void)state;
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 1, 0, 100);
+    for (uint32_t i = 0; i < 50; i++) {
+        ev_u32(&s, 1, 10 + i, i);     /* RUN_THREAD i */
+        ev_u32(&s, 0, 10 + i, 1000);  /* CREATE_THREAD */
+    }
+    synth_block_end(&s);
+    synth_data_end(&s);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        route_counts c = { 0 };
+        elog_settings st;
+        elog_settings_init(&st);
+        st.on_header = route_on_header;
+        st.on_event = route_on_event;
+        elog_decoder d;
+        elog_decoder_init(&d, &st, &c);
+        assert_int_equal(elog_route(&d, 1, route_handler, &c), ELOG_E_USAGE); /* no header yet */
+        if (chunked) {
+            for (size_t i = 0; i < s.len; i++)
+                assert_int_equal(elog_execute(&d, s.buf + i, 1).status, ELOG_OK);
+        } else {
+            assert_int_equal(elog_execute(&d, s.buf, s.len).status, ELOG_OK);
+        }
+        assert_int_equal(elog_finish(&d).kind, ELOG_END_CLEAN);
+        assert_int_equal(c.from_header, ELOG_OK);
+        assert_int_equal(c.route_rc, ELOG_E_USAGE); /* not from on_event */
+        assert_int_equal(c.routed, 50);
+        assert_int_equal(c.routed_sum, 49 * 50 / 2);
+        assert_int_equal(c.other, 50 + 1); /* the creates and the block marker */
+        elog_decoder_free(&d);
+    }
+    /* Between calls, once the header is complete; an undeclared id; back to
+     * on_event with NULL. */
+    route_counts c = { 0 };
+    elog_settings st;
+    elog_settings_init(&st);
+    st.on_event = route_on_event;
+    elog_decoder d;
+    elog_decoder_init(&d, &st, &c);
+    assert_int_equal(elog_execute(&d, s.buf, s.data_offset).status, ELOG_OK);
+    assert_int_equal(elog_route(&d, 1, route_handler, &c), ELOG_OK);
+    assert_int_equal(elog_route(&d, 251, route_handler, &c), ELOG_E_UNDECLARED);
+    assert_int_equal(elog_route(&d, 1, NULL, NULL), ELOG_OK);
+    assert_int_equal(elog_route(&d, 1, route_handler, &c), ELOG_OK);
+    assert_int_equal(elog_execute(&d, s.buf + s.data_offset, s.len - s.data_offset).status, ELOG_OK);
+    assert_int_equal(c.routed, 50);
+    elog_decoder_free(&d);
+    synth_free(&s);
+}
+
 /* Block markers that disagree with their events: ELOG_E_BAD_BLOCK at the
  * offending record, unless ELOG_OPT_LENIENT_BLOCKS (then ghc-events' caps). */
 static void test_error_bad_block(void **state)
@@ -2668,6 +2758,7 @@ int main(void)
         cmocka_unit_test(test_error_undeclared),
         cmocka_unit_test(test_error_bad_event),
         cmocka_unit_test(test_select_skips),
+        cmocka_unit_test(test_route),
         cmocka_unit_test(test_error_bad_block),
         cmocka_unit_test(test_block_overrun_early),
         cmocka_unit_test(test_block_overrun_heap_log),

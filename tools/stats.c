@@ -90,7 +90,9 @@ static bool print_snapshot(stats_ctx *c)
 static int on_header(elog_decoder *d, const elog_header *h)
 {
     stats_ctx *c = cli_source_ctx(d);
-    return elog_analysis_on_header(c->an, h);
+    int rc = elog_analysis_on_header(c->an, h);
+    elog_analysis_route(c->an, d); /* every event of this decoder is the analysis' */
+    return rc;
 }
 
 /* The command's one analysis, for the per-event callback: reaching it

@@ -124,13 +124,23 @@ ELOG_API void elog_analysis_reset(elog_analysis *a);
 ELOG_API int elog_analysis_on_header(elog_analysis *a, const elog_header *h);
 ELOG_API int elog_analysis_on_event(elog_analysis *a, const elog_event *ev);
 
+/* Optional, from the decoder's on_header (after elog_analysis_on_header()):
+ * routes the analysis' hot types (thread creations, runs, stops, wakeups
+ * and migrations: most of a busy log's events) to its handlers with
+ * elog_route(), so they skip the caller's on_event and the analysis'
+ * switch on the type. Only for a
+ * decoder whose every event the analysis would get: those events no longer
+ * reach on_event. Figures are the same either way. */
+ELOG_API void elog_analysis_route(elog_analysis *a, elog_decoder *d);
+
 /* Records how the input ended (elog_finish()'s result; `reason`: the
  * decoder's error reason or NULL). Copied; the snapshot reports it. */
 ELOG_API void elog_analysis_on_end(elog_analysis *a, const elog_end *end, const char *reason);
 
 /* Sets s->on_header and s->on_event to callbacks that forward to the
- * analysis found in d->data (the decoder's user pointer). Other fields of
- * `s` are left as they are. */
+ * analysis found in d->data (the decoder's user pointer); the header
+ * callback also routes the hot types (elog_analysis_route()). Other fields
+ * of `s` are left as they are. */
 ELOG_API void elog_analysis_attach(elog_settings *s);
 
 /* true for the event ids the analysis reads: for an elog_settings.select
