@@ -65,18 +65,30 @@ enum flags {
  * GHC's ids are below 256: the loop indexes these with the id's low byte once
  * its high byte is 0; larger ids take the general path. */
 #define FAST_IDS 256u
+/* How far ahead of the record it steps over a selecting loop prefetches. */
+#define SKIP_PREFETCH 2048u
 _Static_assert(FAST_IDS == 256, "the in-place loop indexes the id table with a byte");
+enum id_kind {
+    K_GENERAL,  /* the general path: undeclared, block marker, odd layout */
+    K_FIXED,    /* fixed size, decoded by elog__decode_straight() */
+    K_FIXED_SWITCH, /* fixed size, decoded through the layout switch */
+    K_VARIABLE  /* variable size */
+};
 typedef struct id_table {
     const elog_event_type *type[FAST_IDS]; /* the declaration, NULL if undeclared */
     const elog_layout_info *layout[FAST_IDS];
-    /* For a fixed-size type the loop takes straight, 1 more than the bytes
-     * it reads: it takes the record if more bytes than that are left, enough
-     * to read the next id. UINT64_MAX for the others. */
+    /* For a K_FIXED type, 1 more than the bytes the loop reads: it takes
+     * the record if more bytes than that are left, enough to read the next
+     * id. UINT64_MAX for the others, so that one comparison picks the
+     * commonest records (the others are told apart by `kind` after it). */
     uint64_t fast_limit[FAST_IDS];
-    uint32_t total[FAST_IDS];        /* the record's size */
+    /* For a fixed-size type settings->select turned off (F_SELECTING), 1
+     * more than its size: the selecting loop steps over the record if more
+     * bytes than that are left. UINT64_MAX for the others. */
+    uint64_t skip_limit[FAST_IDS];
+    uint32_t total[FAST_IDS];        /* the record's size (fixed-size types) */
     uint16_t layout_index[FAST_IDS]; /* ELOG_CATALOGUE_LAYOUTS without a layout */
-    uint8_t variable[FAST_IDS];      /* variable size: the loop takes it straight too */
-    uint8_t straight[FAST_IDS];      /* decoded by elog__decode_straight() */
+    uint8_t kind[FAST_IDS];          /* enum id_kind */
 } id_table;
 
 static size_t id_table_offset(uint32_t n)
@@ -371,9 +383,15 @@ static void select_types(elog_decoder *d)
             skip[t->id] = !s->select(d, t);
     }
     d->priv_.flags &= (uint8_t)~F_IN_CALLBACK;
-    for (uint32_t id = 0; id < d->priv_.by_id_len; id++)
-        if (skip[id])
-            d->priv_.flags |= F_SELECTING;
+    id_table *ids = (id_table *)(void *)((uint8_t *)d->priv_.by_id +
+                                         id_table_offset(d->priv_.by_id_len));
+    for (uint32_t id = 0; id < d->priv_.by_id_len; id++) {
+        if (!skip[id])
+            continue;
+        d->priv_.flags |= F_SELECTING;
+        if (id < FAST_IDS && (ids->kind[id] == K_FIXED || ids->kind[id] == K_FIXED_SWITCH))
+            ids->skip_limit[id] = ids->total[id] + 1u;
+    }
 }
 
 /* Builds the id table and points descriptions at their final storage. */
@@ -416,10 +434,10 @@ static elog_status finish_header(elog_decoder *d)
         ids->type[id] = t;
         ids->layout[id] = t ? t->layout : NULL;
         ids->layout_index[id] = (uint16_t)(t ? layout_index(t) : ELOG_CATALOGUE_LAYOUTS);
-        ids->variable[id] = 0;
-        ids->straight[id] = 0;
+        ids->kind[id] = K_GENERAL;
         ids->total[id] = 0;
         ids->fast_limit[id] = UINT64_MAX;
+        ids->skip_limit[id] = UINT64_MAX; /* select_types() sets it */
         if (!t)
             continue;
         /* The loop's switches take fixed and variable layouts apart, so the
@@ -429,17 +447,18 @@ static elog_status finish_header(elog_decoder *d)
         if (t->layout && (t->layout->size == ELOG_VARIABLE_SIZE) != var)
             continue;
         if (var) {
-            ids->variable[id] = 1;
+            ids->kind[id] = K_VARIABLE;
         } else if (!is_block_marker((uint16_t)id, t->layout)) {
             uint32_t reads = ids->total[id] = 10u + t->size;
+            ids->kind[id] = K_FIXED_SWITCH;
             /* The straight decoder reads its own size of payload, perhaps
              * into the next record: it must be in the buffer. */
             if (t->layout && elog__layout_straight(t->layout->index)) {
-                ids->straight[id] = 1;
+                ids->kind[id] = K_FIXED;
                 if (reads < 10u + ELOG__STRAIGHT_SIZE)
                     reads = 10u + ELOG__STRAIGHT_SIZE;
+                ids->fast_limit[id] = reads + 1u;
             }
-            ids->fast_limit[id] = reads + 1u;
         }
     }
     d->priv_.header.types = d->priv_.types;
@@ -918,32 +937,53 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
         if (!ids)
             fast = 0;
         const uint8_t *const p0 = p;
+        const uint64_t offset0 = offset;
         /* fast >= 2 on each round: a record is taken only if the next id
          * can be read after it (the last one goes the general way). */
         if (fast >= 2) {
+            /* Only the general path changes the capability, and callbacks
+             * get the event const: set once for the records taken here. */
+            ev.cap = d->priv_.block_cap;
+            uint64_t stepped_over = 0; /* no callback can see the count */
             for (;;) {
                 size_t id = p[1]; /* the big-endian id's low byte */
                 if (__builtin_expect(p[0] != 0, 0))
                     break;
                 size_t total;
+                /* The fixed-size records of the types turned off first (the
+                 * ones left fail the checks below and take the general
+                 * path); when selecting, the offset of a record (only needed
+                 * for one delivered) follows from p. */
+                if (selecting && ids->skip_limit[id] < fast) {
+                    total = ids->total[id];
+                    goto skipped;
+                }
                 if (__builtin_expect(ids->fast_limit[id] < fast, 1)) {
                     total = ids->total[id];
-                    if (selecting && skip[id])
-                        goto skipped;
+                    if (selecting)
+                        offset = offset0 + (uint64_t)(p - p0);
                     frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 10, p, total,
                                  offset, &ev);
-                    if (__builtin_expect(ids->straight[id], 1))
-                        elog__decode_straight(ev.payload.ptr, &ev.as);
-                    else
-                        elog__decode_fixed_fields(ids->layout_index[id], ev.payload.ptr, &ev.as);
+                    elog__decode_straight(ev.payload.ptr, &ev.as);
+                } else if (ids->kind[id] == K_FIXED_SWITCH) {
+                    total = ids->total[id];
+                    if (total + 1u >= fast)
+                        break;
+                    if (selecting)
+                        offset = offset0 + (uint64_t)(p - p0);
+                    frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 10, p, total,
+                                 offset, &ev);
+                    elog__decode_fixed_fields(ids->layout_index[id], ev.payload.ptr, &ev.as);
                 } else {
-                    if (!ids->variable[id] || fast < 12)
+                    if (ids->kind[id] != K_VARIABLE || fast < 12)
                         break;
                     total = 12u + elog__rd16(p + 10);
                     if (total + 2u > fast)
                         break;
                     if (selecting && skip[id])
                         goto skipped;
+                    if (selecting)
+                        offset = offset0 + (uint64_t)(p - p0);
                     frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 12, p, total,
                                  offset, &ev);
                     if (__builtin_expect(elog__decode_var_fields(ids->layout_index[id],
@@ -951,7 +991,6 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                                                                  &ev.as) != 0, 0))
                         break; /* the general path reports it */
                 }
-                ev.cap = d->priv_.block_cap; /* only the general path changes it */
                 fast -= total;
                 p += total;
                 offset += total;
@@ -964,12 +1003,17 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                 }
                 continue;
             skipped:
+                /* A skipping loop outruns the hardware prefetcher on a log
+                 * in memory: ask for the bytes it will read next. */
+                __builtin_prefetch((const void *)((uintptr_t)p + SKIP_PREFETCH));
                 fast -= total;
                 p += total;
-                offset += total;
-                d->priv_.events++;
+                stepped_over++;
             }
+            d->priv_.events += stepped_over;
         }
+        if (selecting)
+            offset = offset0 + (uint64_t)(p - p0);
         d->priv_.block_remaining = remaining - (p - p0);
         d->priv_.offset = offset;
         if (st != ELOG_OK || end - p < 2)
