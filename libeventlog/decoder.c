@@ -189,7 +189,13 @@ const char *elog_end_kind_name(elog_end_kind k)
 elog_status elog_get_error(const elog_decoder *d) { return d->priv_.error; }
 const char *elog_get_error_reason(const elog_decoder *d) { return d->priv_.reason; }
 uint64_t elog_get_error_offset(const elog_decoder *d) { return d->priv_.error_offset; }
-uint64_t elog_get_offset(const elog_decoder *d) { return d->priv_.offset; }
+/* The in-place loop does not store the offset per event: inside its
+ * callbacks it is the end of the event they were given. */
+uint64_t elog_get_offset(const elog_decoder *d)
+{
+    const elog_event *ev = d->priv_.fast_ev;
+    return ev ? ev->offset + ev->size : d->priv_.offset;
+}
 
 const elog_header *elog_get_header(const elog_decoder *d)
 {
@@ -945,6 +951,7 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
              * get the event const: set once for the records taken here. */
             ev.cap = d->priv_.block_cap;
             uint64_t stepped_over = 0; /* no callback can see the count */
+            d->priv_.fast_ev = &ev;
             for (;;) {
                 size_t id = p[1]; /* the big-endian id's low byte */
                 if (__builtin_expect(p[0] != 0, 0))
@@ -995,7 +1002,6 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                 p += total;
                 offset += total;
                 d->priv_.events++;
-                d->priv_.offset = offset;
                 int rc = on_event(d, &ev);
                 if (__builtin_expect(rc != ELOG_CB_CONTINUE, 0)) {
                     st = callback_result(d, rc, ev.offset);
@@ -1010,6 +1016,7 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                 p += total;
                 stepped_over++;
             }
+            d->priv_.fast_ev = NULL;
             d->priv_.events += stepped_over;
         }
         if (selecting)
