@@ -65,8 +65,11 @@ enum flags {
  * GHC's ids are below 256: the loop indexes these with the id's low byte once
  * its high byte is 0; larger ids take the general path. */
 #define FAST_IDS 256u
-/* How far ahead of the record it steps over a selecting loop prefetches. */
-#define SKIP_PREFETCH 2048u
+/* How far ahead of its records the in-place loop prefetches: on a log held
+ * in memory (or a large buffer) it outruns the hardware prefetcher, and
+ * waits for memory on every new cache line without it (bench/RESULTS.md,
+ * "Decoder fast path (wave 5)": 2x on busy-large in memory). */
+#define PREFETCH_AHEAD 2048u
 _Static_assert(FAST_IDS == 256, "the in-place loop indexes the id table with a byte");
 enum id_kind {
     K_GENERAL,  /* the general path: undeclared, block marker, odd layout */
@@ -891,6 +894,13 @@ record_in_place(elog_decoder *d, const uint8_t *p, size_t avail)
     return deliver(d, t, p, total, offset);
 }
 
+/* A hint (a prefetch never faults): the address may be past the buffer,
+ * hence formed as an integer. */
+static inline __attribute__((always_inline)) void prefetch_ahead(const uint8_t *p)
+{
+    __builtin_prefetch((const void *)((uintptr_t)p + PREFETCH_AHEAD));
+}
+
 static int no_callback(elog_decoder *d, const elog_event *ev)
 {
     (void)d;
@@ -953,9 +963,9 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
             uint64_t stepped_over = 0; /* no callback can see the count */
             d->priv_.fast_ev = &ev;
             for (;;) {
-                size_t id = p[1]; /* the big-endian id's low byte */
                 if (__builtin_expect(p[0] != 0, 0))
                     break;
+                size_t id = p[1]; /* the big-endian id's low byte */
                 size_t total;
                 /* The fixed-size records of the types turned off first (the
                  * ones left fail the checks below and take the general
@@ -1002,6 +1012,7 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                 p += total;
                 offset += total;
                 d->priv_.events++;
+                prefetch_ahead(p);
                 int rc = on_event(d, &ev);
                 if (__builtin_expect(rc != ELOG_CB_CONTINUE, 0)) {
                     st = callback_result(d, rc, ev.offset);
@@ -1009,9 +1020,7 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                 }
                 continue;
             skipped:
-                /* A skipping loop outruns the hardware prefetcher on a log
-                 * in memory: ask for the bytes it will read next. */
-                __builtin_prefetch((const void *)((uintptr_t)p + SKIP_PREFETCH));
+                prefetch_ahead(p);
                 fast -= total;
                 p += total;
                 stepped_over++;
