@@ -982,17 +982,8 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                     frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 10, p, total,
                                  offset, &ev);
                     elog__decode_straight(ev.payload.ptr, &ev.as);
-                } else if (ids->kind[id] == K_FIXED_SWITCH) {
-                    total = ids->total[id];
-                    if (total + 1u >= fast)
-                        break;
-                    if (selecting)
-                        offset = offset0 + (uint64_t)(p - p0);
-                    frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 10, p, total,
-                                 offset, &ev);
-                    elog__decode_fixed_fields(ids->layout_index[id], ev.payload.ptr, &ev.as);
-                } else {
-                    if (ids->kind[id] != K_VARIABLE || fast < 12)
+                } else if (ids->kind[id] == K_VARIABLE) {
+                    if (fast < 12)
                         break;
                     total = 12u + elog__rd16(p + 10);
                     if (total + 2u > fast)
@@ -1007,6 +998,17 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                                                                  ev.payload.ptr, ev.payload.len,
                                                                  &ev.as) != 0, 0))
                         break; /* the general path reports it */
+                } else {
+                    if (ids->kind[id] != K_FIXED_SWITCH)
+                        break;
+                    total = ids->total[id];
+                    if (total + 1u >= fast)
+                        break;
+                    if (selecting)
+                        offset = offset0 + (uint64_t)(p - p0);
+                    frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 10, p, total,
+                                 offset, &ev);
+                    elog__decode_fixed_fields(ids->layout_index[id], ev.payload.ptr, &ev.as);
                 }
                 fast -= total;
                 p += total;
