@@ -966,6 +966,8 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                 if (__builtin_expect(p[0] != 0, 0))
                     break;
                 size_t id = p[1]; /* the big-endian id's low byte */
+                if (!selecting)
+                    ev.id = (uint16_t)id; /* (here, it saves a register copy) */
                 size_t total;
                 /* The fixed-size records of the types turned off first (the
                  * ones left fail the checks below and take the general
