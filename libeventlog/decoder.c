@@ -115,7 +115,10 @@ static const id_table *id_table_of(const elog_decoder *d)
                                              id_table_offset(d->priv_.by_id_len));
 }
 
-/* Per declared id: 1 if its events are not delivered (settings->select). */
+/* Per declared id: non-zero if its events are not delivered
+ * (settings->select): SKIP_VARIABLE for a variable-size type the in-place
+ * loop takes, which it steps over before looking further. */
+#define SKIP_VARIABLE 2
 static uint8_t *skip_flags(const elog_decoder *d)
 {
     return (uint8_t *)d->priv_.by_id + id_table_offset(d->priv_.by_id_len) + sizeof(id_table);
@@ -400,6 +403,8 @@ static void select_types(elog_decoder *d)
         d->priv_.flags |= F_SELECTING;
         if (id < FAST_IDS && (ids->kind[id] == K_FIXED || ids->kind[id] == K_FIXED_SWITCH))
             ids->skip_limit[id] = ids->total[id] + 1u;
+        else if (id < FAST_IDS && ids->kind[id] == K_VARIABLE)
+            skip[id] = SKIP_VARIABLE;
     }
 }
 
@@ -984,14 +989,19 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                     frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 10, p, total,
                                  offset, &ev);
                     elog__decode_straight(ev.payload.ptr, &ev.as);
+                } else if (selecting && skip[id] == SKIP_VARIABLE) {
+                    if (fast < 12)
+                        break;
+                    total = 12u + elog__rd16(p + 10);
+                    if (total + 2u > fast)
+                        break;
+                    goto skipped;
                 } else if (ids->kind[id] == K_VARIABLE) {
                     if (fast < 12)
                         break;
                     total = 12u + elog__rd16(p + 10);
                     if (total + 2u > fast)
                         break;
-                    if (selecting && skip[id])
-                        goto skipped;
                     if (selecting)
                         offset = offset0 + (uint64_t)(p - p0);
                     frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 12, p, total,
