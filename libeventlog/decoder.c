@@ -61,7 +61,7 @@ enum flags {
 /* What the in-place loop needs to know about each event id below FAST_IDS,
  * declared or not, as arrays indexed by the id: one base register and no
  * chain of loads id -> type -> layout. It follows elog_header's uint32 index
- * table (priv_.by_id) in the same allocation, 16-byte aligned (8 KiB more).
+ * table (priv_.by_id) in the same allocation, 16-byte aligned (10 KiB more).
  * GHC's ids are below 256: the loop indexes these with the id's low byte once
  * its high byte is 0; larger ids take the general path. */
 #define FAST_IDS 256u
@@ -99,12 +99,19 @@ static size_t id_table_offset(uint32_t n)
     return ((size_t)n * sizeof(uint32_t) + 15u) & ~(size_t)15u;
 }
 
+/* Skip flags: one per id below n, and at least FAST_IDS, so that the
+ * selecting loop may look at any id it reads (0 for an undeclared one). */
+static size_t skip_len(uint32_t n)
+{
+    return n > FAST_IDS ? n : FAST_IDS;
+}
+
 /* Bytes of the by-id allocation for ids 0 .. n-1: the index into types_,
  * the id table, and a byte per id saying whether settings->select turned it
  * off. */
 static size_t by_id_bytes(uint32_t n)
 {
-    return n ? id_table_offset(n) + sizeof(id_table) + n : 0;
+    return n ? id_table_offset(n) + sizeof(id_table) + skip_len(n) : 0;
 }
 
 static const id_table *id_table_of(const elog_decoder *d)
@@ -433,7 +440,7 @@ static elog_status finish_header(elog_decoder *d)
     }
     d->priv_.by_id_len = n;
     if (n)
-        memset(skip_flags(d), 0, n); /* (where depends on by_id_len) */
+        memset(skip_flags(d), 0, skip_len(n)); /* (where depends on by_id_len) */
     size_t pos = 0;
     for (size_t i = 0; i < d->priv_.n_types; i++) {
         elog_event_type *t = &d->priv_.types[i];
@@ -989,7 +996,7 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                     frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 10, p, total,
                                  offset, &ev);
                     elog__decode_straight(ev.payload.ptr, &ev.as);
-                } else if (selecting && skip[id] == SKIP_VARIABLE) {
+                } else if (selecting && skip[id] == SKIP_VARIABLE) { /* (any id: skip_len()) */
                     if (fast < 12)
                         break;
                     total = 12u + elog__rd16(p + 10);
