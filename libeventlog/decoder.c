@@ -933,11 +933,16 @@ static int no_callback(elog_decoder *d, const elog_event *ev)
  * Any other record (the block's last, a block marker, an undeclared id or
  * the end marker, a partial record, fields that do not fit) goes through
  * record_in_place() with the per-stream state written back to the decoder.
- * Callbacks see elog_get_offset() up to date.
+ * Callbacks see elog_get_offset() up to date (computed from the event they
+ * are given: priv_.fast_ev); the capability is stored in the event once per
+ * run, the event count and offset written back at the end of a run.
  *
  * `selecting` (a constant: the loop is compiled twice) steps over the records
- * of the types settings->select turned off, after the same checks, without
- * decoding their fields or calling back. */
+ * of the types settings->select turned off, under the same conditions (whole
+ * in the buffer and in the block, the next id readable), without decoding
+ * their fields or calling back: a fixed-size one on one comparison
+ * (skip_limit) before anything else, a variable-size one once its length is
+ * read. */
 static inline __attribute__((always_inline)) elog_status
 events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool selecting)
 {
