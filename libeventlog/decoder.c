@@ -935,7 +935,8 @@ static int no_callback(elog_decoder *d, const elog_event *ev)
  * record_in_place() with the per-stream state written back to the decoder.
  * Callbacks see elog_get_offset() up to date (computed from the event they
  * are given: priv_.fast_ev); the capability is stored in the event once per
- * run, the event count and offset written back at the end of a run.
+ * run, the offset and the count of records stepped over written back at
+ * the end of a run.
  *
  * `selecting` (a constant: the loop is compiled twice) steps over the records
  * of the types settings->select turned off, under the same conditions (whole
