@@ -566,13 +566,18 @@ class EventlogConnection:
             batches, done, err = step
             for batch in batches:
                 yield from batch
-            self._raise_callback_error()
-            self._check_ends()
-            if err is not None:
-                try:
-                    raise err
-                finally:
-                    err = None
+            self._after_step(err)
+
+    def _after_step(self, err: Optional[BaseException]) -> None:
+        """Raises what a step left: a callback's exception, an end that
+        strict mode refuses, or the decode error `err`."""
+        self._raise_callback_error()
+        self._check_ends()
+        if err is not None:
+            try:
+                raise err
+            finally:
+                err = None
 
     def _drive(self, seconds: Optional[float]) -> bool:
         """Reads and decodes without yielding, for `seconds` (None: until the
@@ -585,13 +590,7 @@ class EventlogConnection:
             if step is None:
                 return True
             _, done, err = step
-            self._raise_callback_error()
-            self._check_ends()
-            if err is not None:
-                try:
-                    raise err
-                finally:
-                    err = None
+            self._after_step(err)
             if done:
                 return True
             if deadline is not None and time.monotonic() >= deadline:

@@ -407,31 +407,11 @@ def test_reconnect_per_session_figures(servers, tmp_path) -> None:
     cut = 5000
     addr = "unix:" + str(tmp_path / "r.sock")
     sv1 = servers(["--clients", "1", "--cut-after", str(cut), HELLO, addr])
-    errors: List[BaseException] = []
     conn = libeventlog.connect(addr, reconnect=True, connect_timeout=5, retry_delay=0.02,
                                max_retry_delay=0.1)
     an = conn.analysis()
-
-    def second_server() -> None:
-        try:
-            assert sv1.wait() == 0
-            sv2 = servers(["--clients", "1", PARALLEL, addr])
-            assert sv2.wait() == 0
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-        finally:
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and not any(x.clean for x in conn.sessions[1:]):
-                time.sleep(0.01)
-            conn.stop()
-    t = threading.Thread(target=second_server)
-    t.start()
-    try:
-        with conn:
-            got = list(conn)
-    finally:
-        t.join(10)
-    assert not errors, errors
+    from test_socket import list_across_servers
+    got = list_across_servers(servers, sv1, [PARALLEL, addr], conn)
     cut_stats = libeventlog.stats(read(HELLO)[:cut])
     whole = libeventlog.stats(PARALLEL)
     assert cut_stats.end.truncated
