@@ -26,9 +26,10 @@
  *       zlib_inflate  read() + inflate() into a 1 MiB buffer, discarded: the
  *                     plain zlib floor
  *       reader_gz     elog_reader_run() on the .gz (inflate + decode)
- *   decode_bench once FILE
- *       one `mem` pass in decode_pass(), for valgrind --tool=callgrind
- *       --toggle-collect=decode_pass (instructions per event)
+ *   decode_bench once FILE [mem|count|select]
+ *       one pass of that figure (default mem) in decode_pass(), for valgrind
+ *       --tool=callgrind --toggle-collect=decode_pass (instructions per
+ *       event); prints the events decoded
  *   decode_bench reader FILE
  *       one elog_reader_run() pass, plain or gzip, with a callback that does
  *       what ghc_events_decode.hs does with each event, to be timed
@@ -242,24 +243,31 @@ static elog_settings st_light, st_fields, st_count, st_first, st_like_ge, st_sel
 
 /* One in-memory pass; its own function so that callgrind can count it
  * alone (--toggle-collect=decode_pass). */
-__attribute__((noinline)) uint64_t decode_pass(const uint8_t *p, size_t n);
-__attribute__((noinline)) uint64_t decode_pass(const uint8_t *p, size_t n)
+__attribute__((noinline)) uint64_t decode_pass(const uint8_t *p, size_t n,
+                                               const elog_settings *st);
+__attribute__((noinline)) uint64_t decode_pass(const uint8_t *p, size_t n,
+                                               const elog_settings *st)
 {
     acc a = {0, 0, 0};
     elog_decoder d;
-    elog_decoder_init(&d, &st_light, &a);
+    elog_decoder_init(&d, st, &a);
     elog_result r = elog_execute(&d, p, n);
     if (r.status != ELOG_OK)
         die(file_path, elog_get_error_reason(&d));
-    check(elog_finish(&d), &a);
+    elog_end e = elog_finish(&d);
+    if (e.kind != ELOG_END_CLEAN)
+        die(file_path, elog_end_kind_name(e.kind));
     elog_decoder_free(&d);
-    sink += a.sum;
-    return a.events;
+    sink += a.sum + a.events;
+    return e.events;
 }
 
 static void fig_mem(void)
 {
-    totals.events = decode_pass(file_data, file_len);
+    totals.events = decode_pass(file_data, file_len, &st_light);
+    if (expect_events && totals.events != expect_events)
+        die(file_path, "event count differs between figures");
+    expect_events = totals.events;
 }
 
 static void fig_mem_chunks(void)
@@ -543,10 +551,17 @@ static int cmd_gz(const char *path, int rounds)
     return 0;
 }
 
-static int cmd_once(const char *path)
+static int cmd_once(const char *path, const char *which)
 {
+    const elog_settings *st = &st_light;
+    if (strcmp(which, "count") == 0)
+        st = &st_count;
+    else if (strcmp(which, "select") == 0)
+        st = &st_select;
+    else if (strcmp(which, "mem") != 0)
+        die(which, "unknown figure for once (mem, count or select)");
     load(path);
-    uint64_t n = decode_pass(file_data, file_len);
+    uint64_t n = decode_pass(file_data, file_len, st);
     printf("events=%llu bytes=%llu\n", (unsigned long long)n, (unsigned long long)file_len);
     return 0;
 }
@@ -700,15 +715,15 @@ int main(int argc, char **argv)
         return cmd_bench(argv[2], parse_rounds(argc, argv, 3));
     if (argc >= 3 && strcmp(argv[1], "gz") == 0)
         return cmd_gz(argv[2], parse_rounds(argc, argv, 3));
-    if (argc == 3 && strcmp(argv[1], "once") == 0)
-        return cmd_once(argv[2]);
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "once") == 0)
+        return cmd_once(argv[2], argc == 4 ? argv[3] : "mem");
     if (argc == 3 && strcmp(argv[1], "reader") == 0)
         return cmd_reader(argv[2]);
     if (argc == 3 && strcmp(argv[1], "count") == 0)
         return cmd_count(argv[2]);
     if (argc == 5 && strcmp(argv[1], "mklog") == 0)
         return cmd_mklog(argv[2], argv[3], strtoull(argv[4], NULL, 0));
-    fprintf(stderr, "usage: decode_bench bench FILE [ROUNDS] | gz FILE.gz [ROUNDS] | once FILE |"
+    fprintf(stderr, "usage: decode_bench bench FILE [ROUNDS] | gz FILE.gz [ROUNDS] | once FILE [mem|count|select] |"
                     " reader FILE | count FILE | mklog IN OUT BYTES\n");
     return 2;
 }

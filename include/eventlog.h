@@ -548,7 +548,8 @@ struct elog_decoder {
         uint16_t ev_id;
         uint8_t flags;
         elog_status error;
-        uint8_t small[16];
+        uint8_t small[8];               /* a header item (at most 8 bytes) */
+        const elog_event *fast_ev;      /* in-place loop: its event (the offset is its end) */
         uint8_t *carry;
         elog_event_type *types;
         size_t n_types, cap_types;

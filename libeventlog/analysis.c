@@ -511,7 +511,7 @@ static size_t rec_alloc(elog_analysis *a)
 }
 
 /* Index of the first range whose end is >= id. */
-static size_t dropped_pos(const elog_analysis *a, uint32_t id)
+size_t an_dropped_pos(const elog_analysis *a, uint32_t id)
 {
     size_t lo = 0, hi = a->n_dropped;
     while (lo < hi) {
@@ -536,14 +536,14 @@ static __attribute__((noinline, cold)) bool dropped_has(elog_analysis *a, uint32
     else if (h + 1 < n && a->dropped[h + 1][1] >= id && a->dropped[h][1] < id)
         i = h + 1;
     else
-        i = dropped_pos(a, id);
+        i = an_dropped_pos(a, id);
     a->dropped_hint = i;
     return i < n && a->dropped[i][0] <= id;
 }
 
 static void dropped_add(elog_analysis *a, uint32_t id)
 {
-    size_t i = dropped_pos(a, id);
+    size_t i = an_dropped_pos(a, id);
     if (i < a->n_dropped && a->dropped[i][0] <= id)
         return;
     bool join_prev = i > 0 && a->dropped[i - 1][1] == id - 1 && id > 0;
@@ -639,7 +639,7 @@ static void dropped_add_sorted(elog_analysis *a, const uint32_t *ids, size_t m)
      * stay where they are: GHC numbers threads in creation order, so a
      * batch lands near the end, and only the tail is merged (a merge of
      * every range cost more than the rest of compaction on busy-large). */
-    size_t p = dropped_pos(a, ids[0] > 0 ? ids[0] - 1 : 0);
+    size_t p = an_dropped_pos(a, ids[0] > 0 ? ids[0] - 1 : 0);
     size_t tail = a->n_dropped - p;
     uint32_t (*out)[2] = an_alloc_raw(a, (tail + m) * sizeof *out);
     if (out == NULL) {
@@ -1689,15 +1689,19 @@ static __attribute__((noinline)) int run_general(elog_analysis *a, const elog_ev
  * (the shared prologue and epilogue of one big function were 13
  * instructions per event). Anything else goes to the general path before
  * a field is changed. */
+/* A hot event counted, and its capability's state (NULL: none yet). */
+static inline cap_state *hot_cap(elog_analysis *a, const elog_event *ev)
+{
+    a->events++;
+    return ev->cap < a->n_caps_alloc ? a->caps[ev->cap] : NULL;
+}
+
 static __attribute__((noinline)) int ev_run(void *ctx, const elog_event *ev)
 {
     elog_analysis *a = ctx;
     uint64_t t = ev->time;
-    a->events++;
-    uint16_t cap = ev->cap;
-    cap_state *cs;
-    if (cap >= a->n_caps_alloc || (cs = a->caps[cap]) == NULL || cs->running || cs->in_gc ||
-        !cs->idle_started || t < cs->last_time)
+    cap_state *cs = hot_cap(a, ev);
+    if (cs == NULL || cs->running || cs->in_gc || !cs->idle_started || t < cs->last_time)
         return run_general(a, ev, t);
     /* idle_open() with nothing open: idle since the mark, up to t */
     if (t > cs->idle_mark) {
@@ -1738,11 +1742,8 @@ static __attribute__((noinline)) int ev_stop(void *ctx, const elog_event *ev)
 {
     elog_analysis *a = ctx;
     uint64_t t = ev->time;
-    a->events++;
-    uint16_t cap = ev->cap;
-    cap_state *cs;
-    if (cap >= a->n_caps_alloc || (cs = a->caps[cap]) == NULL || !cs->running ||
-        cs->thread != ev->as.stop_thread.thread)
+    cap_state *cs = hot_cap(a, ev);
+    if (cs == NULL || !cs->running || cs->thread != ev->as.stop_thread.thread)
         return stop_general(a, ev, t);
     uint64_t start = cs->run_start;
     unsigned sh = a->bucket_shift;

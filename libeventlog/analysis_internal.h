@@ -211,6 +211,8 @@ static inline uint64_t an_bucket_end(uint64_t i, unsigned sh)
 
 void *an_alloc(elog_analysis *a, size_t size);   /* zeroed; NULL sets a->oom */
 void an_free(elog_analysis *a, void *p, size_t size);
+/* Index of the first dropped id range whose end is >= id (n_dropped: none). */
+size_t an_dropped_pos(const elog_analysis *a, uint32_t id);
 
 #define CC_MAX 8192u
 

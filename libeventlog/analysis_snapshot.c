@@ -68,15 +68,8 @@ static const char *str_dup(snap *sn, const char *p)
 /* Whether `id` finished and was dropped (its ids are in the ranges). */
 static bool thread_was_dropped(const elog_analysis *a, uint32_t id)
 {
-    size_t lo = 0, hi = a->n_dropped;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a->dropped[mid][1] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < a->n_dropped && a->dropped[lo][0] <= id;
+    size_t i = an_dropped_pos(a, id);
+    return i < a->n_dropped && a->dropped[i][0] <= id;
 }
 
 static int cmp_thread(const void *x, const void *y)

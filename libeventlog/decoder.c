@@ -63,10 +63,15 @@ enum flags {
 /* What the in-place loop needs to know about each event id below FAST_IDS,
  * declared or not, as arrays indexed by the id: one base register and no
  * chain of loads id -> type -> layout. It follows elog_header's uint32 index
- * table (priv_.by_id) in the same allocation, 16-byte aligned (8 KiB more).
+ * table (priv_.by_id) in the same allocation, 16-byte aligned (10 KiB more).
  * GHC's ids are below 256: the loop indexes these with the id's low byte once
  * its high byte is 0; larger ids take the general path. */
 #define FAST_IDS 256u
+/* How far ahead of its records the in-place loop prefetches: on a log held
+ * in memory (or a large buffer) it outruns the hardware prefetcher, and
+ * waits for memory on every new cache line without it (bench/RESULTS.md,
+ * "Decoder fast path (wave 5)": 2x on busy-large in memory). */
+#define PREFETCH_AHEAD 2048u
 _Static_assert(FAST_IDS == 256, "the in-place loop indexes the id table with a byte");
 /* A type's own handler (elog_route()); cb NULL: settings->on_event. */
 typedef struct route {
@@ -74,18 +79,28 @@ typedef struct route {
     void *ctx;
 } route;
 
+enum id_kind {
+    K_GENERAL,  /* the general path: undeclared, block marker, odd layout */
+    K_FIXED,    /* fixed size, decoded by elog__decode_straight() */
+    K_FIXED_SWITCH, /* fixed size, decoded through the layout switch */
+    K_VARIABLE  /* variable size */
+};
 typedef struct id_table {
     route routes[FAST_IDS];                /* elog_route() */
     const elog_event_type *type[FAST_IDS]; /* the declaration, NULL if undeclared */
     const elog_layout_info *layout[FAST_IDS];
-    /* For a fixed-size type the loop takes straight, 1 more than the bytes
-     * it reads: it takes the record if more bytes than that are left, enough
-     * to read the next id. UINT64_MAX for the others. */
+    /* For a K_FIXED type, 1 more than the bytes the loop reads: it takes
+     * the record if more bytes than that are left, enough to read the next
+     * id. UINT64_MAX for the others, so that one comparison picks the
+     * commonest records (the others are told apart by `kind` after it). */
     uint64_t fast_limit[FAST_IDS];
-    uint32_t total[FAST_IDS];        /* the record's size */
+    /* For a fixed-size type settings->select turned off (F_SELECTING), 1
+     * more than its size: the selecting loop steps over the record if more
+     * bytes than that are left. UINT64_MAX for the others. */
+    uint64_t skip_limit[FAST_IDS];
+    uint32_t total[FAST_IDS];        /* the record's size (fixed-size types) */
     uint16_t layout_index[FAST_IDS]; /* ELOG_CATALOGUE_LAYOUTS without a layout */
-    uint8_t variable[FAST_IDS];      /* variable size: the loop takes it straight too */
-    uint8_t straight[FAST_IDS];      /* decoded by elog__decode_straight() */
+    uint8_t kind[FAST_IDS];          /* enum id_kind */
 } id_table;
 
 static size_t id_table_offset(uint32_t n)
@@ -93,12 +108,19 @@ static size_t id_table_offset(uint32_t n)
     return ((size_t)n * sizeof(uint32_t) + 15u) & ~(size_t)15u;
 }
 
+/* Skip flags: one per id below n, and at least FAST_IDS, so that the
+ * selecting loop may look at any id it reads (0 for an undeclared one). */
+static size_t skip_len(uint32_t n)
+{
+    return n > FAST_IDS ? n : FAST_IDS;
+}
+
 /* Bytes of the by-id allocation for ids 0 .. n-1: the index into types_,
  * the id table, and a byte per id saying whether settings->select turned it
  * off. */
 static size_t by_id_bytes(uint32_t n)
 {
-    return n ? id_table_offset(n) + sizeof(id_table) + n : 0;
+    return n ? id_table_offset(n) + sizeof(id_table) + skip_len(n) : 0;
 }
 
 static const id_table *id_table_of(const elog_decoder *d)
@@ -109,7 +131,10 @@ static const id_table *id_table_of(const elog_decoder *d)
                                              id_table_offset(d->priv_.by_id_len));
 }
 
-/* Per declared id: 1 if its events are not delivered (settings->select). */
+/* Per declared id: non-zero if its events are not delivered
+ * (settings->select): SKIP_VARIABLE for a variable-size type the in-place
+ * loop takes, which it steps over before looking further. */
+#define SKIP_VARIABLE 2
 static uint8_t *skip_flags(const elog_decoder *d)
 {
     return (uint8_t *)d->priv_.by_id + id_table_offset(d->priv_.by_id_len) + sizeof(id_table);
@@ -191,7 +216,13 @@ const char *elog_end_kind_name(elog_end_kind k)
 elog_status elog_get_error(const elog_decoder *d) { return d->priv_.error; }
 const char *elog_get_error_reason(const elog_decoder *d) { return d->priv_.reason; }
 uint64_t elog_get_error_offset(const elog_decoder *d) { return d->priv_.error_offset; }
-uint64_t elog_get_offset(const elog_decoder *d) { return d->priv_.offset; }
+/* The in-place loop does not store the offset per event: inside its
+ * callbacks it is the end of the event they were given. */
+uint64_t elog_get_offset(const elog_decoder *d)
+{
+    const elog_event *ev = d->priv_.fast_ev;
+    return ev ? ev->offset + ev->size : d->priv_.offset;
+}
 
 const elog_header *elog_get_header(const elog_decoder *d)
 {
@@ -385,9 +416,17 @@ static void select_types(elog_decoder *d)
             skip[t->id] = !s->select(d, t);
     }
     d->priv_.flags &= (uint8_t)~F_IN_CALLBACK;
-    for (uint32_t id = 0; id < d->priv_.by_id_len; id++)
-        if (skip[id])
-            d->priv_.flags |= F_SELECTING;
+    id_table *ids = (id_table *)(void *)((uint8_t *)d->priv_.by_id +
+                                         id_table_offset(d->priv_.by_id_len));
+    for (uint32_t id = 0; id < d->priv_.by_id_len; id++) {
+        if (!skip[id])
+            continue;
+        d->priv_.flags |= F_SELECTING;
+        if (id < FAST_IDS && (ids->kind[id] == K_FIXED || ids->kind[id] == K_FIXED_SWITCH))
+            ids->skip_limit[id] = ids->total[id] + 1u;
+        else if (id < FAST_IDS && ids->kind[id] == K_VARIABLE)
+            skip[id] = SKIP_VARIABLE;
+    }
 }
 
 /* Builds the id table and points descriptions at their final storage. */
@@ -415,7 +454,7 @@ static elog_status finish_header(elog_decoder *d)
     }
     d->priv_.by_id_len = n;
     if (n) {
-        memset(skip_flags(d), 0, n); /* (where depends on by_id_len) */
+        memset(skip_flags(d), 0, skip_len(n)); /* (where depends on by_id_len) */
         memset(routes_of(d), 0, FAST_IDS * sizeof(route));
     }
     size_t pos = 0;
@@ -432,10 +471,10 @@ static elog_status finish_header(elog_decoder *d)
         ids->type[id] = t;
         ids->layout[id] = t ? t->layout : NULL;
         ids->layout_index[id] = (uint16_t)(t ? layout_index(t) : ELOG_CATALOGUE_LAYOUTS);
-        ids->variable[id] = 0;
-        ids->straight[id] = 0;
+        ids->kind[id] = K_GENERAL;
         ids->total[id] = 0;
         ids->fast_limit[id] = UINT64_MAX;
+        ids->skip_limit[id] = UINT64_MAX; /* select_types() sets it */
         if (!t)
             continue;
         /* The loop's switches take fixed and variable layouts apart, so the
@@ -445,17 +484,18 @@ static elog_status finish_header(elog_decoder *d)
         if (t->layout && (t->layout->size == ELOG_VARIABLE_SIZE) != var)
             continue;
         if (var) {
-            ids->variable[id] = 1;
+            ids->kind[id] = K_VARIABLE;
         } else if (!is_block_marker((uint16_t)id, t->layout)) {
             uint32_t reads = ids->total[id] = 10u + t->size;
+            ids->kind[id] = K_FIXED_SWITCH;
             /* The straight decoder reads its own size of payload, perhaps
              * into the next record: it must be in the buffer. */
             if (t->layout && elog__layout_straight(t->layout->index)) {
-                ids->straight[id] = 1;
+                ids->kind[id] = K_FIXED;
                 if (reads < 10u + ELOG__STRAIGHT_SIZE)
                     reads = 10u + ELOG__STRAIGHT_SIZE;
+                ids->fast_limit[id] = reads + 1u;
             }
-            ids->fast_limit[id] = reads + 1u;
         }
     }
     d->priv_.header.types = d->priv_.types;
@@ -902,6 +942,13 @@ record_in_place(elog_decoder *d, const uint8_t *p, size_t avail)
     return deliver(d, t, p, total, offset);
 }
 
+/* A hint (a prefetch never faults): the address may be past the buffer,
+ * hence formed as an integer. */
+static inline __attribute__((always_inline)) void prefetch_ahead(const uint8_t *p)
+{
+    __builtin_prefetch((const void *)((uintptr_t)p + PREFETCH_AHEAD));
+}
+
 static int no_callback(elog_decoder *d, const elog_event *ev)
 {
     (void)d;
@@ -922,11 +969,17 @@ static int no_callback(elog_decoder *d, const elog_event *ev)
  * Any other record (the block's last, a block marker, an undeclared id or
  * the end marker, a partial record, fields that do not fit) goes through
  * record_in_place() with the per-stream state written back to the decoder.
- * Callbacks see elog_get_offset() up to date.
+ * Callbacks see elog_get_offset() up to date (computed from the event they
+ * are given: priv_.fast_ev); the capability is stored in the event once per
+ * run, the offset and the count of records stepped over written back at
+ * the end of a run.
  *
  * `selecting` (a constant: the loop is compiled twice) steps over the records
- * of the types settings->select turned off, after the same checks, without
- * decoding their fields or calling back. */
+ * of the types settings->select turned off, under the same conditions (whole
+ * in the buffer and in the block, the next id readable), without decoding
+ * their fields or calling back: a fixed-size one on one comparison
+ * (skip_limit) before anything else, a variable-size one once its length is
+ * read. */
 static inline __attribute__((always_inline)) elog_status
 events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool selecting,
             const bool routed)
@@ -955,45 +1008,75 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
         if (!ids)
             fast = 0;
         const uint8_t *const p0 = p;
+        const uint64_t offset0 = offset;
         /* fast >= 2 on each round: a record is taken only if the next id
          * can be read after it (the last one goes the general way). */
         if (fast >= 2) {
+            /* Only the general path changes the capability, and callbacks
+             * get the event const: set once for the records taken here. */
+            ev.cap = d->priv_.block_cap;
+            uint64_t stepped_over = 0; /* no callback can see the count */
+            d->priv_.fast_ev = &ev;
             for (;;) {
-                size_t id = p[1]; /* the big-endian id's low byte */
                 if (__builtin_expect(p[0] != 0, 0))
                     break;
+                size_t id = p[1]; /* the big-endian id's low byte */
+                if (!selecting)
+                    ev.id = (uint16_t)id; /* (here, it saves a register copy) */
                 size_t total;
+                /* The fixed-size records of the types turned off first (the
+                 * ones left fail the checks below and take the general
+                 * path); when selecting, the offset of a record (only needed
+                 * for one delivered) follows from p. */
+                if (selecting && ids->skip_limit[id] < fast) {
+                    total = ids->total[id];
+                    goto skipped;
+                }
                 if (__builtin_expect(ids->fast_limit[id] < fast, 1)) {
                     total = ids->total[id];
-                    if (selecting && skip[id])
-                        goto skipped;
+                    if (selecting)
+                        offset = offset0 + (uint64_t)(p - p0);
                     frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 10, p, total,
                                  offset, &ev);
-                    if (__builtin_expect(ids->straight[id], 1))
-                        elog__decode_straight(ev.payload.ptr, &ev.as);
-                    else
-                        elog__decode_fixed_fields(ids->layout_index[id], ev.payload.ptr, &ev.as);
-                } else {
-                    if (!ids->variable[id] || fast < 12)
+                    elog__decode_straight(ev.payload.ptr, &ev.as);
+                } else if (selecting && skip[id] == SKIP_VARIABLE) { /* (any id: skip_len()) */
+                    if (fast < 12)
                         break;
                     total = 12u + elog__rd16(p + 10);
                     if (total + 2u > fast)
                         break;
-                    if (selecting && skip[id])
-                        goto skipped;
+                    goto skipped;
+                } else if (ids->kind[id] == K_VARIABLE) {
+                    if (fast < 12)
+                        break;
+                    total = 12u + elog__rd16(p + 10);
+                    if (total + 2u > fast)
+                        break;
+                    if (selecting)
+                        offset = offset0 + (uint64_t)(p - p0);
                     frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 12, p, total,
                                  offset, &ev);
                     if (__builtin_expect(elog__decode_var_fields(ids->layout_index[id],
                                                                  ev.payload.ptr, ev.payload.len,
                                                                  &ev.as) != 0, 0))
                         break; /* the general path reports it */
+                } else {
+                    if (ids->kind[id] != K_FIXED_SWITCH)
+                        break;
+                    total = ids->total[id];
+                    if (total + 1u >= fast)
+                        break;
+                    if (selecting)
+                        offset = offset0 + (uint64_t)(p - p0);
+                    frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 10, p, total,
+                                 offset, &ev);
+                    elog__decode_fixed_fields(ids->layout_index[id], ev.payload.ptr, &ev.as);
                 }
-                ev.cap = d->priv_.block_cap; /* only the general path changes it */
                 fast -= total;
                 p += total;
                 offset += total;
                 d->priv_.events++;
-                d->priv_.offset = offset;
+                prefetch_ahead(p);
                 int rc = routed && ids->routes[id].cb ? ids->routes[id].cb(ids->routes[id].ctx, &ev)
                                                       : on_event(d, &ev);
                 if (__builtin_expect(rc != ELOG_CB_CONTINUE, 0)) {
@@ -1002,12 +1085,16 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                 }
                 continue;
             skipped:
+                prefetch_ahead(p);
                 fast -= total;
                 p += total;
-                offset += total;
-                d->priv_.events++;
+                stepped_over++;
             }
+            d->priv_.fast_ev = NULL;
+            d->priv_.events += stepped_over;
         }
+        if (selecting)
+            offset = offset0 + (uint64_t)(p - p0);
         d->priv_.block_remaining = remaining - (p - p0);
         d->priv_.offset = offset;
         if (st != ELOG_OK || end - p < 2)

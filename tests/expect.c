@@ -753,6 +753,10 @@ static int tr_event(elog_decoder *d, const elog_event *ev, bool via_on_block)
         violation(t, "id %u at %" PRIu64 ": expected the next record at %" PRIu64, ev->id,
                   ev->offset, t->next_offset);
     t->next_offset = ev->offset + ev->size;
+    /* "Total bytes consumed so far. Safe from callbacks": the event's end. */
+    if (elog_get_offset(d) != t->next_offset)
+        violation(t, "id %u at %" PRIu64 ": elog_get_offset() says %" PRIu64 ", not the event's end",
+                  ev->id, ev->offset, elog_get_offset(d));
     if ((ev->id == ELOG_EV_BLOCK_MARKER && ev->layout) != via_on_block && t->settings.on_block)
         violation(t, "id %u at %" PRIu64 ": delivered to the wrong callback", ev->id, ev->offset);
 

@@ -4,6 +4,9 @@
   batched    libeventlog.read_columns(): C fills columns, no Python per event
   iterator   for ev in libeventlog.open(...): one typed object per event
 
+and the analysis layer attached to the iterator (log.analysis()), alone
+(open(types=()).analysis()) and as stats(path) (its own decoder), side by side.
+
 The log is a large real one: the data section of corpus/conformance/stop.hT.eventlog
 (2.3 MB, 122k events, GHC 8.4 heap profile) repeated --copies times under its
 header (a valid eventlog: the blocks of each copy are complete), or the largest
@@ -89,6 +92,60 @@ def run_iterator_fields(path: str) -> int:
     return n
 
 
+def run_iterator_analysis(path: str) -> int:
+    """The iterator with log.analysis() attached (fed in C as it decodes)."""
+    n = 0
+    with libeventlog.open(path) as log:
+        an = log.analysis()
+        for _ev in log:
+            n += 1
+    an.snapshot()
+    return n
+
+
+def run_attached_only(path: str) -> int:
+    """open(types=()).analysis(): every event decoded for the analysis in C,
+    none yielded (what stats(address) does on a connection)."""
+    with libeventlog.open(path, types=(), continue_after_end=True, lenient_blocks=True) as log:
+        an = log.analysis()
+        for _ev in log:
+            pass
+    an.snapshot()
+    assert log.end is not None
+    return int(log.end.events)
+
+
+def run_stats(path: str) -> int:
+    """libeventlog.stats(path): the C reader straight into the analysis's own
+    decoder (the baseline of the attached one)."""
+    libeventlog.stats(path)
+    return _EVENTS[path]
+
+
+_EVENTS: dict = {}
+
+
+def feed_once(mode: str, path: str) -> None:
+    """One feed() of the whole log in memory, for instruction counts:
+        valgrind --tool=callgrind --toggle-collect=elog_execute \
+            python3 bench.py --log LOG --once MODE
+    (bench/RESULTS.md, "Python: analyses attached to a source")."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if mode == "standalone":            # its own decoder: stats(path), stats(bytes)
+        a = libeventlog.Analysis()
+        a.feed(data)
+        a.finish()
+        return
+    d = libeventlog.Decoder(types=() if mode in ("attached-only", "select-none") else None)
+    if mode in ("attached-only", "records+analysis"):
+        d.analysis()
+    elif mode not in ("select-none", "records"):
+        raise SystemExit(f"--once: unknown mode {mode}")
+    d.feed(data)
+    d.finish()
+
+
 def run_list(path: str) -> int:
     with open(path, "rb") as f:
         data = f.read()
@@ -103,7 +160,15 @@ def main() -> int:
     ap.add_argument("--no-large", action="store_true",
                     help="ignore corpus/large/ and use the repeated stop.hT")
     ap.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    ap.add_argument("--once", metavar="MODE",
+                    help="one feed() of --log for callgrind: standalone, attached-only, "
+                         "select-none, records or records+analysis")
     args = ap.parse_args()
+    if args.once:
+        if not args.log:
+            raise SystemExit("--once needs --log")
+        feed_once(args.once, args.log)
+        return 0
 
     tmp = None
     if args.log:
@@ -132,6 +197,13 @@ def main() -> int:
             ("iterator + ev.timestamp", run_iterator_fields),
             ("decode() -> list (all alive)", run_list),
         ]
+        if libeventlog._stats.HAVE_ANALYSIS:
+            _EVENTS[path] = run_attached_only(path)
+            paths += [
+                ("iterator + log.analysis()", run_iterator_analysis),
+                ("analysis: open(types=()).analysis()", run_attached_only),
+                ("analysis: stats(path)", run_stats),
+            ]
         best = {}
         for name, fn in paths:
             rates = []
@@ -145,6 +217,10 @@ def main() -> int:
         b = best["batched  read_columns()"]
         it = best["iterator for ev in open()"]
         print(f"batched / iterator: {b / it:.1f}x")
+        if "iterator + log.analysis()" in best:
+            print(f"iterator with analysis / without: "
+                  f"{best['iterator + log.analysis()'] / it:.2f}x; attached analysis only / "
+                  f"stats(path): {best['analysis: open(types=()).analysis()'] / best['analysis: stats(path)']:.2f}x")
         ok_b = b >= TARGET_BATCHED
         ok_i = it >= TARGET_ITERATOR
         print(f"target batched >= {TARGET_BATCHED / 1e6:.0f} M ev/s: {'ok' if ok_b else 'MISSED'}; "

@@ -476,20 +476,26 @@ def has_export(cfg: dict[str, list[str]]) -> bool:
 # The analysis layer (include/eventlog/analysis.h) through native/elogpy_analysis.c:
 # fed in C, snapshots as JSON; bound only when the header and library have it.
 ANALYSIS_CDEF = r"""
+typedef struct elog_analysis_config {
+    uint32_t max_threads;
+    uint32_t max_labels;
+    uint32_t max_open_spans;
+    ...;
+} elog_analysis_config;
+void elog_analysis_config_init(elog_analysis_config *c);
 typedef struct elogpy_an elogpy_an;
-elogpy_an *elogpy_an_new(void);
+elogpy_an *elogpy_an_new(const elog_analysis_config *cfg);
 void elogpy_an_free(elogpy_an *p);
 int elogpy_an_feed(elogpy_an *p, const uint8_t *buf, size_t len);
 void elogpy_an_finish(elogpy_an *p);
 char *elogpy_an_json(elogpy_an *p, size_t *len);
 void elogpy_an_free_json(char *p);
+elog_decoder *elogpy_an_decoder(elogpy_an *p);
+void elogpy_an_finished(elogpy_an *p, const elog_end *end);
+void elogpy_an_attach(elogpy_an *p, elogpy_state *s);
+void elogpy_an_end(elogpy_an *p, const elog_end *end, const elog_decoder *d);
+unsigned elogpy_an_headers(const elogpy_an *p);
 """
-ANALYSIS_SOCKET_CDEF = r"""
-elog_socket *elogpy_an_socket(elogpy_an *p, const char *address, char *err, size_t errcap);
-int elogpy_an_socket_run(elog_socket *s, int timeout_ms);
-"""
-
-
 def has_analysis(cfg: dict[str, list[str]]) -> bool:
     """Whether to bind the analysis layer."""
     header = any(os.path.exists(os.path.join(d, "eventlog", "analysis.h"))
@@ -586,8 +592,6 @@ def _source(socket: bool = False, writer: bool = False, export: bool = False,
         with open(os.path.join(HERE, "native", "elogpy_export.c"), encoding="utf-8") as f:
             text += "\n" + f.read()
     if analysis:
-        if socket:
-            text += "\n#define ELOGPY_HAVE_SOCKET 1\n"
         with open(os.path.join(HERE, "native", "elogpy_analysis.c"), encoding="utf-8") as f:
             text += "\n" + f.read()
     return text
@@ -606,8 +610,7 @@ ffibuilder.cdef(CDEF + (READER_CDEF if HAVE_READER else "")
                 + (SOCKET_CDEF if HAVE_SOCKET else "") + (WRITER_CDEF if HAVE_WRITER else "")
                 + (MERGE_CDEF if HAVE_MERGE else "")
                 + (EXPORT_CDEF if HAVE_EXPORT else "")
-                + (ANALYSIS_CDEF if HAVE_ANALYSIS else "")
-                + (ANALYSIS_SOCKET_CDEF if HAVE_ANALYSIS and HAVE_SOCKET else ""))
+                + (ANALYSIS_CDEF if HAVE_ANALYSIS else ""))
 ffibuilder.set_source(
     "libeventlog._native",
     ("#include <eventlog/reader.h>\n" if HAVE_READER else "")

@@ -143,9 +143,12 @@ ELOG_API void elog_analysis_on_end(elog_analysis *a, const elog_end *end, const 
  * of `s` are left as they are. */
 ELOG_API void elog_analysis_attach(elog_settings *s);
 
-/* true for the event ids the analysis reads: for an elog_settings.select
- * that skips the others (the figures are the same; decoding is faster).
- * Pure, thread-safe. */
+/* true for the event ids whose fields the analysis reads: for an
+ * elog_settings.select that skips the others (decoding is faster). Every
+ * event also counts in the time span (start, end: hence mutator time,
+ * productivity and idle time) and the event count, so with the others
+ * skipped those figures may differ; the rest are the same. Pure,
+ * thread-safe. */
 ELOG_API bool elog_analysis_wants(uint16_t id);
 
 /* Hooks called as each pause / span completes, for consumers that need

@@ -23,7 +23,9 @@
 
     with libeventlog.connect("unix:/tmp/ghc.sock") as conn:   # eventlog-socket, live
         conn.send_command("start-heap-profiling")
+        an = conn.analysis()                         # stats() figures, fed in C as you iterate
         for ev in conn: ...
+        print(an.snapshot().gc.pause_ns.p99)         # also open(path).analysis()
 
 The event types, their classes (libeventlog.events) and fields are generated at
 import time from the C library's catalogue.

@@ -229,6 +229,7 @@ class Decoder:
         self._finished = False
         self._end: Optional[End] = None
         self._events = 0
+        self._analysis: Any = None     # an Analysis attached to this decoder (_stats.attach)
         options = 0
         if continue_after_end:
             options |= lib.ELOG_OPT_CONTINUE_AFTER_END
@@ -275,6 +276,17 @@ class Decoder:
         """The End returned by finish(), None before."""
         return self._end
 
+    def analysis(self, *, max_threads: Optional[int] = None,
+                 max_labels: Optional[int] = None,
+                 max_open_spans: Optional[int] = None) -> Any:
+        """The `eventlog stats` analyses of what this decoder decodes (an
+        Analysis fed in C as feed() decodes; see EventlogReader.analysis()).
+        Call it before the header is decoded; finish() records the end, and
+        after reset() the next stream's header starts the figures afresh
+        (each finished stream's final Stats is in the analysis's `sessions`)."""
+        from ._stats import attach
+        return attach(self, self._lock, "decoder", max_threads, max_labels, max_open_spans)
+
     # -- decoding ---------------------------------------------------------------
     def feed(self, data: Any) -> List[Event]:
         """Decodes `data` (bytes or any contiguous buffer) and returns the events it
@@ -298,8 +310,11 @@ class Decoder:
         with self._lock:
             self._check_open()
             if not self._finished:
-                self._end = End._from_c(lib.elog_finish(self._dec))
+                end_p = ffi.new("elog_end *", lib.elog_finish(self._dec))
+                self._end = End._from_c(end_p[0])
                 self._finished = True
+                if self._analysis is not None:
+                    self._analysis._ended(end_p, self._dec)
             assert self._end is not None
             return self._end
 
@@ -336,6 +351,8 @@ class Decoder:
         reader finishes the decoder when the input ends."""
         end_p = ffi.new("elog_end *")
         while True:
+            if self._analysis is not None:
+                self._analysis._let_snapshots_in()
             with self._lock:
                 self._check_open()
                 if self._finished:
@@ -347,6 +364,8 @@ class Decoder:
                     if st != lib.ELOG_READER_E_USAGE:
                         self._end = End._from_c(end_p[0])
                         self._finished = True
+                        if self._analysis is not None:
+                            self._analysis._ended(end_p, self._dec)
                     err: Optional[BaseException] = None
                     if st == lib.ELOG_READER_E_DECODE:
                         err = self._error(lib.elog_get_error(self._dec))
@@ -377,6 +396,8 @@ class Decoder:
             pos = 0
             while True:
                 err: Optional[BaseException] = None
+                if self._analysis is not None:
+                    self._analysis._let_snapshots_in()
                 with self._lock:
                     self._check_open()
                     if self._finished:

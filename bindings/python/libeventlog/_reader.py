@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Iterable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Union
 
 from ._catalogue import Event
 from ._decoder import Decoder, End, Header, check_end
 from ._errors import EventlogError
 from ._source import (HAVE_C_READER, CReader, GzipDataError, Source, is_path, open_source,
                       read_into)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._stats import Analysis
 
 __all__ = ["open", "EventlogReader"]
 
@@ -90,6 +93,35 @@ class EventlogReader:
     @property
     def events_decoded(self) -> int:
         return self._decoder.events_decoded
+
+    def analysis(self, *, max_threads: Optional[int] = None,
+                 max_labels: Optional[int] = None,
+                 max_open_spans: Optional[int] = None) -> "Analysis":
+        """The `eventlog stats` analyses of this log, run as you iterate it:
+
+            with libeventlog.open("prog.eventlog", follow=True) as log:
+                an = log.analysis()
+                for ev in log:
+                    ...
+                    if some_time_passed:
+                        print(an.snapshot().gc.pause_ns.p99)
+            final = an.snapshot()      # == libeventlog.stats("prog.eventlog")
+
+        Every event the reader decodes also goes to an elog_analysis, in C
+        (no Python per event; with `types=`, the types the analysis reads are
+        decoded for it, and only `types` are yielded). Call it before
+        iterating (the analysis must see the header); later calls return the
+        same Analysis. snapshot() covers the events decoded so far (which may
+        run up to one batch ahead of the iteration); once the log ended,
+        `end` says how and the figures equal those of libeventlog.stats() on
+        the same file. With sorted=True the analysis sees the events in time
+        order instead of file order (see README: the figures are the same
+        for GHC's logs).
+        """
+        from ._stats import attach
+        self._check_open()
+        return attach(self._decoder, self._decoder._lock, "reader", max_threads, max_labels,
+                      max_open_spans)
 
     def __iter__(self) -> Iterator[Event]:
         self._check_open()

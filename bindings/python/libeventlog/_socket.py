@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union, Dict
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, List, Optional, Tuple, Union, Dict
 
 from ._catalogue import Event
 from ._decoder import Decoder, End, Header, check_end
 from ._errors import EventlogError
 from ._native import ffi, lib
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._stats import Analysis, Stats
 
 __all__ = ["connect", "EventlogConnection", "Session", "Gap", "SocketError",
            "control_frame", "HAVE_SOCKET"]
@@ -68,6 +72,9 @@ class Session:
     max_time: Optional[int] = None
     error: int = 0          # errno that ended it (0: orderly end of stream)
     header: Optional[Header] = field(default=None, repr=False)
+    # with conn.analysis(): the session's final figures (None: no analysis,
+    # or the session delivered no header)
+    stats: Optional["Stats"] = field(default=None, repr=False)
 
     @property
     def end_class(self) -> Optional[str]:
@@ -324,6 +331,44 @@ class EventlogConnection:
     def read_all(self) -> List[Event]:
         return list(self._gen)
 
+    def analysis(self, *, max_threads: Optional[int] = None,
+                 max_labels: Optional[int] = None,
+                 max_open_spans: Optional[int] = None) -> "Analysis":
+        """The `eventlog stats` analyses of this connection, run as you iterate it:
+
+            with libeventlog.connect("unix:/tmp/ghc.sock", reconnect=True) as conn:
+                an = conn.analysis()
+                for ev in conn:                  # every event is still yielded
+                    ...
+                    print(an.snapshot().heap.max_live_bytes)   # at any moment
+                print([s.stats.gc.pause_ns.p99 for s in conn.sessions if s.stats])
+
+        Every event the connection decodes also goes to an elog_analysis, in
+        C on the client's decoder callback (no Python per event). With
+        `types=`, the types the analysis reads are decoded for it too, but
+        only `types` are yielded: connect(addr, types=()) yields nothing and
+        spends no Python time per event. With `window=`, the analysis sees
+        the events as they arrive (before the reordering window), so its
+        figures are those of libeventlog.stats() on the same bytes.
+
+        Call it before iterating (the analysis must see the session's
+        header); later calls return the same Analysis. snapshot() covers the
+        events decoded so far (up to a batch ahead of the iteration).
+
+        Sessions: every session (reconnect=True) is a new eventlog, perhaps
+        of another run of the program, so the figures are per session, never
+        mixed: when a session's header arrives the analysis starts afresh.
+        When a session ends, its final Stats (with `end` saying how it ended)
+        is kept in that Session's `stats` and appended to the analysis's
+        `sessions`; snapshot() keeps returning it until the next session's
+        header arrives. Connections that delivered no header are skipped.
+        """
+        from ._stats import attach
+        if self._closed:
+            raise ValueError("analysis(): the connection is closed")
+        return attach(self._decoder, self._lock, "connection", max_threads, max_labels,
+                      max_open_spans)
+
     def stop(self) -> None:
         """Ends the iteration (within about 100 ms): the current session is
         closed and reported. Safe from another thread or a signal handler."""
@@ -458,6 +503,13 @@ class EventlogConnection:
         s._update(ss)
         s.end = End._from_c(end)
         s.header = self._decoder.header
+        an = self._decoder._analysis
+        if an is not None:
+            before = len(an.sessions)
+            an._ended(end, lib.elog_socket_decoder(self._sock) if self._sock is not None
+                      else None, session=True)
+            if len(an.sessions) > before:
+                s.stats = an.sessions[-1]
         if not (self.reconnect and s.bytes == 0):   # a connection that got nothing
             self._ends.append(s.end)
 
@@ -472,41 +524,77 @@ class EventlogConnection:
         for e in ends:
             check_end(e, self.strict)
 
+    def _step(self) -> Optional[Tuple[List[List[Event]], bool, Optional[BaseException]]]:
+        """Reads and decodes for at most one slice (_RUN_SLICE_MS): the
+        batches of events built, whether the iteration is over, and the error
+        to raise after the batches; None if the connection is closed."""
+        done = False
+        err: Optional[BaseException] = None
+        an = self._decoder._analysis
+        if an is not None:
+            an._let_snapshots_in()
+        with self._lock:
+            if self._sock is None:
+                return None
+            st = lib.elogpy_socket_run(self._sock, self._stop, _RUN_SLICE_MS)
+            if st == lib.ELOG_SOCKET_STOPPED:
+                lib.elog_socket_close(self._sock)   # reports the session's end
+            batches = self._take_pending()
+            if st in (lib.ELOG_SOCKET_PAUSED, lib.ELOG_SOCKET_TIMEOUT, lib.ELOG_SOCKET_OK):
+                pass
+            elif st in (lib.ELOG_SOCKET_STOPPED, lib.ELOG_SOCKET_EOF,
+                        lib.ELOG_SOCKET_CLOSED):
+                done = True
+            elif st == lib.ELOG_SOCKET_E_DECODE:
+                err = self._decode_error()
+                done = True
+            elif (st in (lib.ELOG_SOCKET_E_CONNECT, lib.ELOG_SOCKET_E_ADDRESS)
+                  and self.reconnect and self.sessions):
+                self.error = self._message()   # no more sessions: the program is gone
+                done = True
+            else:
+                err = self._failure(st)
+                done = True
+        return batches, done, err
+
     def _events(self) -> Iterator[Event]:
         done = False
         while not done:
-            err: Optional[BaseException] = None
-            with self._lock:
-                if self._sock is None:
-                    return
-                st = lib.elogpy_socket_run(self._sock, self._stop, _RUN_SLICE_MS)
-                if st == lib.ELOG_SOCKET_STOPPED:
-                    lib.elog_socket_close(self._sock)   # reports the session's end
-                batches = self._take_pending()
-                if st in (lib.ELOG_SOCKET_PAUSED, lib.ELOG_SOCKET_TIMEOUT, lib.ELOG_SOCKET_OK):
-                    pass
-                elif st in (lib.ELOG_SOCKET_STOPPED, lib.ELOG_SOCKET_EOF,
-                            lib.ELOG_SOCKET_CLOSED):
-                    done = True
-                elif st == lib.ELOG_SOCKET_E_DECODE:
-                    err = self._decode_error()
-                    done = True
-                elif (st in (lib.ELOG_SOCKET_E_CONNECT, lib.ELOG_SOCKET_E_ADDRESS)
-                      and self.reconnect and self.sessions):
-                    self.error = self._message()   # no more sessions: the program is gone
-                    done = True
-                else:
-                    err = self._failure(st)
-                    done = True
+            step = self._step()
+            if step is None:
+                return
+            batches, done, err = step
             for batch in batches:
                 yield from batch
-            self._raise_callback_error()
-            self._check_ends()
-            if err is not None:
-                try:
-                    raise err
-                finally:
-                    err = None
+            self._after_step(err)
+
+    def _after_step(self, err: Optional[BaseException]) -> None:
+        """Raises what a step left: a callback's exception, an end that
+        strict mode refuses, or the decode error `err`."""
+        self._raise_callback_error()
+        self._check_ends()
+        if err is not None:
+            try:
+                raise err
+            finally:
+                err = None
+
+    def _drive(self, seconds: Optional[float]) -> bool:
+        """Reads and decodes without yielding, for `seconds` (None: until the
+        iteration is over), dropping the events built: for an attached
+        analysis on a connection that selects no type (stats_live()).
+        Returns True once the iteration is over."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while True:
+            step = self._step()
+            if step is None:
+                return True
+            _, done, err = step
+            self._after_step(err)
+            if done:
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
 
 
 def connect(address: Optional[str] = None, *, reconnect: bool = False,

@@ -63,6 +63,9 @@ def sorted_events(reader: Any, source: Source, decoder: Decoder) -> Iterator[Eve
         message = ffi.string(lib.elog_sorter_error(sorter)).decode("utf-8", "replace")
         if rc != 0:
             reader.end = end
+            if decoder._analysis is not None:   # empty, cut inside the header, corrupt
+                with decoder._lock:
+                    decoder._analysis._ended(end_p, None)
             if end.kind == end.kind.ERROR:
                 if end.status == "ELOG_E_CALLBACK":
                     raise EventlogError(0, message, "ELOG_E_CALLBACK")
@@ -75,6 +78,8 @@ def sorted_events(reader: Any, source: Source, decoder: Decoder) -> Iterator[Eve
             if lib.elogpy_sorter_header(state, sorter) != 0:
                 raise decoder._error(lib.ELOG_E_CALLBACK)
         while True:
+            if decoder._analysis is not None:
+                decoder._analysis._let_snapshots_in()
             with decoder._lock:
                 decoder._check_open()
                 r = lib.elogpy_sorter_fill(state, sorter)
@@ -90,6 +95,9 @@ def sorted_events(reader: Any, source: Source, decoder: Decoder) -> Iterator[Eve
                 raise EventlogError(0, message, status_name(lib.ELOG_E_BAD_EVENT))
             break
         reader.end = end
+        if decoder._analysis is not None:
+            with decoder._lock:
+                decoder._analysis._ended(end_p, None)
         check_end(end, reader.strict)
     finally:
         if sorter is not None:

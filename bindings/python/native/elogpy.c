@@ -31,6 +31,17 @@
 #define ELOGPY_COLUMNS 1
 #define ELOGPY_RECORD_HEAD 22u
 
+/* An observer run on the decoder's callback path (no Python per event). Its
+ * return values are ignored: an observer that runs out of memory says so in
+ * its own results rather than stopping the iteration. */
+typedef struct elogpy_tee {
+    int (*on_header)(void *ctx, const elog_header *h);
+    int (*on_event)(void *ctx, const elog_event *ev);
+    bool (*wants)(uint16_t id);     /* types it reads, decoded even if `keep` drops them
+                                       (NULL: all) */
+    void *ctx;
+} elogpy_tee;
+
 typedef struct elogpy_state {
     /* set by the callbacks */
     int header_ready;
@@ -64,6 +75,11 @@ typedef struct elogpy_state {
      * at once: the index arrays then grow to rec_cap. */
     elog_window *window;
     size_t rec_cap;
+    /* An observer of every decoded event (an Analysis attached to a reader
+     * or a connection, elogpy_tee_enable): it sees the decoder's events in
+     * decoder order, before `keep` filters them and before the window. */
+    elogpy_tee tee;
+    int (*next_event)(elog_decoder *d, const elog_event *ev); /* what the tee forwards to */
     elog_settings settings;
     elog_decoder dec;
 } elogpy_state;
@@ -75,6 +91,8 @@ static int elogpy_on_header(elog_decoder *d, const elog_header *h)
 {
     elogpy_state *s = d->data;
     s->header_ready = 1;
+    if (s->tee.on_header)
+        (void)s->tee.on_header(s->tee.ctx, h);
     if (s->window)
         elog_window_set_header(s->window, h); /* flushed at the last session's end */
     if (s->handle)
@@ -249,7 +267,30 @@ static inline uint64_t elogpy_field_u64(const elog_event *ev, const elog_field_i
 static bool elogpy_select(elog_decoder *d, const elog_event_type *t)
 {
     elogpy_state *s = d->data;
-    return !s->keep || s->keep[t->id];
+    return !s->keep || s->keep[t->id] ||
+           (s->tee.on_event && (!s->tee.wants || s->tee.wants(t->id)));
+}
+
+/* settings.on_event with a tee: the observer first, then the batching (or
+ * the window) for the types `keep` names. */
+static int elogpy_tee_event(elog_decoder *d, const elog_event *ev)
+{
+    elogpy_state *s = d->data;
+    (void)s->tee.on_event(s->tee.ctx, ev);
+    if (s->keep && !s->keep[ev->id])
+        return ELOG_CB_CONTINUE;
+    return s->next_event(d, ev);
+}
+
+/* Puts an observer in front of the state's event callback. Before the
+ * header is decoded (settings.select is asked then); one tee per state. */
+static void elogpy_tee_enable(elogpy_state *s, const elogpy_tee *t)
+{
+    s->tee = *t;
+    if (s->settings.on_event != elogpy_tee_event) {
+        s->next_event = s->settings.on_event;
+        s->settings.on_event = elogpy_tee_event;
+    }
 }
 
 static int elogpy_column_event(elog_decoder *d, const elog_event *ev)
@@ -481,6 +522,8 @@ static int elogpy_sorter_fill(elogpy_state *s, elog_sorter *so)
         int r = elog_sorter_next(so, &ev);
         if (r <= 0)
             return r;
+        if (s->tee.on_event)
+            (void)s->tee.on_event(s->tee.ctx, &ev);
         if (s->keep && !s->keep[ev.id])
             continue;
         int cb = elogpy_record_event(&s->dec, &ev);
@@ -531,7 +574,10 @@ static int elogpy_window_enable(elogpy_state *s, uint64_t window_ns, size_t max_
     s->window = elog_window_new(&o, elog_get_header(&s->dec), elogpy_window_emit, s);
     if (!s->window)
         return -1;
-    s->settings.on_event = elogpy_window_event;
+    if (s->settings.on_event == elogpy_tee_event)
+        s->next_event = elogpy_window_event; /* the tee stays in front */
+    else
+        s->settings.on_event = elogpy_window_event;
     return 0;
 }
 

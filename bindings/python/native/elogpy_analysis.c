@@ -1,9 +1,11 @@
 /*
  * The analysis layer for the Python binding (appended to elogpy.c by
  * build_ffi.py when the C library has include/eventlog/analysis.h): an
- * elog_analysis fed entirely in C — from a file through elog_reader, from
- * bytes pushed by Python, or from a live eventlog-socket session — so no
- * Python runs per event. Snapshots cross to Python as the JSON object of
+ * elog_analysis fed entirely in C — from bytes pushed by Python through its
+ * own decoder, or attached (a tee, elogpy_tee_enable) to the decoder of an
+ * open() reader or a connect() connection, on the same callback path as
+ * their records (stats(address) and stats_live() are such a connection) —
+ * so no Python runs per event. Snapshots cross to Python as the JSON object of
  * `eventlog stats --json` (libeventlog/_stats.py turns it into typed objects).
  */
 #include <eventlog/analysis.h>
@@ -15,14 +17,16 @@ typedef struct elogpy_an {
     elog_decoder d;
     int finished;
     elog_end end;
+    unsigned headers;   /* attached: headers seen (one per stream / session) */
 } elogpy_an;
 
-static elogpy_an *elogpy_an_new(void)
+/* `cfg` NULL: the defaults (elog_analysis_config_init). */
+static elogpy_an *elogpy_an_new(const elog_analysis_config *cfg)
 {
     elogpy_an *p = calloc(1, sizeof *p);
     if (p == NULL)
         return NULL;
-    p->an = elog_analysis_new(NULL);
+    p->an = elog_analysis_new(cfg);
     if (p->an == NULL) {
         free(p);
         return NULL;
@@ -58,6 +62,23 @@ static void elogpy_an_finish(elogpy_an *p)
     if (p->finished)
         return;
     p->end = elog_finish(&p->d);
+    p->finished = 1;
+    elog_analysis_on_end(p->an, &p->end,
+                         p->end.kind == ELOG_END_ERROR ? elog_get_error_reason(&p->d) : NULL);
+}
+
+/* Its own decoder, for an elog_reader to feed (stats(path)). */
+static elog_decoder *elogpy_an_decoder(elogpy_an *p)
+{
+    return &p->d;
+}
+
+/* The reader finished its decoder with `end` (elog_reader_run's). */
+static void elogpy_an_finished(elogpy_an *p, const elog_end *end)
+{
+    if (p->finished)
+        return;
+    p->end = *end;
     p->finished = 1;
     elog_analysis_on_end(p->an, &p->end,
                          p->end.kind == ELOG_END_ERROR ? elog_get_error_reason(&p->d) : NULL);
@@ -105,33 +126,45 @@ static void elogpy_an_free_json(char *p)
     free(p);
 }
 
-#ifdef ELOGPY_HAVE_SOCKET
-static void elogpy_an_disconnected(elog_socket *s, const elog_socket_session *ss,
-                                   const elog_end *end)
+/* -- attached to a reader's or a connection's decoder (elogpy_state) ----- */
+
+/* A new header starts a new stream: the figures of a previous one (another
+ * socket session, perhaps another program) are forgotten, never mixed in. */
+static int elogpy_an_tee_header(void *ctx, const elog_header *h)
 {
-    (void)ss;
-    elog_analysis_on_end(elog_socket_data(s), end, NULL);
+    elogpy_an *p = ctx;
+    if (p->headers++ > 0)
+        elog_analysis_reset(p->an);
+    return elog_analysis_on_header(p->an, h);
 }
 
-/* A client whose decoder feeds the analysis of `p` (one session, no
- * reconnect). NULL with a reason in err if the address is malformed or
- * memory is short. */
-static elog_socket *elogpy_an_socket(elogpy_an *p, const char *address, char *err, size_t errcap)
+static int elogpy_an_tee_event(void *ctx, const elog_event *ev)
 {
-    elog_socket_addr addr;
-    if (elog_socket_addr_parse(&addr, address, err, errcap) != ELOG_SOCKET_OK)
-        return NULL;
-    elog_socket_options o;
-    elog_socket_options_init(&o);
-    o.on_disconnected = elogpy_an_disconnected;
-    elog_socket *s = elog_socket_new(&addr, &o, &p->st, p->an);
-    if (s == NULL)
-        snprintf(err, errcap, "out of memory");
-    return s;
+    elogpy_an *p = ctx;
+    /* out of memory: the analysis stays consistent, its snapshot says oom */
+    return elog_analysis_on_event(p->an, ev);
 }
 
-static int elogpy_an_socket_run(elog_socket *s, int timeout_ms)
+/* Feeds the analysis of `p` from every event `s` decodes (and its header).
+ * Before the header is decoded. The state keeps a pointer to `p`: the
+ * caller keeps `p` alive as long as `s`. */
+static void elogpy_an_attach(elogpy_an *p, elogpy_state *s)
 {
-    return (int)elog_socket_run(s, NULL, timeout_ms);
+    /* Every type is decoded for it (wants NULL), not only those
+     * elog_analysis_wants() names: the time span (start_ns, end_ns, idle
+     * time) counts every event's timestamp. */
+    elogpy_tee t = {elogpy_an_tee_header, elogpy_an_tee_event, NULL, p};
+    elogpy_tee_enable(s, &t);
 }
-#endif
+
+/* An attached stream ended (`d`: its decoder, for an error's reason, or NULL). */
+static void elogpy_an_end(elogpy_an *p, const elog_end *end, const elog_decoder *d)
+{
+    const char *reason = end->kind == ELOG_END_ERROR && d != NULL ? elog_get_error_reason(d) : NULL;
+    elog_analysis_on_end(p->an, end, reason);
+}
+
+static unsigned elogpy_an_headers(const elogpy_an *p)
+{
+    return p->headers;
+}

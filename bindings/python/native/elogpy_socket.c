@@ -19,6 +19,15 @@ static void elogpy_py_disconnected(elog_socket *s, const elog_socket_session *ss
 static void elogpy_py_gap(elog_socket *s, const elog_socket_gap *gap);
 static void elogpy_py_skipped(elog_socket *s, const elog_socket_session *ss, uint64_t bytes);
 
+/* The client keeps a copy of its settings: its event callback looks up the
+ * state's at each event, so that a tee (conn.analysis()) or a window put in
+ * front of it after the client was created is used. */
+static int elogpy_socket_event(elog_decoder *d, const elog_event *ev)
+{
+    elogpy_state *st = d->data;
+    return st->settings.on_event(d, ev);
+}
+
 /* A client feeding the records-mode decoder settings of `st` (elogpy_init'ed),
  * with the Python session callbacks. NULL if out of memory or an option is
  * out of range. */
@@ -29,7 +38,9 @@ static elog_socket *elogpy_socket_new(elogpy_state *st, const elog_socket_addr *
     o->on_disconnected = elogpy_py_disconnected;
     o->on_gap = elogpy_py_gap;
     o->on_skipped = elogpy_py_skipped;
-    return elog_socket_new(addr, o, &st->settings, st);
+    elog_settings settings = st->settings; /* copied by the client */
+    settings.on_event = elogpy_socket_event;
+    return elog_socket_new(addr, o, &settings, st);
 }
 
 static void elogpy_flag_set(elogpy_flag *f, int v)

@@ -142,19 +142,16 @@ def test_tcp(servers):
     assert conn.sessions[0].clean
 
 
-def test_reconnect_cut_then_clean(servers, tmp_path):
-    cut = 5000
-    addr = unix(tmp_path, "r.sock")
-    sv1 = servers(["--clients", "1", "--cut-after", str(cut), PARALLEL, addr])
-    full = file_events(PARALLEL)
+def list_across_servers(servers, sv1, args2: List[str], conn) -> list:
+    """The events of `conn` (reconnecting) while a second server (args2, one
+    client) replaces sv1 once sv1 is gone; the client is stopped after the
+    second session ended clean (or 5 s). Errors of the servers are raised."""
     errors: List[BaseException] = []
-    conn = libeventlog.connect(addr, reconnect=True, connect_timeout=5, retry_delay=0.02,
-                               max_retry_delay=0.1)
 
-    def second_server() -> None:  # replaces the first once it is gone, stops the client after
+    def second_server() -> None:
         try:
             assert sv1.wait() == 0
-            sv2 = servers(["--clients", "1", PARALLEL, addr])
+            sv2 = servers(["--clients", "1"] + args2)
             assert sv2.wait() == 0
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
@@ -167,13 +164,24 @@ def test_reconnect_cut_then_clean(servers, tmp_path):
     t = threading.Thread(target=second_server)
     t.start()
     try:
-        t0 = time.monotonic()
         with conn:
             got = list(conn)
-        assert time.monotonic() - t0 < 10
     finally:
         t.join(10)
     assert not errors, errors
+    return got
+
+
+def test_reconnect_cut_then_clean(servers, tmp_path):
+    cut = 5000
+    addr = unix(tmp_path, "r.sock")
+    sv1 = servers(["--clients", "1", "--cut-after", str(cut), PARALLEL, addr])
+    full = file_events(PARALLEL)
+    conn = libeventlog.connect(addr, reconnect=True, connect_timeout=5, retry_delay=0.02,
+                               max_retry_delay=0.1)
+    t0 = time.monotonic()
+    got = list_across_servers(servers, sv1, [PARALLEL, addr], conn)
+    assert time.monotonic() - t0 < 10
     # a server may accept one more connection before it exits (and stop() may
     # come while the client is connected again): sessions without a byte
     assert [s.number for s in conn.sessions] == list(range(1, len(conn.sessions) + 1))
