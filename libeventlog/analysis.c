@@ -1487,8 +1487,9 @@ static inline void on_wake(elog_analysis *a, uint32_t id)
     if (a->keys_cap == 0)
         return;
     size_t slot = tkey_slot(a, id);
-    /* A woken thread is often the next to run: its STOP finds it in the
-     * one-entry cache (an empty slot there is harmless: checked by id). */
+    /* A woken thread is often the next to run: a general path's lookup of
+     * it (its finishing STOP) finds it in the one-entry cache (an empty
+     * slot there is harmless: checked by id). */
     a->cache_slot = slot;
     uint64_t k = a->tkeys[slot];
     if (k != 0 && TKEY_STATE(k) == ELOG_THREAD_BLOCKED)
@@ -1683,7 +1684,8 @@ static __attribute__((noinline)) int run_general(elog_analysis *a, const elog_ev
 
 
 
-/* Tail-called from elog_analysis_on_event, one per hot type; the common
+/* Called by the decoder through elog_route() (elog_analysis_route), or
+ * tail-called from elog_analysis_on_event, one per hot type; the common
  * case touches only the capability (and, at a STOP, the thread's key and
  * record), allocates nothing and calls nothing, so it saves no registers
  * (the shared prologue and epilogue of one big function were 13
