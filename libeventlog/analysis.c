@@ -1487,8 +1487,9 @@ static inline void on_wake(elog_analysis *a, uint32_t id)
     if (a->keys_cap == 0)
         return;
     size_t slot = tkey_slot(a, id);
-    /* A woken thread is often the next to run: its STOP finds it in the
-     * one-entry cache (an empty slot there is harmless: checked by id). */
+    /* A woken thread is often the next to run: a general path's lookup of
+     * it (its finishing STOP) finds it in the one-entry cache (an empty
+     * slot there is harmless: checked by id). */
     a->cache_slot = slot;
     uint64_t k = a->tkeys[slot];
     if (k != 0 && TKEY_STATE(k) == ELOG_THREAD_BLOCKED)
@@ -1683,12 +1684,6 @@ static __attribute__((noinline)) int run_general(elog_analysis *a, const elog_ev
 
 
 
-/* Tail-called from elog_analysis_on_event, one per hot type; the common
- * case touches only the capability (and, at a STOP, the thread's key and
- * record), allocates nothing and calls nothing, so it saves no registers
- * (the shared prologue and epilogue of one big function were 13
- * instructions per event). Anything else goes to the general path before
- * a field is changed. */
 /* A hot event counted, and its capability's state (NULL: none yet). */
 static inline cap_state *hot_cap(elog_analysis *a, const elog_event *ev)
 {
@@ -1696,6 +1691,13 @@ static inline cap_state *hot_cap(elog_analysis *a, const elog_event *ev)
     return ev->cap < a->n_caps_alloc ? a->caps[ev->cap] : NULL;
 }
 
+/* Called by the decoder through elog_route() (elog_analysis_route), or
+ * tail-called from elog_analysis_on_event, one per hot type; the common
+ * case touches only the capability (and, at a STOP, the thread's key and
+ * record), allocates nothing and calls nothing, so it saves no registers
+ * (the shared prologue and epilogue of one big function were 13
+ * instructions per event). Anything else goes to the general path before
+ * a field is changed. */
 static __attribute__((noinline)) int ev_run(void *ctx, const elog_event *ev)
 {
     elog_analysis *a = ctx;
