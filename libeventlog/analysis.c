@@ -124,7 +124,6 @@ static void clear_state(elog_analysis *a)
     a->max_live = a->max_size = 0;
     a->cur_live = a->cur_live_t = a->cur_size = a->cur_size_t = 0;
     a->threads_used = a->threads_finished_kept = 0;
-    a->cache_slot = 0;
     a->n_dropped = 0;
     a->dropped_hint = 0;
     a->threads_dropped = a->threads_created = a->threads_finished = 0;
@@ -835,17 +834,10 @@ static thread_rec *thread_add(elog_analysis *a, uint32_t id);
  * saved and restored nine registers a call. */
 static inline __attribute__((always_inline)) thread_rec *thread_get(elog_analysis *a, uint32_t id)
 {
-    /* RUN and STOP of one thread come in pairs: a one-entry cache, checked
-     * against the slot's content so nothing has to invalidate it. */
     if (a->keys_cap > 0) {
-        size_t c = a->cache_slot & (a->keys_cap - 1);
-        if (TKEY_IS(a->tkeys[c], id))
-            return &a->recs[TKEY_IDX(a->tkeys[c])];
-        size_t slot = tkey_slot(a, id);
-        if (a->tkeys[slot] != 0) {
-            a->cache_slot = slot;
-            return &a->recs[TKEY_IDX(a->tkeys[slot])];
-        }
+        uint64_t k = a->tkeys[tkey_slot(a, id)];
+        if (k != 0)
+            return &a->recs[TKEY_IDX(k)];
     }
     return thread_add(a, id);
 }
@@ -875,7 +867,6 @@ static __attribute__((noinline)) thread_rec *thread_add(elog_analysis *a, uint32
         r->finished_ns = UINT64_MAX;
         a->threads_used++;
     }
-    a->cache_slot = slot;
     return &a->recs[TKEY_IDX(a->tkeys[slot])];
 }
 
@@ -1487,10 +1478,6 @@ static inline void on_wake(elog_analysis *a, uint32_t id)
     if (a->keys_cap == 0)
         return;
     size_t slot = tkey_slot(a, id);
-    /* A woken thread is often the next to run: a general path's lookup of
-     * it (its finishing STOP) finds it in the one-entry cache (an empty
-     * slot there is harmless: checked by id). */
-    a->cache_slot = slot;
     uint64_t k = a->tkeys[slot];
     if (k != 0 && TKEY_STATE(k) == ELOG_THREAD_BLOCKED)
         a->tkeys[slot] = (k & ~(7ull << TKEY_STATE_SHIFT)) |
@@ -1717,14 +1704,26 @@ static __attribute__((noinline)) int ev_run(void *ctx, const elog_event *ev)
     return ELOG_CB_CONTINUE;
 }
 
-/* The thread's side of ev_stop(): a blocking or yielding stop of a thread
- * in the index, for a run of d ns (a function of its own, tail-called:
+/* The rest of a thread's finishing stop at t, its key already FINISHED
+ * (thread_set_state()'s part, for ev_stop's leaf). */
+static __attribute__((noinline)) int thread_finished(elog_analysis *a, thread_rec *r, uint64_t t)
+{
+    r->finished_ns = t;
+    a->threads_finished++;
+    finished_list_add(a, r->id, r->running_ns);
+    if (a->threads_finished_kept >= 5 * (size_t)a->cfg.max_threads + 64)
+        thread_compact(a);
+    return event_result(a);
+}
+
+/* The thread's side of ev_stop(): a stop of a thread in the index, for a
+ * run of d ns (a function of its own, tail-called:
  * with the capability's side it needed six saved registers). */
 static __attribute__((noinline)) int stop_fast_thread(elog_analysis *a, uint32_t id,
                                                       uint16_t status, uint64_t t, uint64_t d)
 {
     uint64_t *keys = a->tkeys;
-    if (status >= ELOG_STOP_REASONS || state_after[status] == ELOG_THREAD_FINISHED || keys == NULL)
+    if (status >= ELOG_STOP_REASONS || keys == NULL)
         return stop_thread(a, id, status, t, d);
     size_t mask = a->keys_cap - 1, i = thread_home_sh(id, a->keys_shift);
     uint64_t k;
@@ -1736,7 +1735,10 @@ static __attribute__((noinline)) int stop_fast_thread(elog_analysis *a, uint32_t
     r->runs++;
     r->running_ns += d;
     r->stop_reasons[status]++;
-    keys[i] = (k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)state_after[status] << TKEY_STATE_SHIFT);
+    unsigned next = state_after[status];
+    keys[i] = (k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)next << TKEY_STATE_SHIFT);
+    if (next == ELOG_THREAD_FINISHED)
+        return thread_finished(a, r, t);
     return ELOG_CB_CONTINUE;
 }
 

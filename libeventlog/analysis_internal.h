@@ -143,7 +143,6 @@ struct elog_analysis {
     uint32_t *free_recs;      /* free record numbers (a stack; room for recs_cap) */
     size_t n_free, cap_free;
     size_t threads_used, threads_finished_kept;
-    size_t cache_slot;        /* the key slot thread_get last returned */
     fin_ref *finished_ids;    /* the finished threads kept (compaction looks only here) */
     size_t cap_finished_ids;
     /* Ids of the finished threads dropped, as sorted disjoint ranges: events
