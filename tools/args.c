@@ -37,6 +37,28 @@ bool cli_ms_option(const char *command, const char *option, const char *arg, boo
     return false;
 }
 
+void cli_source_opts_init(cli_source_opts *o)
+{
+    *o = (cli_source_opts){ .idle_ms = CLI_DEFAULT_IDLE_TIMEOUT_MS,
+                            .connect_ms = CLI_DEFAULT_CONNECT_TIMEOUT_MS };
+}
+
+int cli_source_option(const char *command, int ch, const char *arg, cli_source_opts *o)
+{
+    switch (ch) {
+    case CLI_OPT_FOLLOW:
+        o->follow = true;
+        return 1;
+    case CLI_OPT_IDLE:
+        o->idle_given = true;
+        return cli_ms_option(command, "--idle-timeout", arg, false, &o->idle_ms);
+    case CLI_OPT_CONNECT:
+        return cli_ms_option(command, "--connect-timeout", arg, true, &o->connect_ms);
+    default:
+        return -1;
+    }
+}
+
 bool cli_parse_time(const char *s, uint64_t *ns)
 {
     const char *p = s;

@@ -280,6 +280,24 @@ bool cli_ms_option(const char *command, const char *option, const char *arg, boo
                    unsigned *out);
 bool cli_parse_time(const char *s, uint64_t *ns);
 
+/* The live-source options of the commands with their own parser (stats,
+ * export, report): --follow, --idle-timeout MS, --connect-timeout MS, as
+ * getopt_long entries (CLI_SOURCE_LONGOPTS) and the values they set. */
+enum { CLI_OPT_FOLLOW = 0x400, CLI_OPT_IDLE, CLI_OPT_CONNECT };
+#define CLI_SOURCE_LONGOPTS                                         \
+    {"follow", no_argument, NULL, CLI_OPT_FOLLOW},                  \
+    {"idle-timeout", required_argument, NULL, CLI_OPT_IDLE},        \
+    {"connect-timeout", required_argument, NULL, CLI_OPT_CONNECT}
+typedef struct cli_source_opts {
+    bool follow, idle_given;
+    unsigned idle_ms, connect_ms;  /* the defaults until given */
+} cli_source_opts;
+void cli_source_opts_init(cli_source_opts *o);
+/* getopt_long's answer `ch`: one of CLI_OPT_* is parsed into `o` (1), or
+ * a malformed value is reported as cli_ms_option does (0); any other ch is
+ * not one of them (-1). */
+int cli_source_option(const char *command, int ch, const char *arg, cli_source_opts *o);
+
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "eventlog[ COMMAND]: <message>" plus a pointer to --help, on stderr;

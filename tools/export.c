@@ -172,7 +172,7 @@ static int export_sorted(const char *source, export_run *r, cli_output *out, boo
 
 int cmd_export(int argc, char **argv)
 {
-    enum { O_STRICT = 256, O_FOLLOW, O_IDLE, O_CONNECT, O_TOP, O_WINDOW, O_FORCE };
+    enum { O_STRICT = 256, O_TOP, O_WINDOW, O_FORCE };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"table", required_argument, NULL, 't'},
@@ -181,17 +181,16 @@ int cmd_export(int argc, char **argv)
         {"window", required_argument, NULL, O_WINDOW},
         {"strict", no_argument, NULL, O_STRICT},
         {"force", no_argument, NULL, O_FORCE},
-        {"follow", no_argument, NULL, O_FOLLOW},
-        {"idle-timeout", required_argument, NULL, O_IDLE},
-        {"connect-timeout", required_argument, NULL, O_CONNECT},
+        CLI_SOURCE_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     elog_export_options xo;
     elog_export_options_init(&xo);
     const char *output = "-";
-    bool strict = false, follow = false, table_given = false, force = false;
-    unsigned idle = CLI_DEFAULT_IDLE_TIMEOUT_MS, connect = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
+    bool strict = false, table_given = false, force = false;
+    cli_source_opts so;
+    cli_source_opts_init(&so);
     unsigned v;
     unsigned window_ms = 0;
     bool window_given = false;
@@ -200,6 +199,11 @@ int cmd_export(int argc, char **argv)
     opterr = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, "f:t:o:h", longopts, NULL)) != -1) {
+        int so_rc = cli_source_option("export", ch, optarg, &so);
+        if (so_rc == 0)
+            return CLI_EXIT_USAGE;
+        if (so_rc == 1)
+            continue;
         switch (ch) {
         case 'f':
             if (!elog_export_format_parse(optarg, &xo.format))
@@ -232,17 +236,6 @@ int cmd_export(int argc, char **argv)
         case O_FORCE:
             force = true;
             break;
-        case O_FOLLOW:
-            follow = true;
-            break;
-        case O_IDLE:
-            if (!cli_ms_option("export", "--idle-timeout", optarg, false, &idle))
-                return CLI_EXIT_USAGE;
-            break;
-        case O_CONNECT:
-            if (!cli_ms_option("export", "--connect-timeout", optarg, true, &connect))
-                return CLI_EXIT_USAGE;
-            break;
         case 'h':
             usage(stdout);
             return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
@@ -268,9 +261,9 @@ int cmd_export(int argc, char **argv)
     char err[ELOG_SOCKET_ERRLEN];
     if (cli_source_check(source, err, sizeof err) != 0)
         return cli_usage_error("export", "%s", err);
-    if (follow && cli_source_is_socket(source))
+    if (so.follow && cli_source_is_socket(source))
         return cli_usage_error("export", "--follow applies to files and pipes");
-    if (window_given && !follow && !cli_source_is_socket(source))
+    if (window_given && !so.follow && !cli_source_is_socket(source))
         return cli_usage_error("export", "--window applies to live input (a socket, or "
                                "--follow): a file is exported in time order anyway");
 
@@ -292,7 +285,7 @@ int cmd_export(int argc, char **argv)
         cli_outfile_abort(of);
         return CLI_EXIT_BAD_INPUT;
     }
-    if (!follow && !cli_source_is_socket(source)) {
+    if (!so.follow && !cli_source_is_socket(source)) {
         int rc = export_sorted(source, &r, &out, strict);
         elog_exporter_free(r.x);
         return cli_outfile_end(of, rc);
@@ -309,9 +302,9 @@ int cmd_export(int argc, char **argv)
         .settings = &settings,
         .hooks = {.on_end = on_end},
         .ctx = &r,
-        .follow = follow,
-        .idle_timeout_ms = idle,
-        .connect_timeout_ms = connect,
+        .follow = so.follow,
+        .idle_timeout_ms = so.idle_ms,
+        .connect_timeout_ms = so.connect_ms,
         .progress = !cli_outfile_is_stdout(of),
         .interruptible = true,
     };

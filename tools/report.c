@@ -79,28 +79,32 @@ static void on_end(cli_source *src, const cli_stream_end *e)
 
 int cmd_report(int argc, char **argv)
 {
-    enum { O_STRICT = 256, O_FOLLOW, O_IDLE, O_CONNECT, O_TITLE, O_FORCE };
+    enum { O_STRICT = 256, O_TITLE, O_FORCE };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"title", required_argument, NULL, O_TITLE},
         {"strict", no_argument, NULL, O_STRICT},
         {"force", no_argument, NULL, O_FORCE},
-        {"follow", no_argument, NULL, O_FOLLOW},
-        {"idle-timeout", required_argument, NULL, O_IDLE},
-        {"connect-timeout", required_argument, NULL, O_CONNECT},
+        CLI_SOURCE_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     elog_report_options ro;
     elog_report_options_init(&ro);
     const char *output = NULL;
-    bool strict = false, follow = false, force = false;
-    unsigned idle = CLI_DEFAULT_IDLE_TIMEOUT_MS, connect = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
+    bool strict = false, force = false;
+    cli_source_opts so;
+    cli_source_opts_init(&so);
 
     optind = 0;
     opterr = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        int so_rc = cli_source_option("report", ch, optarg, &so);
+        if (so_rc == 0)
+            return CLI_EXIT_USAGE;
+        if (so_rc == 1)
+            continue;
         switch (ch) {
         case 'o':
             output = optarg;
@@ -113,17 +117,6 @@ int cmd_report(int argc, char **argv)
             break;
         case O_FORCE:
             force = true;
-            break;
-        case O_FOLLOW:
-            follow = true;
-            break;
-        case O_IDLE:
-            if (!cli_ms_option("report", "--idle-timeout", optarg, false, &idle))
-                return CLI_EXIT_USAGE;
-            break;
-        case O_CONNECT:
-            if (!cli_ms_option("report", "--connect-timeout", optarg, true, &connect))
-                return CLI_EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);
@@ -150,7 +143,7 @@ int cmd_report(int argc, char **argv)
     char err[ELOG_SOCKET_ERRLEN];
     if (cli_source_check(source, err, sizeof err) != 0)
         return cli_usage_error("report", "%s", err);
-    if (follow && cli_source_is_socket(source))
+    if (so.follow && cli_source_is_socket(source))
         return cli_usage_error("report", "--follow applies to files and pipes");
 
     report_run run;
@@ -170,9 +163,9 @@ int cmd_report(int argc, char **argv)
         .settings = &settings,
         .hooks = {.on_end = on_end},
         .ctx = &run,
-        .follow = follow,
-        .idle_timeout_ms = idle,
-        .connect_timeout_ms = connect,
+        .follow = so.follow,
+        .idle_timeout_ms = so.idle_ms,
+        .connect_timeout_ms = so.connect_ms,
         .progress = true,
         .interruptible = true,
     };

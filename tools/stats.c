@@ -132,28 +132,31 @@ static void on_end(cli_source *src, const cli_stream_end *e)
 
 int cmd_stats(int argc, char **argv)
 {
-    enum { O_JSON = 256, O_INTERVAL, O_TOP, O_FOLLOW, O_IDLE, O_CONNECT, O_STRICT };
+    enum { O_JSON = 256, O_INTERVAL, O_TOP, O_STRICT };
     static const struct option longopts[] = {
         {"json", no_argument, NULL, O_JSON},
         {"interval", required_argument, NULL, O_INTERVAL},
         {"top", required_argument, NULL, O_TOP},
-        {"follow", no_argument, NULL, O_FOLLOW},
-        {"idle-timeout", required_argument, NULL, O_IDLE},
-        {"connect-timeout", required_argument, NULL, O_CONNECT},
+        CLI_SOURCE_LONGOPTS,
         {"strict", no_argument, NULL, O_STRICT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    bool json = false, follow = false, strict = false, idle_given = false;
-    unsigned interval = 0, top = 10, idle = CLI_DEFAULT_IDLE_TIMEOUT_MS,
-             connect = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
+    bool json = false, strict = false;
+    unsigned interval = 0, top = 10;
+    cli_source_opts so;
+    cli_source_opts_init(&so);
     optind = 0;
     opterr = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        int so_rc = cli_source_option("stats", ch, optarg, &so);
+        if (so_rc == 0)
+            return CLI_EXIT_USAGE;
+        if (so_rc == 1)
+            continue;
         switch (ch) {
         case O_JSON: json = true; break;
-        case O_FOLLOW: follow = true; break;
         case O_STRICT: strict = true; break;
         case O_INTERVAL:
             if (!cli_ms_option("stats", "--interval", optarg, true, &interval))
@@ -162,15 +165,6 @@ int cmd_stats(int argc, char **argv)
         case O_TOP:
             if (!cli_parse_uint(optarg, 0, 1000000ul, &top))
                 return cli_usage_error("stats", "--top: '%s' is not a count", optarg);
-            break;
-        case O_IDLE:
-            if (!cli_ms_option("stats", "--idle-timeout", optarg, false, &idle))
-                return CLI_EXIT_USAGE;
-            idle_given = true;
-            break;
-        case O_CONNECT:
-            if (!cli_ms_option("stats", "--connect-timeout", optarg, true, &connect))
-                return CLI_EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);
@@ -189,9 +183,9 @@ int cmd_stats(int argc, char **argv)
     char err[512];
     if (cli_source_check(source, err, sizeof err) != 0)
         return cli_usage_error("stats", "%s", err);
-    if (idle_given && !follow)
+    if (so.idle_given && !so.follow)
         return cli_usage_error("stats", "option '--idle-timeout' applies with '--follow'");
-    if (follow && cli_source_is_socket(source))
+    if (so.follow && cli_source_is_socket(source))
         return cli_usage_error("stats", "option '--follow' applies to files and pipes");
 
     static cli_output out;
@@ -219,9 +213,9 @@ int cmd_stats(int argc, char **argv)
         .settings = &settings,
         .hooks = { .on_flush = on_flush, .on_end = on_end },
         .ctx = &ctx,
-        .follow = follow,
-        .idle_timeout_ms = (unsigned)idle,
-        .connect_timeout_ms = (unsigned)connect,
+        .follow = so.follow,
+        .idle_timeout_ms = so.idle_ms,
+        .connect_timeout_ms = so.connect_ms,
         .progress = true,
         .interruptible = true,
     };
