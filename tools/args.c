@@ -1,11 +1,14 @@
 /*
  * Option values of the `eventlog` commands (cli.h): decimal counts and
  * milliseconds, and times with a unit. One parser each, so that every
- * command accepts the same spellings and ranges.
+ * command accepts the same spellings and ranges; and the option groups that
+ * several commands with their own parser share.
  */
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,4 +103,36 @@ bool cli_parse_time(const char *s, uint64_t *ns)
         return false;
     *ns = (uint64_t)v;
     return true;
+}
+
+int cli_output_args(const char *command, const char *help, int argc, char **argv,
+                    const char **output, bool *force)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "output", required_argument, NULL, 'o' },
+        { "force", no_argument, NULL, 'f' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(help, stdout);
+            return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
+        case 'o':
+            *output = optarg;
+            break;
+        case 'f':
+            *force = true;
+            break;
+        default:
+            if (optopt == 'o')
+                return cli_usage_error(command, "option '-o' needs a FILE");
+            return cli_usage_error(command, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    return -1;
 }

@@ -280,6 +280,13 @@ bool cli_ms_option(const char *command, const char *option, const char *arg, boo
                    unsigned *out);
 bool cli_parse_time(const char *s, uint64_t *ns);
 
+/* The options of a command that takes only -o/--output OUT, --force and
+ * --help (merge, repair): -1 when they are parsed (the operands start at
+ * optind), else the exit status to return (the help was printed, or a
+ * usage error reported). */
+int cli_output_args(const char *command, const char *help, int argc, char **argv,
+                    const char **output, bool *force);
+
 /* The live-source options of the commands with their own parser (stats,
  * export, report): --follow, --idle-timeout MS, --connect-timeout MS, as
  * getopt_long entries (CLI_SOURCE_LONGOPTS) and the values they set. */

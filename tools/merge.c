@@ -10,7 +10,6 @@
 #include "eventlog/merge.h"
 #include "eventlog/writer.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,34 +33,11 @@ static const char merge_help[] =
 
 int cmd_merge(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
-        { "output", required_argument, NULL, 'o' },
-        { "force", no_argument, NULL, 'f' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *output = NULL;
     bool force = false;
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(merge_help, stdout);
-            return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
-        case 'o':
-            output = optarg;
-            break;
-        case 'f':
-            force = true;
-            break;
-        default:
-            if (optopt == 'o')
-                return cli_usage_error("merge", "option '-o' needs a FILE");
-            return cli_usage_error("merge", "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    int parsed = cli_output_args("merge", merge_help, argc, argv, &output, &force);
+    if (parsed >= 0)
+        return parsed;
     int n = argc - optind;
     char **names = argv + optind;
     if (n < 2)

@@ -7,7 +7,6 @@
  */
 #include "rewrite.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,35 +29,12 @@ static const char repair_help[] =
 
 int cmd_repair(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "help", no_argument, NULL, 'h' },
-        { "output", required_argument, NULL, 'o' },
-        { "force", no_argument, NULL, 'f' },
-        { NULL, 0, NULL, 0 },
-    };
     elog_filter f;
     elog_filter_init(&f);
     cli_rewrite_job job = { .cmd = "repair", .filter = &f, .repair = true };
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            fputs(repair_help, stdout);
-            return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
-        case 'o':
-            job.output = optarg;
-            break;
-        case 'f':
-            job.force = true;
-            break;
-        default:
-            if (optopt == 'o')
-                return cli_usage_error("repair", "option '-o' needs a FILE");
-            return cli_usage_error("repair", "unknown option '%s'", argv[optind - 1]);
-        }
-    }
+    int parsed = cli_output_args("repair", repair_help, argc, argv, &job.output, &job.force);
+    if (parsed >= 0)
+        return parsed;
     if (optind != argc - 1)
         return cli_usage_error("repair", optind >= argc ? "missing SOURCE" : "one SOURCE expected");
     if (job.output == NULL)
