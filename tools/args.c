@@ -136,3 +136,26 @@ int cli_output_args(const char *command, const char *help, int argc, char **argv
     }
     return -1;
 }
+
+const char *cli_source_operand(const char *command, int argc, char **argv)
+{
+    if (argc - optind == 1)
+        return argv[optind];
+    cli_usage_error(command, "%s", argc - optind < 1
+                    ? "missing SOURCE (a file, '-', unix:PATH or tcp:HOST:PORT)"
+                    : "too many arguments (one SOURCE expected)");
+    return NULL;
+}
+
+int cli_getopt_error(const char *command, char **argv, const char *with_arg, const char *arg_name)
+{
+    if (optopt != 0 && optopt < 256 && strchr(with_arg, optopt))
+        return cli_usage_error(command, "option '-%c' needs %s", optopt, arg_name);
+    if (optopt != 0 && optopt < 256) {
+        char s[3] = {'-', (char)optopt, 0};
+        return cli_usage_error(command, "unknown option '%s'", s);
+    }
+    if (optopt >= 256)
+        return cli_usage_error(command, "option '%s' needs an argument", argv[optind - 1]);
+    return cli_usage_error(command, "unknown option '%s'", argv[optind - 1]);
+}

@@ -287,6 +287,15 @@ bool cli_parse_time(const char *s, uint64_t *ns);
 int cli_output_args(const char *command, const char *help, int argc, char **argv,
                     const char **output, bool *force);
 
+/* After getopt_long: the one SOURCE operand, or NULL after the usage error
+ * "missing SOURCE ..." or "too many arguments ...". */
+const char *cli_source_operand(const char *command, int argc, char **argv);
+/* getopt_long's '?' (opterr = 0): the usage error for optopt, "option '-C'
+ * needs ARG_NAME" for a short option of `with_arg` given without its
+ * value, else "unknown option" or "option '--X' needs an argument".
+ * Returns CLI_EXIT_USAGE. */
+int cli_getopt_error(const char *command, char **argv, const char *with_arg, const char *arg_name);
+
 /* The live-source options of the commands with their own parser (stats,
  * export, report): --follow, --idle-timeout MS, --connect-timeout MS, as
  * getopt_long entries (CLI_SOURCE_LONGOPTS) and the values they set. */

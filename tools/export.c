@@ -240,24 +240,14 @@ int cmd_export(int argc, char **argv)
             usage(stdout);
             return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
         default:
-            if (optopt != 0 && optopt < 256 && strchr("fto", optopt))
-                return cli_usage_error("export", "option '-%c' needs an argument", optopt);
-            if (optopt != 0 && optopt < 256) {
-                char s[3] = {'-', (char)optopt, 0};
-                return cli_usage_error("export", "unknown option '%s'", s);
-            }
-            if (optopt >= 256)
-                return cli_usage_error("export", "option '%s' needs an argument", argv[optind - 1]);
-            return cli_usage_error("export", "unknown option '%s'", argv[optind - 1]);
+            return cli_getopt_error("export", argv, "fto", "an argument");
         }
     }
-    if (argc - optind != 1)
-        return cli_usage_error("export", "%s", argc - optind < 1
-                               ? "missing SOURCE (a file, '-', unix:PATH or tcp:HOST:PORT)"
-                               : "too many arguments (one SOURCE expected)");
+    const char *source = cli_source_operand("export", argc, argv);
+    if (source == NULL)
+        return CLI_EXIT_USAGE;
     if (table_given && xo.format != ELOG_EXPORT_CSV)
         return cli_usage_error("export", "--table applies to --format csv");
-    const char *source = argv[optind];
     char err[ELOG_SOCKET_ERRLEN];
     if (cli_source_check(source, err, sizeof err) != 0)
         return cli_usage_error("export", "%s", err);

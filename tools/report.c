@@ -122,24 +122,14 @@ int cmd_report(int argc, char **argv)
             usage(stdout);
             return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
         default:
-            if (optopt == 'o')
-                return cli_usage_error("report", "option '-o' needs a FILE");
-            if (optopt != 0 && optopt < 256) {
-                char s[3] = {'-', (char)optopt, 0};
-                return cli_usage_error("report", "unknown option '%s'", s);
-            }
-            if (optopt >= 256)
-                return cli_usage_error("report", "option '%s' needs an argument", argv[optind - 1]);
-            return cli_usage_error("report", "unknown option '%s'", argv[optind - 1]);
+            return cli_getopt_error("report", argv, "o", "a FILE");
         }
     }
-    if (argc - optind != 1)
-        return cli_usage_error("report", "%s", argc - optind < 1
-                               ? "missing SOURCE (a file, '-', unix:PATH or tcp:HOST:PORT)"
-                               : "too many arguments (one SOURCE expected)");
+    const char *source = cli_source_operand("report", argc, argv);
+    if (source == NULL)
+        return CLI_EXIT_USAGE;
     if (output == NULL)
         return cli_usage_error("report", "missing -o FILE (where to write the HTML page)");
-    const char *source = argv[optind];
     char err[ELOG_SOCKET_ERRLEN];
     if (cli_source_check(source, err, sizeof err) != 0)
         return cli_usage_error("report", "%s", err);

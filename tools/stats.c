@@ -175,11 +175,9 @@ int cmd_stats(int argc, char **argv)
             return cli_usage_error("stats", "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind >= argc)
-        return cli_usage_error("stats", "missing SOURCE (a file, '-', unix:PATH or tcp:HOST:PORT)");
-    if (argc - optind > 1)
-        return cli_usage_error("stats", "too many arguments (one SOURCE expected)");
-    const char *source = argv[optind];
+    const char *source = cli_source_operand("stats", argc, argv);
+    if (source == NULL)
+        return CLI_EXIT_USAGE;
     char err[512];
     if (cli_source_check(source, err, sizeof err) != 0)
         return cli_usage_error("stats", "%s", err);
