@@ -1785,7 +1785,7 @@ static __attribute__((noinline)) int ev_wakeup(void *ctx, const elog_event *ev)
 }
 
 /* A new thread: found or added with one probe of the index (thread_get()
- * would look in the one-entry cache and probe first). */
+ * would probe, and thread_add() probe again). */
 static __attribute__((noinline)) int ev_create(void *ctx, const elog_event *ev)
 {
     elog_analysis *a = ctx;

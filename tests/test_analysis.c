@@ -452,7 +452,7 @@ static void test_thread_bound(void **state)
 
 /* A burst of 20 000 live threads, then they all finish, then 2 000 more
  * run and finish: compaction runs while the record slab is packed back
- * (renumbering the records the finished-thread list remembers), and the
+ * (renumbering the records), and the
  * longest-running 256 still come out exactly. Thread id runs 1 ns in the
  * burst plus (id * 7919) % 22000 + 1 ns (7919 is prime to 22000: every
  * thread a distinct total, 2 .. 22001 ns; the late ones one run only). */
