@@ -752,7 +752,7 @@ static void select_longest(fin_ref *f, size_t n, size_t keep)
 
 /* Keeps the max_threads longest-running finished threads, drops the rest
  * (their ids go to the dropped ranges). Amortised: runs when the finished
- * threads kept reach 5 * max_threads + 64 (see stop_thread). */
+ * threads kept reach 5 * max_threads + 64 (see thread_finish). */
 static __attribute__((noinline, cold)) void thread_compact(elog_analysis *a)
 {
     size_t n = a->threads_finished_kept, keep = a->cfg.max_threads;
@@ -876,21 +876,6 @@ static __attribute__((noinline)) thread_rec *thread_add(elog_analysis *a, uint32
 static thread_rec *thread_lookup(elog_analysis *a, uint32_t id)
 {
     return thread_find(a, id);
-}
-
-/* Moves a thread's state (kept in its key); FINISHED is final. The counts
- * by state are made when a snapshot is taken (from the keys, and the
- * capabilities' running threads), so a transition is one store. */
-static inline void thread_set_state(elog_analysis *a, thread_rec *r, elog_thread_state s)
-{
-    uint64_t *k = &a->tkeys[r->kslot];
-    if (TKEY_STATE(*k) == ELOG_THREAD_FINISHED)
-        return;
-    *k = (*k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)s << TKEY_STATE_SHIFT);
-    if (s == ELOG_THREAD_FINISHED) {
-        a->threads_finished++;
-        finished_list_add(a, r->id, r->running_ns);
-    }
 }
 
 /* Closed idle time (monotone between live snapshots): when the capability
@@ -1425,6 +1410,23 @@ static inline int event_result(elog_analysis *a)
     return ELOG_CB_CONTINUE;
 }
 
+/* A thread's key just moved to FINISHED at t: its finish time, the count,
+ * and the list compaction reads. Amortised: a compaction looks at the
+ * finished threads kept and drops all but max_threads of them. Each pass
+ * re-examines the max_threads kept and merges the dropped ids into the
+ * ranges, so it waits for 4 * max_threads + 64 more (at max_threads + 64:
+ * 12% of the samples on busy-large); snapshots list only max_threads of
+ * them. */
+static __attribute__((noinline)) int thread_finish(elog_analysis *a, thread_rec *r, uint64_t t)
+{
+    r->finished_ns = t;
+    a->threads_finished++;
+    finished_list_add(a, r->id, r->running_ns);
+    if (a->threads_finished_kept >= 5 * (size_t)a->cfg.max_threads + 64)
+        thread_compact(a);
+    return event_result(a);
+}
+
 /* The thread's side of a STOP_THREAD at t: `ran` is the length of the run
  * it ends on its capability (UINT64_MAX: it ends none there). */
 static __attribute__((noinline)) int stop_thread(elog_analysis *a, uint32_t id, uint16_t status,
@@ -1441,16 +1443,18 @@ static __attribute__((noinline)) int stop_thread(elog_analysis *a, uint32_t id, 
         r->stop_reasons[status]++;
     elog_thread_state s = status < ELOG_STOP_REASONS ? (elog_thread_state)state_after[status]
                                                      : ELOG_THREAD_BLOCKED;
+    /* The state lives in the key (the counts by state are made when a
+     * snapshot is taken); FINISHED is final (a late stop only moves the
+     * finish time). */
+    uint64_t *k = &a->tkeys[r->kslot];
+    if (TKEY_STATE(*k) == ELOG_THREAD_FINISHED) {
+        if (s == ELOG_THREAD_FINISHED)
+            r->finished_ns = t;
+        return event_result(a);
+    }
+    *k = (*k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)s << TKEY_STATE_SHIFT);
     if (s == ELOG_THREAD_FINISHED)
-        r->finished_ns = t;
-    thread_set_state(a, r, s);
-    /* Amortised: a compaction looks at the finished threads kept and
-     * drops all but max_threads of them. Each pass re-examines the
-     * max_threads kept and merges the dropped ids into the ranges, so it
-     * waits for 4 * max_threads + 64 more (at max_threads + 64: 12% of the
-     * samples on busy-large); snapshots list only max_threads of them. */
-    if (a->threads_finished_kept >= 5 * (size_t)a->cfg.max_threads + 64)
-        thread_compact(a);
+        return thread_finish(a, r, t);
     return event_result(a);
 }
 
@@ -1704,18 +1708,6 @@ static __attribute__((noinline)) int ev_run(void *ctx, const elog_event *ev)
     return ELOG_CB_CONTINUE;
 }
 
-/* The rest of a thread's finishing stop at t, its key already FINISHED
- * (thread_set_state()'s part, for ev_stop's leaf). */
-static __attribute__((noinline)) int thread_finished(elog_analysis *a, thread_rec *r, uint64_t t)
-{
-    r->finished_ns = t;
-    a->threads_finished++;
-    finished_list_add(a, r->id, r->running_ns);
-    if (a->threads_finished_kept >= 5 * (size_t)a->cfg.max_threads + 64)
-        thread_compact(a);
-    return event_result(a);
-}
-
 /* The thread's side of ev_stop(): a stop of a thread in the index, for a
  * run of d ns (a function of its own, tail-called:
  * with the capability's side it needed six saved registers). */
@@ -1738,7 +1730,7 @@ static __attribute__((noinline)) int stop_fast_thread(elog_analysis *a, uint32_t
     unsigned next = state_after[status];
     keys[i] = (k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)next << TKEY_STATE_SHIFT);
     if (next == ELOG_THREAD_FINISHED)
-        return thread_finished(a, r, t);
+        return thread_finish(a, r, t);
     return ELOG_CB_CONTINUE;
 }
 
