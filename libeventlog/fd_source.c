@@ -108,8 +108,10 @@ static elog_reader_status fd_read(byte_source *s, uint8_t *buf, size_t cap, size
         if (!f->c.regular && (stop || data_end))
             return at_eof(f, stop ? ELOG_READER_EOF_STOPPED : ELOG_READER_EOF_DATA_END, n);
 
-        if (!f->c.regular && f->c.follow) {
-            int left = idle_left(f);
+        /* Pipes, FIFOs and sockets are waited on in slices, followed or not,
+         * so that elog_reader_stop() is noticed while no data comes. */
+        if (!f->c.regular) {
+            int left = f->c.follow ? idle_left(f) : -1;
             if (left == 0)
                 return at_eof(f, ELOG_READER_EOF_IDLE, n);
             int slice = left < 0 || (unsigned)left > f->c.poll_ms ? (int)f->c.poll_ms : left;
@@ -131,7 +133,7 @@ static elog_reader_status fd_read(byte_source *s, uint8_t *buf, size_t cap, size
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) { /* an O_NONBLOCK descriptor */
-                if (wait_readable(f, f->c.follow ? (int)f->c.poll_ms : -1) < 0)
+                if (wait_readable(f, (int)f->c.poll_ms) < 0)
                     return f->failed;
                 continue;
             }

@@ -105,10 +105,11 @@ typedef struct elog_reader_options {
      *   - nothing new arrived for idle_timeout_ms (0: no limit), or
      *   - elog_reader_stop() is called.
      * Pipes, FIFOs and sockets are read until their writer closes them, as
-     * without follow, but waited on with poll(2) in poll_interval_ms slices:
-     * idle_timeout_ms bounds the wait for data, elog_reader_stop() is noticed,
+     * without follow; with follow, idle_timeout_ms bounds the wait for data
      * and once the end marker was seen they are not read again (a writer that
-     * keeps them open cannot block the reader). A followed file that shrinks
+     * keeps them open cannot block the reader). Followed or not, they are
+     * waited on with poll(2) in poll_interval_ms slices, so that
+     * elog_reader_stop() is noticed within one slice. A followed file that shrinks
      * is an error. gzip input can be followed too, if the compressed file
      * only grows by appending (as a streaming compressor writes it).
      * With elog_reader_read() the reader does not see the end marker: see
@@ -193,9 +194,8 @@ ELOG_API elog_reader_status elog_reader_read(elog_reader *r, const uint8_t **p, 
 
 /* Ends the input early: from now on the reader does not wait any more. A
  * regular file is still read up to its current end; a pipe, FIFO or socket
- * is not read again. Without follow mode, a reader blocked in read(2) on a
- * pipe only notices when a signal interrupts that read (a handler installed
- * without SA_RESTART); in follow mode it notices within poll_interval_ms.
+ * is not read again. A reader waiting for a pipe, FIFO or socket notices
+ * within poll_interval_ms, in follow mode or not.
  * The input then ends with ELOG_READER_EOF_STOPPED (a regular file without
  * follow: ELOG_READER_EOF_END). Async-signal-safe and thread-safe; may be
  * called from decoder callbacks and the progress hook. */

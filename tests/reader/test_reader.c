@@ -915,6 +915,43 @@ static void test_follow_stop(void **state)
     free(b.p);
 }
 
+/* A pipe whose writer sent part of a log and keeps it open: without follow
+ * mode too, elog_reader_stop() ends the wait (it used to block in read(2)
+ * until the writer closed), with and without the read-ahead thread. */
+static void test_pipe_stop(void **state)
+{
+    (void)state;
+    blob b = load_corpus("parallelTest.eventlog");
+    size_t part = b.n / 2 < 30000 ? b.n / 2 : 30000; /* fits the pipe's buffer */
+    for (int ahead = 0; ahead < 2; ahead++) {
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        writer w = {.fd = fds[1], .data = b.p, .limit = part, .chunk = 4096,
+                    .hold_ms = 8000, .close_fd = true};
+        writer_start(&w);
+        elog_reader_options o;
+        elog_reader_options_init(&o);
+        o.poll_interval_ms = 20;
+        o.no_read_ahead = !ahead;
+        elog_reader *r;
+        assert_int_equal(elog_reader_open_fd(&r, fds[0], "held pipe", &o), ELOG_READER_OK);
+        stopper s = {r, 200, 0};
+        assert_int_equal(pthread_create(&s.thread, NULL, stopper_main, &s), 0);
+        outcome got = run_reader(r, 0);
+        pthread_join(s.thread, NULL);
+        elog_reader_close(r);
+        writer_join(&w);
+        close(fds[0]);
+        assert_int_equal(got.status, ELOG_READER_OK);
+        assert_int_equal(got.info.eof, ELOG_READER_EOF_STOPPED);
+        assert_int_equal(got.end.total_bytes, part);
+        outcome want = decode_memory(b.p, part);
+        assert_same(&want, &got);
+        assert_true(got.ms >= 190 && got.ms < 4000); /* the writer held it for 8 s */
+    }
+    free(b.p);
+}
+
 static int pause_first(elog_decoder *d, const elog_event *ev)
 {
     (void)ev;
@@ -1993,6 +2030,7 @@ int main(void)
         cmocka_unit_test(test_follow_idle_timeout),
         cmocka_unit_test(test_follow_gzip),
         cmocka_unit_test(test_follow_stop),
+        cmocka_unit_test(test_pipe_stop),
         cmocka_unit_test(test_follow_shrink),
         cmocka_unit_test(test_fifo),
         cmocka_unit_test(test_fifo_follow_data_end),

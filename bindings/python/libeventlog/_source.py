@@ -262,15 +262,38 @@ class CReader:
         if not self._may_wait:
             return lib.elog_reader_run(self._r, dec, end)  # type: ignore[no-any-return]
         result: List[int] = []
-        t = threading.Thread(target=lambda: result.append(lib.elog_reader_run(self._r, dec, end)),
-                             name="libeventlog-reader", daemon=True)
-        t.start()
+        done = threading.Event()
+        gate = threading.Lock()
+        state = {"running": False, "cancelled": False}
+
+        def work() -> None:
+            try:
+                with gate:
+                    if state["cancelled"]:
+                        return
+                    state["running"] = True
+                result.append(lib.elog_reader_run(self._r, dec, end))
+            finally:
+                done.set()
+
+        # Completion is our own event, not Thread.join(): on CPython 3.11 a
+        # Ctrl-C that interrupts join() can mark a running thread as stopped
+        # (bpo-45274), and closing the reader under it then crashes. The gate
+        # covers a Ctrl-C inside Thread.start().
         try:
-            while t.is_alive():
-                t.join(0.1)
+            threading.Thread(target=work, name="libeventlog-reader", daemon=True).start()
+            while not done.wait(0.1):
+                pass
         except BaseException:
             self.stop()
-            t.join()
+            with gate:
+                state["cancelled"] = True
+                running = state["running"]
+            while running and not done.is_set():
+                try:
+                    done.wait(0.1)
+                except KeyboardInterrupt:
+                    continue   # the first interrupt is the one re-raised
             raise
         return result[0]
 
