@@ -1762,6 +1762,17 @@ static __attribute__((noinline)) int ev_run(void *ctx, const elog_event *ev)
     return ELOG_CB_CONTINUE;
 }
 
+/* ev_stop() of a thread not in the index: most often one compaction
+ * dropped, whose later blocks (file order) still hold runs of it; those are
+ * left out at once (stop_thread() would probe again and try to add it). */
+static __attribute__((noinline)) int stop_unindexed(elog_analysis *a, uint32_t id,
+                                                    uint16_t status, uint64_t t, uint64_t d)
+{
+    if (a->n_dropped > 0 && id <= a->dropped[a->n_dropped - 1][1] && dropped_has(a, id))
+        return ELOG_CB_CONTINUE;
+    return stop_thread(a, id, status, t, d);
+}
+
 /* A STOP of the thread running on its capability, within one utilisation
  * bucket, of a thread in the index: both sides in one leaf (it calls
  * nothing and saves no registers); anything else goes to stop_general()
@@ -1798,7 +1809,9 @@ static __attribute__((noinline)) int ev_stop(void *ctx, const elog_event *ev)
     uint64_t k;
     while ((k = keys[i]) != 0 && TKEY_ID_OF(k) != id)
         i = (i + 1) & mask;
-    if (k == 0 || TKEY_STATE(k) == ELOG_THREAD_FINISHED)
+    if (k == 0)
+        return stop_unindexed(a, id, (uint16_t)status, t, d);
+    if (TKEY_STATE(k) == ELOG_THREAD_FINISHED)
         return stop_thread(a, id, (uint16_t)status, t, d);
     thread_rec *r = &a->recs[TKEY_IDX(k)];
     r->runs++;
