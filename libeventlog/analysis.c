@@ -51,6 +51,14 @@ void elog_analysis_config_init(elog_analysis_config *c)
     c->max_censuses = 64;
 }
 
+/* Forgets every cached -hc label (the cache stays allocated). */
+static void stack_cache_clear(elog_analysis *a)
+{
+    if (a->stack_cache != NULL)
+        memset(a->stack_cache, 0, STACK_SETS * STACK_WAYS * sizeof *a->stack_cache);
+    a->stack_cache_numbered = false;
+}
+
 static void free_state(elog_analysis *a)
 {
     size_t L = a->cfg.max_labels;
@@ -98,6 +106,8 @@ static void free_state(elog_analysis *a)
     a->cc_ids = NULL;
     a->cc_names = NULL;
     a->cc_cap = a->cc_used = 0;
+    an_free(a, a->stack_cache, STACK_SETS * STACK_WAYS * sizeof *a->stack_cache);
+    a->stack_cache = NULL;
 }
 
 /* Zeroes the figures; keeps the fixed-size arrays (allocated in new). */
@@ -133,7 +143,7 @@ static void clear_state(elog_analysis *a)
     memset(a->census_label_total, 0, (L + 1) * sizeof(uint64_t));
     memset(a->census_label_max, 0, (L + 1) * sizeof(uint64_t));
     a->census_stride = 1;
-    memset(a->stack_key, 0, sizeof a->stack_key);
+    stack_cache_clear(a);
     a->census_skip = 0;
     a->censuses_seen = 0;
     a->in_census = false;
@@ -1329,14 +1339,18 @@ static void cc_define(elog_analysis *a, uint32_t id, elog_slice name)
         return;
     memcpy(t, name.ptr, n);
     sanitize(t, n);
-    if (a->cc_ids[j] != 0) {
+    bool renamed = a->cc_ids[j] != 0;
+    if (renamed) {
         an_free(a, a->cc_names[j], strlen(a->cc_names[j]) + 1);
     } else {
         a->cc_ids[j] = id + 1;
         a->cc_used++;
     }
     a->cc_names[j] = t;
-    memset(a->stack_key, 0, sizeof a->stack_key); /* labels may change */
+    /* Cached labels change only if they showed this cc: by its old name,
+     * or (GHC names each cc at its first census) as "cc N". */
+    if (renamed || a->stack_cache_numbered)
+        stack_cache_clear(a);
 }
 
 /* The census label slot for a sample of `bytes` bytes. When the table is
@@ -1395,6 +1409,118 @@ static uint32_t census_add(elog_analysis *a, const uint8_t *label, size_t len, u
 }
 
 /* ------------------------------------------------------------ dispatch */
+
+/* The cache key of a cost-centre stack: its first 128 ids (no label of 255
+ * bytes names more), hashed 8 bytes at a time as they lie in the event
+ * (mixing each id cost as much as the rest of a cached sample). Never 0. */
+static uint64_t stack_hash(elog_u32_array st)
+{
+    uint32_t depth = st.count < 128 ? st.count : 128;
+    size_t n = 4u * (size_t)depth, i = 0;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ depth;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, st.ptr + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    if (i < n) {
+        uint32_t w;
+        memcpy(&w, st.ptr + i, 4);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+    }
+    return mix(h) | 1;
+}
+
+/* The -hc label of a stack: cost-centre names, innermost first, joined
+ * with '/' ("cc N" for an undefined one), at most 255 bytes; NUL-terminated
+ * in label[256]. Returns its length. */
+static size_t stack_label(elog_analysis *a, elog_u32_array st, char *label)
+{
+    size_t len = 0;
+    for (uint32_t k = 0; k < st.count && len < 255; k++) {
+        uint32_t id = elog_u32_array_get(st, k);
+        char num[24];
+        const char *nm = NULL;
+        if (a->cc_cap > 0) {
+            size_t j = cc_slot(a->cc_ids, a->cc_cap, id);
+            if (a->cc_ids[j] != 0)
+                nm = a->cc_names[j];
+        }
+        if (nm == NULL) {
+            snprintf(num, sizeof num, "cc %u", (unsigned)id);
+            nm = num;
+            a->stack_cache_numbered = true;
+        }
+        if (k > 0)
+            label[len++] = '/';
+        size_t m = strlen(nm);
+        if (m > 255 - len)
+            m = 255 - len;
+        memcpy(label + len, nm, m);
+        len += m;
+    }
+    if (st.count == 0) {
+        memcpy(label, "(no stack)", 10);
+        len = 10;
+    }
+    label[len] = '\0';
+    return len;
+}
+
+/* census_stack_sample() of a stack not cached (or stale): its label built,
+ * counted, and cached in `set` (NULL: no cache) under `key`. */
+static __attribute__((noinline)) void census_stack_miss(elog_analysis *a,
+                                                        const elog_ev_heap_prof_sample_cost_centre *s,
+                                                        uint64_t key, stack_entry *set)
+{
+    char label[256];
+    size_t len = stack_label(a, s->stack, label);
+    uint32_t li = census_add(a, (const uint8_t *)label, len, s->residency);
+    if (set == NULL)
+        return;
+    /* The new entry goes first in its set; an older copy of it (stale)
+     * goes, else the last (least recently filled) one. */
+    unsigned w = 0;
+    while (w < STACK_WAYS - 1 && set[w].key != key)
+        w++;
+    memmove(set + 1, set, w * sizeof *set);
+    set[0] = (stack_entry){ key, li, a->census_label_ver[li] };
+}
+
+/* A -hc census sample: its stack's label found in the cache, or built
+ * (deep stacks make that costly) and cached by census_stack_miss(). */
+static void census_stack_sample(elog_analysis *a, const elog_ev_heap_prof_sample_cost_centre *s)
+{
+    if (a->stack_cache == NULL && !a->stack_cache_failed) {
+        /* Without it (no memory) every label is built: slower, not wrong,
+         * so not an out-of-memory abort. */
+        size_t size = STACK_SETS * STACK_WAYS * sizeof *a->stack_cache;
+        a->stack_cache = a->al->alloc(a->al->ctx, size);
+        if (a->stack_cache != NULL)
+            memset(a->stack_cache, 0, size);
+        a->stack_cache_failed = a->stack_cache == NULL;
+    }
+    uint64_t key = stack_hash(s->stack);
+    stack_entry *set = a->stack_cache != NULL
+                           ? &a->stack_cache[(size_t)(key >> 52) % STACK_SETS * STACK_WAYS]
+                           : NULL;
+    uint32_t L = a->cfg.max_labels;
+    for (unsigned w = 0; set != NULL && w < STACK_WAYS; w++) {
+        stack_entry *e = &set[w];
+        /* A cached "other" retries the table only if this sample could
+         * outgrow the smallest label (as of the last full-table miss). */
+        if (e->key == key && e->ver == a->census_label_ver[e->label] &&
+            (e->label < L || L == 0 || s->residency <= a->census_label_total[a->census_min_slot])) {
+            uint32_t li = e->label;
+            a->cur_census[li] += s->residency;
+            a->cur_census_total += s->residency;
+            a->census_label_total[li] += s->residency;
+            return;
+        }
+    }
+    census_stack_miss(a, s, key, set);
+}
 
 int elog_analysis_on_header(elog_analysis *a, const elog_header *h)
 {
@@ -1640,74 +1766,9 @@ static __attribute__((noinline)) void rare_event(elog_analysis *a, const elog_ev
     case ELOG_EV_HEAP_PROF_COST_CENTRE:
         cc_define(a, ev->as.heap_prof_cost_centre.cc_id, ev->as.heap_prof_cost_centre.label);
         break;
-    case ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE: {
-        const elog_ev_heap_prof_sample_cost_centre *s = &ev->as.heap_prof_sample_cost_centre;
-        /* Deep stacks make the label costly to build: a cache keyed by the
-         * first 128 ids (no label of 255 bytes names more). */
-        uint32_t depth = s->stack.count < 128 ? s->stack.count : 128;
-        uint64_t key = 0x9e3779b97f4a7c15ull ^ depth;
-        for (uint32_t k = 0; k < depth; k++)
-            key = mix(key ^ elog_u32_array_get(s->stack, k)) + k;
-        key |= 1; /* never 0 (empty) */
-        size_t set = (size_t)(key >> 7) & (STACK_CACHE / 2 - 1);
-        size_t ci = 2 * set + (a->stack_key[2 * set] != key);
-        uint32_t L = a->cfg.max_labels;
-        /* A cached "other" retries the table only if this sample could
-         * outgrow the smallest label (as of the last full-table miss). */
-        if (a->stack_key[ci] == key && a->stack_ver[ci] == a->census_label_ver[a->stack_label[ci]] &&
-            (a->stack_label[ci] < L || L == 0 ||
-             s->residency <= a->census_label_total[a->census_min_slot])) {
-            uint32_t li = a->stack_label[ci];
-            a->cur_census[li] += s->residency;
-            a->cur_census_total += s->residency;
-            a->census_label_total[li] += s->residency;
-            break;
-        }
-        /* -hc: labelled by the cost-centre stack, innermost first, names
-         * joined with '/' ("cc N" for an undefined one), at most 255 bytes. */
-        char label[256];
-        size_t len = 0;
-        for (uint32_t k = 0; k < s->stack.count && len < 255; k++) {
-            uint32_t id = elog_u32_array_get(s->stack, k);
-            char num[24];
-            const char *nm = NULL;
-            if (a->cc_cap > 0) {
-                size_t j = cc_slot(a->cc_ids, a->cc_cap, id);
-                if (a->cc_ids[j] != 0)
-                    nm = a->cc_names[j];
-            }
-            if (nm == NULL) {
-                snprintf(num, sizeof num, "cc %u", (unsigned)id);
-                nm = num;
-            }
-            if (k > 0)
-                label[len++] = '/';
-            size_t m = strlen(nm);
-            if (m > 255 - len)
-                m = 255 - len;
-            memcpy(label + len, nm, m);
-            len += m;
-        }
-        if (s->stack.count == 0) {
-            memcpy(label, "(no stack)", 10);
-            len = 10;
-        }
-        label[len] = '\0';
-        const char *name = label;
-        uint32_t li = census_add(a, (const uint8_t *)name, strlen(name), s->residency);
-        /* The new entry goes first in its set, the other way keeps the
-         * previous first (least recently filled out). */
-        ci = 2 * set;
-        if (a->stack_key[ci] != key) {
-            a->stack_key[ci + 1] = a->stack_key[ci];
-            a->stack_label[ci + 1] = a->stack_label[ci];
-            a->stack_ver[ci + 1] = a->stack_ver[ci];
-        }
-        a->stack_key[ci] = key;
-        a->stack_label[ci] = li;
-        a->stack_ver[ci] = a->census_label_ver[li];
+    case ELOG_EV_HEAP_PROF_SAMPLE_COST_CENTRE:
+        census_stack_sample(a, &ev->as.heap_prof_sample_cost_centre);
         break;
-    }
     case ELOG_EV_HEAP_PROF_SAMPLE_END:
         if (a->in_census)
             census_end(a);

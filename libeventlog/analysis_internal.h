@@ -29,10 +29,18 @@ void an_hist_summary(const hist *h, elog_duration_stats *out);
 
 /* ------------------------------------------------------------ state */
 
-/* -hc label cache entries (128 KiB), two-way: a census names each of its
- * stacks once, ~4000 of them on a -fprof-auto program, and a direct-mapped
- * cache of 4096 missed half of them on collisions. */
-#define STACK_CACHE 8192u
+/* -hc label cache: a census names each of its stacks once, ~4000 of them on
+ * a -fprof-auto program; 4096 sets of four (256 KiB, allocated at the first
+ * -hc sample) hold them, where two ways of 4096 missed one sample in five
+ * on collisions. */
+#define STACK_SETS 4096u
+#define STACK_WAYS 4u
+
+typedef struct stack_entry {
+    uint64_t key;             /* hash of the stack's first 128 ids; 0 = empty */
+    uint32_t label;           /* census label slot (max_labels: other) */
+    uint32_t ver;             /* census_label_ver of that slot when cached */
+} stack_entry;
 
 typedef struct cap_state {
     bool seen;
@@ -171,11 +179,11 @@ struct elog_analysis {
     char **cc_names;
     size_t cc_cap, cc_used;
 
-    /* -hc: stack (first 128 ids) -> census label slot, direct-mapped; a
-     * label's eviction clears it (ids + 1 = key 0 means empty) */
-    uint64_t stack_key[STACK_CACHE];
-    uint32_t stack_label[STACK_CACHE];
-    uint32_t stack_ver[STACK_CACHE]; /* census_label_ver of its slot when cached */
+    /* -hc: stack -> census label slot (STACK_SETS * STACK_WAYS, or NULL:
+     * none yet, or no memory for it) */
+    stack_entry *stack_cache;
+    bool stack_cache_numbered; /* a cached label shows an undefined cc as "cc N" */
+    bool stack_cache_failed;   /* its allocation failed: not tried again */
     uint32_t *census_label_ver; /* max_labels + 1: bumped when a slot's label is
                                    replaced, so only that slot's entries go stale */
     uint32_t census_min_slot;  /* the smallest label at the last full-table miss */

@@ -736,6 +736,76 @@ static void test_cost_centre_censuses(void **state)
     synth_free(&s);
 }
 
+/* -hc labels are cached by stack: a cost centre named after a sample
+ * showed it as "cc N", or renamed, changes the label of later samples. */
+static void test_cost_centre_label_cache(void **state)
+{
+    (void)state;
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 0, 0, 0);
+    ev_cc(&s, 1, "foo");
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_BEGIN, 100, 1);
+    ev_cc_sample(&s, 100, 7, (const uint32_t[]){ 9, 1 }, 2);
+    ev_cc_sample(&s, 100, 30, (const uint32_t[]){ 1 }, 1);
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_END, 100, 1);
+    ev_cc(&s, 9, "baz"); /* named at a later census, as GHC does */
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_BEGIN, 200, 2);
+    ev_cc_sample(&s, 200, 11, (const uint32_t[]){ 9, 1 }, 2);
+    ev_cc_sample(&s, 200, 5, (const uint32_t[]){ 1 }, 1);
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_END, 200, 2);
+    ev_cc(&s, 2, "bar"); /* new, in no cached label */
+    ev_cc(&s, 1, "qux"); /* renamed */
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_BEGIN, 300, 3);
+    ev_cc_sample(&s, 300, 3, (const uint32_t[]){ 1 }, 1);
+    ev_cc_sample(&s, 300, 2, (const uint32_t[]){ 2, 1 }, 2);
+    ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_END, 300, 3);
+    synth_block_end(&s);
+    elog_stats *st = analyse(s.buf, s.len, 0);
+    const char *want[] = { "foo", "baz/foo", "cc 9/foo", "qux", "bar/qux" };
+    const uint64_t bytes[] = { 35, 11, 7, 3, 2 };
+    assert_int_equal(st->n_census_labels, 5);
+    for (size_t i = 0; i < 5; i++) {
+        assert_string_equal(st->census_labels[i].label, want[i]);
+        assert_int_equal(st->census_labels[i].total_bytes, bytes[i]);
+    }
+    elog_stats_free(st);
+    synth_free(&s);
+}
+
+/* More distinct stacks than the label cache holds, in three censuses:
+ * each stack's bytes still go to its own label. */
+static void test_cost_centre_many_stacks(void **state)
+{
+    (void)state;
+    enum { STACKS = 20000 };
+    synth s;
+    synth_init(&s);
+    synth_std_header(&s);
+    synth_block_begin(&s, 0, 0, 0);
+    for (uint64_t c = 1; c <= 3; c++) {
+        ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_BEGIN, 100 * c, c);
+        for (uint32_t i = 0; i < STACKS; i++)
+            ev_cc_sample(&s, 100 * c, 1000 + i, (const uint32_t[]){ i, i / 7, 5 }, 3);
+        ev_u64(&s, ELOG_EV_HEAP_PROF_SAMPLE_END, 100 * c, c);
+    }
+    synth_block_end(&s);
+    elog_analysis_config cfg;
+    elog_analysis_config_init(&cfg);
+    cfg.max_labels = STACKS;
+    elog_stats *st = analyse_cfg(s.buf, s.len, 0, &cfg);
+    assert_int_equal(st->n_census_labels, STACKS);
+    for (size_t i = 0; i < st->n_census_labels; i++) {
+        unsigned a, b;
+        assert_int_equal(sscanf(st->census_labels[i].label, "cc %u/cc %u/cc 5", &a, &b), 2);
+        assert_int_equal(b, a / 7);
+        assert_int_equal(st->census_labels[i].total_bytes, 3 * (1000 + (uint64_t)a));
+    }
+    elog_stats_free(st);
+    synth_free(&s);
+}
+
 /* 1000 pauses of 1..1000 us: percentiles within 1%, exact total/max. */
 static void test_pause_percentiles(void **state)
 {
@@ -993,6 +1063,8 @@ int main(void)
         cmocka_unit_test(test_span_labels_bounded),
         cmocka_unit_test(test_censuses),
         cmocka_unit_test(test_cost_centre_censuses),
+        cmocka_unit_test(test_cost_centre_label_cache),
+        cmocka_unit_test(test_cost_centre_many_stacks),
         cmocka_unit_test(test_census_label_eviction),
         cmocka_unit_test(test_pause_percentiles),
         cmocka_unit_test(test_hooks_and_cumulative),

@@ -35,8 +35,9 @@
  * midpoint (clamped to the exact min/max): relative error <= 0.8%. Mean,
  * total and max are exact.
  *
- * Memory is bounded independently of the log's length: about 0.4 MiB fixed
- * (pause histograms, span and census tables, open spans), 2 KiB per
+ * Memory is bounded independently of the log's length: about 0.3 MiB fixed
+ * (pause histograms, span and census tables, open spans; 256 KiB more, a
+ * cache of cost-centre stack labels, from the first -hc sample), 2 KiB per
  * capability (its utilisation buckets), and about 170 bytes per thread alive
  * at once, plus at most 5 * max_threads + 64 finished ones (compaction keeps
  * the max_threads longest-running and drops the others into sorted id
