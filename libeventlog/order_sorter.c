@@ -1,7 +1,7 @@
 /*
  * elog_sorter: time-ordered iteration over a file, descriptor or stdin, on
  * top of elog_reader (pass 1) and elog_order (runs and merge). A plain
- * regular file is re-read in place; anything else (gzip, pipes, sockets
+ * regular file is re-read in place; anything else (compressed, pipes, sockets
  * given as descriptors) is spooled, decompressed, to an unlinked temporary
  * file while pass 1 decodes it.
  */
@@ -153,7 +153,7 @@ static int pass1(elog_sorter *s)
     }
     elog_reader_info info;
     elog_reader_get_info(s->reader, &info);
-    if (info.regular && !info.gzip) {
+    if (info.regular && info.format == ELOG_READER_PLAIN) {
         s->fd = info.fd;
         s->base = info.start;
         int rc = info.size < SPLIT_MIN ? 0 : elog_order_scan_fd(s->order, info.fd, info.start, info.size, NULL, &s->end);

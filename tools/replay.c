@@ -280,7 +280,7 @@ static int load(replay *r, const char *path)
             first = false;
             elog_reader_info info;
             elog_reader_get_info(rd, &info);
-            spooling = !(info.regular && !info.gzip);
+            spooling = !(info.regular && info.format == ELOG_READER_PLAIN);
             if (spooling) {
                 r->fd = spool_open(path);
                 r->base = 0;

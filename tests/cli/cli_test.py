@@ -214,6 +214,27 @@ def case_zstd_xz():
                 os.unlink(out)
         checked += 1
     check(checked >= 10, "only %d conformance files" % checked)
+    # The commands that read a file twice (merge's passes, replay's re-reads)
+    # read the decompressed bytes, not the compressed file (both used to
+    # take a zstd or xz file for a plain one).
+    ghc902 = os.path.join(os.path.dirname(CORPUS), "ghc-9.0.2")
+    a, b = (os.path.join(ghc902, n) for n in ("threaded-N2.eventlog", "nonthreaded.eventlog"))
+    want = os.path.join(TMP, "merged-plain")
+    rc0, _, err0 = run(["merge", a, b, "-o", want])
+    check(rc0 == 0, "merge of plain files: %s" % err0)
+    for tool in ("zstd", "xz"):
+        ca, cb = compressed_copy(a, tool, "merge-a-" + tool), compressed_copy(b, tool, "merge-b-" + tool)
+        got = os.path.join(TMP, "merged-" + tool)
+        rc1, _, err1 = run(["merge", ca, cb, "-o", got])
+        check(rc1 == 0 and read(got) == read(want),
+              "merge of %s inputs differs from the plain files': %d %s" % (tool, rc1, err1))
+        rc0, s_plain, _ = run(["show", "--stream", a])
+        sv = Server(["--quiet", "--clients", "1", ca, unix_listen("replay-" + tool + ".sock")])
+        rc2, s_sock, err2 = run(["show", "--stream", sv.addr])
+        check(rc2 == rc0 and s_sock == s_plain,
+              "replay of a %s file serves other bytes than the plain file's: %d %s" % (tool, rc2, err2))
+        check(sv.wait() == 0, "replay of a %s file did not exit after its client" % tool)
+        sv.kill()
     big = os.path.join(CORPUS, "stop.hT.eventlog")
     for tool in ("zstd", "xz"):
         comp = compressed_copy(big, tool, "big-" + tool)

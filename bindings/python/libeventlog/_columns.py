@@ -124,8 +124,9 @@ def read_columns(source: Source, types: Optional[Iterable[Union[int, str, type]]
                  strict: bool = False, numpy: Optional[bool] = None,
                  continue_after_end: bool = False, lenient_blocks: bool = False,
                  batch_events: int = 65536, chunk_size: int = 1 << 20) -> Columns:
-    """Decodes a whole eventlog (path or binary file object, plain or gzip) into
-    columns, without creating a Python object per event.
+    """Decodes a whole eventlog (path or binary file object, plain or gzip;
+    zstd and xz for a path) into columns, without creating a Python object
+    per event.
 
     types: keep only these event types (ids, EventType members, layout names such
         as "HEAP_LIVE", class names or event classes); default all, block markers

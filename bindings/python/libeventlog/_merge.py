@@ -17,9 +17,10 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 def merge(inputs: Iterable[PathLike], out: PathLike) -> List[Tuple[int, int, int]]:
     """Writes to `out` one time-ordered eventlog from the eventlog files
-    `inputs` (plain or gzip), as `eventlog merge`: the header is the union of
-    the inputs' declarations, and the capabilities, capsets and thread ids of
-    each input are shifted past those used by the inputs before it. `out` is
+    `inputs` (plain, or compressed with gzip, zstd or xz), as `eventlog
+    merge`: the header is the union of the inputs' declarations, and the
+    capabilities, capsets and thread ids of each input are shifted past those
+    used by the inputs before it. `out` is
     written under out + ".tmp" and renamed when complete; it may not be an
     input. Memory stays bounded whatever the inputs' size.
 
