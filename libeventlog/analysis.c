@@ -1408,8 +1408,6 @@ static uint32_t census_add(elog_analysis *a, const uint8_t *label, size_t len, u
     return li;
 }
 
-/* ------------------------------------------------------------ dispatch */
-
 /* The cache key of a cost-centre stack: its first 128 ids (no label of 255
  * bytes names more), hashed 8 bytes at a time as they lie in the event
  * (mixing each id cost as much as the rest of a cached sample). Never 0. */
@@ -1521,6 +1519,8 @@ static void census_stack_sample(elog_analysis *a, const elog_ev_heap_prof_sample
     }
     census_stack_miss(a, s, key, set);
 }
+
+/* ------------------------------------------------------------ dispatch */
 
 int elog_analysis_on_header(elog_analysis *a, const elog_header *h)
 {
