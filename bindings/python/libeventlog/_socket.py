@@ -454,7 +454,9 @@ class EventlogConnection:
         addr = ffi.string(ss.address).decode("utf-8", "surrogateescape") \
             if ss.address != ffi.NULL else self.address
         self._decoder._header = None
+        from ._stats import SESSIONS_KEPT   # (at call time: _stats imports this module)
         self.sessions.append(Session(int(ss.number), addr))
+        del self.sessions[:-SESSIONS_KEPT]
 
     def _current(self, ss: Any) -> Session:
         if not self.sessions or self.sessions[-1].number != ss.number:  # pragma: no cover
@@ -505,11 +507,10 @@ class EventlogConnection:
         s.header = self._decoder.header
         an = self._decoder._analysis
         if an is not None:
-            before = len(an.sessions)
-            an._ended(end, lib.elog_socket_decoder(self._sock) if self._sock is not None
-                      else None, session=True)
-            if len(an.sessions) > before:
-                s.stats = an.sessions[-1]
+            final = an._ended(end, lib.elog_socket_decoder(self._sock) if self._sock is not None
+                              else None, session=True)
+            if final is not None:
+                s.stats = final
         if not (self.reconnect and s.bytes == 0):   # a connection that got nothing
             self._ends.append(s.end)
 
@@ -614,6 +615,9 @@ def connect(address: Optional[str] = None, *, reconnect: bool = False,
             for ev in conn:
                 ...
             print(conn.sessions)          # Session(number, skipped, gap, end, ...)
+
+    conn.sessions holds the latest 256 sessions (SESSIONS_KEPT), so that a
+    connection reconnecting for days stays bounded; their numbers count all.
 
     address: "unix:PATH", "tcp:HOST:PORT" ("tcp:[::1]:PORT"), or None for the
         program's GHC_EVENTLOG_UNIX_PATH / GHC_EVENTLOG_INET_HOST+PORT. A

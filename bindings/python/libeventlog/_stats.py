@@ -157,6 +157,12 @@ def _need() -> None:
         raise RuntimeError("this libeventlog has no analysis layer (include/eventlog/analysis.h)")
 
 
+#: How many ended streams Analysis.sessions and a connection's `sessions`
+#: keep, the latest (memory stays bounded on a connection that reconnects
+#: for ever; a Session's `number` still counts them all).
+SESSIONS_KEPT = 256
+
+
 class Analysis:
     """An elog_analysis: the figures of `eventlog stats`, computed in C.
 
@@ -208,7 +214,9 @@ class Analysis:
         self._served = threading.Event()
         #: The final figures of each input stream that ended, in order: for a
         #: connection one per session that delivered a header (the figures of
-        #: a session are never mixed with another's), for a reader one.
+        #: a session are never mixed with another's), for a reader one. The
+        #: latest SESSIONS_KEPT only: a connection that reconnects for days
+        #: does not keep every session's figures.
         self.sessions: List[Stats] = []
 
     @classmethod
@@ -223,17 +231,21 @@ class Analysis:
         an._lock = lock
         return an
 
-    def _ended(self, end: Any, decoder: Any, session: bool = False) -> None:
+    def _ended(self, end: Any, decoder: Any, session: bool = False) -> Optional[Stats]:
         """The attached source's stream ended (`end`: the C elog_end; the
-        source's lock is held). A socket `session` that delivered no header
-        is not reported (the figures of the previous one stay); a file's end
+        source's lock is held): returns its final figures, also appended to
+        `sessions`. A socket `session` that delivered no header is not
+        reported (None; the figures of the previous one stay); a file's end
         always is (empty, cut inside the header)."""
         headers = int(lib.elogpy_an_headers(self._p))
         if session and headers == self._headers_ended:
-            return
+            return None
         lib.elogpy_an_end(self._p, end, decoder if decoder is not None else ffi.NULL)
         self._headers_ended = headers
-        self.sessions.append(self._snapshot())
+        final = self._snapshot()
+        self.sessions.append(final)
+        del self.sessions[:-SESSIONS_KEPT]
+        return final
 
     @property
     def streams(self) -> int:

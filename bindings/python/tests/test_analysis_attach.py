@@ -430,6 +430,25 @@ def test_reconnect_per_session_figures(servers, tmp_path) -> None:
     assert got == file_events(HELLO)[:k] + file_events(PARALLEL)
 
 
+@socket_ok
+def test_reconnect_keeps_latest_sessions(servers, tmp_path, monkeypatch) -> None:
+    """A connection that reconnects for ever keeps only the latest
+    SESSIONS_KEPT sessions and their figures (here 1 of 2): memory stays
+    bounded, and the session numbers still count them all."""
+    import libeventlog._stats
+    monkeypatch.setattr(libeventlog._stats, "SESSIONS_KEPT", 1)
+    addr = "unix:" + str(tmp_path / "k.sock")
+    sv1 = servers(["--clients", "1", "--cut-after", "5000", HELLO, addr])
+    conn = libeventlog.connect(addr, reconnect=True, connect_timeout=5, retry_delay=0.02,
+                               max_retry_delay=0.1)
+    an = conn.analysis()
+    from test_socket import list_across_servers
+    list_across_servers(servers, sv1, [PARALLEL, addr], conn)
+    assert len(conn.sessions) == 1 and conn.sessions[0].number >= 2
+    assert an.sessions == [libeventlog.stats(PARALLEL)]
+    assert an.streams == 2
+
+
 # ------------------------------------------------ stats(address), stats_live()
 
 @socket_ok
