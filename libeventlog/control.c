@@ -117,42 +117,42 @@ enum { R_MAGIC, R_VERSION, R_NSLEN, R_NS, R_ID };
 void elog_control_reader_init(elog_control_reader *r)
 {
     memset(r, 0, sizeof *r);
-    r->state_ = R_MAGIC;
+    r->priv_.state = R_MAGIC;
 }
 
 static void add_garbage(elog_control_reader *r, uint64_t offset, uint64_t n)
 {
-    if (r->garbage_ == 0)
-        r->garbage_offset_ = offset;
-    r->garbage_ += n;
+    if (r->priv_.garbage == 0)
+        r->priv_.garbage_offset = offset;
+    r->priv_.garbage += n;
 }
 
 /* The candidate frame held so far is not one: its bytes are garbage. */
 static void break_frame(elog_control_reader *r)
 {
-    add_garbage(r, r->offset_ - r->have_, r->have_);
-    r->have_ = 0;
-    r->state_ = R_MAGIC;
+    add_garbage(r, r->priv_.offset - r->priv_.have, r->priv_.have);
+    r->priv_.have = 0;
+    r->priv_.state = R_MAGIC;
 }
 
 static void frame_item(elog_control_reader *r, elog_control_item *item)
 {
     item->kind = ELOG_CONTROL_FRAME;
-    item->offset = r->offset_ - r->have_;
-    item->length = r->have_;
-    item->ns.ptr = r->frame_ + F_NS;
-    item->ns.len = r->frame_[F_NSLEN];
-    item->id = r->frame_[r->have_ - 1];
-    r->have_ = 0;
-    r->state_ = R_MAGIC;
+    item->offset = r->priv_.offset - r->priv_.have;
+    item->length = r->priv_.have;
+    item->ns.ptr = r->priv_.frame + F_NS;
+    item->ns.len = r->priv_.frame[F_NSLEN];
+    item->id = r->priv_.frame[r->priv_.have - 1];
+    r->priv_.have = 0;
+    r->priv_.state = R_MAGIC;
 }
 
 static void garbage_item(elog_control_reader *r, elog_control_item *item)
 {
     item->kind = ELOG_CONTROL_GARBAGE;
-    item->offset = r->garbage_offset_;
-    item->length = r->garbage_;
-    r->garbage_ = 0;
+    item->offset = r->priv_.garbage_offset;
+    item->length = r->priv_.garbage;
+    r->priv_.garbage = 0;
 }
 
 size_t elog_control_reader_feed(elog_control_reader *r, const void *buf, size_t len,
@@ -160,8 +160,8 @@ size_t elog_control_reader_feed(elog_control_reader *r, const void *buf, size_t 
 {
     memset(item, 0, sizeof *item);
     item->kind = ELOG_CONTROL_NONE;
-    if (r->pending_) {
-        r->pending_ = 0;
+    if (r->priv_.pending) {
+        r->priv_.pending = 0;
         frame_item(r, item);
         return 0;
     }
@@ -169,12 +169,12 @@ size_t elog_control_reader_feed(elog_control_reader *r, const void *buf, size_t 
     while (p < end) {
         uint8_t b = *p;
         bool ok;
-        switch (r->state_) {
+        switch (r->priv_.state) {
         case R_MAGIC:
-            ok = b == control_magic[r->have_];
-            if (!ok && r->have_ == 0) {
-                add_garbage(r, r->offset_, 1);
-                r->offset_++;
+            ok = b == control_magic[r->priv_.have];
+            if (!ok && r->priv_.have == 0) {
+                add_garbage(r, r->priv_.offset, 1);
+                r->priv_.offset++;
                 p++;
                 continue;
             }
@@ -194,28 +194,28 @@ size_t elog_control_reader_feed(elog_control_reader *r, const void *buf, size_t 
             break_frame(r);   /* and look at b again, as a possible magic */
             continue;
         }
-        r->frame_[r->have_++] = b;
-        r->offset_++;
+        r->priv_.frame[r->priv_.have++] = b;
+        r->priv_.offset++;
         p++;
-        switch (r->state_) {
+        switch (r->priv_.state) {
         case R_MAGIC:
-            if (r->have_ == ELOG_CONTROL_MAGIC_LEN)
-                r->state_ = R_VERSION;
+            if (r->priv_.have == ELOG_CONTROL_MAGIC_LEN)
+                r->priv_.state = R_VERSION;
             break;
         case R_VERSION:
-            r->state_ = R_NSLEN;
+            r->priv_.state = R_NSLEN;
             break;
         case R_NSLEN:
-            r->state_ = R_NS;
+            r->priv_.state = R_NS;
             break;
         case R_NS:
-            if (r->have_ == F_NS + (uint32_t)r->frame_[F_NSLEN])
-                r->state_ = R_ID;
+            if (r->priv_.have == F_NS + (uint32_t)r->priv_.frame[F_NSLEN])
+                r->priv_.state = R_ID;
             break;
         default: /* R_ID: the frame is complete */
-            if (r->garbage_ > 0) {
+            if (r->priv_.garbage > 0) {
                 garbage_item(r, item);
-                r->pending_ = 1;
+                r->priv_.pending = 1;
             } else {
                 frame_item(r, item);
             }
@@ -229,21 +229,21 @@ bool elog_control_reader_end(elog_control_reader *r, elog_control_item *item)
 {
     memset(item, 0, sizeof *item);
     item->kind = ELOG_CONTROL_NONE;
-    if (r->pending_) {
-        r->pending_ = 0;
+    if (r->priv_.pending) {
+        r->priv_.pending = 0;
         frame_item(r, item);
         return true;
     }
-    if (r->garbage_ > 0) {
+    if (r->priv_.garbage > 0) {
         garbage_item(r, item);
         return true;
     }
-    if (r->have_ > 0) {
+    if (r->priv_.have > 0) {
         item->kind = ELOG_CONTROL_TRUNCATED;
-        item->offset = r->offset_ - r->have_;
-        item->length = r->have_;
-        r->have_ = 0;
-        r->state_ = R_MAGIC;
+        item->offset = r->priv_.offset - r->priv_.have;
+        item->length = r->priv_.have;
+        r->priv_.have = 0;
+        r->priv_.state = R_MAGIC;
         return true;
     }
     elog_control_reader_init(r);

@@ -184,14 +184,15 @@ typedef struct elog_control_item {
 } elog_control_item;
 
 typedef struct elog_control_reader {
-    /* private */
-    uint64_t offset_;         /* stream offset of the next byte */
-    uint64_t garbage_;        /* pending garbage run */
-    uint64_t garbage_offset_;
-    uint32_t state_;
-    uint32_t have_;           /* bytes of the current candidate frame */
-    uint8_t frame_[ELOG_CONTROL_FRAME_MAX];
-    uint8_t pending_;         /* a frame waits to be returned after garbage */
+    struct {                      /* private: the parser's state */
+        uint64_t offset;          /* stream offset of the next byte */
+        uint64_t garbage;         /* pending garbage run */
+        uint64_t garbage_offset;
+        uint32_t state;
+        uint32_t have;            /* bytes of the current candidate frame */
+        uint8_t frame[ELOG_CONTROL_FRAME_MAX];
+        uint8_t pending;          /* a frame waits to be returned after garbage */
+    } priv_;
 } elog_control_reader;
 
 ELOG_API void elog_control_reader_init(elog_control_reader *r);
