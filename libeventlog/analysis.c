@@ -484,17 +484,24 @@ static bool slab_pack(elog_analysis *a, size_t newcap)
     return true;
 }
 
+/* The freed record on top of the stack (n_free > 0). */
+static inline size_t free_rec_pop(elog_analysis *a)
+{
+    size_t i = a->free_recs[--a->n_free];
+    /* The next free record was freed long ago (cold): fetch it now, for
+     * the next new thread. */
+    if (a->n_free > 0)
+        __builtin_prefetch(&a->recs[a->free_recs[a->n_free - 1]], 1);
+    return i;
+}
+
 /* A free record's index (rec_init() sets it), or SIZE_MAX when out of
  * memory. May move the slab (pointers to records are not kept across it). */
 static size_t rec_alloc(elog_analysis *a)
 {
     size_t i;
     if (a->n_free > 0) {
-        i = a->free_recs[--a->n_free];
-        /* The next free record was freed long ago (cold): fetch it now,
-         * for the next new thread. */
-        if (a->n_free > 0)
-            __builtin_prefetch(&a->recs[a->free_recs[a->n_free - 1]], 1);
+        i = free_rec_pop(a);
     } else {
         if (a->recs_n == a->recs_cap) {
             size_t nc = a->recs_cap ? a->recs_cap * 2 : 64;
@@ -871,6 +878,16 @@ static inline void rec_init(thread_rec *r, uint32_t id, size_t slot)
     r->finished_ns = UINT64_MAX;
 }
 
+/* Thread `id` in the empty key `slot`, with record `ri` (set up here). */
+static inline thread_rec *thread_place(elog_analysis *a, uint32_t id, size_t slot, size_t ri)
+{
+    a->tkeys[slot] = TKEY_MAKE(id, ELOG_THREAD_RUNNABLE, ri);
+    thread_rec *r = &a->recs[ri];
+    rec_init(r, id, slot);
+    a->threads_used++;
+    return r;
+}
+
 /* A new record for `id`, whose key goes in the empty `slot` (NULL: out of
  * memory, or finished and dropped). */
 static thread_rec *thread_insert(elog_analysis *a, uint32_t id, size_t slot)
@@ -882,11 +899,7 @@ static thread_rec *thread_insert(elog_analysis *a, uint32_t id, size_t slot)
     size_t ri = rec_alloc(a);
     if (ri == SIZE_MAX)
         return NULL;
-    a->tkeys[slot] = TKEY_MAKE(id, ELOG_THREAD_RUNNABLE, ri);
-    thread_rec *r = &a->recs[ri];
-    rec_init(r, id, slot);
-    a->threads_used++;
-    return r;
+    return thread_place(a, id, slot, ri);
 }
 
 /* thread_add() when the index must grow first. */
@@ -922,16 +935,7 @@ static __attribute__((noinline)) thread_rec *thread_add(elog_analysis *a, uint32
      * nothing (saving registers for the rest cost a third of it). */
     if (a->n_free == 0 || (a->n_dropped > 0 && id <= a->dropped[a->n_dropped - 1][1]))
         return thread_add_slow(a, id, slot);
-    size_t ri = a->free_recs[--a->n_free];
-    /* The next free record was freed long ago (cold): fetch it now, for
-     * the next new thread. */
-    if (a->n_free > 0)
-        __builtin_prefetch(&a->recs[a->free_recs[a->n_free - 1]], 1);
-    a->tkeys[slot] = TKEY_MAKE(id, ELOG_THREAD_RUNNABLE, ri);
-    thread_rec *r = &a->recs[ri];
-    rec_init(r, id, slot);
-    a->threads_used++;
-    return r;
+    return thread_place(a, id, slot, free_rec_pop(a));
 }
 
 /* The thread's record, or NULL if unknown (never adds one): for events
