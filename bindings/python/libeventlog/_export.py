@@ -30,11 +30,11 @@ def export(source: PathOrFile, out: PathOrFile, format: str = "ndjson", *,
            strict: bool = False, continue_after_end: bool = False,
            lenient_blocks: bool = False) -> End:
     """Writes the events of `source` (a path or a binary file object with a
-    descriptor; plain or gzip, and zstd or xz for a path) to `out` (a path, or a binary file object) as
-    `format`: "ndjson" (one JSON object per event), "chrome" (Chrome trace
-    JSON for Perfetto UI / chrome://tracing), "csv" (with `table`:
-    "heap-profile", "gc-pauses" or "thread-runs") or "html" (the self-contained
-    report page of `eventlog report`). Returns how the input ended (End); a
+    descriptor; plain or gzip, and zstd or xz for a path) to `out` (a path,
+    or a binary file object) as `format`: "ndjson" (one JSON object per
+    event), "chrome" (Chrome trace JSON for Perfetto UI / chrome://tracing),
+    "csv" (with `table`: "heap-profile", "gc-pauses" or "thread-runs") or
+    "html" (the self-contained report page of `eventlog report`). Returns how the input ended (End); a
     truncated log is exported up to its end (strict=True raises
     TruncatedEventlog after writing it). Corrupt input raises EventlogError
     (what came before it may have been written); ValueError for a bad format

@@ -242,10 +242,10 @@ def filter(source: Union[str, "os.PathLike[str]"], out: Union[str, "os.PathLike[
            threads: Optional[Iterable[int]] = None,
            start: Optional[int] = None, end: Optional[int] = None) -> End:
     """Writes to `out` an eventlog with the whole header of `source` (a path,
-    plain or compressed with gzip, zstd or xz) and exactly the selected events, as `eventlog filter`:
-    types (ids or catalogue names) or exclude_types, caps (None: events of no
-    capability), threads (events with a thread field among them), and times
-    start <= t <= end. With no selection `out` is a copy of `source`. `out`
+    plain or compressed with gzip, zstd or xz) and exactly the selected
+    events, as `eventlog filter`: types (ids or catalogue names) or
+    exclude_types, caps (None: events of no capability), threads (events
+    with a thread field among them), and times start <= t <= end. With no selection `out` is a copy of `source`. `out`
     is written under out + ".tmp" and renamed when complete. Returns how the
     source ended (End); raises EventlogError for corrupt input."""
     if types is not None and exclude_types is not None:
