@@ -325,6 +325,11 @@ ELOG_API const elog_header *elog_get_header(const elog_decoder *d);
  * of settings.on_event(d, ev) (cb NULL: back to on_event), for a consumer
  * that would otherwise switch on ev->id for every event (the per-event
  * switch of a busy log's few hot types costs as much as their handling).
+ * A route is for handlers of typed fields: the event of a fixed-size type
+ * with a typed layout carries its id, cap, time, offset, size and fields
+ * (`as`), but its `payload`, `type` and `layout` are unspecified (not
+ * framed, for speed; on_event gives the raw bytes); other types' events are
+ * complete, as for on_event. elog_get_offset() works as from on_event.
  * A type settings.select turned off stays off; block markers go to on_block
  * when it is set. cb answers as on_event does (ELOG_CB_*), runs inside
  * elog_execute() with the same restrictions, and does not get the decoder:

@@ -1038,9 +1038,19 @@ events_loop(elog_decoder *d, const uint8_t **pp, const uint8_t *end, const bool 
                     total = ids->total[id];
                     if (selecting)
                         offset = offset0 + (uint64_t)(p - p0);
-                    frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 10, p, total,
-                                 offset, &ev);
-                    elog__decode_straight(ev.payload.ptr, &ev.as);
+                    if (routed && ids->route_cb[id] != NULL) {
+                        /* A route of a fixed-size typed event: its fields,
+                         * not its framing (see elog_route()). */
+                        ev.id = (uint16_t)id;
+                        ev.size = (uint32_t)total;
+                        ev.time = elog__rd64(p + 2);
+                        ev.offset = offset;
+                        elog__decode_straight(p + 10, &ev.as);
+                    } else {
+                        frame_record(ids->type[id], ids->layout[id], (uint16_t)id, 10, p, total,
+                                     offset, &ev);
+                        elog__decode_straight(ev.payload.ptr, &ev.as);
+                    }
                 } else if (selecting && skip[id] == SKIP_VARIABLE) { /* (any id: skip_len()) */
                     if (fast < 12)
                         break;

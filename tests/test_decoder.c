@@ -662,12 +662,25 @@ typedef struct route_counts {
     unsigned routed, other, route_rc; /* route_rc: elog_route() from on_event */
     uint64_t routed_sum;              /* of the routed events' field */
     elog_status from_header;
+    /* when set: what each routed event must carry (elog_route() promises its
+     * id, cap, time, offset, size and fields, and elog_get_offset()) */
+    const elog_decoder *d;
+    const size_t *run_off, *next_off;
 } route_counts;
 
 static int route_handler(void *ctx, const elog_event *ev)
 {
     route_counts *c = ctx;
     assert_int_equal(ev->id, 1);
+    if (c->run_off != NULL) {
+        uint32_t i = ev->as.run_thread.thread;
+        assert_true(i < 50);
+        assert_int_equal(ev->cap, 0);
+        assert_int_equal(ev->time, 10 + i);
+        assert_int_equal(ev->offset, c->run_off[i]);
+        assert_int_equal(ev->size, c->next_off[i] - c->run_off[i]);
+        assert_int_equal(elog_get_offset(c->d), c->next_off[i]);
+    }
     c->routed++;
     c->routed_sum += ev->as.run_thread.thread;
     return ELOG_CB_CONTINUE;
@@ -697,9 +710,10 @@ static void test_route(void **state)
     synth_init(&s);
     synth_std_header(&s);
     synth_block_begin(&s, 1, 0, 100);
+    size_t run_off[50], next_off[50];
     for (uint32_t i = 0; i < 50; i++) {
-        ev_u32(&s, 1, 10 + i, i);     /* RUN_THREAD i */
-        ev_u32(&s, 0, 10 + i, 1000);  /* CREATE_THREAD */
+        run_off[i] = ev_u32(&s, 1, 10 + i, i);     /* RUN_THREAD i */
+        next_off[i] = ev_u32(&s, 0, 10 + i, 1000); /* CREATE_THREAD */
     }
     synth_block_end(&s);
     synth_data_end(&s);
@@ -711,6 +725,9 @@ static void test_route(void **state)
         st.on_event = route_on_event;
         elog_decoder d;
         elog_decoder_init(&d, &st, &c);
+        c.d = &d;
+        c.run_off = run_off;
+        c.next_off = next_off;
         assert_int_equal(elog_route(&d, 1, route_handler, &c), ELOG_E_USAGE); /* no header yet */
         if (chunked) {
             for (size_t i = 0; i < s.len; i++)
