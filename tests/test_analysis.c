@@ -72,6 +72,15 @@ static void ev_text(synth *s, uint16_t id, uint64_t t, const char *text)
     synth_event_var(s, id, t, pl.buf, pl.len);
 }
 
+/* THREAD_WAKEUP of `thread`, woken onto capability `cap`. */
+static void ev_wakeup(synth *s, uint64_t t, uint32_t thread, uint16_t cap)
+{
+    synth_clear(&pl);
+    synth_u32(&pl, thread);
+    synth_u16(&pl, cap);
+    synth_event(s, ELOG_EV_THREAD_WAKEUP, t, pl.buf, pl.len);
+}
+
 static void ev_label(synth *s, uint64_t t, uint32_t thread, const char *text)
 {
     synth_clear(&pl);
@@ -337,10 +346,7 @@ static void test_threads(void **state)
     ev_stop(&s, 250, 1, 7);        /* blocked on an MVar */
     ev_u32(&s, ELOG_EV_RUN_THREAD, 260, 2);
     ev_stop(&s, 300, 2, 5);        /* finished */
-    synth_clear(&pl);
-    synth_u32(&pl, 1);
-    synth_u16(&pl, 1);
-    synth_event(&s, ELOG_EV_THREAD_WAKEUP, 310, pl.buf, pl.len);
+    ev_wakeup(&s, 310, 1, 1);
     synth_block_end(&s);
     synth_block_begin(&s, 0, 1, 0);
     ev_u32(&s, ELOG_EV_RUN_THREAD, 400, 1);
@@ -373,8 +379,6 @@ static void test_threads(void **state)
     synth_free(&s);
 }
 
-/* More finished threads than max_threads: the longest-running are kept
- * (running times shuffled: thread id runs (id * 7919) % 5000 + 1 ns). */
 /* A RUN only notes its capability's thread: the run is counted when it
  * ends (STOP, the next RUN there, or the end of the input), and the counts
  * by state come from the snapshot: one thread running per capability. */
@@ -390,10 +394,7 @@ static void test_thread_states(void **state)
     ev_u32(&s, ELOG_EV_RUN_THREAD, 10, 1);
     ev_u32(&s, ELOG_EV_RUN_THREAD, 50, 2);    /* 1's STOP is missing: its run ends here */
     ev_stop(&s, 70, 2, 7);                    /* blocked on an MVar */
-    synth_clear(&pl);
-    synth_u32(&pl, 2);
-    synth_u16(&pl, 0);
-    synth_event(&s, ELOG_EV_THREAD_WAKEUP, 80, pl.buf, pl.len);
+    ev_wakeup(&s, 80, 2, 0);
     ev_u32(&s, ELOG_EV_RUN_THREAD, 100, 3);   /* never created: seen only here */
     ev0(&s, ELOG_EV_GC_START, 1000);
     synth_block_end(&s);
@@ -424,6 +425,8 @@ static void test_thread_states(void **state)
     synth_free(&s);
 }
 
+/* More finished threads than max_threads: the longest-running are kept
+ * (running times shuffled: thread id runs (id * 7919) % 5000 + 1 ns). */
 static void test_thread_bound(void **state)
 {
     (void)state;
