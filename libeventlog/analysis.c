@@ -526,7 +526,7 @@ static size_t rec_alloc(elog_analysis *a)
 }
 
 /* Index of the first range whose end is >= id. */
-size_t an_dropped_pos(const elog_analysis *a, uint32_t id)
+static size_t dropped_pos(const elog_analysis *a, uint32_t id)
 {
     size_t lo = 0, hi = a->n_dropped;
     while (lo < hi) {
@@ -551,14 +551,28 @@ static __attribute__((noinline, cold)) bool dropped_has(elog_analysis *a, uint32
     else if (h + 1 < n && a->dropped[h + 1][1] >= id && a->dropped[h][1] < id)
         i = h + 1;
     else
-        i = an_dropped_pos(a, id);
+        i = dropped_pos(a, id);
     a->dropped_hint = i;
     return i < n && a->dropped[i][0] <= id;
 }
 
+bool an_dropped_contains(const elog_analysis *a, uint32_t id)
+{
+    size_t i = dropped_pos(a, id);
+    return i < a->n_dropped && a->dropped[i][0] <= id;
+}
+
+/* Whether `id` may be among the dropped ids: not above the last range (GHC
+ * numbers threads in creation order, so a new thread's id lies above them:
+ * one comparison instead of a search). */
+static inline bool dropped_may_have(const elog_analysis *a, uint32_t id)
+{
+    return a->n_dropped > 0 && id <= a->dropped[a->n_dropped - 1][1];
+}
+
 static void dropped_add(elog_analysis *a, uint32_t id)
 {
-    size_t i = an_dropped_pos(a, id);
+    size_t i = dropped_pos(a, id);
     if (i < a->n_dropped && a->dropped[i][0] <= id)
         return;
     bool join_prev = i > 0 && a->dropped[i - 1][1] == id - 1 && id > 0;
@@ -654,7 +668,7 @@ static void dropped_add_sorted(elog_analysis *a, const uint32_t *ids, size_t m)
      * stay where they are: GHC numbers threads in creation order, so a
      * batch lands near the end, and only the tail is merged (a merge of
      * every range cost more than the rest of compaction on busy-large). */
-    size_t p = an_dropped_pos(a, ids[0] > 0 ? ids[0] - 1 : 0);
+    size_t p = dropped_pos(a, ids[0] > 0 ? ids[0] - 1 : 0);
     size_t tail = a->n_dropped - p;
     uint32_t (*out)[2] = an_alloc_raw(a, (tail + m) * sizeof *out);
     if (out == NULL) {
@@ -889,12 +903,13 @@ static inline thread_rec *thread_place(elog_analysis *a, uint32_t id, size_t slo
 }
 
 /* A new record for `id`, whose key goes in the empty `slot` (NULL: out of
- * memory, or finished and dropped). */
-static thread_rec *thread_insert(elog_analysis *a, uint32_t id, size_t slot)
+ * memory, or finished and dropped): thread_add() when no freed record is at
+ * hand (the slab grows) or the id may have been dropped; out of line, so
+ * that thread_add's common case calls nothing. */
+static __attribute__((noinline)) thread_rec *thread_insert(elog_analysis *a, uint32_t id,
+                                                           size_t slot)
 {
-    /* GHC numbers threads in creation order: a new thread's id lies above
-     * every dropped range, one comparison instead of a search. */
-    if (a->n_dropped > 0 && id <= a->dropped[a->n_dropped - 1][1] && dropped_has(a, id))
+    if (dropped_may_have(a, id) && dropped_has(a, id))
         return NULL; /* finished and dropped: a late event about it */
     size_t ri = rec_alloc(a);
     if (ri == SIZE_MAX)
@@ -913,14 +928,6 @@ static __attribute__((noinline, cold)) thread_rec *thread_add_grow(elog_analysis
     return thread_insert(a, id, slot);
 }
 
-/* thread_add() when no freed record is at hand (the slab grows) or the id
- * may have been dropped. */
-static __attribute__((noinline)) thread_rec *thread_add_slow(elog_analysis *a, uint32_t id,
-                                                             size_t slot)
-{
-    return thread_insert(a, id, slot);
-}
-
 static __attribute__((noinline)) thread_rec *thread_add(elog_analysis *a, uint32_t id)
 {
     /* At most half full: short probes (the keys are 8 bytes each; a
@@ -933,8 +940,8 @@ static __attribute__((noinline)) thread_rec *thread_add(elog_analysis *a, uint32
         return &a->recs[TKEY_IDX(k)];
     /* The common case, a new thread with a freed record to reuse, calls
      * nothing (saving registers for the rest cost a third of it). */
-    if (a->n_free == 0 || (a->n_dropped > 0 && id <= a->dropped[a->n_dropped - 1][1]))
-        return thread_add_slow(a, id, slot);
+    if (a->n_free == 0 || dropped_may_have(a, id))
+        return thread_insert(a, id, slot);
     return thread_place(a, id, slot, free_rec_pop(a));
 }
 
@@ -1636,7 +1643,7 @@ static __attribute__((noinline)) int stop_thread(elog_analysis *a, uint32_t id, 
             r->finished_ns = t;
         return event_result(a);
     }
-    *k = (*k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)s << TKEY_STATE_SHIFT);
+    *k = TKEY_WITH_STATE(*k, s);
     if (s == ELOG_THREAD_FINISHED)
         return thread_finish(a, r, t);
     return event_result(a);
@@ -1668,8 +1675,7 @@ static inline void on_wake(elog_analysis *a, uint32_t id)
     size_t slot = tkey_slot(a, id);
     uint64_t k = a->tkeys[slot];
     if (k != 0 && TKEY_STATE(k) == ELOG_THREAD_BLOCKED)
-        a->tkeys[slot] = (k & ~(7ull << TKEY_STATE_SHIFT)) |
-                         ((uint64_t)ELOG_THREAD_RUNNABLE << TKEY_STATE_SHIFT);
+        a->tkeys[slot] = TKEY_WITH_STATE(k, ELOG_THREAD_RUNNABLE);
 }
 
 /* Every other event the analysis reads. */
@@ -1792,8 +1798,6 @@ static __attribute__((noinline)) int run_general(elog_analysis *a, const elog_ev
     return event_result(a);
 }
 
-
-
 /* A hot event counted, and its capability's state (NULL: none yet). */
 static inline cap_state *hot_cap(elog_analysis *a, const elog_event *ev)
 {
@@ -1833,7 +1837,7 @@ static __attribute__((noinline)) int ev_run(void *ctx, const elog_event *ev)
 static __attribute__((noinline)) int stop_unindexed(elog_analysis *a, uint32_t id,
                                                     uint16_t status, uint64_t t, uint64_t d)
 {
-    if (a->n_dropped > 0 && id <= a->dropped[a->n_dropped - 1][1] && dropped_has(a, id))
+    if (dropped_may_have(a, id) && dropped_has(a, id))
         return ELOG_CB_CONTINUE;
     return stop_thread(a, id, status, t, d);
 }
@@ -1883,7 +1887,7 @@ static __attribute__((noinline)) int ev_stop(void *ctx, const elog_event *ev)
     r->running_ns += d;
     r->stop_reasons[status]++;
     unsigned next = state_after[status];
-    keys[i] = (k & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)next << TKEY_STATE_SHIFT);
+    keys[i] = TKEY_WITH_STATE(k, next);
     if (next == ELOG_THREAD_FINISHED)
         return thread_finish(a, r, t);
     return ELOG_CB_CONTINUE;

@@ -80,7 +80,6 @@ typedef struct fin_ref {
     uint32_t id;
 } fin_ref;
 
-
 typedef struct label_rec {
     char *text;               /* owned, NUL-terminated */
     size_t size;
@@ -141,9 +140,9 @@ struct elog_analysis {
      * full) over records in a slab that never moves them when the index
      * grows or shrinks (only the keys are rehashed) */
     uint64_t *tkeys;          /* per slot (TKEY_*): the id, a used bit (0 = empty), the
-                                 thread's state (bits 33..35; never RUNNING: a
-                                 capability's running thread is) and the record's
-                                 index in recs (bits 36..63), probed densely */
+                                 thread's state (never RUNNING: a capability's
+                                 running thread is), a labelled bit and the
+                                 record's index in recs, probed densely */
     size_t keys_cap;
     unsigned keys_shift;      /* 64 - log2(keys_cap), for thread_home_sh */
     thread_rec *recs;         /* recs_cap records, recs_n ever handed out */
@@ -218,8 +217,8 @@ static inline uint64_t an_bucket_end(uint64_t i, unsigned sh)
 
 void *an_alloc(elog_analysis *a, size_t size);   /* zeroed; NULL sets a->oom */
 void an_free(elog_analysis *a, void *p, size_t size);
-/* Index of the first dropped id range whose end is >= id (n_dropped: none). */
-size_t an_dropped_pos(const elog_analysis *a, uint32_t id);
+/* Whether thread `id` finished and was dropped (its id is in the ranges). */
+bool an_dropped_contains(const elog_analysis *a, uint32_t id);
 
 #define CC_MAX 8192u
 
@@ -229,9 +228,10 @@ size_t an_dropped_pos(const elog_analysis *a, uint32_t id);
  * compares as the key's low 32 bits, without a mask. */
 #define TKEY_USED (1ull << 32)
 #define TKEY_ID_OF(k) ((uint32_t)(k))
-#define TKEY_IS(k, id) ((k) != 0 && (uint32_t)(k) == (uint32_t)(id))
 #define TKEY_STATE_SHIFT 33
 #define TKEY_STATE(k) ((elog_thread_state)(((k) >> TKEY_STATE_SHIFT) & 7u))
+#define TKEY_WITH_STATE(k, s) \
+    (((k) & ~(7ull << TKEY_STATE_SHIFT)) | ((uint64_t)(s) << TKEY_STATE_SHIFT))
 #define TKEY_LABELLED (1ull << 36)
 #define TKEY_IDX_SHIFT 37
 #define TKEY_IDX(k) ((size_t)((k) >> TKEY_IDX_SHIFT))

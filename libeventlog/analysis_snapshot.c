@@ -65,13 +65,6 @@ static const char *str_dup(snap *sn, const char *p)
     return d;
 }
 
-/* Whether `id` finished and was dropped (its ids are in the ranges). */
-static bool thread_was_dropped(const elog_analysis *a, uint32_t id)
-{
-    size_t i = an_dropped_pos(a, id);
-    return i < a->n_dropped && a->dropped[i][0] <= id;
-}
-
 static int cmp_thread(const void *x, const void *y)
 {
     const elog_thread_stats *a = x, *b = y;
@@ -300,7 +293,7 @@ static void build(snap *sn)
         while (k < ti && s->threads[k].thread != cs->thread)
             k++;
         if (k == ti) {
-            if (thread_was_dropped(a, cs->thread))
+            if (an_dropped_contains(a, cs->thread))
                 continue;
             elog_thread_stats *t = &s->threads[ti++];
             memset(t, 0, sizeof *t);
