@@ -129,9 +129,7 @@ int cli_output_args(const char *command, const char *help, int argc, char **argv
             *force = true;
             break;
         default:
-            if (optopt == 'o')
-                return cli_usage_error(command, "option '-o' needs a FILE");
-            return cli_usage_error(command, "unknown option '%s'", argv[optind - 1]);
+            return cli_getopt_error(command, argv, "o", "a FILE");
         }
     }
     return -1;
